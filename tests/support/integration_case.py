@@ -1,0 +1,118 @@
+"""IntegrationCase: the unittest base class of tests/integration.
+
+It owns what a test starts (origins, gatehouse processes, clients) and stops it on teardown,
+even on failure; on failure it prints each gatehouse's diagnostics (config, stderr tail,
+access log tail) so the ctest log says why. A stack dump is printed if a test hangs.
+"""
+
+import faulthandler
+import os
+import sys
+import threading
+import unittest
+
+from gatehouse_process import GatehouseProcess, base_config, gatehouse_bin
+from raw_client import RawClient
+from test_origin import RefusingPort, SilentOrigin, TestOrigin
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+KiB = 1024
+HANG_DUMP_SECONDS = 120
+
+
+def big_bytes():
+    """Size of the big streaming tests: env GATEHOUSE_BIG_BYTES, default 1 GiB."""
+    return int(os.environ.get("GATEHOUSE_BIG_BYTES", str(GiB)))
+
+
+class IntegrationCase(unittest.TestCase):
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(gatehouse_bin()):
+            raise unittest.SkipTest("no gatehouse binary at %s (set GATEHOUSE_BIN)" % gatehouse_bin())
+
+    def setUp(self):
+        self._gatehouses = []
+        faulthandler.dump_traceback_later(HANG_DUMP_SECONDS, exit=False, file=sys.stderr)
+        self.addCleanup(faulthandler.cancel_dump_traceback_later)
+
+    # -- things a test starts ---------------------------------------------------------------
+    def origin(self, name="a1", **kw):
+        o = TestOrigin(name=name, **kw)
+        self.addCleanup(o.stop)
+        return o
+
+    def silent_origin(self):
+        o = SilentOrigin()
+        self.addCleanup(o.stop)
+        return o
+
+    def refusing_port(self):
+        r = RefusingPort()
+        self.addCleanup(r.close)
+        return r
+
+    def gatehouse(self, config, **kw):
+        gh = GatehouseProcess(config, start=False, **kw)
+        self.addCleanup(gh.close)
+        self.addCleanup(self._dump_if_failed, gh)  # runs before close (cleanups are LIFO)
+        self._gatehouses.append(gh)
+        gh.start()
+        return gh
+
+    def start(self, servers, **overrides):
+        """base_config(servers, **overrides), started."""
+        return self.gatehouse(base_config(servers, **overrides))
+
+    def client(self, gh_or_port, **kw):
+        port = gh_or_port if isinstance(gh_or_port, int) else gh_or_port.port
+        c = RawClient(port, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    # -- diagnostics ------------------------------------------------------------------------
+    def diag(self, *extra):
+        """Text for assertion messages: the extras, then every gatehouse's diagnostics."""
+        parts = [str(e) for e in extra]
+        parts += [gh.diagnostics(lines=25) for gh in self._gatehouses]
+        return "\n" + "\n".join(parts)
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        return outcome is not None and not getattr(outcome, "success", True)
+
+    def _dump_if_failed(self, gh):
+        if self._failed():
+            sys.stderr.write("\n=== %s failed; gatehouse diagnostics:\n%s\n" % (self.id(), gh.diagnostics()))
+
+    # -- assertions -------------------------------------------------------------------------
+    def assertStatus(self, resp, status, *extra):
+        statuses = status if isinstance(status, (set, tuple, list)) else (status,)
+        self.assertIn(resp.status, statuses, self.diag("response: %r" % resp, *extra))
+
+    def run_threads(self, fns, timeout=30.0):
+        """Run each fn on its own thread; returns their results (exceptions re-raised)."""
+        results = [None] * len(fns)
+        errors = [None] * len(fns)
+
+        def wrap(i, fn):
+            try:
+                results[i] = fn()
+            except BaseException as e:  # reported below
+                errors[i] = e
+
+        threads = [threading.Thread(target=wrap, args=(i, fn), daemon=True) for i, fn in enumerate(fns)]
+        for t in threads:
+            t.start()
+        return threads, results, errors
+
+    def join_threads(self, threads, timeout):
+        import time
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        alive = [t for t in threads if t.is_alive()]
+        self.assertFalse(alive, self.diag("%d client threads still running after %.1fs" % (len(alive), timeout)))
