@@ -1,0 +1,103 @@
+#pragma once
+// The validated configuration: plain immutable structs, one per section of gatehouse.yaml.
+// Nothing here knows YAML; a module gets its section's struct and never sees the file.
+// The loader hands out `shared_ptr<const Config>` because a running server swaps whole snapshots
+// on reload while in-flight exchanges keep the one they started with.
+//
+// Defaults below are the ones INTERFACE.md documents; the loader starts from a default-constructed
+// struct and overwrites only the keys the file sets.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/base/byte_size.h"
+#include "proxy/base/duration.h"
+#include "proxy/base/log.h"
+
+namespace gatehouse::config {
+
+// Where to listen or connect. Nothing is resolved at load time: `host` is a name or a literal.
+struct Address {
+  std::string host;  // "0.0.0.0", "::1" (brackets removed), "localhost"
+  uint16_t port = 0;
+  std::string text;  // as written, for logs and messages: "[::1]:80"
+
+  friend bool operator==(const Address&, const Address&) = default;
+};
+
+struct ListenerConfig {
+  Address address;
+  // Later: tls, hsts, redirect_https (rejected by the loader until implemented).
+};
+
+enum class Balance { RoundRobin, LeastConn };
+
+struct ServerConfig {
+  std::string name;  // unique within its pool; the admin API calls it POOL/SERVER
+  Address address;
+  uint32_t weight = 1;  // 0..256; 0 = never picked (parked without draining)
+};
+
+struct BackendConfig {
+  std::string name;  // the key under `backends:`
+  Balance balance = Balance::RoundRobin;
+  std::vector<ServerConfig> servers;  // never empty once loaded
+  uint32_t retries = 1;               // idempotent requests, on connect failure, another server
+  uint32_t max_idle_per_server = 32;  // key `max_idle`: idle keep-alive conns per server per worker
+  // Later: health, slow_start, hold, hold_max (rejected by the loader until implemented).
+};
+
+struct RouteConfig {
+  std::string host = "*";  // "*", an exact host, or "*.suffix"; lowercase
+  std::string path_prefix = "/";
+  std::string backend;  // names an entry of Config::backends (checked by the loader)
+  bool cache = false;
+};
+
+struct Timeouts {
+  Duration client_header{10000};
+  Duration client_idle{60000};
+  Duration backend_connect{3000};
+  Duration backend_response{60000};
+};
+
+struct Limits {
+  ByteSize request_line = ByteSize::kib(8);
+  ByteSize headers = ByteSize::kib(64);
+  uint32_t header_count = 100;
+  ByteSize body = ByteSize::mib(100);
+};
+
+enum class AccessLogFormat { Combined, Json };
+
+struct LogConfig {
+  std::string access = "stdout";  // "stdout" | "stderr" | "off" | a file path
+  AccessLogFormat format = AccessLogFormat::Combined;
+  log::Level level = log::Level::Info;
+};
+
+struct Config {
+  std::string source;    // the file it came from, for messages and reload
+  unsigned workers = 0;  // always resolved by the loader (`auto` = cores); 0 only when unloaded
+  Duration shutdown_grace{30000};
+  std::vector<ListenerConfig> listeners;  // at least one
+  // A vector, not a map, so that `ctl backends` and /metrics list pools in file order;
+  // names are unique (checked by the loader). Use findBackend() to look one up.
+  std::vector<BackendConfig> backends;
+  std::vector<RouteConfig> routes;  // first match wins; at least one
+  Timeouts timeouts;
+  Limits limits;
+  LogConfig log;
+  // Later: state_file, admin, static, cache, read_only (rejected by the loader until implemented).
+
+  // The pool called `name`, or nullptr.
+  const BackendConfig* findBackend(std::string_view name) const {
+    for (const BackendConfig& b : backends)
+      if (b.name == name) return &b;
+    return nullptr;
+  }
+};
+
+}  // namespace gatehouse::config

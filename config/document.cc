@@ -1,0 +1,43 @@
+// The top level of gatehouse.yaml: which key goes to which section reader. This table is the
+// place to start when adding a section.
+#include <optional>
+
+#include "config/sections.h"
+
+namespace gatehouse::config {
+namespace {
+
+// Sections INTERFACE.md defines that this version does not implement; rejected so that an
+// operator never believes, say, the cache or the admin API is running.
+constexpr std::string_view kUnsupported[] = {"state_file", "admin", "static", "cache", "read_only"};
+
+}  // namespace
+
+Config readDocument(const Value& root, Diagnostics& diag) {
+  Config config;
+  config.workers = autoWorkers();
+  // Sections that depend on others are kept and read after the map, whatever their order in the
+  // file: routes need the backends.
+  std::optional<Value> listeners, backends, routes;
+  readMap(root,
+          {
+              {"workers", [&](const Value& v) { readWorkers(v, config.workers, diag); }},
+              {"shutdown_grace",
+               [&](const Value& v) {
+                 if (auto d = readDuration(v, diag)) config.shutdown_grace = *d;
+               }},
+              {"listeners", [&](const Value& v) { listeners = v; }, /*required=*/true},
+              {"backends", [&](const Value& v) { backends = v; }, /*required=*/true},
+              {"routes", [&](const Value& v) { routes = v; }, /*required=*/true},
+              {"timeouts", [&](const Value& v) { readTimeouts(v, config.timeouts, diag); }},
+              {"limits", [&](const Value& v) { readLimits(v, config.limits, diag); }},
+              {"log", [&](const Value& v) { readLog(v, config.log, diag); }},
+          },
+          kUnsupported, diag);
+  if (listeners) readListeners(*listeners, config.listeners, diag);
+  if (backends) readBackends(*backends, config.backends, diag);
+  if (routes) readRoutes(*routes, config.backends, config.routes, diag);
+  return config;
+}
+
+}  // namespace gatehouse::config

@@ -1,0 +1,125 @@
+// The small keys: workers, timeouts, limits, log.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "config/sections.h"
+#include "config/units.h"
+
+namespace gatehouse::config {
+namespace {
+
+constexpr unsigned kMaxWorkers = 256;
+
+// A timeout of 0 would fire at once; "no timeout" is not something we offer.
+Field timeoutField(std::string_view key, Duration& out, Diagnostics& diag) {
+  return {key, [&out, &diag](const Value& v) {
+            auto d = readDuration(v, diag);
+            if (!d) return;
+            if (d->count() == 0) {
+              diag.error(v.mark, v.path, "must be more than 0");
+              return;
+            }
+            out = *d;
+          }};
+}
+
+// A limit with a floor below which ordinary browsers would be refused.
+Field sizeLimitField(std::string_view key, ByteSize minimum, ByteSize& out, Diagnostics& diag) {
+  return {key, [minimum, &out, &diag](const Value& v) {
+            auto size = readByteSize(v, diag);
+            if (!size) return;
+            if (*size < minimum) {
+              diag.error(v.mark, v.path,
+                         fmt::format("must be at least {}, got {}", formatByteSize(minimum),
+                                     formatByteSize(*size)));
+              return;
+            }
+            out = *size;
+          }};
+}
+
+}  // namespace
+
+unsigned autoWorkers() {
+  // hardware_concurrency() may return 0 when it cannot tell; one worker still serves.
+  return std::clamp(std::thread::hardware_concurrency(), 1u, kMaxWorkers);
+}
+
+void readWorkers(const Value& v, unsigned& workers, Diagnostics& diag) {
+  if (v.node.IsScalar()) {
+    const std::string& s = v.node.Scalar();
+    if (s == "auto") {
+      workers = autoWorkers();
+      return;
+    }
+    unsigned n = 0;
+    auto [rest, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && rest == s.data() + s.size() && n >= 1 && n <= kMaxWorkers) {
+      workers = n;
+      return;
+    }
+  }
+  diag.error(v.mark, v.path,
+             fmt::format("expected \"auto\" or a whole number from 1 to {}, got {}", kMaxWorkers,
+                         describe(v.node)));
+}
+
+void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
+  readMap(v,
+          {
+              timeoutField("client_header", t.client_header, diag),
+              timeoutField("client_idle", t.client_idle, diag),
+              timeoutField("backend_connect", t.backend_connect, diag),
+              timeoutField("backend_response", t.backend_response, diag),
+          },
+          {}, diag);
+}
+
+void readLimits(const Value& v, Limits& l, Diagnostics& diag) {
+  readMap(v,
+          {
+              sizeLimitField("request_line", ByteSize(256), l.request_line, diag),
+              sizeLimitField("headers", ByteSize::kib(1), l.headers, diag),
+              {"header_count",
+               [&](const Value& c) {
+                 if (auto n = readUint(c, 8, 10000, diag)) l.header_count = *n;
+               }},
+              sizeLimitField("body", ByteSize(0), l.body, diag),
+          },
+          {}, diag);
+}
+
+void readLog(const Value& v, LogConfig& out, Diagnostics& diag) {
+  readMap(
+      v,
+      {
+          // "stdout", "stderr", "off", or else a file path, relative to the working directory.
+          {"access",
+           [&](const Value& a) {
+             if (auto s = readString(a, diag)) out.access = *s;
+           }},
+          {"format",
+           [&](const Value& f) {
+             if (auto format = readChoice<AccessLogFormat>(
+                     f, {{"combined", AccessLogFormat::Combined}, {"json", AccessLogFormat::Json}},
+                     diag))
+               out.format = *format;
+           }},
+          {"level",
+           [&](const Value& l) {
+             if (auto level = readChoice<log::Level>(l,
+                                                     {{"debug", log::Level::Debug},
+                                                      {"info", log::Level::Info},
+                                                      {"warn", log::Level::Warn},
+                                                      {"error", log::Level::Error}},
+                                                     diag))
+               out.level = *level;
+           }},
+      },
+      {}, diag);
+}
+
+}  // namespace gatehouse::config

@@ -1,0 +1,37 @@
+#pragma once
+// The per-section readers, internal to config/. Each reads one section of the document into its
+// struct and reports every problem to Diagnostics; document.cc calls them in dependency order.
+//
+// To support a key that is "not supported yet": add the field to its struct in config.h, move
+// the key from the section's `unsupported` list to its `fields`, and add a reader.
+
+#include <vector>
+
+#include "config/config.h"
+#include "config/diagnostic.h"
+#include "config/node_reader.h"
+
+namespace gatehouse::config {
+
+// The whole document (the top-level map) into a Config; Config::source is left to the caller.
+Config readDocument(const Value& root, Diagnostics& diag);
+
+// general.cc: the small top-level keys and sections.
+void readWorkers(const Value& v, unsigned& workers, Diagnostics& diag);
+unsigned autoWorkers();  // `workers: auto`
+void readTimeouts(const Value& v, Timeouts& timeouts, Diagnostics& diag);
+void readLimits(const Value& v, Limits& limits, Diagnostics& diag);
+void readLog(const Value& v, LogConfig& log, Diagnostics& diag);
+
+// listeners.cc
+void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagnostics& diag);
+
+// backends.cc
+void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
+
+// routes.cc: `backends` are the pools read so far; a route must name one of them. When it is
+// empty the backends section has already been reported and route targets are not checked.
+void readRoutes(const Value& v, const std::vector<BackendConfig>& backends,
+                std::vector<RouteConfig>& routes, Diagnostics& diag);
+
+}  // namespace gatehouse::config
