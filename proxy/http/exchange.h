@@ -1,0 +1,127 @@
+#pragma once
+// One request and its response: the same object for every protocol. The codec that received
+// the request owns the Exchange and implements Downstream; the pipeline attaches a Handler that
+// produces the response. Past the codec, nothing knows whether it speaks HTTP/1.1 or HTTP/2.
+//
+// Bodies move as evbuffers (the bytes are handed over, not copied). Backpressure both ways:
+//   response: the handler checks pendingOutput() and stops reading its source above the high
+//             watermark; the codec calls Handler::onDownstreamDrained() once below the low one.
+//   request:  the codec delivers body only while the handler has called resumeRequestBody().
+//             Nothing is read before that, which is also when a 100 Continue goes out.
+
+#include <event2/buffer.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "proxy/http/message.h"
+
+namespace gatehouse::http {
+
+// The codec's side: where the response goes.
+class Downstream {
+ public:
+  virtual ~Downstream() = default;
+  virtual void sendHead(const ResponseHead& head) = 0;
+  virtual void sendBody(evbuffer* data) = 0;  // drains data
+  virtual void sendEnd() = 0;
+  virtual size_t pendingOutput() const = 0;
+  virtual void pauseRequestBody() = 0;
+  virtual void resumeRequestBody() = 0;  // the first call also answers Expect: 100-continue
+  virtual void abort() = 0;              // the response cannot be completed: reset the stream
+};
+
+// The handler's side: what it is told about the downstream.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void onRequestBody(evbuffer* data) = 0;  // drains data
+  virtual void onRequestEnd() = 0;
+  virtual void onDownstreamDrained() = 0;
+  virtual void onDownstreamReset() = 0;  // client gone: stop, release resources, no more calls
+};
+
+// What the access log and counters read when the exchange completes.
+struct ExchangeRecord {
+  int status = 0;
+  uint64_t bytes_sent = 0;      // response body bytes
+  uint64_t bytes_received = 0;  // request body bytes
+  std::string server;           // "pool/server" that answered, if any
+  std::string cache_status;     // filled by the cache
+  bool aborted = false;
+};
+
+struct ClientInfo {
+  std::string ip;
+  uint16_t port = 0;
+  bool tls = false;
+};
+
+class Exchange {
+ public:
+  static constexpr size_t kHighWatermark = 256 * 1024;
+  static constexpr size_t kLowWatermark = 64 * 1024;
+
+  Exchange(RequestHead request, ClientInfo client, std::string request_id, Downstream& downstream)
+      : request_(std::move(request)),
+        client_(std::move(client)),
+        request_id_(std::move(request_id)),
+        downstream_(downstream),
+        started_(std::chrono::steady_clock::now()) {}
+
+  const RequestHead& request() const { return request_; }
+  RequestHead& request() { return request_; }
+  const ClientInfo& client() const { return client_; }
+  const std::string& requestId() const { return request_id_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  ExchangeRecord& record() { return record_; }
+  const ExchangeRecord& record() const { return record_; }
+
+  void setHandler(std::unique_ptr<Handler> handler) { handler_ = std::move(handler); }
+  Handler* handler() const { return handler_.get(); }
+
+  // The handler's calls. respond*() record what the access log needs on the way through.
+  void respondHead(const ResponseHead& head) {
+    record_.status = head.status;
+    head_sent_ = true;
+    downstream_.sendHead(head);
+  }
+  void respondBody(evbuffer* data) {
+    record_.bytes_sent += evbuffer_get_length(data);
+    downstream_.sendBody(data);
+  }
+  void respondEnd() { downstream_.sendEnd(); }
+  // Answers with a short generated page, or aborts if a head already went out.
+  void respondError(int status, std::string_view detail);
+  bool headSent() const { return head_sent_; }
+  bool downstreamFull() const { return downstream_.pendingOutput() > kHighWatermark; }
+  void pauseRequestBody() { downstream_.pauseRequestBody(); }
+  void resumeRequestBody() { downstream_.resumeRequestBody(); }
+  void abort() {
+    record_.aborted = true;
+    downstream_.abort();
+  }
+
+ private:
+  RequestHead request_;
+  ClientInfo client_;
+  std::string request_id_;
+  Downstream& downstream_;
+  std::unique_ptr<Handler> handler_;
+  ExchangeRecord record_;
+  std::chrono::steady_clock::time_point started_;
+  bool head_sent_ = false;
+};
+
+// Where a codec hands each new exchange, and reports it done. The pipeline implements it.
+class ExchangeDispatcher {
+ public:
+  virtual ~ExchangeDispatcher() = default;
+  // Attaches a handler and starts it; the handler may answer at once.
+  virtual void dispatch(Exchange& exchange) = 0;
+  // Called once, when both directions have finished (or the exchange was aborted).
+  virtual void onComplete(const Exchange& exchange) = 0;
+};
+
+}  // namespace gatehouse::http

@@ -1,0 +1,475 @@
+#include "proxy/http/http1_server_connection.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "proxy/base/ascii.h"
+#include "proxy/base/log.h"
+#include "proxy/http/error_page.h"
+#include "proxy/http/http1_writer.h"
+
+namespace gatehouse::http {
+namespace {
+constexpr Duration kLingerTime{2000};
+// After the response, up to this much of an unread request body is read and dropped so the
+// connection can be kept; beyond it the connection closes.
+constexpr uint64_t kMaxDiscardBytes = 1 << 20;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Absolute-form targets ("http://host/path") become origin-form; the host part wins over Host
+// (RFC 9112 §3.2.2).
+void normalizeTarget(RequestHead& head) {
+  std::string_view t = head.target;
+  size_t scheme_end = t.find("://");
+  if (t.empty() || t.front() == '/' || scheme_end == std::string_view::npos) return;
+  std::string_view rest = t.substr(scheme_end + 3);
+  size_t path_start = rest.find_first_of("/?");
+  head.authority = std::string(rest.substr(0, path_start));
+  std::string path = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  if (path.front() == '?') path.insert(0, "/");
+  head.target = std::move(path);
+}
+
+RequestHead toRequestHead(const RequestHeadView& view) {
+  RequestHead head;
+  head.method = std::string(view.method);
+  head.target = std::string(view.target);
+  head.authority = std::string(view.host);
+  head.version_minor = view.version_minor;
+  head.headers.reserve(view.headers.size() + 6);
+  for (const HeaderView& h : view.headers) head.headers.add(h.name, h.value);
+  head.upgrade = view.upgrade;
+  removeHopByHop(head.headers, head.upgrade);
+  head.headers.remove("expect");  // 100-continue is answered here, not by the backend
+  head.headers.remove("content-length");  // framing is the codec's to write, never copied
+  head.has_body = view.framing == http::BodyFraming::ContentLength
+                      ? view.content_length > 0
+                      : view.framing == http::BodyFraming::Chunked;
+  if (view.framing == http::BodyFraming::ContentLength) head.content_length = view.content_length;
+  normalizeTarget(head);
+  return head;
+}
+}  // namespace
+
+Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop, evutil_socket_t fd,
+                                             ClientInfo client, const Http1Settings& settings,
+                                             ExchangeDispatcher& dispatcher,
+                                             RequestIdGenerator& ids, OnClosed on_closed)
+    : loop_(loop),
+      bev_(bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE)),
+      process_event_(event_new(loop.base(), -1, 0, &Http1ServerConnection::onProcess, this)),
+      timer_(loop.base(), [this] { onTimer(); }),
+      client_(std::move(client)),
+      settings_(settings),
+      dispatcher_(dispatcher),
+      ids_(ids),
+      on_closed_(std::move(on_closed)),
+      parser_(settings.limits),
+      body_chunk_(net::makeEvbuffer()) {}
+
+Http1ServerConnection::~Http1ServerConnection() = default;
+
+void Http1ServerConnection::start() {
+  bufferevent_setcb(bev_.get(), &onRead, &onWrite, &onEvent, this);
+  // Reading stops by itself once a head's worth of bytes waits unprocessed (pipelining bound).
+  size_t read_high = settings_.limits.request_line + settings_.limits.headers + 4096;
+  bufferevent_setwatermark(bev_.get(), EV_READ, 0, read_high);
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, Exchange::kLowWatermark, 0);
+  timeval write_timeout = toTimeval(settings_.client_idle);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &write_timeout);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  armTimer(TimerMode::Idle, settings_.client_idle);
+}
+
+void Http1ServerConnection::beginShutdown() {
+  shutting_down_ = true;
+  if (!exchange_ && !closing_) closeNow();
+}
+
+// --- input ---------------------------------------------------------------------------------
+
+void Http1ServerConnection::onRead(bufferevent*, void* self) {
+  static_cast<Http1ServerConnection*>(self)->process();
+}
+
+void Http1ServerConnection::onProcess(evutil_socket_t, short, void* self) {
+  static_cast<Http1ServerConnection*>(self)->process();
+}
+
+void Http1ServerConnection::scheduleProcess() { event_active(process_event_.get(), EV_TIMEOUT, 0); }
+
+void Http1ServerConnection::process() {
+  if (closed_) return;
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  if (closing_) {
+    evbuffer_drain(in, evbuffer_get_length(in));
+    return;
+  }
+  if (discarding_body_ || (exchange_ && !request_done_)) {
+    readBody();
+  } else if (!exchange_) {
+    readHead();
+  }
+  // Otherwise a pipelined request waits until this exchange completes.
+}
+
+void Http1ServerConnection::readHead() {
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  size_t available = evbuffer_get_length(in);
+  if (available == 0) {
+    if (shutting_down_) closeNow();
+    return;
+  }
+  if (timer_mode_ != TimerMode::Header) armTimer(TimerMode::Header, settings_.client_header);
+  const size_t cap = settings_.limits.request_line + settings_.limits.headers + 2;
+  size_t n = std::min(available, cap);
+  const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(n)));
+  auto outcome = parser_.parseRequest(std::string_view(data, n));
+  switch (outcome.state) {
+    case ParseState::Incomplete:
+      if (n >= cap) reject(431, "request head too large");
+      return;
+    case ParseState::Error:
+      log::debug("client {}: bad request: {}", client_.ip, describe(outcome.error));
+      reject(statusFor(outcome.error), describe(outcome.error));
+      return;
+    case ParseState::Complete: startExchange(outcome.head); return;
+  }
+}
+
+void Http1ServerConnection::startExchange(const RequestHeadView& view) {
+  timer_.cancel();
+  timer_mode_ = TimerMode::None;
+  if (view.framing == http::BodyFraming::ContentLength && view.content_length > settings_.max_body) {
+    reject(413, "request body larger than the configured limit");
+    return;
+  }
+  RequestHead head = toRequestHead(view);
+  std::string id = ids_.adoptOrNext(head.headers.get("x-request-id"));
+  head.headers.set("X-Request-Id", id);
+  framing_ = view.framing == http::BodyFraming::Chunked         ? BodyFraming::Chunked
+             : view.framing == http::BodyFraming::ContentLength ? BodyFraming::Length
+                                                                : BodyFraming::None;
+  body_remaining_ = view.content_length;
+  body_received_ = 0;
+  if (framing_ == BodyFraming::Chunked) chunked_ = std::make_unique<ChunkedDecoder>();
+  if (framing_ == BodyFraming::Length && body_remaining_ == 0) framing_ = BodyFraming::None;
+  request_keep_alive_ = view.keep_alive;
+  expect_continue_ = view.expect_continue && framing_ != BodyFraming::None;
+  is_head_request_ = view.method == "HEAD";
+  evbuffer_drain(bufferevent_get_input(bev_.get()), view.head_length);
+
+  body_wanted_ = continue_sent_ = response_started_ = response_done_ = false;
+  discarding_body_ = response_chunked_ = false;
+  request_done_ = framing_ == BodyFraming::None;
+  keep_alive_ = true;
+  exchange_ = std::make_unique<Exchange>(std::move(head), client_, std::move(id), *this);
+  Exchange* exchange = exchange_.get();
+  dispatcher_.dispatch(*exchange);
+  // The handler may have answered, or the connection closed, inside dispatch().
+  if (exchange_.get() == exchange && request_done_ && exchange->handler())
+    exchange->handler()->onRequestEnd();
+}
+
+void Http1ServerConnection::readBody() {
+  if (!body_wanted_ && !discarding_body_) return;
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* out = body_chunk_.get();
+  bool done = false;
+  if (framing_ == BodyFraming::Tunnel) {
+    evbuffer_add_buffer(out, in);
+  } else if (framing_ == BodyFraming::Length) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(body_remaining_, evbuffer_get_length(in)));
+    evbuffer_remove_buffer(in, out, n);
+    body_remaining_ -= n;
+    done = body_remaining_ == 0;
+  } else if (framing_ == BodyFraming::Chunked) {
+    // Decode segment by segment without pulling the body up into one block.
+    size_t consumed_total = 0;
+    evbuffer_ptr pos;
+    evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+    evbuffer_iovec vec;
+    while (!done && evbuffer_peek(in, -1, &pos, &vec, 1) > 0 && vec.iov_len > 0) {
+      std::string_view segment(static_cast<const char*>(vec.iov_base), vec.iov_len);
+      while (!segment.empty()) {
+        ChunkedDecoder::Step step = chunked_->decode(segment);
+        if (step.error != ParseError::None) {
+          evbuffer_drain(in, consumed_total);
+          reject(statusFor(step.error), describe(step.error));
+          return;
+        }
+        if (!step.data.empty()) evbuffer_add(out, step.data.data(), step.data.size());
+        segment.remove_prefix(step.consumed);
+        consumed_total += step.consumed;
+        if (step.done) {
+          done = true;
+          break;
+        }
+        if (step.consumed == 0) break;
+      }
+      if (evbuffer_ptr_set(in, &pos, consumed_total, EVBUFFER_PTR_SET) != 0) break;
+    }
+    evbuffer_drain(in, consumed_total);
+  }
+  size_t n = evbuffer_get_length(out);
+  body_received_ += n;
+  if (framing_ != BodyFraming::Tunnel && body_received_ > settings_.max_body) {
+    reject(413, "request body larger than the configured limit");
+    return;
+  }
+  if (discarding_body_) {
+    evbuffer_drain(out, n);
+    if (body_received_ > kMaxDiscardBytes) {
+      keep_alive_ = false;
+      closeAfterFlush();
+      return;
+    }
+  } else if (n > 0 && exchange_ && exchange_->handler()) {
+    exchange_->record().bytes_received += n;
+    exchange_->handler()->onRequestBody(out);
+    if (closed_ || closing_) return;
+  } else {
+    evbuffer_drain(out, n);
+  }
+  if (done) finishRequestBody();
+}
+
+void Http1ServerConnection::finishRequestBody() {
+  request_done_ = true;
+  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+  timeval write_timeout = toTimeval(settings_.client_idle);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &write_timeout);
+  if (!discarding_body_ && exchange_ && exchange_->handler()) exchange_->handler()->onRequestEnd();
+  maybeFinishExchange();
+}
+
+void Http1ServerConnection::pauseRequestBody() {
+  if (closed_ || !body_wanted_) return;
+  body_wanted_ = false;
+  bufferevent_disable(bev_.get(), EV_READ);
+}
+
+void Http1ServerConnection::resumeRequestBody() {
+  if (closed_ || closing_ || body_wanted_ || request_done_) return;
+  body_wanted_ = true;
+  if (expect_continue_ && !continue_sent_ && !response_started_) {
+    continue_sent_ = true;
+    bufferevent_write(bev_.get(), kContinue.data(), kContinue.size());
+  }
+  // An idle client mid-body is timed out by the read timeout.
+  timeval idle = toTimeval(settings_.client_idle);
+  bufferevent_set_timeouts(bev_.get(), &idle, &idle);
+  bufferevent_enable(bev_.get(), EV_READ);
+  scheduleProcess();  // bytes may already wait in the input buffer
+}
+
+// --- output --------------------------------------------------------------------------------
+
+void Http1ServerConnection::sendHead(const ResponseHead& head) {
+  if (closed_ || closing_ || response_started_) return;
+  std::string extra;
+  if (head.status == 101) {
+    // Switching protocols: from here on both directions are opaque bytes.
+    response_started_ = true;
+    response_body_allowed_ = true;
+    response_chunked_ = false;
+    writeResponseHead(bufferevent_get_output(bev_.get()), head, "Connection: upgrade\r\n");
+    framing_ = BodyFraming::Tunnel;
+    request_done_ = false;
+    keep_alive_ = false;
+    body_wanted_ = true;
+    bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+    bufferevent_enable(bev_.get(), EV_READ);
+    scheduleProcess();
+    return;
+  }
+  response_started_ = true;
+  response_body_allowed_ = head.has_body && !is_head_request_;
+  keep_alive_ = request_keep_alive_ && !shutting_down_;
+  if (!request_done_) {
+    // The client is still sending. Without a 100 Continue it may never send the body, and a
+    // large remainder is not worth reading: either way the connection ends after this answer.
+    bool small_rest = framing_ == BodyFraming::Length && body_remaining_ <= kMaxDiscardBytes;
+    if ((expect_continue_ && !continue_sent_) || !(small_rest || framing_ == BodyFraming::Chunked))
+      keep_alive_ = false;
+  }
+  if (head.content_length) {
+    extra += fmt::format("Content-Length: {}\r\n", *head.content_length);
+  } else if (head.has_body) {
+    if (exchange_ && exchange_->request().version_minor >= 1) {
+      response_chunked_ = response_body_allowed_;
+      extra += "Transfer-Encoding: chunked\r\n";
+    } else {
+      keep_alive_ = false;  // an HTTP/1.0 client learns the end from the close
+    }
+  }
+  if (!keep_alive_) {
+    extra += "Connection: close\r\n";
+  } else if (exchange_ && exchange_->request().version_minor == 0) {
+    extra += "Connection: keep-alive\r\n";
+  }
+  writeResponseHead(bufferevent_get_output(bev_.get()), head, extra);
+}
+
+void Http1ServerConnection::sendBody(evbuffer* data) {
+  if (closed_ || closing_ || !response_started_ || !response_body_allowed_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  if (response_chunked_)
+    writeChunk(out, data);
+  else
+    evbuffer_add_buffer(out, data);
+}
+
+void Http1ServerConnection::sendEnd() {
+  if (closed_ || closing_ || response_done_) return;
+  response_done_ = true;
+  if (framing_ == BodyFraming::Tunnel) {
+    completeExchange(false);
+    closeAfterFlush();
+    return;
+  }
+  if (response_chunked_) writeLastChunk(bufferevent_get_output(bev_.get()));
+  if (!request_done_ && keep_alive_) {
+    // Read and drop the rest of the request body so the connection can carry the next one.
+    discarding_body_ = true;
+    body_wanted_ = true;
+    bufferevent_enable(bev_.get(), EV_READ);
+    scheduleProcess();
+  }
+  maybeFinishExchange();
+}
+
+size_t Http1ServerConnection::pendingOutput() const {
+  return closed_ ? 0 : evbuffer_get_length(bufferevent_get_output(bev_.get()));
+}
+
+void Http1ServerConnection::onWrite(bufferevent*, void* arg) {
+  auto* self = static_cast<Http1ServerConnection*>(arg);
+  if (self->closed_) return;
+  if (self->closing_) {
+    if (self->pendingOutput() == 0) self->closeAfterFlush();
+    return;
+  }
+  if (self->exchange_ && self->exchange_->handler()) self->exchange_->handler()->onDownstreamDrained();
+}
+
+// --- completion and closing ----------------------------------------------------------------
+
+void Http1ServerConnection::maybeFinishExchange() {
+  if (!response_done_) return;
+  // The response is out: log the exchange now, even if the request body is still being dropped.
+  if (exchange_) completeExchange(false);
+  if (!keep_alive_ || client_eof_) {
+    closeAfterFlush();
+    return;
+  }
+  if (!request_done_) return;  // discarding the body's rest; finishRequestBody() calls back
+  discarding_body_ = false;
+  body_wanted_ = false;
+  bufferevent_enable(bev_.get(), EV_READ);
+  armTimer(TimerMode::Idle, settings_.client_idle);
+  scheduleProcess();  // a pipelined request may already be waiting
+}
+
+void Http1ServerConnection::completeExchange(bool aborted) {
+  if (!exchange_) return;
+  if (aborted) exchange_->record().aborted = true;
+  dispatcher_.onComplete(*exchange_);
+  // The handler may be the caller several frames up: destroy it after the callback returns.
+  loop_.deferDelete(std::shared_ptr<Exchange>(std::move(exchange_)));
+}
+
+void Http1ServerConnection::abort() {
+  if (closed_) return;
+  completeExchange(true);
+  closeNow();
+}
+
+void Http1ServerConnection::reject(int status, std::string_view why) {
+  if (exchange_) {
+    if (Handler* h = exchange_->handler()) h->onDownstreamReset();
+    if (response_started_) {
+      abort();
+      return;
+    }
+    exchange_->record().status = status;
+    completeExchange(true);
+  }
+  std::string body = errorBody(status, why);
+  ResponseHead head = errorHead(status, body.size());
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  writeResponseHead(out, head, fmt::format("Content-Length: {}\r\nConnection: close\r\n", body.size()));
+  evbuffer_add(out, body.data(), body.size());
+  keep_alive_ = false;
+  closeAfterFlush();
+}
+
+void Http1ServerConnection::closeAfterFlush() {
+  if (closed_) return;
+  closing_ = true;
+  timer_.cancel();
+  if (pendingOutput() > 0) return;  // onWrite calls back once flushed
+  if (lingering_) return;
+  // Lingering close: stop sending, then read and drop what the client still sends for a
+  // moment, so our close does not turn into a reset that destroys the response in flight.
+  lingering_ = true;
+  shutdown(bufferevent_getfd(bev_.get()), SHUT_WR);
+  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+  bufferevent_enable(bev_.get(), EV_READ);
+  armTimer(TimerMode::Linger, kLingerTime);
+}
+
+void Http1ServerConnection::closeNow() {
+  if (closed_) return;
+  if (exchange_) {
+    if (Handler* h = exchange_->handler()) h->onDownstreamReset();
+    completeExchange(true);
+  }
+  closed_ = true;
+  timer_.cancel();
+  event_del(process_event_.get());
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  on_closed_(this);
+}
+
+void Http1ServerConnection::onEvent(bufferevent*, short what, void* arg) {
+  auto* self = static_cast<Http1ServerConnection*>(arg);
+  if (self->closed_) return;
+  if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+    self->closeNow();
+    return;
+  }
+  if (what & BEV_EVENT_EOF) {
+    self->client_eof_ = true;
+    if (self->lingering_ || self->closing_ || !self->exchange_) {
+      self->closeNow();
+    } else if (self->framing_ == BodyFraming::Tunnel) {
+      // The client ended its half of the tunnel: let the handler finish the other half.
+      self->request_done_ = true;
+      if (Handler* h = self->exchange_->handler()) h->onRequestEnd();
+    } else if (!self->request_done_) {
+      self->closeNow();  // the client gave up mid-request
+    }
+    // Otherwise the request is whole: finish the response, then close (client_eof_).
+  }
+}
+
+void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {
+  timer_mode_ = mode;
+  timer_.arm(after);
+}
+
+void Http1ServerConnection::onTimer() {
+  // Client timeouts close quietly: there is nobody to answer to.
+  TimerMode mode = timer_mode_;
+  timer_mode_ = TimerMode::None;
+  if (mode == TimerMode::Header) log::debug("client {}: head not received in time", client_.ip);
+  closeNow();
+}
+
+}  // namespace gatehouse::http

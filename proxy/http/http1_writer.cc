@@ -1,0 +1,48 @@
+#include "proxy/http/http1_writer.h"
+
+#include <fmt/format.h>
+
+#include "proxy/http/status.h"
+
+namespace gatehouse::http {
+namespace {
+void writeFields(fmt::memory_buffer& buf, const HeaderMap& headers, std::string_view extra) {
+  for (const Header& h : headers) {
+    buf.append(h.name);
+    buf.append(std::string_view(": "));
+    buf.append(h.value);
+    buf.append(std::string_view("\r\n"));
+  }
+  buf.append(extra);
+  buf.append(std::string_view("\r\n"));
+}
+}  // namespace
+
+void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields) {
+  fmt::memory_buffer buf;
+  std::string_view reason = head.reason.empty() ? reasonPhrase(head.status) : head.reason;
+  fmt::format_to(std::back_inserter(buf), "HTTP/1.1 {} {}\r\n", head.status, reason);
+  writeFields(buf, head.headers, extra_fields);
+  evbuffer_add(out, buf.data(), buf.size());
+}
+
+void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view extra_fields) {
+  fmt::memory_buffer buf;
+  fmt::format_to(std::back_inserter(buf), "{} {} HTTP/1.1\r\n", head.method, head.target);
+  writeFields(buf, head.headers, extra_fields);
+  evbuffer_add(out, buf.data(), buf.size());
+}
+
+void writeChunk(evbuffer* out, evbuffer* data) {
+  size_t n = evbuffer_get_length(data);
+  if (n == 0) return;
+  char size_line[24];
+  auto end = fmt::format_to(size_line, "{:x}\r\n", n);
+  evbuffer_add(out, size_line, static_cast<size_t>(end - size_line));
+  evbuffer_add_buffer(out, data);
+  evbuffer_add(out, "\r\n", 2);
+}
+
+void writeLastChunk(evbuffer* out) { evbuffer_add(out, "0\r\n\r\n", 5); }
+
+}  // namespace gatehouse::http

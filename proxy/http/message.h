@@ -1,0 +1,50 @@
+#pragma once
+// Request and response heads as every layer past the codec sees them: protocol-neutral (the
+// same for HTTP/1.1 and HTTP/2), owning their strings, hop-by-hop fields already removed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "proxy/http/header_map.h"
+
+namespace gatehouse::http {
+
+struct RequestHead {
+  std::string method;
+  std::string target;     // origin-form path and query, as received
+  std::string authority;  // Host (HTTP/1) or :authority (HTTP/2)
+  std::string scheme = "http";
+  int version_minor = 1;  // HTTP/1.x minor; 1 for HTTP/2 streams
+  HeaderMap headers;      // end-to-end fields only
+  // The body's length when known in advance; nullopt for chunked/streamed bodies.
+  std::optional<uint64_t> content_length;
+  bool has_body = false;
+  bool upgrade = false;  // asks for a protocol switch (WebSocket): Upgrade is kept in headers
+
+  // The path without the query, for routing.
+  std::string_view path() const {
+    std::string_view t = target;
+    return t.substr(0, t.find('?'));
+  }
+  bool isIdempotent() const {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+           method == "DELETE" || method == "TRACE";
+  }
+};
+
+struct ResponseHead {
+  int status = 200;
+  std::string reason;  // empty: the codec uses the standard phrase
+  HeaderMap headers;   // end-to-end fields only
+  // The body's length when known; nullopt means "streamed, length unknown".
+  std::optional<uint64_t> content_length;
+  bool has_body = true;  // false for 1xx/204/304 and answers to HEAD
+};
+
+// Removes the hop-by-hop fields of RFC 9110 §7.6.1 and every field named in Connection. With
+// keep_upgrade the Upgrade field survives (the tunnel needs it); the caller re-adds
+// Connection: upgrade.
+void removeHopByHop(HeaderMap& headers, bool keep_upgrade = false);
+
+}  // namespace gatehouse::http

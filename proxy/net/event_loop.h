@@ -1,0 +1,48 @@
+#pragma once
+// One event_base per thread. post() is the only thread-safe entry: it queues a task that the
+// loop's own thread runs. deferDelete() destroys an object after the current callback returns,
+// so a connection may finish itself from inside its own callback.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "proxy/net/libevent_ptr.h"
+
+namespace gatehouse::net {
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  event_base* base() const { return base_.get(); }
+
+  // Runs until stop() or until there is nothing left to wait for.
+  void run();
+  // Thread-safe: makes run() return after the current callbacks.
+  void stop();
+  // Thread-safe: runs task on the loop's thread.
+  void post(std::function<void()> task);
+  // Loop thread only: destroys the object once the current callback has returned.
+  void deferDelete(std::shared_ptr<void> object);
+
+ private:
+  static void onPosted(evutil_socket_t, short, void* self);
+  static void onReap(evutil_socket_t, short, void* self);
+
+  EventBasePtr base_;
+  EventPtr posted_event_;
+  EventPtr reap_event_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::shared_ptr<void>> graveyard_;
+};
+
+// Makes libevent thread-aware (locks for cross-thread event_active). Call once, before any loop.
+void initLibeventThreading();
+
+}  // namespace gatehouse::net

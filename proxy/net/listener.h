@@ -1,0 +1,40 @@
+#pragma once
+// A worker's own listening socket. Every worker binds the same address with SO_REUSEPORT, so
+// the kernel spreads connections over workers and no accept lock is needed.
+
+#include <functional>
+
+#include "proxy/base/result.h"
+#include "proxy/net/libevent_ptr.h"
+#include "proxy/net/socket_address.h"
+#include "proxy/net/timer.h"
+
+namespace gatehouse::net {
+
+class Listener {
+ public:
+  using OnAccept = std::function<void(evutil_socket_t fd, const SocketAddress& peer)>;
+
+  // Binds and listens; the fd is non-blocking and close-on-exec.
+  static Result<std::unique_ptr<Listener>> open(event_base* base, const SocketAddress& address,
+                                                OnAccept on_accept);
+  // The bound address (its port is real even when port 0 was asked for).
+  const SocketAddress& address() const { return bound_; }
+  // Closes the socket: new connections to this worker are refused from now on.
+  void close() {
+    listener_.reset();
+    resume_timer_.reset();
+  }
+
+ private:
+  explicit Listener(OnAccept on_accept) : on_accept_(std::move(on_accept)) {}
+  static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* self);
+  static void onError(evconnlistener*, void* self);
+
+  OnAccept on_accept_;
+  ListenerPtr listener_;
+  std::unique_ptr<Timer> resume_timer_;  // re-enables accepting after EMFILE backs off
+  SocketAddress bound_;
+};
+
+}  // namespace gatehouse::net

@@ -1,0 +1,40 @@
+#pragma once
+// A worker's path for each exchange: route -> handler. (The read-only gate, static files and
+// the cache slot in here as they arrive; DESIGN.md has the full chain.)
+
+#include <functional>
+#include <memory>
+
+#include "proxy/http/exchange.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/routing/router.h"
+#include "proxy/upstream/backend_connection.h"
+#include "proxy/upstream/connection_pool.h"
+
+namespace gatehouse::pipeline {
+
+class Pipeline final : public http::ExchangeDispatcher {
+ public:
+  using OnComplete = std::function<void(const http::Exchange&)>;
+
+  Pipeline(net::EventLoop& loop, std::shared_ptr<const routing::Router> router,
+           upstream::ConnectionPool& connections, upstream::BackendConnection::Timeouts timeouts,
+           OnComplete on_complete)
+      : loop_(loop),
+        router_(std::move(router)),
+        connections_(connections),
+        timeouts_(timeouts),
+        on_complete_(std::move(on_complete)) {}
+
+  void dispatch(http::Exchange& exchange) override;
+  void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
+
+ private:
+  net::EventLoop& loop_;
+  std::shared_ptr<const routing::Router> router_;
+  upstream::ConnectionPool& connections_;
+  upstream::BackendConnection::Timeouts timeouts_;
+  OnComplete on_complete_;
+};
+
+}  // namespace gatehouse::pipeline

@@ -1,0 +1,37 @@
+#pragma once
+// Maps a request's host and path to a route; the first matching route wins, as in the config.
+// Host patterns: "*" (any), "example.com" (exact), "*.example.com" (any subdomain, not the apex).
+// Hosts compare case-insensitively and without the port.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::upstream {
+class BackendPool;
+}
+
+namespace gatehouse::routing {
+
+struct Route {
+  std::string host;  // lowercase pattern
+  std::string path_prefix;
+  upstream::BackendPool* pool = nullptr;
+  bool cache = false;
+};
+
+class Router {
+ public:
+  explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+  // The first route matching, or null.
+  const Route* match(std::string_view authority, std::string_view path) const;
+
+  // "Example.COM:8080" -> "example.com"; "[::1]:80" -> "[::1]".
+  static std::string normalizeHost(std::string_view authority);
+  static bool hostMatches(std::string_view pattern, std::string_view host);
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace gatehouse::routing

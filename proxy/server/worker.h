@@ -1,0 +1,58 @@
+#pragma once
+// One event-loop thread: its own event_base, its own SO_REUSEPORT listeners, its own pool of
+// backend connections. A client connection lives and dies on one worker, so the request path
+// takes no locks.
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/http/http1_server_connection.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/net/listener.h"
+#include "proxy/pipeline/pipeline.h"
+#include "proxy/server/access_log.h"
+#include "proxy/server/snapshot.h"
+#include "proxy/upstream/connection_pool.h"
+
+namespace gatehouse::server {
+
+class Worker {
+ public:
+  Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds this worker's listener (before start()). Returns the bound address.
+  Result<net::SocketAddress> listen(const net::SocketAddress& address);
+  // Runs the loop on a new thread; on_stopped runs on that thread when the loop has ended.
+  void start(std::function<void()> on_stopped);
+  // Thread-safe. Stop accepting; close idle connections; close busy ones after their response.
+  void beginShutdown();
+  // Thread-safe. Ends the loop now, abandoning whatever is in flight.
+  void forceStop();
+  void join();
+
+ private:
+  void accept(evutil_socket_t fd, const net::SocketAddress& peer);
+  void onConnectionClosed(http::Http1ServerConnection* conn);
+  void maybeFinishShutdown();
+
+  const unsigned index_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  net::EventLoop loop_;  // first member: destroyed last
+  upstream::ConnectionPool backend_connections_;
+  http::RequestIdGenerator request_ids_;
+  AccessLog access_log_;
+  pipeline::Pipeline pipeline_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::unordered_map<http::Http1ServerConnection*, std::shared_ptr<http::Http1ServerConnection>>
+      connections_;
+  bool shutting_down_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::server

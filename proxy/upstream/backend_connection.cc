@@ -1,0 +1,334 @@
+#include "proxy/upstream/backend_connection.h"
+
+#include <netinet/tcp.h>
+
+#include <fmt/format.h>
+
+#include "proxy/base/ascii.h"
+#include "proxy/base/log.h"
+#include "proxy/http/exchange.h"
+#include "proxy/http/http1_writer.h"
+
+namespace gatehouse::upstream {
+namespace {
+// Backends are trusted more than clients but parsed as strictly; their heads may be larger.
+http::ParseLimits backendLimits() {
+  http::ParseLimits limits;
+  limits.request_line = 8192;
+  limits.headers = 128 * 1024;
+  limits.header_count = 256;
+  return limits;
+}
+constexpr size_t kMaxResponseHead = 128 * 1024 + 8192;
+}  // namespace
+
+std::string_view describe(BackendFailure f) {
+  switch (f) {
+    case BackendFailure::ConnectFailed: return "connect failed";
+    case BackendFailure::ConnectTimeout: return "connect timed out";
+    case BackendFailure::ResponseTimeout: return "response timed out";
+    case BackendFailure::BadResponse: return "invalid response";
+    case BackendFailure::ClosedBeforeResponse: return "closed before responding";
+    case BackendFailure::ClosedMidResponse: return "closed mid-response";
+  }
+  return "?";
+}
+
+BackendConnection::BackendConnection(net::EventLoop& loop, health::Server& server, User& user)
+    : loop_(loop),
+      server_(server),
+      user_(&user),
+      body_chunk_(net::makeEvbuffer()),
+      parser_(backendLimits()) {}
+
+BackendConnection::~BackendConnection() = default;
+
+std::unique_ptr<BackendConnection> BackendConnection::connect(net::EventLoop& loop,
+                                                              health::Server& server,
+                                                              const Timeouts& timeouts, User& user) {
+  std::unique_ptr<BackendConnection> conn(new BackendConnection(loop, server, user));
+  conn->timeouts_ = timeouts;
+  conn->bev_.reset(bufferevent_socket_new(loop.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  bufferevent_setcb(conn->bev_.get(), &onRead, &onWrite, &onEvent, conn.get());
+  bufferevent_setwatermark(conn->bev_.get(), EV_WRITE, http::Exchange::kLowWatermark, 0);
+  conn->setTimeouts(Duration::zero(), timeouts.connect);  // connecting counts as writing
+  bufferevent_enable(conn->bev_.get(), EV_READ | EV_WRITE);
+  server.connections_opened_total.fetch_add(1, std::memory_order_relaxed);
+  const net::SocketAddress& addr = server.address();
+  if (bufferevent_socket_connect(conn->bev_.get(), const_cast<sockaddr*>(addr.get()),
+                                 static_cast<int>(addr.length())) != 0) {
+    // Immediate failure (e.g. no fds): report it from the loop, not from inside connect().
+    conn->state_ = State::Broken;
+    BackendConnection* raw = conn.get();
+    loop.post([raw] { raw->fail(BackendFailure::ConnectFailed); });
+  }
+  return conn;
+}
+
+void BackendConnection::setTimeouts(Duration read, Duration write) {
+  timeval r = toTimeval(read), w = toTimeval(write);
+  bufferevent_set_timeouts(bev_.get(), read.count() ? &r : nullptr, write.count() ? &w : nullptr);
+}
+
+void BackendConnection::attach(User& user, const Timeouts& timeouts) {
+  user_ = &user;
+  timeouts_ = timeouts;
+  on_idle_dead_ = nullptr;
+  state_ = State::Ready;
+}
+
+void BackendConnection::sendRequestHead(const http::RequestHead& head) {
+  state_ = State::Busy;
+  ++requests_;
+  request_method_ = head.method;
+  request_upgrade_ = head.upgrade;
+  request_done_ = false;
+  head_received_ = response_done_ = false;
+  response_keep_alive_ = false;
+  framing_ = Framing::None;
+  chunked_.reset();
+  std::string extra;
+  request_chunked_ = false;
+  if (head.upgrade) {
+    extra = "Connection: upgrade\r\n";
+  } else if (head.content_length) {
+    extra = fmt::format("Content-Length: {}\r\n", *head.content_length);
+  } else if (head.has_body) {
+    request_chunked_ = true;
+    extra = "Transfer-Encoding: chunked\r\n";
+  }
+  http::writeRequestHead(bufferevent_get_output(bev_.get()), head, extra);
+  setTimeouts(timeouts_.response, timeouts_.response);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+}
+
+void BackendConnection::sendBody(evbuffer* data) {
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  if (request_chunked_ && state_ != State::Tunnel)
+    http::writeChunk(out, data);
+  else
+    evbuffer_add_buffer(out, data);
+}
+
+void BackendConnection::sendEnd() {
+  if (request_done_) return;
+  request_done_ = true;
+  if (request_chunked_ && state_ != State::Tunnel)
+    http::writeLastChunk(bufferevent_get_output(bev_.get()));
+}
+
+size_t BackendConnection::pendingOutput() const {
+  return evbuffer_get_length(bufferevent_get_output(bev_.get()));
+}
+
+void BackendConnection::pauseResponse() { bufferevent_disable(bev_.get(), EV_READ); }
+
+void BackendConnection::resumeResponse() {
+  bufferevent_enable(bev_.get(), EV_READ);
+  if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) readResponse();
+}
+
+bool BackendConnection::reusable() const {
+  return state_ == State::Ready && response_keep_alive_ && request_done_ &&
+         evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 && pendingOutput() == 0;
+}
+
+void BackendConnection::parkIdle(std::function<void()> on_dead) {
+  state_ = State::Idle;
+  user_ = nullptr;
+  on_idle_dead_ = std::move(on_dead);
+  setTimeouts(Duration::zero(), Duration::zero());
+  bufferevent_enable(bev_.get(), EV_READ);
+}
+
+void BackendConnection::retire(std::unique_ptr<BackendConnection> conn) {
+  if (!conn) return;
+  conn->state_ = State::Broken;
+  conn->user_ = nullptr;
+  conn->on_idle_dead_ = nullptr;
+  bufferevent_disable(conn->bev_.get(), EV_READ | EV_WRITE);
+  bufferevent_setcb(conn->bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  net::EventLoop& loop = conn->loop_;
+  loop.deferDelete(std::shared_ptr<BackendConnection>(std::move(conn)));
+}
+
+// --- events --------------------------------------------------------------------------------
+
+void BackendConnection::onRead(bufferevent*, void* arg) {
+  static_cast<BackendConnection*>(arg)->readResponse();
+}
+
+void BackendConnection::onWrite(bufferevent*, void* arg) {
+  auto* self = static_cast<BackendConnection*>(arg);
+  if ((self->state_ == State::Busy || self->state_ == State::Tunnel) && self->user_)
+    self->user_->onRequestDrained();
+}
+
+void BackendConnection::onEvent(bufferevent*, short what, void* arg) {
+  auto* self = static_cast<BackendConnection*>(arg);
+  if (self->state_ == State::Idle) {
+    if (self->on_idle_dead_) self->on_idle_dead_();  // the pool retires us
+    return;
+  }
+  if (self->state_ == State::Broken) return;
+  if (what & BEV_EVENT_CONNECTED) {
+    int one = 1;
+    setsockopt(bufferevent_getfd(self->bev_.get()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    self->state_ = State::Ready;
+    self->setTimeouts(Duration::zero(), Duration::zero());
+    self->user_->onConnected();
+    return;
+  }
+  if (self->state_ == State::Connecting) {
+    self->fail((what & BEV_EVENT_TIMEOUT) ? BackendFailure::ConnectTimeout
+                                          : BackendFailure::ConnectFailed);
+    return;
+  }
+  if (what & BEV_EVENT_TIMEOUT) {
+    self->fail(self->head_received_ ? BackendFailure::ClosedMidResponse
+                                    : BackendFailure::ResponseTimeout);
+    return;
+  }
+  if (what & BEV_EVENT_EOF) {
+    // Bytes may still wait (paused reading); a close-delimited body ends here.
+    self->readResponse();
+    if (self->state_ == State::Broken || self->response_done_) return;
+    if (self->state_ == State::Tunnel || self->framing_ == Framing::UntilClose) {
+      self->endResponse();
+      return;
+    }
+  }
+  self->fail(self->head_received_ ? BackendFailure::ClosedMidResponse
+                                  : BackendFailure::ClosedBeforeResponse);
+}
+
+void BackendConnection::fail(BackendFailure failure) {
+  if (failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout)
+    server_.connect_failures_total.fetch_add(1, std::memory_order_relaxed);
+  state_ = State::Broken;
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  if (User* user = user_) user->onFailure(failure);
+}
+
+// --- response parsing ----------------------------------------------------------------------
+
+void BackendConnection::readResponse() {
+  if (state_ == State::Broken || state_ == State::Connecting) return;
+  if (state_ == State::Idle || state_ == State::Ready) {
+    // Unsolicited bytes: the server is confused or closing; this connection is done.
+    if (state_ == State::Idle && on_idle_dead_) on_idle_dead_();
+    return;
+  }
+  while (state_ == State::Busy && !head_received_) {
+    if (!readHead()) return;
+  }
+  if (state_ == State::Busy || state_ == State::Tunnel) readBody();
+}
+
+// Returns true when a head was consumed (a final one, or a 1xx to skip).
+bool BackendConnection::readHead() {
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  size_t n = std::min(evbuffer_get_length(in), kMaxResponseHead);
+  if (n == 0) return false;
+  auto* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(n)));
+  auto outcome = parser_.parseResponse(std::string_view(data, n), request_method_);
+  if (outcome.state == http::ParseState::Incomplete) {
+    if (n >= kMaxResponseHead) fail(BackendFailure::BadResponse);
+    return false;
+  }
+  if (outcome.state == http::ParseState::Error) {
+    log::warn("backend {}: invalid response: {}", server_.label(), http::describe(outcome.error));
+    fail(BackendFailure::BadResponse);
+    return false;
+  }
+  const http::ResponseHeadView& view = outcome.head;
+  bool upgraded = view.status == 101;
+  if (view.status >= 100 && view.status < 200 && !upgraded) {
+    // Interim responses (100, 103) are not relayed: gatehouse answers 100-continue itself.
+    evbuffer_drain(in, view.head_length);
+    return true;
+  }
+  if (upgraded && !request_upgrade_) {
+    fail(BackendFailure::BadResponse);
+    return false;
+  }
+  http::ResponseHead head;
+  head.status = view.status;
+  head.reason = std::string(view.reason);
+  head.headers.reserve(view.headers.size() + 2);
+  for (const http::HeaderView& h : view.headers) head.headers.add(h.name, h.value);
+  http::removeHopByHop(head.headers, upgraded);
+  head.headers.remove("content-length");  // framing is the codec's to write, never copied
+  switch (view.framing) {
+    case http::BodyFraming::None: framing_ = Framing::None; break;
+    case http::BodyFraming::ContentLength: framing_ = Framing::Length; break;
+    case http::BodyFraming::Chunked: framing_ = Framing::Chunked; break;
+    case http::BodyFraming::UntilClose: framing_ = Framing::UntilClose; break;
+  }
+  head.has_body = view.framing != http::BodyFraming::None && !upgraded;
+  if (view.framing == http::BodyFraming::ContentLength) head.content_length = view.content_length;
+  if (view.framing == http::BodyFraming::None && request_method_ == "HEAD" &&
+      view.status != 204 && view.status != 304) {
+    // A HEAD answer keeps the length the GET would have had.
+    for (const http::HeaderView& h : view.headers)
+      if (ascii::iequals(h.name, "content-length")) head.content_length = view.content_length;
+  }
+  remaining_ = view.content_length;
+  response_keep_alive_ = view.keep_alive && !upgraded;
+  if (framing_ == Framing::Chunked) chunked_.emplace();
+  evbuffer_drain(in, view.head_length);
+  head_received_ = true;
+  if (upgraded) state_ = State::Tunnel;
+  user_->onResponseHead(head);
+  if (state_ != State::Broken && framing_ == Framing::Length && remaining_ == 0 && !upgraded)
+    endResponse();
+  else if (state_ == State::Busy && framing_ == Framing::None && !upgraded)
+    endResponse();
+  return state_ == State::Busy;
+}
+
+void BackendConnection::readBody() {
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* out = body_chunk_.get();
+  bool done = false;
+  if (state_ == State::Tunnel || framing_ == Framing::UntilClose) {
+    evbuffer_add_buffer(out, in);
+  } else if (framing_ == Framing::Length) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, evbuffer_get_length(in)));
+    evbuffer_remove_buffer(in, out, n);
+    remaining_ -= n;
+    done = remaining_ == 0;
+  } else if (framing_ == Framing::Chunked) {
+    while (!done && evbuffer_get_length(in) > 0) {
+      evbuffer_iovec vec;
+      if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
+      std::string_view segment(static_cast<const char*>(vec.iov_base), vec.iov_len);
+      http::ChunkedDecoder::Step step = chunked_->decode(segment);
+      if (step.error != http::ParseError::None) {
+        fail(BackendFailure::ClosedMidResponse);
+        return;
+      }
+      if (!step.data.empty()) evbuffer_add(out, step.data.data(), step.data.size());
+      evbuffer_drain(in, step.consumed);
+      done = step.done;
+      if (step.consumed == 0) break;
+    }
+  }
+  if (evbuffer_get_length(out) > 0 && user_) {
+    user_->onResponseBody(out);
+    if (state_ == State::Broken) return;
+  }
+  if (done) endResponse();
+}
+
+void BackendConnection::endResponse() {
+  if (response_done_) return;
+  response_done_ = true;
+  // Anything past the declared end is a framing disagreement: never reuse such a connection.
+  if (state_ == State::Busy) state_ = State::Ready;
+  if (state_ == State::Tunnel || framing_ == Framing::UntilClose) response_keep_alive_ = false;
+  setTimeouts(Duration::zero(), Duration::zero());
+  if (User* user = user_) user->onResponseEnd();
+}
+
+}  // namespace gatehouse::upstream

@@ -1,0 +1,113 @@
+#pragma once
+// One HTTP/1.1 connection to a backend server: connects, writes a request (head, body with
+// the framing we choose, never the client's), parses the response with the same strict parser
+// as requests and streams it to its user. Between requests it rests in the ConnectionPool.
+//
+//   Connecting --connected--> Ready --request--> Busy --response end--> Ready (pooled)
+//   Busy --101--> Tunnel;  any --error/timeout/close--> Broken (never reused)
+
+#include <memory>
+#include <optional>
+
+#include "health/server.h"
+#include "proxy/base/duration.h"
+#include "proxy/http/chunked_decoder.h"
+#include "proxy/http/http1_parser.h"
+#include "proxy/http/message.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/net/libevent_ptr.h"
+
+namespace gatehouse::upstream {
+
+enum class BackendFailure {
+  ConnectFailed,         // refused, unreachable
+  ConnectTimeout,        // backend_connect elapsed
+  ResponseTimeout,       // backend_response elapsed with nothing read
+  BadResponse,           // unparseable or smuggling-prone response
+  ClosedBeforeResponse,  // closed (or reset) before a response head
+  ClosedMidResponse,     // closed before the response's declared end
+};
+std::string_view describe(BackendFailure f);
+
+class BackendConnection {
+ public:
+  class User {
+   public:
+    virtual ~User() = default;
+    virtual void onConnected() = 0;
+    virtual void onResponseHead(http::ResponseHead& head) = 0;
+    virtual void onResponseBody(evbuffer* data) = 0;  // drains data
+    virtual void onResponseEnd() = 0;
+    virtual void onRequestDrained() = 0;  // the request output fell below the low watermark
+    virtual void onFailure(BackendFailure failure) = 0;
+  };
+
+  struct Timeouts {
+    Duration connect{3000};
+    Duration response{60000};
+  };
+
+  // Starts a non-blocking connect; the user hears onConnected() or onFailure().
+  static std::unique_ptr<BackendConnection> connect(net::EventLoop& loop, health::Server& server,
+                                                    const Timeouts& timeouts, User& user);
+  ~BackendConnection();
+
+  health::Server& server() const { return server_; }
+  bool reused() const { return requests_ > 0; }
+
+  // Gives a pooled connection to a new user.
+  void attach(User& user, const Timeouts& timeouts);
+  // Writes the request head. The body framing follows head.content_length / head.has_body:
+  // a known length goes out as Content-Length, an unknown one chunked.
+  void sendRequestHead(const http::RequestHead& head);
+  void sendBody(evbuffer* data);  // drains data
+  void sendEnd();
+  size_t pendingOutput() const;
+  void pauseResponse();
+  void resumeResponse();
+  // True when the last exchange ended cleanly on both sides and the server keeps the
+  // connection: it may go back to the pool.
+  bool reusable() const;
+  // Pooled and idle: any byte or close from the server now means the connection is dead.
+  void parkIdle(std::function<void()> on_dead);
+  // Stops all callbacks and frees the connection after the current callback has returned.
+  static void retire(std::unique_ptr<BackendConnection> conn);
+
+ private:
+  enum class State { Connecting, Ready, Busy, Tunnel, Idle, Broken };
+  enum class Framing { None, Length, Chunked, UntilClose };
+
+  BackendConnection(net::EventLoop& loop, health::Server& server, User& user);
+  static void onRead(bufferevent*, void* self);
+  static void onWrite(bufferevent*, void* self);
+  static void onEvent(bufferevent*, short what, void* self);
+  void readResponse();
+  bool readHead();
+  void readBody();
+  void endResponse();
+  void fail(BackendFailure failure);
+  void setTimeouts(Duration read, Duration write);
+
+  net::EventLoop& loop_;
+  health::Server& server_;
+  User* user_;
+  net::BuffereventPtr bev_;
+  net::EvbufferPtr body_chunk_;
+  Timeouts timeouts_;
+  State state_ = State::Connecting;
+  http::Http1Parser parser_;
+  std::string request_method_;
+  bool request_upgrade_ = false;
+  bool request_chunked_ = false;
+  bool request_done_ = false;
+  bool head_received_ = false;
+  bool response_keep_alive_ = false;
+  bool response_done_ = false;
+  Framing framing_ = Framing::None;
+  uint64_t remaining_ = 0;
+  std::optional<http::ChunkedDecoder> chunked_;
+  uint64_t requests_ = 0;
+  std::function<void()> on_idle_dead_;
+};
+
+}  // namespace gatehouse::upstream

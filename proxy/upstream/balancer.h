@@ -1,0 +1,47 @@
+#pragma once
+// Picks the server for a new request among a pool's available servers. Shared by all workers:
+// pick() is lock-free, so the shares hold across workers, not just within one.
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "health/server.h"
+
+namespace gatehouse::upstream {
+
+class Balancer {
+ public:
+  virtual ~Balancer() = default;
+  // A Ready and Up server not in `exclude` (servers already tried for this request), or null.
+  virtual health::Server* pick(std::span<health::Server* const> exclude) = 0;
+};
+
+// Smooth weighted round robin (nginx's interleaving): weights 5:1:1 give a b a a c a a, not
+// a a a a a b c. The schedule is computed once; a shared atomic cursor walks it, and servers
+// that are not available are stepped over.
+class RoundRobinBalancer final : public Balancer {
+ public:
+  explicit RoundRobinBalancer(std::span<health::Server* const> servers);
+  health::Server* pick(std::span<health::Server* const> exclude) override;
+  const std::vector<health::Server*>& schedule() const { return schedule_; }
+
+ private:
+  std::vector<health::Server*> schedule_;
+  std::atomic<uint64_t> cursor_{0};
+};
+
+// Fewest requests in flight relative to weight; ties go round robin so that an idle pool
+// still spreads its load.
+class LeastConnBalancer final : public Balancer {
+ public:
+  explicit LeastConnBalancer(std::span<health::Server* const> servers);
+  health::Server* pick(std::span<health::Server* const> exclude) override;
+
+ private:
+  std::vector<health::Server*> servers_;
+  std::atomic<uint64_t> cursor_{0};
+};
+
+}  // namespace gatehouse::upstream

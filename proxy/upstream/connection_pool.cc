@@ -1,0 +1,51 @@
+#include "proxy/upstream/connection_pool.h"
+
+#include <algorithm>
+
+namespace gatehouse::upstream {
+
+ConnectionPool::~ConnectionPool() { closeAll(); }
+
+std::unique_ptr<BackendConnection> ConnectionPool::acquire(const health::Server& server) {
+  auto it = idle_.find(&server);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  std::unique_ptr<BackendConnection> conn = std::move(it->second.front());
+  it->second.pop_front();
+  ++reused_total;
+  return conn;
+}
+
+void ConnectionPool::release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle) {
+  if (!conn) return;
+  auto& list = idle_[&conn->server()];
+  if (!conn->reusable() || list.size() >= max_idle) {
+    BackendConnection::retire(std::move(conn));
+    return;
+  }
+  BackendConnection* raw = conn.get();
+  conn->parkIdle([this, raw] { forget(raw); });
+  list.push_front(std::move(conn));
+}
+
+void ConnectionPool::forget(BackendConnection* conn) {
+  auto& list = idle_[&conn->server()];
+  auto it = std::find_if(list.begin(), list.end(), [&](auto& c) { return c.get() == conn; });
+  if (it == list.end()) return;
+  std::unique_ptr<BackendConnection> dead = std::move(*it);
+  list.erase(it);
+  BackendConnection::retire(std::move(dead));
+}
+
+size_t ConnectionPool::idleCount() const {
+  size_t n = 0;
+  for (auto& [server, list] : idle_) n += list.size();
+  return n;
+}
+
+void ConnectionPool::closeAll() {
+  for (auto& [server, list] : idle_)
+    for (auto& conn : list) BackendConnection::retire(std::move(conn));
+  idle_.clear();
+}
+
+}  // namespace gatehouse::upstream

@@ -1,0 +1,35 @@
+#pragma once
+// A worker's idle keep-alive connections to backend servers, at most `max_idle` per server.
+// Most recently used first: warm connections are reused, cold ones age out when the server
+// closes them.
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+
+#include "proxy/upstream/backend_connection.h"
+
+namespace gatehouse::upstream {
+
+class ConnectionPool {
+ public:
+  ConnectionPool() = default;
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // An idle connection to server, or null.
+  std::unique_ptr<BackendConnection> acquire(const health::Server& server);
+  // Keeps conn if it is reusable and there is room; otherwise closes it.
+  void release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle);
+  size_t idleCount() const;
+  void closeAll();
+
+  uint64_t reused_total = 0;
+
+ private:
+  void forget(BackendConnection* conn);
+  std::unordered_map<const health::Server*, std::deque<std::unique_ptr<BackendConnection>>> idle_;
+};
+
+}  // namespace gatehouse::upstream

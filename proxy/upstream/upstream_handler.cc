@@ -1,0 +1,175 @@
+#include "proxy/upstream/upstream_handler.h"
+
+#include "proxy/base/log.h"
+#include "proxy/upstream/forwarded_headers.h"
+
+namespace gatehouse::upstream {
+
+UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
+                                 ConnectionPool& connections, net::EventLoop& loop,
+                                 const BackendConnection::Timeouts& timeouts)
+    : exchange_(exchange),
+      pool_(pool),
+      connections_(connections),
+      loop_(loop),
+      timeouts_(timeouts),
+      connect_retries_left_(pool.retries()) {}
+
+UpstreamHandler::~UpstreamHandler() {
+  BackendConnection::retire(std::move(conn_));
+  releaseServer();
+}
+
+void UpstreamHandler::start() {
+  addForwardedHeaders(exchange_.request(), exchange_.client());
+  tryServer();
+}
+
+void UpstreamHandler::tryServer() {
+  releaseServer();
+  server_ = pool_.balancer().pick(tried_);
+  if (!server_) {
+    finishWithError(tried_.empty() ? 503 : 502,
+                    tried_.empty() ? "No backend server is available." : "The backend failed.");
+    return;
+  }
+  tried_.push_back(server_);
+  server_->beginRequest();
+  server_->requests_total.fetch_add(1, std::memory_order_relaxed);
+  exchange_.record().server = server_->label();
+  conn_ = connections_.acquire(*server_);
+  if (conn_) {
+    conn_->attach(*this, timeouts_);
+    sendRequest();
+  } else {
+    conn_ = BackendConnection::connect(loop_, *server_, timeouts_, *this);
+  }
+}
+
+void UpstreamHandler::releaseServer() {
+  if (server_) server_->endRequest();
+  server_ = nullptr;
+}
+
+void UpstreamHandler::onConnected() { sendRequest(); }
+
+void UpstreamHandler::sendRequest() {
+  http::RequestHead& head = exchange_.request();
+  head.headers.set("Host", head.authority);
+  conn_->sendRequestHead(head);
+  if (head.upgrade) return;  // the tunnel's bytes flow after the 101
+  if (!head.has_body) {
+    conn_->sendEnd();
+    return;
+  }
+  // Only now is the client's body read (and a 100 Continue sent): nothing is buffered
+  // while connecting, and a failed connect can still be retried.
+  exchange_.resumeRequestBody();
+}
+
+void UpstreamHandler::onRequestBody(evbuffer* data) {
+  if (!conn_ || done_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  body_started_ = true;
+  conn_->sendBody(data);
+  if (conn_->pendingOutput() > http::Exchange::kHighWatermark) exchange_.pauseRequestBody();
+}
+
+void UpstreamHandler::onRequestEnd() {
+  request_ended_ = true;
+  if (!conn_ || done_) return;
+  if (exchange_.request().upgrade && exchange_.headSent()) {
+    // The client closed its side of a tunnel: end the whole tunnel.
+    done_ = true;
+    BackendConnection::retire(std::move(conn_));
+    exchange_.respondEnd();
+    return;
+  }
+  if (body_started_ || !exchange_.request().has_body) conn_->sendEnd();
+}
+
+void UpstreamHandler::onRequestDrained() {
+  if (!done_) exchange_.resumeRequestBody();
+}
+
+void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
+  addResponseVia(head.headers);
+  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
+  exchange_.respondHead(head);
+  if (head.status == 101) exchange_.resumeRequestBody();  // tunnel: client bytes flow now
+}
+
+void UpstreamHandler::onResponseBody(evbuffer* data) {
+  exchange_.respondBody(data);
+  if (exchange_.downstreamFull() && conn_) {
+    response_paused_ = true;
+    conn_->pauseResponse();
+  }
+}
+
+void UpstreamHandler::onDownstreamDrained() {
+  if (response_paused_ && conn_ && !done_) {
+    response_paused_ = false;
+    conn_->resumeResponse();
+  }
+}
+
+void UpstreamHandler::onResponseEnd() {
+  done_ = true;
+  if (conn_ && conn_->reusable()) {
+    connections_.release(std::move(conn_), pool_.maxIdlePerServer());
+  } else {
+    BackendConnection::retire(std::move(conn_));
+  }
+  releaseServer();
+  exchange_.respondEnd();
+}
+
+void UpstreamHandler::onDownstreamReset() {
+  done_ = true;
+  BackendConnection::retire(std::move(conn_));
+  releaseServer();
+}
+
+void UpstreamHandler::onFailure(BackendFailure failure) {
+  if (done_) return;
+  const bool reused = conn_ && conn_->reused();
+  const std::string server = server_ ? server_->label() : "?";
+  BackendConnection::retire(std::move(conn_));
+  const bool nothing_sent =
+      failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout;
+  if (nothing_sent && connect_retries_left_ > 0) {
+    --connect_retries_left_;
+    log::info("backend {}: {}; retrying on another server", server, describe(failure));
+    tryServer();
+    return;
+  }
+  const bool stale = reused && failure == BackendFailure::ClosedBeforeResponse;
+  if (stale && !stale_retry_used_ && !body_started_ && exchange_.request().isIdempotent()) {
+    // The server closed a pooled connection as we reused it; it never saw this request.
+    stale_retry_used_ = true;
+    tried_.pop_back();
+    tryServer();
+    return;
+  }
+  log::warn("backend {}: {} ({} {})", server, describe(failure), exchange_.request().method,
+            exchange_.request().target);
+  switch (failure) {
+    case BackendFailure::ConnectTimeout:
+    case BackendFailure::ResponseTimeout:
+      finishWithError(504, "The backend did not answer in time.");
+      break;
+    default: finishWithError(502, "The backend failed to answer.");
+  }
+}
+
+void UpstreamHandler::finishWithError(int status, std::string_view detail) {
+  done_ = true;
+  BackendConnection::retire(std::move(conn_));
+  releaseServer();
+  exchange_.respondError(status, detail);
+}
+
+}  // namespace gatehouse::upstream

@@ -1,0 +1,64 @@
+#pragma once
+// Serves an exchange from a backend pool: picks a server, borrows or opens a connection,
+// streams the request and the response with backpressure both ways, and retries on another
+// server when that cannot go wrong:
+//   - the connect failed (nothing was sent), up to the pool's `retries`;
+//   - a reused keep-alive connection closed before answering (the classic keep-alive race),
+//     once, for idempotent requests whose body was not yet read.
+// Failures become 502 (refused, invalid response), 503 (no server available) or 504 (timeout).
+
+#include <memory>
+#include <vector>
+
+#include "proxy/http/exchange.h"
+#include "proxy/upstream/backend_connection.h"
+#include "proxy/upstream/backend_pool.h"
+#include "proxy/upstream/connection_pool.h"
+
+namespace gatehouse::upstream {
+
+class UpstreamHandler final : public http::Handler, private BackendConnection::User {
+ public:
+  UpstreamHandler(http::Exchange& exchange, BackendPool& pool, ConnectionPool& connections,
+                  net::EventLoop& loop, const BackendConnection::Timeouts& timeouts);
+  ~UpstreamHandler() override;
+
+  void start();
+
+  // http::Handler
+  void onRequestBody(evbuffer* data) override;
+  void onRequestEnd() override;
+  void onDownstreamDrained() override;
+  void onDownstreamReset() override;
+
+ private:
+  // BackendConnection::User
+  void onConnected() override;
+  void onResponseHead(http::ResponseHead& head) override;
+  void onResponseBody(evbuffer* data) override;
+  void onResponseEnd() override;
+  void onRequestDrained() override;
+  void onFailure(BackendFailure failure) override;
+
+  void tryServer();
+  void sendRequest();
+  void finishWithError(int status, std::string_view detail);
+  void releaseServer();
+
+  http::Exchange& exchange_;
+  BackendPool& pool_;
+  ConnectionPool& connections_;
+  net::EventLoop& loop_;
+  BackendConnection::Timeouts timeouts_;
+  std::unique_ptr<BackendConnection> conn_;
+  health::Server* server_ = nullptr;
+  std::vector<health::Server*> tried_;
+  uint32_t connect_retries_left_;
+  bool stale_retry_used_ = false;
+  bool request_ended_ = false;     // the client's request body is complete
+  bool body_started_ = false;      // some request body bytes went to a backend
+  bool response_paused_ = false;
+  bool done_ = false;
+};
+
+}  // namespace gatehouse::upstream
