@@ -54,10 +54,10 @@ RequestHead toRequestHead(const RequestHeadView& view) {
 
 Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop, evutil_socket_t fd,
                                              ClientInfo client, const Http1Settings& settings,
-                                             ExchangeDispatcher& dispatcher,
+                                             Http1Parser& parser, ExchangeDispatcher& dispatcher,
                                              RequestIdGenerator& ids, OnClosed on_closed)
     : loop_(loop),
-      bev_(bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE)),
+      conn_(net::TcpConnection::adopt(loop.base(), fd, *this)),
       process_event_(event_new(loop.base(), -1, 0, &Http1ServerConnection::onProcess, this)),
       timer_(loop.base(), [this] { onTimer(); }),
       client_(std::move(client)),
@@ -65,20 +65,17 @@ Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop, evutil_socket
       dispatcher_(dispatcher),
       ids_(ids),
       on_closed_(std::move(on_closed)),
-      parser_(settings.limits),
+      parser_(parser),
       body_chunk_(net::makeEvbuffer()) {}
 
 Http1ServerConnection::~Http1ServerConnection() = default;
 
 void Http1ServerConnection::start() {
-  bufferevent_setcb(bev_.get(), &onRead, &onWrite, &onEvent, this);
   // Reading stops by itself once a head's worth of bytes waits unprocessed (pipelining bound).
-  size_t read_high = settings_.limits.request_line + settings_.limits.headers + 4096;
-  bufferevent_setwatermark(bev_.get(), EV_READ, 0, read_high);
-  bufferevent_setwatermark(bev_.get(), EV_WRITE, Exchange::kLowWatermark, 0);
-  timeval write_timeout = toTimeval(settings_.client_idle);
-  bufferevent_set_timeouts(bev_.get(), nullptr, &write_timeout);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  conn_->setReadLimit(settings_.limits.request_line + settings_.limits.headers + 4096);
+  conn_->setLowWatermark(Exchange::kLowWatermark);
+  conn_->setTimeouts(Duration::zero(), settings_.client_idle);
+  conn_->setReading(true);
   armTimer(TimerMode::Idle, settings_.client_idle);
 }
 
@@ -89,10 +86,6 @@ void Http1ServerConnection::beginShutdown() {
 
 // --- input ---------------------------------------------------------------------------------
 
-void Http1ServerConnection::onRead(bufferevent*, void* self) {
-  static_cast<Http1ServerConnection*>(self)->process();
-}
-
 void Http1ServerConnection::onProcess(evutil_socket_t, short, void* self) {
   static_cast<Http1ServerConnection*>(self)->process();
 }
@@ -101,7 +94,7 @@ void Http1ServerConnection::scheduleProcess() { event_active(process_event_.get(
 
 void Http1ServerConnection::process() {
   if (closed_) return;
-  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* in = conn_->input();
   if (closing_) {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
@@ -115,7 +108,7 @@ void Http1ServerConnection::process() {
 }
 
 void Http1ServerConnection::readHead() {
-  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* in = conn_->input();
   size_t available = evbuffer_get_length(in);
   if (available == 0) {
     if (shutting_down_) closeNow();
@@ -158,7 +151,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
   request_keep_alive_ = view.keep_alive;
   expect_continue_ = view.expect_continue && framing_ != BodyFraming::None;
   is_head_request_ = view.method == "HEAD";
-  evbuffer_drain(bufferevent_get_input(bev_.get()), view.head_length);
+  evbuffer_drain(conn_->input(), view.head_length);
 
   body_wanted_ = continue_sent_ = response_started_ = response_done_ = false;
   discarding_body_ = response_chunked_ = false;
@@ -174,7 +167,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
 
 void Http1ServerConnection::readBody() {
   if (!body_wanted_ && !discarding_body_) return;
-  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* in = conn_->input();
   evbuffer* out = body_chunk_.get();
   bool done = false;
   if (framing_ == BodyFraming::Tunnel) {
@@ -237,9 +230,7 @@ void Http1ServerConnection::readBody() {
 
 void Http1ServerConnection::finishRequestBody() {
   request_done_ = true;
-  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-  timeval write_timeout = toTimeval(settings_.client_idle);
-  bufferevent_set_timeouts(bev_.get(), nullptr, &write_timeout);
+  conn_->setTimeouts(Duration::zero(), settings_.client_idle);
   if (!discarding_body_ && exchange_ && exchange_->handler()) exchange_->handler()->onRequestEnd();
   maybeFinishExchange();
 }
@@ -247,7 +238,7 @@ void Http1ServerConnection::finishRequestBody() {
 void Http1ServerConnection::pauseRequestBody() {
   if (closed_ || !body_wanted_) return;
   body_wanted_ = false;
-  bufferevent_disable(bev_.get(), EV_READ);
+  conn_->setReading(false);
 }
 
 void Http1ServerConnection::resumeRequestBody() {
@@ -255,12 +246,11 @@ void Http1ServerConnection::resumeRequestBody() {
   body_wanted_ = true;
   if (expect_continue_ && !continue_sent_ && !response_started_) {
     continue_sent_ = true;
-    bufferevent_write(bev_.get(), kContinue.data(), kContinue.size());
+    evbuffer_add(conn_->output(), kContinue.data(), kContinue.size());
   }
   // An idle client mid-body is timed out by the read timeout.
-  timeval idle = toTimeval(settings_.client_idle);
-  bufferevent_set_timeouts(bev_.get(), &idle, &idle);
-  bufferevent_enable(bev_.get(), EV_READ);
+  conn_->setTimeouts(settings_.client_idle, settings_.client_idle);
+  conn_->setReading(true);
   scheduleProcess();  // bytes may already wait in the input buffer
 }
 
@@ -274,13 +264,13 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
     response_started_ = true;
     response_body_allowed_ = true;
     response_chunked_ = false;
-    writeResponseHead(bufferevent_get_output(bev_.get()), head, "Connection: upgrade\r\n");
+    writeResponseHead(conn_->output(), head, "Connection: upgrade\r\n");
     framing_ = BodyFraming::Tunnel;
     request_done_ = false;
     keep_alive_ = false;
     body_wanted_ = true;
-    bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-    bufferevent_enable(bev_.get(), EV_READ);
+    conn_->setTimeouts(Duration::zero(), Duration::zero());
+    conn_->setReading(true);
     scheduleProcess();
     return;
   }
@@ -309,7 +299,7 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
   } else if (exchange_ && exchange_->request().version_minor == 0) {
     extra += "Connection: keep-alive\r\n";
   }
-  writeResponseHead(bufferevent_get_output(bev_.get()), head, extra);
+  writeResponseHead(conn_->output(), head, extra);
 }
 
 void Http1ServerConnection::sendBody(evbuffer* data) {
@@ -317,7 +307,7 @@ void Http1ServerConnection::sendBody(evbuffer* data) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
-  evbuffer* out = bufferevent_get_output(bev_.get());
+  evbuffer* out = conn_->output();
   if (response_chunked_)
     writeChunk(out, data);
   else
@@ -332,29 +322,28 @@ void Http1ServerConnection::sendEnd() {
     closeAfterFlush();
     return;
   }
-  if (response_chunked_) writeLastChunk(bufferevent_get_output(bev_.get()));
+  if (response_chunked_) writeLastChunk(conn_->output());
   if (!request_done_ && keep_alive_) {
     // Read and drop the rest of the request body so the connection can carry the next one.
     discarding_body_ = true;
     body_wanted_ = true;
-    bufferevent_enable(bev_.get(), EV_READ);
+    conn_->setReading(true);
     scheduleProcess();
   }
   maybeFinishExchange();
 }
 
 size_t Http1ServerConnection::pendingOutput() const {
-  return closed_ ? 0 : evbuffer_get_length(bufferevent_get_output(bev_.get()));
+  return closed_ ? 0 : evbuffer_get_length(conn_->output());
 }
 
-void Http1ServerConnection::onWrite(bufferevent*, void* arg) {
-  auto* self = static_cast<Http1ServerConnection*>(arg);
-  if (self->closed_) return;
-  if (self->closing_) {
-    if (self->pendingOutput() == 0) self->closeAfterFlush();
+void Http1ServerConnection::onDrained() {
+  if (closed_) return;
+  if (closing_) {
+    if (pendingOutput() == 0) closeAfterFlush();
     return;
   }
-  if (self->exchange_ && self->exchange_->handler()) self->exchange_->handler()->onDownstreamDrained();
+  if (exchange_ && exchange_->handler()) exchange_->handler()->onDownstreamDrained();
 }
 
 // --- completion and closing ----------------------------------------------------------------
@@ -370,7 +359,7 @@ void Http1ServerConnection::maybeFinishExchange() {
   if (!request_done_) return;  // discarding the body's rest; finishRequestBody() calls back
   discarding_body_ = false;
   body_wanted_ = false;
-  bufferevent_enable(bev_.get(), EV_READ);
+  conn_->setReading(true);
   armTimer(TimerMode::Idle, settings_.client_idle);
   scheduleProcess();  // a pipelined request may already be waiting
 }
@@ -391,7 +380,7 @@ void Http1ServerConnection::abort() {
 
 void Http1ServerConnection::reject(int status, std::string_view why) {
   if (exchange_) {
-    if (Handler* h = exchange_->handler()) h->onDownstreamReset();
+    if (http::Handler* h = exchange_->handler()) h->onDownstreamReset();
     if (response_started_) {
       abort();
       return;
@@ -401,7 +390,7 @@ void Http1ServerConnection::reject(int status, std::string_view why) {
   }
   std::string body = errorBody(status, why);
   ResponseHead head = errorHead(status, body.size());
-  evbuffer* out = bufferevent_get_output(bev_.get());
+  evbuffer* out = conn_->output();
   writeResponseHead(out, head, fmt::format("Content-Length: {}\r\nConnection: close\r\n", body.size()));
   evbuffer_add(out, body.data(), body.size());
   keep_alive_ = false;
@@ -417,46 +406,43 @@ void Http1ServerConnection::closeAfterFlush() {
   // Lingering close: stop sending, then read and drop what the client still sends for a
   // moment, so our close does not turn into a reset that destroys the response in flight.
   lingering_ = true;
-  shutdown(bufferevent_getfd(bev_.get()), SHUT_WR);
-  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-  bufferevent_enable(bev_.get(), EV_READ);
+  conn_->shutdownWrite();
+  conn_->setTimeouts(Duration::zero(), Duration::zero());
+  conn_->setReading(true);
   armTimer(TimerMode::Linger, kLingerTime);
 }
 
 void Http1ServerConnection::closeNow() {
   if (closed_) return;
   if (exchange_) {
-    if (Handler* h = exchange_->handler()) h->onDownstreamReset();
+    if (http::Handler* h = exchange_->handler()) h->onDownstreamReset();
     completeExchange(true);
   }
   closed_ = true;
   timer_.cancel();
   event_del(process_event_.get());
-  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
-  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  conn_->close();
   on_closed_(this);
 }
 
-void Http1ServerConnection::onEvent(bufferevent*, short what, void* arg) {
-  auto* self = static_cast<Http1ServerConnection*>(arg);
-  if (self->closed_) return;
-  if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-    self->closeNow();
+void Http1ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
+  if (closed_) return;
+  if (reason != net::TcpConnection::CloseReason::Eof) {
+    closeNow();  // reset, or a client too slow to read or send: nobody to answer
     return;
   }
-  if (what & BEV_EVENT_EOF) {
-    self->client_eof_ = true;
-    if (self->lingering_ || self->closing_ || !self->exchange_) {
-      self->closeNow();
-    } else if (self->framing_ == BodyFraming::Tunnel) {
-      // The client ended its half of the tunnel: let the handler finish the other half.
-      self->request_done_ = true;
-      if (Handler* h = self->exchange_->handler()) h->onRequestEnd();
-    } else if (!self->request_done_) {
-      self->closeNow();  // the client gave up mid-request
-    }
-    // Otherwise the request is whole: finish the response, then close (client_eof_).
+  client_eof_ = true;
+  if (lingering_ || closing_ || !exchange_) {
+    closeNow();
+  } else if (framing_ == BodyFraming::Tunnel) {
+    // The client ended its half of the tunnel: let the handler finish the other half.
+    request_done_ = true;
+    if (http::Handler* h = exchange_->handler()) h->onRequestEnd();
+  } else if (!request_done_) {
+    process();  // bytes read together with the FIN may complete the body
+    if (!request_done_ && !closed_) closeNow();  // the client gave up mid-request
   }
+  // Otherwise the request is whole: finish the response, then close (client_eof_).
 }
 
 void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {

@@ -20,6 +20,7 @@
 #include "proxy/http/request_id.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
+#include "proxy/net/tcp_connection.h"
 #include "proxy/net/timer.h"
 
 namespace gatehouse::http {
@@ -31,13 +32,14 @@ struct Http1Settings {
   Duration client_idle{60000};
 };
 
-class Http1ServerConnection final : public Downstream {
+class Http1ServerConnection final : public Downstream, private net::TcpConnection::Handler {
  public:
   using OnClosed = std::function<void(Http1ServerConnection*)>;
 
   Http1ServerConnection(net::EventLoop& loop, evutil_socket_t fd, ClientInfo client,
-                        const Http1Settings& settings, ExchangeDispatcher& dispatcher,
-                        RequestIdGenerator& ids, OnClosed on_closed);
+                        const Http1Settings& settings, Http1Parser& parser,
+                        ExchangeDispatcher& dispatcher, RequestIdGenerator& ids,
+                        OnClosed on_closed);
   ~Http1ServerConnection() override;
 
   void start();
@@ -58,9 +60,10 @@ class Http1ServerConnection final : public Downstream {
   enum class TimerMode { None, Idle, Header, Linger };
   enum class BodyFraming { None, Length, Chunked, Tunnel };
 
-  static void onRead(bufferevent*, void* self);
-  static void onWrite(bufferevent*, void* self);
-  static void onEvent(bufferevent*, short what, void* self);
+  // net::TcpConnection::Handler
+  void onReadable() override { process(); }
+  void onDrained() override;
+  void onClose(net::TcpConnection::CloseReason reason) override;
   static void onProcess(evutil_socket_t, short, void* self);
 
   void process();
@@ -78,7 +81,7 @@ class Http1ServerConnection final : public Downstream {
   void scheduleProcess();
 
   net::EventLoop& loop_;
-  net::BuffereventPtr bev_;
+  std::unique_ptr<net::TcpConnection> conn_;
   net::EventPtr process_event_;
   net::Timer timer_;
   TimerMode timer_mode_ = TimerMode::None;
@@ -87,7 +90,7 @@ class Http1ServerConnection final : public Downstream {
   ExchangeDispatcher& dispatcher_;
   RequestIdGenerator& ids_;
   OnClosed on_closed_;
-  Http1Parser parser_;
+  Http1Parser& parser_;  // the worker's: heads are copied out at once, so one serves all
   net::EvbufferPtr body_chunk_;  // reused to hand body bytes to the handler
 
   std::unique_ptr<Exchange> exchange_;

@@ -9,6 +9,7 @@ namespace gatehouse::server {
 Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd)
     : index_(index),
       snapshot_(std::move(snapshot)),
+      request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
       pipeline_(loop_, snapshot_->router, backend_connections_, snapshot_->backend_timeouts,
                 [this](const http::Exchange& exchange) { access_log_.record(exchange); }) {}
@@ -50,7 +51,7 @@ void Worker::accept(evutil_socket_t fd, const net::SocketAddress& peer) {
   }
   http::ClientInfo client{peer.ip(), peer.port(), false};
   auto conn = std::make_shared<http::Http1ServerConnection>(
-      loop_, fd, std::move(client), snapshot_->http, pipeline_, request_ids_,
+      loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_, request_ids_,
       [this](http::Http1ServerConnection* c) { onConnectionClosed(c); });
   http::Http1ServerConnection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));

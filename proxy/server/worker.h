@@ -46,6 +46,7 @@ class Worker {
   net::EventLoop loop_;  // first member: destroyed last
   upstream::ConnectionPool backend_connections_;
   http::RequestIdGenerator request_ids_;
+  http::Http1Parser request_parser_;
   AccessLog access_log_;
   pipeline::Pipeline pipeline_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;

@@ -20,6 +20,13 @@ http::ParseLimits backendLimits() {
   return limits;
 }
 constexpr size_t kMaxResponseHead = 128 * 1024 + 8192;
+
+// One parser per thread serves every backend connection of that worker: a head is parsed in
+// one call and copied out, and a parser's header array is too big to keep per connection.
+http::Http1Parser& responseParser() {
+  static thread_local http::Http1Parser parser(backendLimits());
+  return parser;
+}
 }  // namespace
 
 std::string_view describe(BackendFailure f) {
@@ -38,8 +45,7 @@ BackendConnection::BackendConnection(net::EventLoop& loop, health::Server& serve
     : loop_(loop),
       server_(server),
       user_(&user),
-      body_chunk_(net::makeEvbuffer()),
-      parser_(backendLimits()) {}
+      body_chunk_(net::makeEvbuffer()) {}
 
 BackendConnection::~BackendConnection() = default;
 
@@ -48,26 +54,10 @@ std::unique_ptr<BackendConnection> BackendConnection::connect(net::EventLoop& lo
                                                               const Timeouts& timeouts, User& user) {
   std::unique_ptr<BackendConnection> conn(new BackendConnection(loop, server, user));
   conn->timeouts_ = timeouts;
-  conn->bev_.reset(bufferevent_socket_new(loop.base(), -1, BEV_OPT_CLOSE_ON_FREE));
-  bufferevent_setcb(conn->bev_.get(), &onRead, &onWrite, &onEvent, conn.get());
-  bufferevent_setwatermark(conn->bev_.get(), EV_WRITE, http::Exchange::kLowWatermark, 0);
-  conn->setTimeouts(Duration::zero(), timeouts.connect);  // connecting counts as writing
-  bufferevent_enable(conn->bev_.get(), EV_READ | EV_WRITE);
   server.connections_opened_total.fetch_add(1, std::memory_order_relaxed);
-  const net::SocketAddress& addr = server.address();
-  if (bufferevent_socket_connect(conn->bev_.get(), const_cast<sockaddr*>(addr.get()),
-                                 static_cast<int>(addr.length())) != 0) {
-    // Immediate failure (e.g. no fds): report it from the loop, not from inside connect().
-    conn->state_ = State::Broken;
-    BackendConnection* raw = conn.get();
-    loop.post([raw] { raw->fail(BackendFailure::ConnectFailed); });
-  }
+  conn->conn_ = net::TcpConnection::connect(loop.base(), server.address(), timeouts.connect, *conn);
+  conn->conn_->setLowWatermark(http::Exchange::kLowWatermark);
   return conn;
-}
-
-void BackendConnection::setTimeouts(Duration read, Duration write) {
-  timeval r = toTimeval(read), w = toTimeval(write);
-  bufferevent_set_timeouts(bev_.get(), read.count() ? &r : nullptr, write.count() ? &w : nullptr);
 }
 
 void BackendConnection::attach(User& user, const Timeouts& timeouts) {
@@ -97,13 +87,13 @@ void BackendConnection::sendRequestHead(const http::RequestHead& head) {
     request_chunked_ = true;
     extra = "Transfer-Encoding: chunked\r\n";
   }
-  http::writeRequestHead(bufferevent_get_output(bev_.get()), head, extra);
-  setTimeouts(timeouts_.response, timeouts_.response);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  http::writeRequestHead(conn_->output(), head, extra);
+  conn_->setTimeouts(timeouts_.response, timeouts_.response);
+  conn_->setReading(true);
 }
 
 void BackendConnection::sendBody(evbuffer* data) {
-  evbuffer* out = bufferevent_get_output(bev_.get());
+  evbuffer* out = conn_->output();
   if (request_chunked_ && state_ != State::Tunnel)
     http::writeChunk(out, data);
   else
@@ -114,31 +104,31 @@ void BackendConnection::sendEnd() {
   if (request_done_) return;
   request_done_ = true;
   if (request_chunked_ && state_ != State::Tunnel)
-    http::writeLastChunk(bufferevent_get_output(bev_.get()));
+    http::writeLastChunk(conn_->output());
 }
 
 size_t BackendConnection::pendingOutput() const {
-  return evbuffer_get_length(bufferevent_get_output(bev_.get()));
+  return evbuffer_get_length(conn_->output());
 }
 
-void BackendConnection::pauseResponse() { bufferevent_disable(bev_.get(), EV_READ); }
+void BackendConnection::pauseResponse() { conn_->setReading(false); }
 
 void BackendConnection::resumeResponse() {
-  bufferevent_enable(bev_.get(), EV_READ);
-  if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) readResponse();
+  conn_->setReading(true);
+  if (evbuffer_get_length(conn_->input()) > 0) readResponse();
 }
 
 bool BackendConnection::reusable() const {
   return state_ == State::Ready && response_keep_alive_ && request_done_ &&
-         evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 && pendingOutput() == 0;
+         evbuffer_get_length(conn_->input()) == 0 && pendingOutput() == 0;
 }
 
 void BackendConnection::parkIdle(std::function<void()> on_dead) {
   state_ = State::Idle;
   user_ = nullptr;
   on_idle_dead_ = std::move(on_dead);
-  setTimeouts(Duration::zero(), Duration::zero());
-  bufferevent_enable(bev_.get(), EV_READ);
+  conn_->setTimeouts(Duration::zero(), Duration::zero());
+  conn_->setReading(true);
 }
 
 void BackendConnection::retire(std::unique_ptr<BackendConnection> conn) {
@@ -146,67 +136,56 @@ void BackendConnection::retire(std::unique_ptr<BackendConnection> conn) {
   conn->state_ = State::Broken;
   conn->user_ = nullptr;
   conn->on_idle_dead_ = nullptr;
-  bufferevent_disable(conn->bev_.get(), EV_READ | EV_WRITE);
-  bufferevent_setcb(conn->bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  conn->conn_->close();
   net::EventLoop& loop = conn->loop_;
   loop.deferDelete(std::shared_ptr<BackendConnection>(std::move(conn)));
 }
 
 // --- events --------------------------------------------------------------------------------
 
-void BackendConnection::onRead(bufferevent*, void* arg) {
-  static_cast<BackendConnection*>(arg)->readResponse();
+void BackendConnection::onDrained() {
+  if ((state_ == State::Busy || state_ == State::Tunnel) && user_) user_->onRequestDrained();
 }
 
-void BackendConnection::onWrite(bufferevent*, void* arg) {
-  auto* self = static_cast<BackendConnection*>(arg);
-  if ((self->state_ == State::Busy || self->state_ == State::Tunnel) && self->user_)
-    self->user_->onRequestDrained();
+void BackendConnection::onConnected() {
+  state_ = State::Ready;
+  conn_->setTimeouts(Duration::zero(), Duration::zero());
+  user_->onConnected();
 }
 
-void BackendConnection::onEvent(bufferevent*, short what, void* arg) {
-  auto* self = static_cast<BackendConnection*>(arg);
-  if (self->state_ == State::Idle) {
-    if (self->on_idle_dead_) self->on_idle_dead_();  // the pool retires us
+void BackendConnection::onClose(net::TcpConnection::CloseReason reason) {
+  using Reason = net::TcpConnection::CloseReason;
+  if (state_ == State::Idle) {
+    if (on_idle_dead_) on_idle_dead_();  // the pool retires us
     return;
   }
-  if (self->state_ == State::Broken) return;
-  if (what & BEV_EVENT_CONNECTED) {
-    int one = 1;
-    setsockopt(bufferevent_getfd(self->bev_.get()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    self->state_ = State::Ready;
-    self->setTimeouts(Duration::zero(), Duration::zero());
-    self->user_->onConnected();
-    return;
-  }
-  if (self->state_ == State::Connecting) {
-    self->fail((what & BEV_EVENT_TIMEOUT) ? BackendFailure::ConnectTimeout
+  if (state_ == State::Broken) return;
+  if (reason == Reason::ConnectFailed || reason == Reason::ConnectTimeout) {
+    fail(reason == Reason::ConnectTimeout ? BackendFailure::ConnectTimeout
                                           : BackendFailure::ConnectFailed);
     return;
   }
-  if (what & BEV_EVENT_TIMEOUT) {
-    self->fail(self->head_received_ ? BackendFailure::ClosedMidResponse
-                                    : BackendFailure::ResponseTimeout);
+  if (reason == Reason::ReadTimeout || reason == Reason::WriteTimeout) {
+    fail(head_received_ ? BackendFailure::ClosedMidResponse : BackendFailure::ResponseTimeout);
     return;
   }
-  if (what & BEV_EVENT_EOF) {
+  if (reason == Reason::Eof) {
     // Bytes may still wait (paused reading); a close-delimited body ends here.
-    self->readResponse();
-    if (self->state_ == State::Broken || self->response_done_) return;
-    if (self->state_ == State::Tunnel || self->framing_ == Framing::UntilClose) {
-      self->endResponse();
+    readResponse();
+    if (state_ == State::Broken || response_done_) return;
+    if (state_ == State::Tunnel || framing_ == Framing::UntilClose) {
+      endResponse();
       return;
     }
   }
-  self->fail(self->head_received_ ? BackendFailure::ClosedMidResponse
-                                  : BackendFailure::ClosedBeforeResponse);
+  fail(head_received_ ? BackendFailure::ClosedMidResponse : BackendFailure::ClosedBeforeResponse);
 }
 
 void BackendConnection::fail(BackendFailure failure) {
   if (failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout)
     server_.connect_failures_total.fetch_add(1, std::memory_order_relaxed);
   state_ = State::Broken;
-  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  conn_->close();
   if (User* user = user_) user->onFailure(failure);
 }
 
@@ -227,11 +206,11 @@ void BackendConnection::readResponse() {
 
 // Returns true when a head was consumed (a final one, or a 1xx to skip).
 bool BackendConnection::readHead() {
-  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* in = conn_->input();
   size_t n = std::min(evbuffer_get_length(in), kMaxResponseHead);
   if (n == 0) return false;
   auto* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(n)));
-  auto outcome = parser_.parseResponse(std::string_view(data, n), request_method_);
+  auto outcome = responseParser().parseResponse(std::string_view(data, n), request_method_);
   if (outcome.state == http::ParseState::Incomplete) {
     if (n >= kMaxResponseHead) fail(BackendFailure::BadResponse);
     return false;
@@ -288,7 +267,7 @@ bool BackendConnection::readHead() {
 }
 
 void BackendConnection::readBody() {
-  evbuffer* in = bufferevent_get_input(bev_.get());
+  evbuffer* in = conn_->input();
   evbuffer* out = body_chunk_.get();
   bool done = false;
   if (state_ == State::Tunnel || framing_ == Framing::UntilClose) {
@@ -327,7 +306,7 @@ void BackendConnection::endResponse() {
   // Anything past the declared end is a framing disagreement: never reuse such a connection.
   if (state_ == State::Busy) state_ = State::Ready;
   if (state_ == State::Tunnel || framing_ == Framing::UntilClose) response_keep_alive_ = false;
-  setTimeouts(Duration::zero(), Duration::zero());
+  conn_->setTimeouts(Duration::zero(), Duration::zero());
   if (User* user = user_) user->onResponseEnd();
 }
 

@@ -16,6 +16,7 @@
 #include "proxy/http/message.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
+#include "proxy/net/tcp_connection.h"
 
 namespace gatehouse::upstream {
 
@@ -29,7 +30,7 @@ enum class BackendFailure {
 };
 std::string_view describe(BackendFailure f);
 
-class BackendConnection {
+class BackendConnection final : private net::TcpConnection::Handler {
  public:
   class User {
    public:
@@ -50,7 +51,7 @@ class BackendConnection {
   // Starts a non-blocking connect; the user hears onConnected() or onFailure().
   static std::unique_ptr<BackendConnection> connect(net::EventLoop& loop, health::Server& server,
                                                     const Timeouts& timeouts, User& user);
-  ~BackendConnection();
+  ~BackendConnection() override;
 
   health::Server& server() const { return server_; }
   bool reused() const { return requests_ > 0; }
@@ -78,24 +79,24 @@ class BackendConnection {
   enum class Framing { None, Length, Chunked, UntilClose };
 
   BackendConnection(net::EventLoop& loop, health::Server& server, User& user);
-  static void onRead(bufferevent*, void* self);
-  static void onWrite(bufferevent*, void* self);
-  static void onEvent(bufferevent*, short what, void* self);
+  // net::TcpConnection::Handler
+  void onReadable() override { readResponse(); }
+  void onDrained() override;
+  void onConnected() override;
+  void onClose(net::TcpConnection::CloseReason reason) override;
   void readResponse();
   bool readHead();
   void readBody();
   void endResponse();
   void fail(BackendFailure failure);
-  void setTimeouts(Duration read, Duration write);
 
   net::EventLoop& loop_;
   health::Server& server_;
   User* user_;
-  net::BuffereventPtr bev_;
+  std::unique_ptr<net::TcpConnection> conn_;
   net::EvbufferPtr body_chunk_;
   Timeouts timeouts_;
   State state_ = State::Connecting;
-  http::Http1Parser parser_;
   std::string request_method_;
   bool request_upgrade_ = false;
   bool request_chunked_ = false;
