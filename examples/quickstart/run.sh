@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Quickstart: two demo app instances (127.0.0.1:8001, :8002) behind gatehouse (127.0.0.1:8080).
 # Runs gatehouse in the foreground; Ctrl-C stops it gracefully, and the apps are stopped by PID.
-# The binary comes from $GATEHOUSE_BIN, else build/proxy/server/gatehouse in the repository.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# $GATEHOUSE_BIN, else the build tree's binary, else an installed gatehouse (the .deb ships this
+# script under /usr/share/doc/gatehouse/examples).
 bin="${GATEHOUSE_BIN:-$repo/build/proxy/server/gatehouse}"
+if [[ -z "${GATEHOUSE_BIN:-}" && ! -x "$bin" ]] && command -v gatehouse >/dev/null; then
+  bin="$(command -v gatehouse)"
+fi
 python="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 config="$here/gatehouse.yaml"
 
