@@ -301,14 +301,14 @@ class GatehouseProcess:
                 out.append(obj)
         return out
 
-    def wait_for_access_log(self, predicate=None, timeout=5.0, json_lines=True):
-        """Entries (parsed JSON, or raw lines) once one matches predicate (default: any).
-        Returns the matching entries, or [] at the deadline."""
+    def wait_for_access_log(self, predicate=None, timeout=5.0, json_lines=True, count=1):
+        """Entries (parsed JSON, or raw lines) matching predicate (default: any), once there
+        are at least count of them; at the deadline, whatever matched by then."""
         deadline = time.monotonic() + timeout
         while True:
             entries = self.access_log_json() if json_lines else self.access_log_lines()
             found = [e for e in entries if predicate is None or predicate(e)]
-            if found or time.monotonic() > deadline:
+            if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)  # poll interval, bounded by the deadline
 

@@ -9,6 +9,7 @@ import faulthandler
 import os
 import sys
 import threading
+import time
 import unittest
 
 from gatehouse_process import GatehouseProcess, base_config, gatehouse_bin
@@ -93,8 +94,9 @@ class IntegrationCase(unittest.TestCase):
         statuses = status if isinstance(status, (set, tuple, list)) else (status,)
         self.assertIn(resp.status, statuses, self.diag("response: %r" % resp, *extra))
 
-    def run_threads(self, fns, timeout=30.0):
-        """Run each fn on its own thread; returns their results (exceptions re-raised)."""
+    def run_threads(self, fns):
+        """Start each fn on its own thread: (threads, results, errors), filled in as they end.
+        Pair with join_threads(threads, timeout)."""
         results = [None] * len(fns)
         errors = [None] * len(fns)
 
@@ -110,7 +112,6 @@ class IntegrationCase(unittest.TestCase):
         return threads, results, errors
 
     def join_threads(self, threads, timeout):
-        import time
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))

@@ -231,6 +231,16 @@ class RawClient:
         resp.body = b"".join(parts)
         return resp
 
+    def read_head(self, timeout=10.0):
+        """Only the next response head (the body, if any, stays unread: see read_body)."""
+        return self._read_head(time.monotonic() + timeout)
+
+    def read_body(self, n, timeout=10.0, sink=None):
+        """Exactly n raw body bytes to sink(bytes) (or returned) within timeout."""
+        parts = []
+        self._stream(n, time.monotonic() + timeout, sink or parts.append)
+        return b"".join(parts)
+
     def _read_head(self, deadline):
         raw = self._read_until(b"\r\n\r\n", deadline, 1024 * 1024, "response head")
         lines = raw[:-4].split(b"\r\n")

@@ -1,0 +1,103 @@
+"""Connections: client keep-alive, backend connection reuse, pipelining, close semantics,
+Expect: 100-continue."""
+
+import unittest
+
+from integration_case import IntegrationCase
+from raw_client import request
+
+WORKERS = 2
+
+
+class KeepAliveTest(IntegrationCase):
+    def setUp(self):
+        super().setUp()
+        self.a1 = self.origin("a1")
+
+    def test_twenty_requests_on_one_connection(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        for i in range(20):
+            r = c.get("/echo?i=%d" % i)
+            self.assertStatus(r, 200, "request %d" % i)
+            self.assertEqual(r.json()["target"], "/echo?i=%d" % i, self.diag(r))
+        self.assertFalse(c.eof, self.diag("connection closed after 20 keep-alive requests"))
+
+    def test_backend_connections_are_reused(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        for i in range(50):
+            with self.client(gh) as c:  # a new client connection each time, on any worker
+                self.assertStatus(c.get("/hello?i=%d" % i), 200, "request %d" % i)
+        self.assertEqual(self.a1.requests, 50)
+        self.assertLessEqual(self.a1.connections_accepted, WORKERS,
+                             self.diag("origin accepted %d connections for 50 sequential requests"
+                                       % self.a1.connections_accepted))
+
+    def test_backend_connections_are_reused_on_one_client_connection(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        for i in range(50):
+            self.assertStatus(c.get("/hello?i=%d" % i), 200, "request %d" % i)
+        self.assertEqual(self.a1.connections_accepted, 1, self.diag(self.a1.snapshot()))
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("GET", "/echo?n=1") + request("GET", "/delay?ms=200") +
+               request("POST", "/echo?n=3", body=b"third"))
+        r1, r2, r3 = (c.read_response(timeout=5) for _ in range(3))
+        self.assertEqual(r1.json()["target"], "/echo?n=1", self.diag(r1))
+        self.assertEqual((r2.status, r2.body), (200, b"delayed 200 ms"), self.diag(r2))
+        self.assertEqual((r3.json()["target"], r3.json()["body_len"]), ("/echo?n=3", 5), self.diag(r3))
+
+    def test_http10_without_keepalive_is_answered_then_closed(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(b"GET /hello HTTP/1.0\r\nHost: test.local\r\n\r\n")
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"hello", self.diag(r))
+        self.assertTrue(c.is_closed(3), self.diag("HTTP/1.0 connection not closed"))
+
+    def test_http10_response_without_length_is_close_delimited_or_sized(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(b"GET /chunked?n=5000 HTTP/1.0\r\nHost: test.local\r\n\r\n")
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertNotEqual(r.framing, "chunked", self.diag("chunked sent to an HTTP/1.0 client", r))
+        self.assertEqual(r.body_len, 5000, self.diag(r))
+
+    def test_connection_close_is_answered_then_closed(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("GET", "/hello", [("Connection", "close")]))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"hello")
+        self.assertTrue(c.is_closed(3), self.diag("Connection: close not honoured"))
+
+    def test_expect_100_continue(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("POST", "/echo", [("Expect", "100-continue"), ("Content-Length", "10")]))
+        interim = c.read_response(timeout=5)
+        self.assertEqual((interim.status, interim.version), (100, "HTTP/1.1"), self.diag(interim))
+        self.assertTrue(interim.raw_head.startswith(b"HTTP/1.1 100 Continue\r\n"), self.diag(interim))
+        c.send(b"0123456789")
+        r = c.read_response(timeout=5, skip_informational=True)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["body_len"], 10, self.diag(r))
+
+    def test_expect_with_body_over_limit_gets_413_without_sending_the_body(self):
+        gh = self.start([self.a1], workers=WORKERS, limits={"body": "1MiB"})
+        c = self.client(gh)
+        c.send(request("POST", "/echo", [("Expect", "100-continue"),
+                                         ("Content-Length", str(10 * 1024 * 1024))]))
+        r = c.read_response(timeout=5)
+        self.assertStatus(r, 413)
+        self.assertEqual(self.a1.requests, 0, self.diag(self.a1.snapshot()))
+
+
+if __name__ == "__main__":
+    unittest.main()
