@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it, on a fresh Debian 12 machine:
+#   1. installs the build and test dependencies (Debian packages only);
+#   2. release build with -Werror: unit, fuzz-corpus replay and integration tests;
+#   3. ASan+UBSan build: the same tests again (big bodies scaled down to keep it quick);
+#   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 30).
+# Build trees go to build-ci/ and build-asan/ (BUILD_ROOT to move them). Any failure stops it.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="${BUILD_ROOT:-$repo}"
+jobs="${JOBS:-2}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
+started=$SECONDS
+
+step() { printf '\n=== %s (%ds) ===\n' "$*" $((SECONDS - started)); }
+
+step "dependencies"
+"$repo/packaging/install-deps.sh" --test
+
+run_suite() {  # build dir
+  # Unit tests and corpus replays are CPU-light: run them in parallel. Integration tests start
+  # real processes and move gigabytes: one at a time.
+  ctest --test-dir "$1" --output-on-failure -j "$jobs" -LE integration
+  ctest --test-dir "$1" --output-on-failure -L integration
+}
+
+step "release build"
+cmake -S "$repo" -B "$root/build-ci" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_WERROR=ON
+cmake --build "$root/build-ci" -j "$jobs"
+step "release tests"
+run_suite "$root/build-ci"
+
+step "sanitizer build (ASan+UBSan)"
+cmake -S "$repo" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=ON
+cmake --build "$root/build-asan" -j "$jobs"
+step "sanitizer tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  GATEHOUSE_BIG_BYTES=$((256 << 20)) run_suite "$root/build-asan"
+
+step "fuzzing (${fuzz_seconds}s per target)"
+CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DGATEHOUSE_FUZZ=ON -DGATEHOUSE_TESTS=ON
+cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_all
+for target in "$root"/build-fuzz/tests/fuzz/*_fuzz; do
+  name="$(basename "$target")"
+  corpus="$(mktemp -d)"
+  cp -r "$repo/tests/fuzz/corpus/$name/." "$corpus/"
+  "$target" -max_total_time="$fuzz_seconds" -dict="$repo/tests/fuzz/http.dict" \
+    -artifact_prefix="$root/build-fuzz/$name-" "$corpus" 2>&1 | tail -3
+  rm -rf "$corpus"
+done
+
+step "all tests passed"
