@@ -89,6 +89,45 @@ class BackendErrorsTest(IntegrationCase):
             self.assertStatus(r, code)
             self.assertEqual(r.body, b"status %d\n" % code, self.diag(r))
 
+    def test_ambiguous_response_framing_is_a_502(self):
+        """A response with both CL and TE (or two CLs) is a desync risk: never pass it on."""
+        a1 = self.origin("a1")
+        bad = {
+            "/cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"5\r\nhello\r\n0\r\n\r\n",
+            "/two-cl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello!!",
+            "/bad-cl": b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello",
+            "/bad-status": b"HTTP/1.1 2000 OK\r\nContent-Length: 5\r\n\r\nhello",
+        }
+        for path, raw in bad.items():
+            def handler(ctx, raw=raw):
+                ctx.send(raw)
+                ctx.keep_alive = False
+            a1.add_route(path, handler)
+        gh = self.start([a1])
+        for path in bad:
+            with self.subTest(path=path):
+                c = self.client(gh)
+                c.send(request("GET", path))
+                try:
+                    r = c.read_response(timeout=5)
+                except IncompleteResponse as e:
+                    self.fail(self.diag("%s: connection closed with no response (%s)" % (path, e)))
+                self.assertStatus(r, 502, path)
+
+    def test_oversized_response_head_is_a_502(self):
+        a1 = self.origin("a1")
+
+        def handler(ctx):
+            ctx.send(b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-R%d: %s\r\n" % (i, b"v" * 1000)
+                                                      for i in range(200))
+                     + b"Content-Length: 2\r\n\r\nok")
+            ctx.keep_alive = False
+        a1.add_route("/huge-head", handler)
+        gh = self.start([a1])
+        r = self.client(gh).get("/huge-head", timeout=10)
+        self.assertStatus(r, 502)
+
 
 class ClientTimeoutsTest(IntegrationCase):
     def test_stalled_request_head_is_closed_after_client_header(self):

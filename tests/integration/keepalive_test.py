@@ -1,6 +1,7 @@
 """Connections: client keep-alive, backend connection reuse, pipelining, close semantics,
 Expect: 100-continue."""
 
+import socket
 import unittest
 
 from integration_case import IntegrationCase
@@ -97,6 +98,89 @@ class KeepAliveTest(IntegrationCase):
         r = c.read_response(timeout=5)
         self.assertStatus(r, 413)
         self.assertEqual(self.a1.requests, 0, self.diag(self.a1.snapshot()))
+
+    def test_http10_with_keepalive_stays_open(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        for _ in range(3):
+            c.send(b"GET /hello HTTP/1.0\r\nHost: test.local\r\nConnection: keep-alive\r\n\r\n")
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, b"hello"), self.diag(r))
+
+    def test_pipelined_slow_first_request_keeps_order(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("GET", "/delay?ms=300") + request("GET", "/hello") + request("GET", "/echo?n=3"))
+        r1, r2, r3 = (c.read_response(timeout=5) for _ in range(3))
+        self.assertEqual((r1.body, r2.body, r3.json()["target"]),
+                         (b"delayed 300 ms", b"hello", "/echo?n=3"), self.diag(r1, r2, r3))
+
+    def test_stale_pooled_connection_is_not_an_error(self):
+        """The origin closes its idle keep-alive connection; the next request still succeeds."""
+        gh = self.start([self.a1], workers=1)
+        c = self.client(gh)
+        self.assertStatus(c.get("/hello"), 200)
+        self.assertTrue(self.a1.wait_for_completed(1, 2))
+        self.assertEqual(self.a1.close_idle_connections(), 1, self.diag(self.a1.snapshot()))
+        self.assertTrue(self.a1.wait_for_open_connections(0, 2))
+        for method in ("GET", "POST"):
+            c.send(request(method, "/echo", body=b"after-stale" if method == "POST" else b""))
+            r = c.read_response(timeout=5)
+            self.assertStatus(r, 200, "%s after the origin closed the pooled connection" % method)
+
+    def test_stale_pooled_connection_closed_at_the_last_moment(self):
+        """Close the idle origin connection and send at once: the proxy may not have seen the
+        FIN yet. An idempotent request must still get through."""
+        gh = self.start([self.a1], workers=1)
+        c = self.client(gh)
+        failures = []
+        for i in range(20):
+            self.assertStatus(c.get("/hello?i=%d" % i), 200)
+            self.assertTrue(self.a1.wait_for_completed(i + 1, 2))
+            self.a1.close_idle_connections()
+            c.send(request("GET", "/hello?after=%d" % i))
+            r = c.read_response(timeout=5)
+            self.assertEqual(self.a1.wait_for_completed(i + 2, 2), True, self.diag(self.a1.snapshot()))
+            if r.status != 200:
+                failures.append((i, r.status))
+        self.assertEqual(failures, [], self.diag("requests failed on a just-closed pooled connection"))
+
+    def test_client_half_close_after_request_still_gets_the_response(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("GET", "/delay?ms=200"))
+        c.sock.shutdown(socket.SHUT_WR)
+        r = c.read_response(timeout=5)
+        self.assertEqual((r.status, r.body), (200, b"delayed 200 ms"), self.diag(r))
+
+    def test_client_gone_mid_request_releases_the_backend_connection(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(request("GET", "/hold?key=gone"))
+        self.assertTrue(self.a1.wait_for_requests(1, 5))
+        c.close()
+        # The held response cannot go anywhere: gatehouse should drop that backend connection.
+        self.assertTrue(self.a1.wait_for_open_connections(0, 5),
+                        self.diag("backend connection kept after the client left", self.a1.snapshot()))
+
+    def test_extra_bytes_after_a_response_are_not_forwarded(self):
+        """An origin that sends more than its Content-Length must not desync the client:
+        the excess must never appear as a response of its own."""
+        def handler(ctx):
+            ctx.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                     b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Injected: 1\r\n\r\ninjected")
+        self.a1.add_route("/overrun", handler)
+        gh = self.start([self.a1], workers=1)
+        c = self.client(gh)
+        c.send(request("GET", "/overrun") + request("GET", "/hello"))
+        r1 = c.read_response(timeout=5)
+        self.assertEqual((r1.status, r1.body), (200, b"hello"), self.diag(r1))
+        try:
+            r2 = c.read_response(timeout=5)
+        except AssertionError:
+            return  # closing the client connection is acceptable
+        self.assertIsNone(r2.header("x-injected"), self.diag("injected response forwarded", r2))
+        self.assertEqual(r2.body, b"hello", self.diag(r2))
 
 
 if __name__ == "__main__":

@@ -216,6 +216,90 @@ class ProxyTest(IntegrationCase):
         self.assertRegex(lines[0], r'"GET /hello HTTP/1\.1" 200 5\b', self.diag())
         self.assertTrue(lines[0].startswith("127.0.0.1 "), self.diag())
 
+    def test_hop_by_hop_headers_are_removed_toward_the_client(self):
+        def handler(ctx):
+            ctx.send_head(200, [("Connection", "X-Origin-Hop"), ("X-Origin-Hop", "secret"),
+                                ("Keep-Alive", "timeout=99"), ("Proxy-Connection", "keep-alive"),
+                                ("Upgrade", "h2c"), ("X-Kept", "yes"), ("Content-Length", "2")])
+            ctx.send(b"ok")
+        self.a1.add_route("/hop", handler)
+        gh = self.start([self.a1])
+        r = self.client(gh).get("/hop")
+        self.assertStatus(r, 200)
+        names = {k.lower() for k, _ in r.headers}
+        for gone in ("x-origin-hop", "keep-alive", "proxy-connection", "upgrade"):
+            self.assertNotIn(gone, names, self.diag(r))
+        for v in r.header_all("connection"):
+            self.assertNotIn("x-origin-hop", v.lower(), self.diag(r))
+        self.assertEqual((r.header("x-kept"), r.body), ("yes", b"ok"), self.diag(r))
+
+    def test_incoming_x_forwarded_for_ends_with_the_client_address(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("GET", "/echo", [("X-Forwarded-For", "203.0.113.7")]))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        hops = [h.strip() for v in values(r.json(), "x-forwarded-for") for h in v.split(",")]
+        self.assertEqual(hops[-1:], ["127.0.0.1"], self.diag(r.json()))
+
+    def test_head_of_a_sized_resource_does_not_wait_for_a_body(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("HEAD", "/bytes?n=100000"))
+        r = c.read_response(head_request=True, timeout=5)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.header("content-length"), "100000", self.diag(r))
+        self.assertEqual(c.get("/hello", timeout=5).body, b"hello", self.diag())
+
+    def test_204_and_304_have_no_body(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        for code in (204, 304):
+            r = c.get("/status?code=%d" % code, timeout=5)
+            self.assertStatus(r, code)
+            self.assertIsNone(r.header("transfer-encoding"), self.diag(r))
+        self.assertEqual(c.get("/hello", timeout=5).body, b"hello", self.diag())
+
+    def test_chunked_response_with_trailers(self):
+        def handler(ctx):
+            ctx.send_head(200, [("Transfer-Encoding", "chunked"), ("Trailer", "X-Sum")])
+            ctx.send(b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n")
+        self.a1.add_route("/trailers", handler)
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        r = c.get("/trailers", timeout=5)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"hello world", self.diag(r))
+        self.assertEqual(c.get("/hello", timeout=5).body, b"hello", self.diag())
+
+    def test_transfer_encoding_is_case_insensitive(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("POST", "/echo", [("transfer-encoding", "Chunked")]) + chunked(b"abc"))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["body_len"], 3, self.diag(r))
+
+    def test_large_headers_within_limits_pass(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        hdrs = [("Cookie", "c=" + "x" * 30000)] + [("X-H%d" % i, "v%d" % i) for i in range(80)]
+        c.send(request("GET", "/echo?" + "q" * 7000, hdrs))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        echo = r.json()
+        self.assertEqual(len(values(echo, "cookie")[0]), 30002, self.diag("cookie cut"))
+        self.assertEqual(values(echo, "x-h79"), ["v79"], self.diag(echo))
+
+    def test_many_concurrent_clients(self):
+        gh = self.start([self.a1])
+        clients = [self.client(gh) for _ in range(100)]
+        for i, c in enumerate(clients):
+            c.send(request("GET", "/echo?c=%d" % i))
+        for i, c in enumerate(clients):
+            r = c.read_response(timeout=10)
+            self.assertEqual(r.json()["target"], "/echo?c=%d" % i, self.diag(r))
+
 
 if __name__ == "__main__":
     unittest.main()

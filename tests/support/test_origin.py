@@ -343,6 +343,7 @@ class TestOrigin:
         self._routes = {}
         self._threads = []
         self._conns = set()
+        self._idle = set()            # connections waiting for their next request head
         self.connections_accepted = 0
         self.requests = 0             # request heads parsed (counted as soon as the head is in)
         self.requests_completed = 0   # requests whose body was fully read
@@ -416,6 +417,18 @@ class TestOrigin:
         """True once at most n connections are open (e.g. 0 after the proxy hung up)."""
         return self._wait(lambda: len(self._conns) <= n, timeout)
 
+    def close_idle_connections(self):
+        """Close every connection that sits between requests (as an origin's keep-alive timeout
+        would); returns how many were closed."""
+        with self._lock:
+            idle = list(self._idle)
+        for c in idle:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(idle)
+
     @property
     def open_connections(self):
         with self._lock:
@@ -486,7 +499,13 @@ class TestOrigin:
     def _one_exchange(self, conn, reader):
         """Serve one request; False when the connection should close."""
         try:
-            head = reader.read_head()
+            with self._lock:
+                self._idle.add(conn)
+            try:
+                head = reader.read_head()
+            finally:
+                with self._lock:
+                    self._idle.discard(conn)
             if head is None:
                 return False
             req = _parse_head(head)
