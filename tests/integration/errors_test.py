@@ -128,6 +128,38 @@ class BackendErrorsTest(IntegrationCase):
         r = self.client(gh).get("/huge-head", timeout=10)
         self.assertStatus(r, 502)
 
+    def test_origin_closing_without_a_response_is_a_502(self):
+        a1 = self.origin("a1")
+
+        def handler(ctx):
+            ctx.keep_alive = False  # close without a byte
+        a1.add_route("/vanish", handler)
+        gh = self.start([a1])
+        r = self.client(gh).get("/vanish", timeout=10)
+        self.assertErrorPage(r, 502)
+
+    def test_early_response_during_an_upload_reaches_the_client(self):
+        """The origin answers 403 before reading an 8 MiB body, then closes: the client must
+        see the 403, not a reset or a 502."""
+        a1 = self.origin("a1")
+
+        def handler(ctx):
+            ctx.respond(403, b"no uploads here\n")
+            ctx.lingering_close()
+        a1.add_route("/early", handler, read_body=False)
+        gh = self.start([a1])
+        c = self.client(gh)
+        n = 8 * 1024 * 1024
+        c.send(request("POST", "/early", [("Content-Length", str(n))]))
+        try:
+            for _ in range(n // 65536):
+                c.send(b"u" * 65536, timeout=5)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            pass  # gatehouse may stop reading once the response is in
+        r = c.read_response(timeout=10)
+        self.assertStatus(r, 403)
+        self.assertEqual(r.body, b"no uploads here\n", self.diag(r))
+
 
 class ClientTimeoutsTest(IntegrationCase):
     def test_stalled_request_head_is_closed_after_client_header(self):
@@ -143,6 +175,19 @@ class ClientTimeoutsTest(IntegrationCase):
         self.assertEqual(a1.requests, 0)
         if c.pending():  # a 408 is allowed, nothing else
             self.assertTrue(c.pending().startswith(b"HTTP/1.1 408"), self.diag(c.pending()))
+
+    def test_silent_new_connection_is_closed_after_client_header(self):
+        """A connection that never sends a byte is waiting for its first request head: the
+        client_header deadline applies from accept (as nginx's client_header_timeout and
+        HAProxy's timeout http-request do), not client_idle."""
+        a1 = self.origin("a1")
+        gh = self.start([a1], timeouts={"client_header": "1s", "client_idle": "60s"})
+        c = self.client(gh)
+        started = time.monotonic()
+        closed = c.is_closed(5)
+        elapsed = time.monotonic() - started
+        self.assertTrue(closed, self.diag("silent connection still open after 5 s with client_header: 1s"))
+        self.assertLess(elapsed, 3.0, self.diag("closed only after %.2fs" % elapsed))
 
     def test_idle_keepalive_connection_is_closed_after_client_idle(self):
         a1 = self.origin("a1")

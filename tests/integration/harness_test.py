@@ -140,6 +140,22 @@ class OriginTest(unittest.TestCase):
         self.assertEqual((r.status, checker.count, checker.ok), (200, n, True))
         print("64 MiB direct in %.2fs" % (time.monotonic() - t))
 
+    def test_close_idle_connections_and_early_routes(self):
+        c = self.client()
+        self.assertEqual(c.get("/hello").status, 200)
+        self.assertTrue(self.origin.wait_for_completed(1, 2))
+        self.assertEqual(self.origin.close_idle_connections(), 1)
+        self.assertTrue(c.is_closed(2))
+
+        def early(ctx):
+            ctx.respond(403, b"early")
+            ctx.lingering_close(timeout=2)
+        self.origin.add_route("/early", early, read_body=False)
+        c2 = self.client()
+        c2.send(request("POST", "/early", [("Content-Length", "1000000")]) + b"x" * 1000)
+        self.assertEqual(c2.read_response().body, b"early")
+        self.assertEqual(self.origin.requests_completed, 1)
+
     def test_stop_is_bounded_with_open_holds(self):
         c = self.client()
         c.send(request("GET", "/hold?key=never"))

@@ -182,6 +182,14 @@ class KeepAliveTest(IntegrationCase):
         self.assertIsNone(r2.header("x-injected"), self.diag("injected response forwarded", r2))
         self.assertEqual(r2.body, b"hello", self.diag(r2))
 
+    def test_hundred_pipelined_requests(self):
+        gh = self.start([self.a1], workers=WORKERS)
+        c = self.client(gh)
+        c.send(b"".join(request("GET", "/bytes?n=%d" % (1000 + i)) for i in range(100)))
+        for i in range(100):
+            r = c.read_response(timeout=10)
+            self.assertEqual((r.status, r.body_len), (200, 1000 + i), self.diag("response %d" % i, r))
+
 
 if __name__ == "__main__":
     unittest.main()

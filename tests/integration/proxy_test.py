@@ -300,6 +300,76 @@ class ProxyTest(IntegrationCase):
             r = c.read_response(timeout=10)
             self.assertEqual(r.json()["target"], "/echo?c=%d" % i, self.diag(r))
 
+    def test_obs_text_in_header_values_passes_through(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(b"GET /echo HTTP/1.1\r\nHost: test.local\r\nX-Latin: caf\xe9\r\n\r\n")
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(values(r.json(), "x-latin"), ["caf\u00e9"], self.diag(r))
+
+    def test_absolute_form_target_reaches_the_origin_in_origin_form(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("GET", "http://test.local/echo?x=1"))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["target"], "/echo?x=1", self.diag(r))
+
+    def test_chunk_extensions_and_request_trailers_are_accepted(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("POST", "/echo", [("Transfer-Encoding", "chunked")]) +
+               b"5;name=value\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n")
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["body_sha256"], hashlib.sha256(b"hello").hexdigest(), self.diag(r))
+        self.assertEqual(c.get("/hello").body, b"hello", self.diag())
+
+    def test_empty_post(self):
+        gh = self.start([self.a1])
+        c = self.client(gh)
+        c.send(request("POST", "/echo", [("Content-Length", "0")]))
+        r = c.read_response()
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["body_len"], 0, self.diag(r))
+        self.assertEqual(c.get("/hello").body, b"hello", self.diag())
+
+    def test_host_matching_is_case_insensitive(self):
+        api = self.origin("api1")
+        cfg = base_config([self.a1])
+        cfg["backends"]["api"] = pool([api])
+        cfg["routes"] = [{"host": "api.example.test", "path_prefix": "/", "backend": "api"},
+                         {"host": "*", "path_prefix": "/", "backend": "app"}]
+        gh = self.gatehouse(cfg)
+        c = self.client(gh)
+        c.send(request("GET", "/hello", host="API.Example.TEST"))
+        r = c.read_response()
+        self.assertEqual(r.header("x-origin"), "api1", self.diag(r))
+
+    def test_host_with_port_matches_the_host_route(self):
+        api = self.origin("api1")
+        cfg = base_config([self.a1])
+        cfg["backends"]["api"] = pool([api])
+        cfg["routes"] = [{"host": "api.example.test", "path_prefix": "/", "backend": "api"},
+                         {"host": "*", "path_prefix": "/", "backend": "app"}]
+        gh = self.gatehouse(cfg)
+        c = self.client(gh)
+        c.send(request("GET", "/hello", host="api.example.test:%d" % gh.port))
+        r = c.read_response()
+        self.assertEqual(r.header("x-origin"), "api1", self.diag(r))
+
+    def test_origin_connection_close_is_not_reused(self):
+        def handler(ctx):
+            ctx.keep_alive = False
+            ctx.respond(200, b"closing")
+        self.a1.add_route("/closing", handler)
+        gh = self.start([self.a1], workers=1)
+        c = self.client(gh)
+        for _ in range(3):
+            self.assertEqual(c.get("/closing", timeout=5).body, b"closing", self.diag())
+            self.assertEqual(c.get("/hello", timeout=5).body, b"hello", self.diag())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -95,6 +95,32 @@ class ShutdownTest(IntegrationCase):
         rc = gh.stop(signal.SIGINT, timeout=8)
         self.assertEqual(rc, 0, self.diag("exit code %s" % rc))
 
+    def test_open_websocket_does_not_hold_the_exit_beyond_grace(self):
+        gh = self.start([self.a1], shutdown_grace="1s")
+        c = self.client(gh)
+        r, _ = c.ws_handshake("/ws")
+        self.assertStatus(r, 101)
+        sent_at = time.monotonic()
+        gh.send_signal(signal.SIGTERM)
+        rc = gh.wait(timeout=6)
+        elapsed = time.monotonic() - sent_at
+        self.assertEqual(rc, 0, self.diag("exit code %s after %.2fs" % (rc, elapsed)))
+        self.assertLess(elapsed, 3.5, self.diag("exit took %.2fs with grace 1s" % elapsed))
+        self.assertTrue(c.is_closed(2))
+
+    def test_download_in_progress_completes_within_grace(self):
+        gh = self.start([self.a1], shutdown_grace="10s")
+        c = self.client(gh)
+        n = 64 * 1024 * 1024
+        c.send(request("GET", "/bytes?n=%d" % n))
+        head = c.read_head(timeout=5)
+        self.assertStatus(head, 200)
+        got = len(c.read_body(1024 * 1024, timeout=5))
+        gh.send_signal(signal.SIGTERM)
+        got += len(c.read_body(n - got, timeout=30))
+        self.assertEqual(got, n)
+        self.assertEqual(gh.wait(timeout=10), 0, self.diag())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -316,6 +316,23 @@ class Context:
         if body and not no_body and not self.head_only:
             self.sock.sendall(body)
 
+    def lingering_close(self, timeout=5.0):
+        """Half-close, then read and drop what the peer still sends (bounded by timeout), so
+        an early response is not lost to a reset caused by unread request bytes."""
+        self.keep_alive = False
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(0.2)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    if not self.sock.recv(RECV_SIZE):
+                        break
+                except socket.timeout:
+                    continue
+        except OSError:
+            pass
+
     def respond_json(self, status, obj, headers=()):
         self.respond(status, json.dumps(obj).encode(), headers, content_type="application/json")
 
@@ -370,9 +387,10 @@ class TestOrigin:
     def __exit__(self, *exc):
         self.stop()
 
-    def add_route(self, path, handler):
-        """handler(ctx: Context) answers ctx.request (whose body has been read)."""
-        self._routes[path] = handler
+    def add_route(self, path, handler, read_body=True):
+        """handler(ctx: Context) answers ctx.request, whose body has been read, or with
+        read_body=False has not (the handler answers early; the connection then closes)."""
+        self._routes[path] = (handler, read_body)
 
     def release(self, key):
         """Answer every request held (now or later) on /hold?key=key."""
@@ -519,6 +537,15 @@ class TestOrigin:
             del self.request_log[:-LOG_LIMIT]
             self.last_request = req
             self._cond.notify_all()
+        if req.version == "HTTP/1.1":
+            keep_alive = not req.has_token("connection", "close")
+        else:
+            keep_alive = req.has_token("connection", "keep-alive")
+        custom = self._routes.get(req.path)
+        if custom and not custom[1]:
+            ctx = Context(self, conn, reader, req, keep_alive=False)
+            custom[0](ctx)
+            return False
         if req.has_token("expect", "100-continue") and (framing == "chunked" or length):
             conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
@@ -530,13 +557,11 @@ class TestOrigin:
             req.complete = True
             self.requests_completed += 1
             self._cond.notify_all()
-        if req.version == "HTTP/1.1":
-            keep_alive = not req.has_token("connection", "close")
-        else:
-            keep_alive = req.has_token("connection", "keep-alive")
         ctx = Context(self, conn, reader, req, keep_alive)
-        handler = self._routes.get(req.path) or _BUILTIN_ROUTES.get(req.path) or _not_found
-        handler(ctx) if req.path in self._routes else handler(self, ctx)
+        if custom:
+            custom[0](ctx)
+        else:
+            _BUILTIN_ROUTES.get(req.path, _not_found)(self, ctx)
         return ctx.keep_alive
 
     def _bad(self, conn, why):
