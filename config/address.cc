@@ -43,6 +43,8 @@ Result<uint16_t> parsePort(std::string_view text) {
 
 Result<Address> parseAddress(std::string_view text) {
   if (text.empty()) return Error{"empty address (like 127.0.0.1:8080)"};
+  if (text.find("://") != std::string_view::npos)
+    return Error{fmt::format("expected HOST:PORT, not a URL: \"{}\"", text)};
   Address a;
   a.text = std::string(text);
   std::string_view port_text;

@@ -60,7 +60,8 @@ void forEachPair(const Value& map, std::string_view duplicate_noun, const NamedR
   std::unordered_map<std::string, YAML::Mark> seen;
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {
     if (diag.full()) return;
-    const YAML::Node& key = it->first;
+    // Copies: yaml-cpp's iterator hands out a temporary proxy; a reference would dangle.
+    const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       diag.error(key.Mark(), map.path, fmt::format("expected a key name, got {}", describe(key)));
       continue;
@@ -74,7 +75,7 @@ void forEachPair(const Value& map, std::string_view duplicate_noun, const NamedR
                              first->second.line + 1, first->second.column + 1));
       continue;
     }
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;
     visit(name, key.Mark(),
           Value{value, std::move(path), value.IsNull() ? key.Mark() : value.Mark()});
   }
@@ -251,7 +252,7 @@ bool readList(const Value& list, const std::function<void(const Value&)>& read, 
   size_t index = 0;
   for (auto it = list.node.begin(); it != list.node.end(); ++it, ++index) {
     if (diag.full()) break;
-    const YAML::Node& item = *it;
+    const YAML::Node item = *it;
     read(Value{item, itemPath(list.path, index), item.IsNull() ? list.mark : item.Mark()});
   }
   return true;

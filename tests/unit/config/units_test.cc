@@ -14,9 +14,9 @@ struct DurationCase {
 
 TEST(ParseDuration, AcceptsEveryUnit) {
   const DurationCase cases[] = {
-      {"0ms", 0},          {"500ms", 500},   {"1s", 1000},        {"10s", 10000},
-      {"2m", 120000},      {"1h", 3600000},  {"010s", 10000},     {"8760h", 31536000000},
-      {"31536000s", 31536000000},
+      {"0ms", 0},      {"500ms", 500},         {"1s", 1000},
+      {"10s", 10000},  {"2m", 120000},         {"1h", 3600000},
+      {"010s", 10000}, {"8760h", 31536000000}, {"31536000s", 31536000000},
   };
   for (const auto& c : cases) {
     auto d = parseDuration(c.text);
@@ -83,7 +83,8 @@ TEST(ParseByteSize, RejectsWithAReason) {
       {"1.5MiB", "bad size \"1.5MiB\": fractions are not supported; use a smaller unit"},
       {"8KB", "bad size \"8KB\": unknown unit \"KB\" (use KiB, MiB or GiB, or a number of bytes)"},
       {"8k", "bad size \"8k\": unknown unit \"k\" (use KiB, MiB or GiB, or a number of bytes)"},
-      {"1TiB", "bad size \"1TiB\": unknown unit \"TiB\" (use KiB, MiB or GiB, or a number of bytes)"},
+      {"1TiB",
+       "bad size \"1TiB\": unknown unit \"TiB\" (use KiB, MiB or GiB, or a number of bytes)"},
       {"1048577GiB", "bad size \"1048577GiB\": too large (at most 1048576GiB)"},
       {"17179869184GiB", "bad size \"17179869184GiB\": too large (at most 1048576GiB)"},
       {"18446744073709551616", "bad size \"18446744073709551616\": too large"},
@@ -106,8 +107,8 @@ TEST(FormatByteSize, UsesTheLargestExactUnit) {
 }
 
 TEST(FormatByteSize, RoundTripsThroughParse) {
-  for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{1023}, uint64_t{1} << 10,
-                     uint64_t{3} << 20, (uint64_t{5} << 30) + 1}) {
+  for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{1023}, uint64_t{1} << 10, uint64_t{3} << 20,
+                     (uint64_t{5} << 30) + 1}) {
     auto parsed = parseByteSize(formatByteSize(ByteSize(n)));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed->bytes(), n);
