@@ -109,15 +109,8 @@ TEST(LoadConfigText, ReadsEverySectionOfAFullConfig) {
   EXPECT_EQ(c->log.level, log::Level::Warn);
 }
 
-constexpr std::string_view kMinimalConfig = R"(listeners:
-  - address: 127.0.0.1:8080
-backends:
-  app:
-    servers:
-      - { name: app1, address: 127.0.0.1:8001 }
-routes:
-  - { backend: app }
-)";
+using testing::kMinimalConfig;
+using testing::minimalPlus;
 
 TEST(LoadConfigText, FillsInTheDocumentedDefaults) {
   auto c = load(kMinimalConfig);
@@ -310,10 +303,11 @@ TEST_F(LoadConfigFile, NamesTheFileInEveryError) {
   // Missing sections are reported at the top of the document.
   std::string f = path_;
   EXPECT_EQ(c.error().message,
-            f + ":1:1: backends: required key is missing\n" +  //
+            f + ":1:1: backends: required key is missing\n" +    //
                 f + ":1:1: routes: required key is missing\n" +  //
-                f + ":1:10: workers: expected \"auto\" or a whole number from 1 to 256, got "
-                    "\"many\"\n" +
+                f +
+                ":1:10: workers: expected \"auto\" or a whole number from 1 to 256, got "
+                "\"many\"\n" +
                 f + ":2:12: listeners: at least one listener is required");
 }
 

@@ -1,0 +1,96 @@
+// `listeners:` golden errors. Each config is written out whole so that line:col can be checked
+// by eye.
+#include <gtest/gtest.h>
+
+#include "config_test_support.h"
+
+namespace gatehouse::config {
+namespace {
+
+using testing::errorsOf;
+using testing::load;
+
+constexpr std::string_view kRest = R"(backends:
+  app:
+    servers: [{ name: app1, address: 127.0.0.1:8001 }]
+routes: [{ backend: app }]
+)";
+
+std::string withListeners(std::string_view listeners) {
+  return std::string(listeners) + std::string(kRest);
+}
+
+TEST(Listeners, RequireAtLeastOne) {
+  EXPECT_EQ(errorsOf(withListeners("listeners: []\n")),
+            "gatehouse.yaml:1:12: listeners: at least one listener is required");
+  EXPECT_EQ(errorsOf(withListeners("listeners:\n")),
+            "gatehouse.yaml:1:1: listeners: at least one listener is required");
+}
+
+TEST(Listeners, MustBeAListOfMaps) {
+  EXPECT_EQ(errorsOf(withListeners("listeners: { address: 0.0.0.0:80 }\n")),
+            "gatehouse.yaml:1:12: listeners: expected a list, got a map");
+  EXPECT_EQ(errorsOf(withListeners("listeners:\n  - 0.0.0.0:80\n")),
+            "gatehouse.yaml:2:5: listeners[0]: expected a map, got \"0.0.0.0:80\"");
+  EXPECT_EQ(errorsOf(withListeners("listeners:\n  - address: [0.0.0.0, 80]\n")),
+            "gatehouse.yaml:2:14: listeners[0].address: expected an address like "
+            "127.0.0.1:8080, got a list");
+}
+
+TEST(Listeners, RequireAnAddress) {
+  EXPECT_EQ(errorsOf(withListeners("listeners:\n  - {}\n")),
+            "gatehouse.yaml:2:5: listeners[0].address: required key is missing");
+}
+
+TEST(Listeners, RejectBadAddresses) {
+  EXPECT_EQ(errorsOf(withListeners(R"(listeners:
+  - address: 0.0.0.0:80x
+  - address: 0.0.0.0
+  - address: ::1:80
+)")),
+            "gatehouse.yaml:2:14: listeners[0].address: bad port \"80x\"\n"
+            "gatehouse.yaml:3:14: listeners[1].address: missing port in \"0.0.0.0\" (like "
+            "0.0.0.0:8080)\n"
+            "gatehouse.yaml:4:14: listeners[2].address: IPv6 address needs brackets, like "
+            "[::1]:8080; got \"::1:80\"");
+}
+
+TEST(Listeners, RejectTheSameAddressTwice) {
+  EXPECT_EQ(errorsOf(withListeners(R"(listeners:
+  - address: 0.0.0.0:80
+  - address: localhost:8080
+  - address: 0.0.0.0:080
+  - address: LOCALHOST:8080
+)")),
+            "gatehouse.yaml:4:14: listeners[2].address: duplicate listener address "
+            "\"0.0.0.0:080\" (first at 2:14)\n"
+            "gatehouse.yaml:5:14: listeners[3].address: duplicate listener address "
+            "\"LOCALHOST:8080\" (first at 3:14)");
+}
+
+TEST(Listeners, AllowPortZeroMoreThanOnceBecauseEachGetsItsOwnPort) {
+  auto c = load(withListeners("listeners:\n  - address: 127.0.0.1:0\n  - address: 127.0.0.1:0\n"));
+  EXPECT_EQ(c->listeners.size(), 2u);
+}
+
+TEST(Listeners, RejectTlsHstsAndRedirectAsNotSupportedYet) {
+  EXPECT_EQ(errorsOf(withListeners(R"(listeners:
+  - address: 0.0.0.0:80
+    redirect_https: false
+  - address: 0.0.0.0:443
+    tls:
+      certificates: [{ cert: a.pem, key: a.key }]
+    hsts: 31536000
+)")),
+            "gatehouse.yaml:3:5: listeners[0].redirect_https: not supported yet in this version\n"
+            "gatehouse.yaml:5:5: listeners[1].tls: not supported yet in this version\n"
+            "gatehouse.yaml:7:5: listeners[1].hsts: not supported yet in this version");
+}
+
+TEST(Listeners, RejectUnknownKeys) {
+  EXPECT_EQ(errorsOf(withListeners("listeners:\n  - { address: 0.0.0.0:80, backlog: 511 }\n")),
+            "gatehouse.yaml:2:28: listeners[0].backlog: unknown key");
+}
+
+}  // namespace
+}  // namespace gatehouse::config
