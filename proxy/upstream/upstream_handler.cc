@@ -29,6 +29,8 @@ void UpstreamHandler::tryServer() {
   releaseServer();
   server_ = pool_.balancer().pick(tried_);
   if (!server_) {
+    log::warn("pool {}: no server available for {} {}", pool_.name(), exchange_.request().method,
+              exchange_.request().target);
     finishWithError(tried_.empty() ? 503 : 502,
                     tried_.empty() ? "No backend server is available." : "The backend failed.");
     return;
