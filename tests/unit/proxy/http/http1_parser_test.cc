@@ -46,7 +46,8 @@ TEST(Http1Parser, ReturnsViewsIntoTheInput) {
     return v.data() >= in.data() && v.data() + v.size() <= in.data() + out.head.head_length;
   };
   EXPECT_TRUE(inside(out.head.method) && inside(out.head.target) && inside(out.head.host));
-  for (const HeaderView& h : out.head.headers) EXPECT_TRUE(inside(h.name) && inside(h.value));
+  for (const HeaderView& h : out.head.headers)
+    EXPECT_TRUE(inside(h.name) && inside(h.value));
   EXPECT_EQ(in.substr(out.head.head_length), "body");  // pipelined bytes are left alone
 }
 
@@ -203,7 +204,8 @@ TEST(Http1Parser, RejectsAHeadOverTheLimitWith431) {
 TEST(Http1Parser, RejectsMoreFieldsThanTheLimitWith431) {
   ParseLimits limits{.header_count = 3};
   EXPECT_EQ(requestError(get("X-A: 1\r\nX-B: 2\r\n"), limits), ParseError::None);
-  EXPECT_EQ(requestError(get("X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n"), limits), ParseError::TooManyHeaders);
+  EXPECT_EQ(requestError(get("X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n"), limits),
+            ParseError::TooManyHeaders);
   EXPECT_EQ(statusFor(ParseError::TooManyHeaders), 431);
 }
 

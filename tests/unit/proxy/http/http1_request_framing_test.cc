@@ -79,9 +79,9 @@ TEST(Http1Parser, RejectsContentLengthWithChunked) {
 }
 
 TEST(Http1Parser, RejectsEveryTransferEncodingButChunked) {
-  for (const char* v : {"xchunked", "chunkedx", "chunked, chunked", "gzip, chunked", "identity",
-                        "", "chunked,", ", chunked", "chunked;q=1", "chunked, gzip", "\"chunked\"",
-                        "chunked\x80"}) {
+  for (const char* v :
+       {"xchunked", "chunkedx", "chunked, chunked", "gzip, chunked", "identity", "", "chunked,",
+        ", chunked", "chunked;q=1", "chunked, gzip", "\"chunked\"", "chunked\x80"}) {
     EXPECT_EQ(requestError(post("Transfer-Encoding: "s + v + "\r\n")),
               ParseError::BadTransferEncoding)
         << v;
@@ -112,7 +112,9 @@ TEST(Http1Parser, RejectsTheSmugglingClassics) {
       {post("X: y\r\n Transfer-Encoding: chunked\r\n"), ParseError::ObsFold},
       {post("X: y\r\n\tTransfer-Encoding: chunked\r\n"), ParseError::ObsFold},
       {post("Transfer-Encoding:\r\n\tchunked\r\n"), ParseError::ObsFold},
-      {post("Transfer-Encoding:\x0B" "chunked\r\n"), ParseError::BadHeaderValue},
+      {post("Transfer-Encoding:\x0B"
+            "chunked\r\n"),
+       ParseError::BadHeaderValue},
       {post("Transfer-Encoding: chunked\r\nTransfer-encoding: identity\r\n"),
        ParseError::BadTransferEncoding},
       {post("Content-Length: +5\r\n"), ParseError::BadContentLength},
@@ -131,8 +133,10 @@ TEST(Http1Parser, RejectsTheSmugglingClassics) {
 
 TEST(Http1Parser, RequiresExactlyOneHostOnHttp11) {
   EXPECT_EQ(requestError("GET / HTTP/1.1\r\n\r\n"), ParseError::MissingHost);
-  EXPECT_EQ(requestError("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), ParseError::DuplicateHost);
-  EXPECT_EQ(requestError("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), ParseError::DuplicateHost);
+  EXPECT_EQ(requestError("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"),
+            ParseError::DuplicateHost);
+  EXPECT_EQ(requestError("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"),
+            ParseError::DuplicateHost);
   Http1Parser parser;
   EXPECT_EQ(parsed(parser, "GET / HTTP/1.0\r\n\r\n").host, "");
   EXPECT_EQ(parsed(parser, "GET / HTTP/1.0\r\nHost: a.example\r\n\r\n").host, "a.example");
@@ -147,10 +151,9 @@ TEST(Http1Parser, AcceptsPlausibleHostValues) {
 }
 
 TEST(Http1Parser, RejectsHostValuesThatAreNotAnAuthority) {
-  for (const char* h : {"", "a b", "a/b", "user@a", "a:port", "a:123456", "a:", ":80", "[::1",
-                        "[]", "[::1]x", "a,b", "a\\b", "a%4", "a?b", "a#b", "caf\xC3\xA9"}) {
-    EXPECT_EQ(requestError("GET / HTTP/1.1\r\nHost: "s + h + "\r\n\r\n"), ParseError::BadHost)
-        << h;
+  for (const char* h : {"", "a b", "a/b", "user@a", "a:port", "a:123456", "a:", ":80", "[::1", "[]",
+                        "[::1]x", "a,b", "a\\b", "a%4", "a?b", "a#b", "caf\xC3\xA9"}) {
+    EXPECT_EQ(requestError("GET / HTTP/1.1\r\nHost: "s + h + "\r\n\r\n"), ParseError::BadHost) << h;
   }
 }
 
@@ -175,8 +178,7 @@ TEST(Http1Parser, RecognizesExpectContinueOnHttp11Only) {
   Http1Parser parser;
   EXPECT_TRUE(parsed(parser, post("Expect: 100-Continue\r\n")).expect_continue);
   EXPECT_FALSE(parsed(parser, post("Expect: 100-continue-please\r\n")).expect_continue);
-  EXPECT_FALSE(
-      parsed(parser, "POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
+  EXPECT_FALSE(parsed(parser, "POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
 }
 
 TEST(Http1Parser, RecognizesUpgradeOnlyWithTheConnectionToken) {

@@ -61,9 +61,9 @@ TEST(Http1ResponseParser, FramesNoBodyFor1xx204304AndHead) {
   EXPECT_EQ(head.framing, BodyFraming::None);
   EXPECT_EQ(head.content_length, 10u);  // the length the body would have had
   EXPECT_TRUE(head.keep_alive);
-  EXPECT_EQ(parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\n"), "HEAD")
-                .framing,
-            BodyFraming::None);
+  EXPECT_EQ(
+      parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\n"), "HEAD").framing,
+      BodyFraming::None);
 }
 
 TEST(Http1ResponseParser, TreatsSwitchingProtocolsAndConnectAsTunnels) {
@@ -106,11 +106,11 @@ TEST(Http1ResponseParser, FramesChunkedWhenChunkedIsTheFinalCoding) {
 }
 
 TEST(Http1ResponseParser, RejectsContentLengthWithChunked) {
-  EXPECT_EQ(responseError(response("HTTP/1.1 200 OK",
-                                   "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")),
+  EXPECT_EQ(responseError(
+                response("HTTP/1.1 200 OK", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")),
             ParseError::ContentLengthWithChunked);
-  EXPECT_EQ(responseError(response("HTTP/1.1 200 OK",
-                                   "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n")),
+  EXPECT_EQ(responseError(
+                response("HTTP/1.1 200 OK", "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n")),
             ParseError::ContentLengthWithChunked);
 }
 
@@ -127,26 +127,27 @@ TEST(Http1ResponseParser, RejectsMalformedTransferEncoding) {
 TEST(Http1ResponseParser, RejectsBadOrDuplicateContentLength) {
   EXPECT_EQ(responseError(response("HTTP/1.1 200 OK", "Content-Length: -1\r\n")),
             ParseError::BadContentLength);
-  EXPECT_EQ(responseError(response("HTTP/1.1 200 OK", "Content-Length: 1\r\nContent-Length: 1\r\n")),
-            ParseError::DuplicateContentLength);
+  EXPECT_EQ(
+      responseError(response("HTTP/1.1 200 OK", "Content-Length: 1\r\nContent-Length: 1\r\n")),
+      ParseError::DuplicateContentLength);
 }
 
 TEST(Http1ResponseParser, KeepsHttp10AliveOnlyWhenAsked) {
   Http1Parser parser;
   EXPECT_FALSE(parsed(parser, response("HTTP/1.0 200 OK", "Content-Length: 1\r\n")).keep_alive);
-  EXPECT_TRUE(parsed(parser, response("HTTP/1.0 200 OK",
-                                      "Content-Length: 1\r\nConnection: keep-alive\r\n"))
-                  .keep_alive);
-  EXPECT_FALSE(parsed(parser, response("HTTP/1.1 200 OK",
-                                       "Content-Length: 1\r\nConnection: close\r\n"))
-                   .keep_alive);
+  EXPECT_TRUE(
+      parsed(parser, response("HTTP/1.0 200 OK", "Content-Length: 1\r\nConnection: keep-alive\r\n"))
+          .keep_alive);
+  EXPECT_FALSE(
+      parsed(parser, response("HTTP/1.1 200 OK", "Content-Length: 1\r\nConnection: close\r\n"))
+          .keep_alive);
 }
 
 TEST(Http1ResponseParser, RejectsMalformedStatusLines) {
-  for (std::string line : {"HTTP/1.1 20 OK"s, "HTTP/1.1 2000 OK"s, "HTTP/1.1 099 Low"s,
-                           "HTTP/1.1 600 High"s, "HTTP/1.1  200 OK"s, "HTTP/1.1 abc"s,
-                           "HTTP/1.1"s, "HTTP/1.1 200 O\0K"s, "HTTP/1.1 200 \x7F"s,
-                           "HTTP/1.1 2 0 0"s, "HTTP/1.1\t200 OK"s}) {
+  for (std::string line :
+       {"HTTP/1.1 20 OK"s, "HTTP/1.1 2000 OK"s, "HTTP/1.1 099 Low"s, "HTTP/1.1 600 High"s,
+        "HTTP/1.1  200 OK"s, "HTTP/1.1 abc"s, "HTTP/1.1"s, "HTTP/1.1 200 O\0K"s,
+        "HTTP/1.1 200 \x7F"s, "HTTP/1.1 2 0 0"s, "HTTP/1.1\t200 OK"s}) {
     EXPECT_EQ(responseError(response(line, "")), ParseError::BadStatusLine)
         << ::testing::PrintToString(line);
   }

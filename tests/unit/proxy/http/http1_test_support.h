@@ -15,7 +15,9 @@
 namespace gatehouse::http {
 
 // gtest prints enums as numbers; the words make failures readable.
-inline void PrintTo(ParseError e, std::ostream* os) { *os << describe(e); }
+inline void PrintTo(ParseError e, std::ostream* os) {
+  *os << describe(e);
+}
 
 namespace testsupport {
 
@@ -29,8 +31,8 @@ struct Verdict {
 
 inline std::ostream& operator<<(std::ostream& os, const Verdict& v) {
   static constexpr const char* kStates[] = {"Complete", "Incomplete", "Error"};
-  return os << kStates[static_cast<int>(v.state)] << " (" << describe(v.error)
-            << ", head_length " << v.head_length << ")";
+  return os << kStates[static_cast<int>(v.state)] << " (" << describe(v.error) << ", head_length "
+            << v.head_length << ")";
 }
 
 template <typename Head>
@@ -89,7 +91,9 @@ inline std::string get(std::string_view fields, std::string_view request_line = 
   return std::string(request_line) + "\r\nHost: a\r\n" + std::string(fields) + "\r\n";
 }
 
-inline std::string post(std::string_view fields) { return get(fields, "POST / HTTP/1.1"); }
+inline std::string post(std::string_view fields) {
+  return get(fields, "POST / HTTP/1.1");
+}
 
 }  // namespace testsupport
 }  // namespace gatehouse::http
