@@ -7,6 +7,7 @@ access log tail) so the ctest log says why. A stack dump is printed if a test ha
 
 import faulthandler
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,6 +21,8 @@ GiB = 1024 ** 3
 MiB = 1024 ** 2
 KiB = 1024
 HANG_DUMP_SECONDS = 120
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 
 
 def big_bytes():
@@ -59,7 +62,8 @@ class IntegrationCase(unittest.TestCase):
     def gatehouse(self, config, **kw):
         gh = GatehouseProcess(config, start=False, **kw)
         self.addCleanup(gh.close)
-        self.addCleanup(self._dump_if_failed, gh)  # runs before close (cleanups are LIFO)
+        self.addCleanup(self._check_sanitizers, gh)  # cleanups are LIFO: these run before close
+        self.addCleanup(self._dump_if_failed, gh)
         self._gatehouses.append(gh)
         gh.start()
         return gh
@@ -88,6 +92,19 @@ class IntegrationCase(unittest.TestCase):
     def _dump_if_failed(self, gh):
         if self._failed():
             sys.stderr.write("\n=== %s failed; gatehouse diagnostics:\n%s\n" % (self.id(), gh.diagnostics()))
+
+    def _check_sanitizers(self, gh):
+        """Stop gatehouse gently (so an ASan build can report leaks at exit), then fail the
+        test if a sanitizer reported anything on stderr."""
+        if gh.is_running():
+            gh.send_signal(signal.SIGTERM)
+            if gh.wait(timeout=3) is None:
+                gh.kill()
+        text = gh.stderr_text()
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                start = text.index(marker)
+                self.fail("sanitizer report in gatehouse stderr:\n%s" % text[max(0, start - 200):start + 6000])
 
     # -- assertions -------------------------------------------------------------------------
     def assertStatus(self, resp, status, *extra):
