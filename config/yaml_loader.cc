@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <optional>
+#include <sstream>
 
 #include "config/diagnostic.h"
 #include "config/loader.h"
@@ -45,22 +48,56 @@ Result<std::string> readFile(const std::string& path) {
   return text;
 }
 
+// Notes where each document starts and ignores the rest of the events.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> start;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Where a second document starts, if the text has one. We ask the parser for at most two
+// documents rather than calling YAML::LoadAll: on some malformed input yaml-cpp 0.7 yields empty
+// documents forever without consuming anything, and LoadAll then never returns (found by
+// config_fuzz).
+std::optional<YAML::Mark> findSecondDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  if (!parser.HandleNextDocument(starts)) return std::nullopt;
+  starts.start.reset();
+  if (!parser.HandleNextDocument(starts)) return std::nullopt;
+  return starts.start.value_or(YAML::Mark::null_mark());
+}
+
 Result<std::shared_ptr<const Config>> load(std::string_view yaml, const std::string& source) {
   Diagnostics diag(source);
-  std::vector<YAML::Node> documents;
+  // An empty file loads as a null node, read as an empty map: the missing required sections are
+  // then reported by name.
+  YAML::Node root;
+  std::optional<YAML::Mark> second;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    std::string text(yaml);
+    root = YAML::Load(text);
+    second = findSecondDocument(text);
   } catch (const YAML::Exception& e) {
     // ParserException, and DeepRecursion for absurd nesting: both carry the position.
     diag.error(e.mark, "", fmt::format("YAML syntax error: {}", e.msg));
     return Error{diag.text()};
   }
-  // An empty file is an empty map: the missing required sections are then reported by name.
-  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
-  for (size_t i = 1; i < documents.size(); ++i) {
-    diag.error(documents[i].Mark(), "",
-               "a config file holds one YAML document; remove the second \"---\"");
-  }
+  // YAML::Load reads only the first document; a second would be silently ignored.
+  if (second)
+    diag.error(*second, "", "a second YAML document starts here; a config file holds one");
   Config config = readDocument(Value{root, "", root.Mark()}, diag);
   if (!diag.empty()) return Error{diag.text()};
   config.source = source;
