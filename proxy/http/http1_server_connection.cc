@@ -76,7 +76,10 @@ void Http1ServerConnection::start() {
   conn_->setLowWatermark(Exchange::kLowWatermark);
   conn_->setTimeouts(Duration::zero(), settings_.client_idle);
   conn_->setReading(true);
-  armTimer(TimerMode::Idle, settings_.client_idle);
+  // A new connection owes us its first head within client_header (nginx's
+  // client_header_timeout): silent connections must not pile up. Between requests on a
+  // kept-alive connection, client_idle applies instead.
+  armTimer(TimerMode::Header, settings_.client_header);
 }
 
 void Http1ServerConnection::beginShutdown() {
@@ -367,6 +370,8 @@ void Http1ServerConnection::maybeFinishExchange() {
 void Http1ServerConnection::completeExchange(bool aborted) {
   if (!exchange_) return;
   if (aborted) exchange_->record().aborted = true;
+  // nginx's 499: the client closed the connection before any response status was sent.
+  if (aborted && exchange_->record().status == 0) exchange_->record().status = 499;
   dispatcher_.onComplete(*exchange_);
   // The handler may be the caller several frames up: destroy it after the callback returns.
   loop_.deferDelete(std::shared_ptr<Exchange>(std::move(exchange_)));
@@ -438,11 +443,14 @@ void Http1ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
     // The client ended its half of the tunnel: let the handler finish the other half.
     request_done_ = true;
     if (http::Handler* h = exchange_->handler()) h->onRequestEnd();
-  } else if (!request_done_) {
+  } else {
     process();  // bytes read together with the FIN may complete the body
-    if (!request_done_ && !closed_) closeNow();  // the client gave up mid-request
+    // A FIN before the response is complete: the client went away (a browser tab closed, a
+    // timeout on its side). Like nginx, and unlike HAProxy's default, this aborts the
+    // exchange so the backend stops working for nobody; a client that half-closes after its
+    // request is indistinguishable from one that left, and rarer.
+    if (!closed_ && exchange_) closeNow();
   }
-  // Otherwise the request is whole: finish the response, then close (client_eof_).
 }
 
 void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {

@@ -435,6 +435,10 @@ class TestOrigin:
         """True once at most n connections are open (e.g. 0 after the proxy hung up)."""
         return self._wait(lambda: len(self._conns) <= n, timeout)
 
+    def wait_for_idle(self, n, timeout=5.0):
+        """True once at least n connections sit between requests (their response was sent)."""
+        return self._wait(lambda: len(self._idle) >= n, timeout)
+
     def close_idle_connections(self):
         """Close every connection that sits between requests (as an origin's keep-alive timeout
         would); returns how many were closed."""
@@ -517,8 +521,9 @@ class TestOrigin:
     def _one_exchange(self, conn, reader):
         """Serve one request; False when the connection should close."""
         try:
-            with self._lock:
+            with self._cond:
                 self._idle.add(conn)
+                self._cond.notify_all()
             try:
                 head = reader.read_head()
             finally:
@@ -686,8 +691,29 @@ def _delay(origin, ctx):
 
 def _hold(origin, ctx):
     key = ctx.request.query.get("key", "")
-    origin._hold_event(key).wait(origin.hold_max)
+    event = origin._hold_event(key)
+    deadline = time.monotonic() + origin.hold_max
+    # Wait in slices, watching the socket: a proxy that gives up on the request closes it,
+    # and a real server would notice and drop the connection too.
+    while not event.wait(0.05) and time.monotonic() < deadline:
+        if _peer_closed(ctx.sock):
+            ctx.keep_alive = False
+            return
     ctx.respond(200, b"released " + key.encode())
+
+
+def _peer_closed(sock):
+    """True if the peer has closed (EOF or reset is readable), without consuming data."""
+    import select
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
 
 
 def _close_mid_body(origin, ctx):
