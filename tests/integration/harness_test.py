@@ -143,7 +143,7 @@ class OriginTest(unittest.TestCase):
     def test_close_idle_connections_and_early_routes(self):
         c = self.client()
         self.assertEqual(c.get("/hello").status, 200)
-        self.assertTrue(self.origin.wait_for_completed(1, 2))
+        self.assertTrue(self.origin.wait_for_idle(1, 2))
         self.assertEqual(self.origin.close_idle_connections(), 1)
         self.assertTrue(c.is_closed(2))
 

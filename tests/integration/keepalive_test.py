@@ -140,7 +140,6 @@ class KeepAliveTest(IntegrationCase):
             self.assertEqual(self.a1.close_idle_connections(), 1, self.diag(self.a1.snapshot()))
             c.send(request("GET", "/hello?after=%d" % i))
             r = c.read_response(timeout=5)
-            self.assertEqual(self.a1.wait_for_completed(i + 2, 2), True, self.diag(self.a1.snapshot()))
             if r.status != 200:
                 failures.append((i, r.status))
         self.assertEqual(failures, [], self.diag("requests failed on a just-closed pooled connection"))
