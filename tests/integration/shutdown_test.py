@@ -109,18 +109,23 @@ class ShutdownTest(IntegrationCase):
         self.assertTrue(c.is_closed(2))
 
     def test_download_in_progress_completes_within_grace(self):
-        gh = self.start([self.a1], shutdown_grace="10s")
-        c = self.client(gh)
+        """SIGTERM while a response streams: the client still gets every byte. The loss was
+        intermittent (the process exited with response bytes still unwritten), so try a few."""
         n = 64 * 1024 * 1024
-        c.send(request("GET", "/bytes?n=%d" % n))
-        head = c.read_head(timeout=5)
-        self.assertStatus(head, 200)
-        got = len(c.read_body(1024 * 1024, timeout=5))
-        gh.send_signal(signal.SIGTERM)
-        got += len(c.read_body(n - got, timeout=30))
-        self.assertEqual(got, n)
-        self.assertEqual(gh.wait(timeout=10), 0, self.diag())
-
+        for attempt in range(5):
+            with self.subTest(attempt=attempt):
+                gh = self.start([self.a1], shutdown_grace="10s")
+                c = self.client(gh)
+                c.send(request("GET", "/bytes?n=%d" % n))
+                self.assertStatus(c.read_head(timeout=5), 200)
+                got = len(c.read_body(1024 * 1024, timeout=5))
+                gh.send_signal(signal.SIGTERM)
+                try:
+                    got += len(c.read_body(n - got, timeout=30))
+                except IncompleteResponse as e:
+                    self.fail(self.diag("attempt %d: download cut by the graceful stop: %s" % (attempt, e)))
+                self.assertEqual(got, n)
+                self.assertEqual(gh.wait(timeout=10), 0, self.diag())
 
 if __name__ == "__main__":
     unittest.main()
