@@ -84,7 +84,7 @@ void Http1ServerConnection::start() {
 
 void Http1ServerConnection::beginShutdown() {
   shutting_down_ = true;
-  if (!exchange_ && !closing_) closeNow();
+  if (!exchange_ && !closing_) closeAfterFlush();  // the last response may still be going out
 }
 
 // --- input ---------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ void Http1ServerConnection::readHead() {
   evbuffer* in = conn_->input();
   size_t available = evbuffer_get_length(in);
   if (available == 0) {
-    if (shutting_down_) closeNow();
+    if (shutting_down_) closeAfterFlush();
     return;
   }
   if (timer_mode_ != TimerMode::Header) armTimer(TimerMode::Header, settings_.client_header);
@@ -384,6 +384,7 @@ void Http1ServerConnection::abort() {
 }
 
 void Http1ServerConnection::reject(int status, std::string_view why) {
+  const bool had_exchange = exchange_ != nullptr;
   if (exchange_) {
     if (http::Handler* h = exchange_->handler()) h->onDownstreamReset();
     if (response_started_) {
@@ -393,8 +394,10 @@ void Http1ServerConnection::reject(int status, std::string_view why) {
     exchange_->record().status = status;
     completeExchange(true);
   }
+  linger_needed_ = true;  // the client may be mid-send: drain before closing
   std::string body = errorBody(status, why);
   ResponseHead head = errorHead(status, body.size());
+  if (!had_exchange) logRejected(status, body.size());
   evbuffer* out = conn_->output();
   writeResponseHead(out, head, fmt::format("Content-Length: {}\r\nConnection: close\r\n", body.size()));
   evbuffer_add(out, body.data(), body.size());
@@ -406,15 +409,34 @@ void Http1ServerConnection::closeAfterFlush() {
   if (closed_) return;
   closing_ = true;
   timer_.cancel();
-  if (pendingOutput() > 0) return;  // onWrite calls back once flushed
+  if (pendingOutput() > 0) return;  // onDrained() calls back once flushed
   if (lingering_) return;
-  // Lingering close: stop sending, then read and drop what the client still sends for a
-  // moment, so our close does not turn into a reset that destroys the response in flight.
+  const bool client_may_still_send = linger_needed_ || !request_done_ ||
+                                     evbuffer_get_length(conn_->input()) > 0;
+  if (client_eof_ || !client_may_still_send) {
+    conn_->shutdownWrite();
+    closeNow();
+    return;
+  }
+  // Lingering close: the client may still be sending (a body we refused, pipelined requests).
+  // Closing with unread bytes makes the kernel send a reset, which can destroy the response
+  // before the client reads it. So: FIN first, then read and drop input for a moment.
   lingering_ = true;
   conn_->shutdownWrite();
   conn_->setTimeouts(Duration::zero(), Duration::zero());
   conn_->setReading(true);
   armTimer(TimerMode::Linger, kLingerTime);
+}
+
+void Http1ServerConnection::logRejected(int status, size_t bytes) {
+  // A request refused before it had a valid head still gets its access-log line.
+  RequestHead head;
+  head.method = "-";
+  head.target = "-";
+  Exchange rejected(std::move(head), client_, ids_.next(), *this);
+  rejected.record().status = status;
+  rejected.record().bytes_sent = bytes;
+  dispatcher_.onComplete(rejected);
 }
 
 void Http1ServerConnection::closeNow() {

@@ -75,6 +75,7 @@ class Http1ServerConnection final : public Downstream, private net::TcpConnectio
   void completeExchange(bool aborted);
   void reject(int status, std::string_view why);
   void closeAfterFlush();
+  void logRejected(int status, size_t bytes);
   void closeNow();
   void onTimer();
   void armTimer(TimerMode mode, Duration after);
@@ -114,6 +115,7 @@ class Http1ServerConnection final : public Downstream, private net::TcpConnectio
   bool shutting_down_ = false;
   bool closing_ = false;  // no more input is processed; close once output is flushed
   bool lingering_ = false;
+  bool linger_needed_ = false;  // we refused input the client may still be sending
   bool closed_ = false;
 };
 
