@@ -56,8 +56,17 @@ Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop, evutil_socket
                                              ClientInfo client, const Http1Settings& settings,
                                              Http1Parser& parser, ExchangeDispatcher& dispatcher,
                                              RequestIdGenerator& ids, OnClosed on_closed)
+    : Http1ServerConnection(loop, net::TcpConnection::adopt(loop.base(), fd, *this),
+                            std::move(client), settings, parser, dispatcher, ids,
+                            std::move(on_closed)) {}
+
+Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop,
+                                             std::unique_ptr<net::TcpConnection> conn,
+                                             ClientInfo client, const Http1Settings& settings,
+                                             Http1Parser& parser, ExchangeDispatcher& dispatcher,
+                                             RequestIdGenerator& ids, OnClosed on_closed)
     : loop_(loop),
-      conn_(net::TcpConnection::adopt(loop.base(), fd, *this)),
+      conn_(std::move(conn)),
       process_event_(event_new(loop.base(), -1, 0, &Http1ServerConnection::onProcess, this)),
       timer_(loop.base(), [this] { onTimer(); }),
       client_(std::move(client)),
@@ -66,7 +75,9 @@ Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop, evutil_socket
       ids_(ids),
       on_closed_(std::move(on_closed)),
       parser_(parser),
-      body_chunk_(net::makeEvbuffer()) {}
+      body_chunk_(net::makeEvbuffer()) {
+  conn_->setHandler(*this);
+}
 
 Http1ServerConnection::~Http1ServerConnection() = default;
 

@@ -18,6 +18,7 @@
 #include "proxy/http/exchange.h"
 #include "proxy/http/http1_parser.h"
 #include "proxy/http/request_id.h"
+#include "proxy/http/server_connection.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
 #include "proxy/net/tcp_connection.h"
@@ -32,7 +33,9 @@ struct Http1Settings {
   Duration client_idle{60000};
 };
 
-class Http1ServerConnection final : public Downstream, private net::TcpConnection::Handler {
+class Http1ServerConnection final : public ServerConnection,
+                                    public Downstream,
+                                    private net::TcpConnection::Handler {
  public:
   using OnClosed = std::function<void(Http1ServerConnection*)>;
 
@@ -40,11 +43,16 @@ class Http1ServerConnection final : public Downstream, private net::TcpConnectio
                         const Http1Settings& settings, Http1Parser& parser,
                         ExchangeDispatcher& dispatcher, RequestIdGenerator& ids,
                         OnClosed on_closed);
+  // Takes over a connection that is already set up (a finished TLS handshake).
+  Http1ServerConnection(net::EventLoop& loop, std::unique_ptr<net::TcpConnection> conn,
+                        ClientInfo client, const Http1Settings& settings, Http1Parser& parser,
+                        ExchangeDispatcher& dispatcher, RequestIdGenerator& ids,
+                        OnClosed on_closed);
   ~Http1ServerConnection() override;
 
-  void start();
+  void start() override;
   // Graceful stop: an idle connection closes now; a busy one after its current response.
-  void beginShutdown();
+  void beginShutdown() override;
   bool idle() const { return !exchange_; }
 
   // Downstream

@@ -50,15 +50,18 @@ void Worker::accept(evutil_socket_t fd, const net::SocketAddress& peer) {
     return;
   }
   http::ClientInfo client{peer.ip(), peer.port(), false};
-  auto conn = std::make_shared<http::Http1ServerConnection>(
+  adoptConnection(std::make_shared<http::Http1ServerConnection>(
       loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_, request_ids_,
-      [this](http::Http1ServerConnection* c) { onConnectionClosed(c); });
-  http::Http1ServerConnection* raw = conn.get();
+      [this](http::ServerConnection* c) { onConnectionClosed(c); }));
+}
+
+void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
+  http::ServerConnection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
   raw->start();
 }
 
-void Worker::onConnectionClosed(http::Http1ServerConnection* conn) {
+void Worker::onConnectionClosed(http::ServerConnection* conn) {
   auto it = connections_.find(conn);
   if (it == connections_.end()) return;
   // The connection is somewhere up the call stack: free it after the callback returns.
@@ -72,9 +75,9 @@ void Worker::beginShutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
     listeners_.clear();  // new connections to this worker are refused from now on
-    std::vector<http::Http1ServerConnection*> open;
+    std::vector<http::ServerConnection*> open;
     for (auto& [raw, conn] : connections_) open.push_back(raw);
-    for (http::Http1ServerConnection* c : open) c->beginShutdown();
+    for (http::ServerConnection* c : open) c->beginShutdown();
     maybeFinishShutdown();
   });
 }

@@ -38,7 +38,8 @@ class Worker {
 
  private:
   void accept(evutil_socket_t fd, const net::SocketAddress& peer);
-  void onConnectionClosed(http::Http1ServerConnection* conn);
+  void adoptConnection(std::shared_ptr<http::ServerConnection> conn);
+  void onConnectionClosed(http::ServerConnection* conn);
   void maybeFinishShutdown();
 
   const unsigned index_;
@@ -50,8 +51,7 @@ class Worker {
   AccessLog access_log_;
   pipeline::Pipeline pipeline_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
-  std::unordered_map<http::Http1ServerConnection*, std::shared_ptr<http::Http1ServerConnection>>
-      connections_;
+  std::unordered_map<http::ServerConnection*, std::shared_ptr<http::ServerConnection>> connections_;
   bool shutting_down_ = false;
   std::thread thread_;
 };
