@@ -126,6 +126,8 @@ Result<std::shared_ptr<const Config>> loadConfigFile(const std::string& path) {
     return loadConfigText(*text, path);
   } catch (const std::exception& e) {
     return Error{fmt::format("{}: cannot read: {}", path, e.what())};
+  } catch (...) {
+    return Error{fmt::format("{}: cannot read", path)};
   }
 }
 
