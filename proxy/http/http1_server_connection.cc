@@ -338,9 +338,11 @@ void Http1ServerConnection::sendEnd() {
   }
   if (response_chunked_) writeLastChunk(conn_->output());
   if (!request_done_ && keep_alive_) {
-    // Read and drop the rest of the request body so the connection can carry the next one.
+    // Read and drop the rest of the request body so the connection can carry the next one;
+    // a client that never sends it is timed out like any idle one.
     discarding_body_ = true;
     body_wanted_ = true;
+    conn_->setTimeouts(settings_.client_idle, settings_.client_idle);
     conn_->setReading(true);
     scheduleProcess();
   }

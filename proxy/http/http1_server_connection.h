@@ -112,7 +112,7 @@ class Http1ServerConnection final : public ServerConnection,
   bool is_head_request_ = false;
   bool body_wanted_ = false;
   bool continue_sent_ = false;
-  bool request_done_ = false;
+  bool request_done_ = true;  // no request is being received
   bool response_started_ = false;
   bool response_done_ = false;
   bool response_chunked_ = false;

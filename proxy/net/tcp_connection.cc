@@ -7,6 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include <cerrno>
 
 namespace gatehouse::net {
@@ -95,7 +97,8 @@ void TcpConnection::setTimeouts(Duration read, Duration write) {
 void TcpConnection::updateReadInterest() {
   if (closed_) return;
   bool throttled = read_limit_ > 0 && evbuffer_get_length(input_.get()) >= read_limit_;
-  bool arm = want_read_ && !eof_ && !connecting_ && !throttled;
+  bool arm = (want_read_ || handshaking_ || write_wants_read_) && !eof_ && !connecting_ &&
+             (!throttled || handshaking_);
   if (arm == read_armed_) return;
   read_armed_ = arm;
   if (arm) {
@@ -109,7 +112,18 @@ void TcpConnection::updateReadInterest() {
 
 void TcpConnection::shutdownWrite() {
   shutdown_pending_ = true;
-  if (pendingOutput() == 0 && fd_ >= 0 && !connecting_) ::shutdown(fd_, SHUT_WR);
+  if (pendingOutput() == 0 && !connecting_) sendFin();
+}
+
+void TcpConnection::sendFin() {
+  if (fin_sent_ || fd_ < 0) return;
+  fin_sent_ = true;
+  if (ssl_ && !handshaking_) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());  // close_notify; we do not wait for the peer's
+    ERR_clear_error();
+  }
+  ::shutdown(fd_, SHUT_WR);
 }
 
 void TcpConnection::close() {
@@ -142,37 +156,137 @@ void TcpConnection::onReadEvent(evutil_socket_t, short, void* self) {
 }
 
 void TcpConnection::readSome() {
+  if (handshaking_) return continueHandshake();
+  if (write_wants_read_) {
+    // A TLS write was waiting for the peer's bytes (a key update): retry it first.
+    write_wants_read_ = false;
+    writeSome();
+    if (closed_) return;
+  }
   size_t want = kReadChunk;
   if (read_limit_ > 0) {
     size_t have = evbuffer_get_length(input_.get());
     if (have >= read_limit_) return updateReadInterest();
     want = std::min(want, read_limit_ - have);
   }
-  // Straight into evbuffer space: no FIONREAD probe, no copy.
+  // Straight into evbuffer space: no FIONREAD probe, no copy. libevent may offer more space
+  // than asked for; never read more than `want`, so the read limit holds exactly.
   evbuffer_iovec vec[2];
   int n_vec = evbuffer_reserve_space(input_.get(), static_cast<ev_ssize_t>(want), vec, 2);
   if (n_vec <= 0) return fail(CloseReason::Error);
+  size_t budget = want;
+  for (int i = 0; i < n_vec; ++i) {
+    vec[i].iov_len = std::min(vec[i].iov_len, budget);
+    budget -= vec[i].iov_len;
+  }
+  size_t got = 0;
+  bool open = ssl_ ? readTls(vec, &got) : readPlain(vec, n_vec, &got);
+  size_t left = got;
+  for (int i = 0; i < n_vec; ++i) {
+    vec[i].iov_len = std::min(left, vec[i].iov_len);
+    left -= vec[i].iov_len;
+  }
+  evbuffer_commit_space(input_.get(), vec, n_vec);
+  if (!open) return;
+  if (got == 0) return;  // nothing yet (EAGAIN, or a TLS record still incomplete)
+  if (read_timeout_.count() > 0) read_timer_.arm(read_timeout_);
+  updateReadInterest();
+  handler_->onReadable();
+  // TLS may hold decrypted bytes the socket will never signal again: come back for them.
+  if (!closed_ && ssl_ && read_armed_ && SSL_has_pending(ssl_.get()))
+    event_active(read_event_.get(), EV_READ, 0);
+}
+
+bool TcpConnection::readPlain(evbuffer_iovec* vec, int n_vec, size_t* got) {
   iovec iov[2];
   for (int i = 0; i < n_vec; ++i) {
     iov[i].iov_base = vec[i].iov_base;
     iov[i].iov_len = vec[i].iov_len;
   }
   ssize_t n = ::readv(fd_, iov, n_vec);
-  if (n < 0) {
-    evbuffer_commit_space(input_.get(), vec, 0);
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    return fail(CloseReason::Error);
+  if (n > 0) {
+    *got = static_cast<size_t>(n);
+    return true;
   }
-  size_t left = static_cast<size_t>(n);
-  for (int i = 0; i < n_vec; ++i) {
-    vec[i].iov_len = std::min(left, vec[i].iov_len);
-    left -= vec[i].iov_len;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
+  evbuffer_commit_space(input_.get(), vec, 0);
+  fail(n == 0 ? CloseReason::Eof : CloseReason::Error);
+  return false;
+}
+
+bool TcpConnection::readTls(evbuffer_iovec* vec, size_t* got) {
+  ERR_clear_error();
+  size_t n = 0;
+  if (SSL_read_ex(ssl_.get(), vec[0].iov_base, vec[0].iov_len, &n) == 1) {
+    *got = n;
+    return true;
   }
-  evbuffer_commit_space(input_.get(), vec, n_vec);
-  if (n == 0) return fail(CloseReason::Eof);
-  if (read_timeout_.count() > 0) read_timer_.arm(read_timeout_);
+  int err = SSL_get_error(ssl_.get(), 0);
+  if (err == SSL_ERROR_WANT_READ) return true;
+  if (err == SSL_ERROR_WANT_WRITE) {
+    // Reading needs a write first (rare: a key update answer); the write event retries.
+    if (!write_armed_) {
+      event_add(write_event_.get(), nullptr);
+      write_armed_ = true;
+    }
+    return true;
+  }
+  evbuffer_commit_space(input_.get(), vec, 0);
+  ERR_clear_error();
+  fail(err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL ? CloseReason::Eof
+                                                                : CloseReason::Error);
+  return false;
+}
+
+// --- TLS handshake -------------------------------------------------------------------------
+
+void TcpConnection::startTls(SSL* ssl) {
+  ssl_.reset(ssl);
+  SSL_set_fd(ssl, fd_);
+  SSL_set_accept_state(ssl);
+  handshaking_ = true;
   updateReadInterest();
-  handler_->onReadable();
+}
+
+std::string_view TcpConnection::alpn() const {
+  if (!ssl_) return {};
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &proto, &len);
+  return proto ? std::string_view(reinterpret_cast<const char*>(proto), len) : std::string_view();
+}
+
+void TcpConnection::continueHandshake() {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_.get());
+  if (rc == 1) {
+    handshaking_ = false;
+    if (write_armed_) {
+      event_del(write_event_.get());
+      write_armed_ = false;
+    }
+    updateReadInterest();
+    handler_->onConnected();
+    if (!closed_ && pendingOutput() > 0 && !write_armed_) writeSome();
+    return;
+  }
+  int err = SSL_get_error(ssl_.get(), rc);
+  if (err == SSL_ERROR_WANT_READ) {
+    if (write_armed_) {
+      event_del(write_event_.get());
+      write_armed_ = false;
+    }
+    return updateReadInterest();
+  }
+  if (err == SSL_ERROR_WANT_WRITE) {
+    if (!write_armed_) {
+      event_add(write_event_.get(), nullptr);
+      write_armed_ = true;
+    }
+    return;
+  }
+  ERR_clear_error();
+  fail(CloseReason::Error);  // a failed handshake: the owner counts and logs it
 }
 
 void TcpConnection::onInputChanged(evbuffer*, const evbuffer_cb_info* info, void* arg) {
@@ -199,9 +313,13 @@ void TcpConnection::onFlushEvent(evutil_socket_t, short, void* arg) {
 
 void TcpConnection::onWriteEvent(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
-  if (self->connecting_) {
-    self->finishConnect();
-    return;
+  if (self->connecting_) return self->finishConnect();
+  if (self->handshaking_) return self->continueHandshake();
+  if (self->ssl_ && self->pendingOutput() == 0) {
+    // Armed by a read that needed a write (TLS): try reading again.
+    event_del(self->write_event_.get());
+    self->write_armed_ = false;
+    return self->readSome();
   }
   self->writeSome();
 }
@@ -227,16 +345,52 @@ void TcpConnection::finishConnect() {
 
 void TcpConnection::writeSome() {
   if (closed_) return;
+  if (handshaking_) return;  // output waits for the handshake
+  if (!(ssl_ ? writeTls() : writePlain())) return;
+  afterWrite();
+}
+
+bool TcpConnection::writePlain() {
   while (pendingOutput() > 0) {
     int n = evbuffer_write(output_.get(), fd_);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
-      return fail(CloseReason::Error);
+      fail(CloseReason::Error);
+      return false;
     }
     if (n == 0) break;
   }
-  const bool blocked = pendingOutput() > 0;
+  return true;
+}
+
+bool TcpConnection::writeTls() {
+  while (pendingOutput() > 0) {
+    // One evbuffer chunk per SSL_write: no pullup copy; partial writes are enabled.
+    evbuffer_iovec vec;
+    if (evbuffer_peek(output_.get(), -1, nullptr, &vec, 1) < 1) break;
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_write_ex(ssl_.get(), vec.iov_base, vec.iov_len, &n) == 1) {
+      evbuffer_drain(output_.get(), n);
+      continue;
+    }
+    int err = SSL_get_error(ssl_.get(), 0);
+    if (err == SSL_ERROR_WANT_WRITE) break;
+    if (err == SSL_ERROR_WANT_READ) {
+      write_wants_read_ = true;
+      updateReadInterest();
+      return true;
+    }
+    ERR_clear_error();
+    fail(CloseReason::Error);
+    return false;
+  }
+  return true;
+}
+
+void TcpConnection::afterWrite() {
+  const bool blocked = pendingOutput() > 0 && !write_wants_read_;
   if (blocked && !write_armed_) {
     event_add(write_event_.get(), nullptr);
     write_armed_ = true;
@@ -248,7 +402,7 @@ void TcpConnection::writeSome() {
     write_timer_.arm(write_timeout_);  // progress was made, or we just started waiting
   else if (!blocked)
     write_timer_.cancel();
-  if (!blocked && shutdown_pending_) ::shutdown(fd_, SHUT_WR);
+  if (pendingOutput() == 0 && shutdown_pending_) sendFin();
   if (pendingOutput() <= low_watermark_) handler_->onDrained();
 }
 

@@ -11,7 +11,10 @@
 // queued. Timeouts count inactivity: the read timeout while reading is wanted, the write
 // timeout while output is queued (or while connecting).
 
+#include <openssl/ssl.h>
+
 #include <memory>
+#include <string_view>
 
 #include "proxy/base/duration.h"
 #include "proxy/net/libevent_ptr.h"
@@ -56,8 +59,16 @@ class TcpConnection {
   void setLowWatermark(size_t bytes) { low_watermark_ = bytes; }
   // Zero turns a timeout off.
   void setTimeouts(Duration read, Duration write);
-  // Sends FIN once the queued output is out (lingering close).
+  // Sends FIN (after a TLS close_notify) once the queued output is out (lingering close).
   void shutdownWrite();
+
+  // Server side TLS over the accepted socket: input() and output() carry plaintext from now
+  // on. The handler hears onConnected() when the handshake is done, onClose(Error) if it fails.
+  void startTls(SSL* ssl);
+  bool tls() const { return ssl_ != nullptr; }
+  // The ALPN protocol agreed ("h2", "http/1.1"), or empty.
+  std::string_view alpn() const;
+  bool tlsResumed() const { return ssl_ && SSL_session_reused(ssl_.get()); }
   // Stops every event and callback; the fd closes with the object.
   void close();
 
@@ -70,12 +81,25 @@ class TcpConnection {
   static void onInputChanged(evbuffer*, const evbuffer_cb_info* info, void* self);
   void readSome();
   void writeSome();
+  bool readPlain(evbuffer_iovec* vec, int n_vec, size_t* got);  // false: handled a close
+  bool readTls(evbuffer_iovec* vec, size_t* got);
+  bool writePlain();
+  bool writeTls();
+  void continueHandshake();
+  void afterWrite();
+  void sendFin();
   void finishConnect();
   void updateReadInterest();
   void fail(CloseReason reason);
 
   evutil_socket_t fd_;
   Handler* handler_;
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+  };
+  std::unique_ptr<SSL, SslFree> ssl_;
+  bool handshaking_ = false;
+  bool write_wants_read_ = false;  // TLS: the last SSL_write needs the socket readable
   EvbufferPtr input_;
   EvbufferPtr output_;
   EventPtr read_event_;
@@ -95,6 +119,7 @@ class TcpConnection {
   bool flush_scheduled_ = false;
   bool shutdown_pending_ = false;
   bool eof_ = false;
+  bool fin_sent_ = false;
   bool closed_ = false;
 };
 

@@ -134,7 +134,7 @@ TEST_F(Http1ServerBody, AnEarlyAnswerToASmallBodyDiscardsItAndKeepsTheConnection
 // transport's read timeout still off (start() sets it to zero; only resumeRequestBody() turns
 // it on) and the connection timer cancelled by startExchange() (line 149);
 // maybeFinishExchange() returns before arming client_idle (line 373).
-TEST_F(Http1ServerBody, DISABLED_AClientThatNeverSendsTheAnnouncedBodyIsTimedOut) {
+TEST_F(Http1ServerBody, AClientThatNeverSendsTheAnnouncedBodyIsTimedOut) {
   settings_.client_idle = Duration(50);
   settings_.client_header = Duration(50);
   dispatcher_.on_dispatch = [](ExchangeLog& log) { log.exchange->respondError(403, "no"); };

@@ -172,7 +172,7 @@ TEST_F(Http1Server, ShutdownClosesAConnectionIdleBetweenRequestsAtOnce) {
 // request_done_ starts out false (http1_server_connection.h), so a connection without any
 // request looks like one whose client is mid-body (http1_server_connection.cc:425-426). The
 // client sees the FIN at once, but on_closed (and so the worker's graceful stop) waits 2 s.
-TEST_F(Http1Server, DISABLED_ShutdownClosesAConnectionThatNeverSentARequestAtOnce) {
+TEST_F(Http1Server, ShutdownClosesAConnectionThatNeverSentARequestAtOnce) {
   start();
   conn_->beginShutdown();
   ASSERT_TRUE(waitForEof());

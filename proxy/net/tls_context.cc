@@ -1,0 +1,250 @@
+#include "proxy/net/tls_context.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "proxy/base/ascii.h"
+
+namespace gatehouse::net {
+
+struct TlsContext::Chain {
+  SSL_CTX* ctx = nullptr;
+  std::vector<std::string> names;  // lowercase DNS names, "*.example.com" for wildcards
+  std::string ocsp_der;
+  ~Chain() { SSL_CTX_free(ctx); }
+};
+
+namespace {
+
+std::string lastSslError() {
+  unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  return buf;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii::toLower(c);
+  return out;
+}
+
+// The DNS names a certificate is valid for: its SANs, or its CN when it has none.
+std::vector<std::string> certificateNames(X509* cert) {
+  std::vector<std::string> names;
+  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (sans) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+      if (gn->type != GEN_DNS) continue;
+      const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName));
+      names.push_back(lower(std::string_view(data, ASN1_STRING_length(gn->d.dNSName))));
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  if (names.empty()) {
+    char cn[256];
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
+      names.push_back(lower(cn));
+  }
+  return names;
+}
+
+bool nameMatches(std::string_view pattern, std::string_view host) {
+  if (pattern == host) return true;
+  if (!pattern.starts_with("*.")) return false;
+  // A wildcard covers exactly one label: *.example.com matches a.example.com only.
+  size_t dot = host.find('.');
+  return dot != std::string_view::npos && dot > 0 && host.substr(dot) == pattern.substr(1);
+}
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("tls: cannot read {}: {}", path, std::strerror(errno))};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+int ticketKeysIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+}  // namespace
+
+// --- ticket keys ---------------------------------------------------------------------------
+
+TicketKeys::TicketKeys(Duration rotation)
+    : rotation_(rotation), rotated_at_(std::chrono::steady_clock::now()), current_(fresh()) {}
+
+TicketKeys::Key TicketKeys::fresh() const {
+  Key k;
+  RAND_bytes(k.name, sizeof k.name);
+  RAND_bytes(k.aes, sizeof k.aes);
+  RAND_bytes(k.hmac, sizeof k.hmac);
+  return k;
+}
+
+void TicketKeys::rotateIfDue() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - rotated_at_ < rotation_) return;
+  previous_ = current_;
+  has_previous_ = true;
+  current_ = fresh();
+  rotated_at_ = now;
+}
+
+int TicketKeys::callback(unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                         EVP_MAC_CTX* mac, int encrypt) {
+  Key key;
+  bool is_current = true;
+  {
+    std::lock_guard lock(mutex_);
+    rotateIfDue();
+    if (encrypt) {
+      key = current_;
+    } else if (std::memcmp(key_name, current_.name, 16) == 0) {
+      key = current_;
+    } else if (has_previous_ && std::memcmp(key_name, previous_.name, 16) == 0) {
+      key = previous_;
+      is_current = false;
+    } else {
+      return 0;  // unknown key: full handshake, and a new ticket
+    }
+  }
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac, sizeof key.hmac),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+  if (encrypt) {
+    std::memcpy(key_name, key.name, 16);
+    if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) return -1;
+    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv) != 1) return -1;
+    return 1;
+  }
+  if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv) != 1) return -1;
+  return is_current ? 1 : 2;  // 2: accept, and issue a ticket under the current key
+}
+
+// --- context -------------------------------------------------------------------------------
+
+TlsContext::~TlsContext() = default;
+
+Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settings,
+                                                       std::shared_ptr<TicketKeys> keys) {
+  std::shared_ptr<TlsContext> self(new TlsContext());
+  self->ticket_keys_ = std::move(keys);
+  for (const std::string& proto : settings.alpn) {
+    if (proto.empty() || proto.size() > 255) return Error{"tls: bad alpn protocol name"};
+    self->alpn_wire_.push_back(static_cast<unsigned char>(proto.size()));
+    self->alpn_wire_.insert(self->alpn_wire_.end(), proto.begin(), proto.end());
+  }
+  if (settings.certificates.empty()) return Error{"tls: no certificates"};
+  for (const TlsCertificateFiles& files : settings.certificates) {
+    auto chain = std::make_unique<Chain>();
+    chain->ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX* ctx = chain->ctx;
+    if (!ctx) return Error{"tls: " + lastSslError()};
+    SSL_CTX_set_min_proto_version(
+        ctx, settings.min_version == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
+    // Partial writes from evbuffer chunks; freed buffers while idle (memory per connection).
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    const std::string ciphers =
+        settings.ciphers.empty() ? "ECDHE+AESGCM:ECDHE+CHACHA20" : settings.ciphers;
+    if (SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1)
+      return Error{fmt::format("tls: bad ciphers \"{}\"", ciphers)};
+    if (!settings.ciphersuites.empty() &&
+        SSL_CTX_set_ciphersuites(ctx, settings.ciphersuites.c_str()) != 1)
+      return Error{fmt::format("tls: bad ciphersuites \"{}\"", settings.ciphersuites)};
+    if (SSL_CTX_use_certificate_chain_file(ctx, files.cert.c_str()) != 1)
+      return Error{fmt::format("tls: cannot load certificate {}: {}", files.cert, lastSslError())};
+    if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+      return Error{fmt::format("tls: cannot load key {}: {}", files.key, lastSslError())};
+    if (SSL_CTX_check_private_key(ctx) != 1)
+      return Error{fmt::format("tls: key {} does not match certificate {}", files.key, files.cert)};
+    if (!files.ocsp.empty()) {
+      auto der = readFile(files.ocsp);
+      if (!der) return der.error();
+      chain->ocsp_der = std::move(*der);
+    }
+    chain->names = certificateNames(SSL_CTX_get0_certificate(ctx));
+    // Stateless resumption only: tickets under keys every worker shares. No per-worker cache.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>("gatehouse"), 9);
+    SSL_CTX_set_ex_data(ctx, ticketKeysIndex(), self->ticket_keys_.get());
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TlsContext::onTicketKey);
+    SSL_CTX_set_alpn_select_cb(ctx, &TlsContext::onAlpn, self.get());
+    SSL_CTX_set_tlsext_status_cb(ctx, &TlsContext::onOcspStatus);
+    SSL_CTX_set_tlsext_status_arg(ctx, chain.get());
+    self->chains_.push_back(std::move(chain));
+  }
+  SSL_CTX* first = self->chains_.front()->ctx;
+  SSL_CTX_set_tlsext_servername_callback(first, &TlsContext::onServerName);
+  SSL_CTX_set_tlsext_servername_arg(first, self.get());
+  return self;
+}
+
+SSL* TlsContext::newSsl() const { return SSL_new(chains_.front()->ctx); }
+
+const TlsContext::Chain* TlsContext::chainFor(std::string_view server_name) const {
+  std::string host = lower(server_name);
+  for (const auto& chain : chains_)
+    for (const std::string& name : chain->names)
+      if (name == host) return chain.get();
+  for (const auto& chain : chains_)
+    for (const std::string& name : chain->names)
+      if (nameMatches(name, host)) return chain.get();
+  return nullptr;
+}
+
+int TlsContext::onServerName(SSL* ssl, int*, void* arg) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_OK;  // no SNI: the default chain
+  const Chain* chain = static_cast<TlsContext*>(arg)->chainFor(name);
+  if (chain && chain->ctx != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, chain->ctx);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int TlsContext::onAlpn(SSL*, const unsigned char** out, unsigned char* outlen,
+                       const unsigned char* in, unsigned int inlen, void* arg) {
+  auto* self = static_cast<TlsContext*>(arg);
+  unsigned char* selected = nullptr;
+  // Server preference: the first of our protocols that the client offers.
+  if (SSL_select_next_proto(&selected, outlen, self->alpn_wire_.data(),
+                            static_cast<unsigned>(self->alpn_wire_.size()), in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;  // no overlap: carry on without ALPN (HTTP/1.1)
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int TlsContext::onTicketKey(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
+                            EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
+  auto* keys = static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticketKeysIndex()));
+  return keys ? keys->callback(key_name, iv, cipher, mac, encrypt) : -1;
+}
+
+int TlsContext::onOcspStatus(SSL* ssl, void* arg) {
+  const auto* chain = static_cast<const Chain*>(arg);
+  if (chain->ocsp_der.empty()) return SSL_TLSEXT_ERR_NOACK;
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(chain->ocsp_der.data(), chain->ocsp_der.size()));
+  if (!copy) return SSL_TLSEXT_ERR_NOACK;
+  SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(chain->ocsp_der.size()));
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace gatehouse::net

@@ -1,0 +1,89 @@
+#pragma once
+// Server-side TLS for one listener: one SSL_CTX per certificate chain, picked by SNI (exact
+// and wildcard names from each certificate; the first chain is the default), ALPN, protocol
+// floor, cipher lists, optional OCSP staple per chain, and session tickets whose keys are
+// shared by every worker and rotated (TicketKeys). Immutable once built; a reload builds a
+// new one and new handshakes use it while established connections keep theirs.
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proxy/base/duration.h"
+#include "proxy/base/result.h"
+
+namespace gatehouse::net {
+
+struct TlsCertificateFiles {
+  std::string cert;  // PEM chain, leaf first
+  std::string key;   // PEM private key (RSA or ECDSA)
+  std::string ocsp;  // optional DER OCSP response to staple
+};
+
+struct TlsSettings {
+  std::vector<TlsCertificateFiles> certificates;  // at least one; the first is the default
+  std::string min_version = "TLSv1.2";            // TLSv1.2 | TLSv1.3
+  std::string ciphers;                            // TLS 1.2 cipher list; empty: modern default
+  std::string ciphersuites;                       // TLS 1.3 suites; empty: OpenSSL default
+  std::vector<std::string> alpn = {"h2", "http/1.1"};  // in server preference order
+};
+
+// Session-ticket keys shared by all listeners and workers. A new key encrypts every
+// `rotation`; the previous one still decrypts for one more period, so a ticket lives between
+// one and two periods.
+class TicketKeys {
+ public:
+  explicit TicketKeys(Duration rotation = Duration(12 * 3600 * 1000));
+  // For SSL_CTX_set_tlsext_ticket_key_evp_cb: returns 1 (ok), 2 (ok, renew), 0 or -1.
+  int callback(unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
+               EVP_MAC_CTX* mac, int encrypt);
+
+ private:
+  struct Key {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+  };
+  void rotateIfDue();  // caller holds mutex_
+  Key fresh() const;
+
+  std::mutex mutex_;
+  Duration rotation_;
+  std::chrono::steady_clock::time_point rotated_at_;
+  Key current_;
+  Key previous_;
+  bool has_previous_ = false;
+};
+
+class TlsContext {
+ public:
+  // Loads and checks every file. Errors name the file: "tls: cannot load key
+  // /etc/x.key: ...", "tls: /etc/x.key does not match /etc/x.pem".
+  static Result<std::shared_ptr<TlsContext>> create(const TlsSettings& settings,
+                                                    std::shared_ptr<TicketKeys> keys);
+  ~TlsContext();
+
+  // A new server-side SSL for an accepted connection (null on allocation failure).
+  SSL* newSsl() const;
+
+ private:
+  struct Chain;
+  TlsContext() = default;
+  static int onServerName(SSL* ssl, int* alert, void* arg);
+  static int onAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
+                    const unsigned char* in, unsigned int inlen, void* arg);
+  static int onTicketKey(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
+                         EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt);
+  static int onOcspStatus(SSL* ssl, void* arg);
+  const Chain* chainFor(std::string_view server_name) const;
+
+  std::vector<std::unique_ptr<Chain>> chains_;
+  std::vector<unsigned char> alpn_wire_;  // length-prefixed protocol list
+  std::shared_ptr<TicketKeys> ticket_keys_;
+};
+
+}  // namespace gatehouse::net
