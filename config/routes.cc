@@ -104,6 +104,9 @@ RouteConfig readRoute(const Value& item, const std::vector<BackendConfig>& backe
               {"cache",
                [&](const Value& v) {
                  if (auto b = readBool(v, diag)) route.cache = *b;
+                 // Refused rather than ignored until the cache exists (issue 4): nobody should
+                 // believe a route is cached when it is not.
+                 if (route.cache) diag.error(v.mark, v.path, "not supported yet in this version");
                }},
           },
           {}, diag);

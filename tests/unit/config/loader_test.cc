@@ -43,7 +43,7 @@ backends:
 
 routes:                       # first match wins
   - { host: "api.example.com", path_prefix: /v1/, backend: api }
-  - { host: "*.Example.COM", backend: app, cache: true }
+  - { host: "*.Example.COM", backend: app }
   - { host: "*", path_prefix: /, backend: app, cache: false }
 
 timeouts: { client_header: 5s, client_idle: 2m, backend_connect: 500ms, backend_response: 1h }
@@ -93,7 +93,7 @@ TEST(LoadConfigText, ReadsEverySectionOfAFullConfig) {
   EXPECT_FALSE(c->routes[0].cache);
   EXPECT_EQ(c->routes[1].host, "*.example.com");  // lowercased for the router
   EXPECT_EQ(c->routes[1].path_prefix, "/");
-  EXPECT_TRUE(c->routes[1].cache);
+  EXPECT_FALSE(c->routes[1].cache);  // `cache: true` is refused until the cache exists
   EXPECT_EQ(c->routes[2].host, "*");
 
   EXPECT_EQ(c->timeouts.client_header, std::chrono::seconds(5));

@@ -100,3 +100,13 @@ TEST(Routes, RejectUnknownKeys) {
 
 }  // namespace
 }  // namespace gatehouse::config
+
+namespace gatehouse::config {
+namespace {
+TEST(Routes, RefuseCacheUntilTheCacheExists) {
+  auto errors = errorsOf(withRoutes("routes:\n  - { backend: app, cache: true }\n"));
+  EXPECT_NE(errors.find("routes[0].cache: not supported yet in this version"), std::string::npos)
+      << errors;
+}
+}  // namespace
+}  // namespace gatehouse::config
