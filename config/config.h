@@ -8,6 +8,7 @@
 // struct and overwrites only the keys the file sets.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,9 +28,35 @@ struct Address {
   friend bool operator==(const Address&, const Address&) = default;
 };
 
+struct TlsCertificateConfig {
+  std::string cert;  // PEM chain, leaf first
+  std::string key;   // PEM private key (RSA or ECDSA)
+  std::string ocsp;  // optional: a DER OCSP response to staple
+};
+
+struct TlsConfig {
+  std::vector<TlsCertificateConfig> certificates;  // chosen by SNI; the first is the default
+  std::string min_version = "TLSv1.2";             // TLSv1.2 | TLSv1.3
+  std::string ciphers;                             // TLS 1.2 list; empty: modern ECDHE AEADs
+  std::string ciphersuites;                        // TLS 1.3 suites; empty: OpenSSL's default
+  std::vector<std::string> alpn = {"h2", "http/1.1"};
+};
+
 struct ListenerConfig {
   Address address;
-  // Later: tls, hsts, redirect_https (rejected by the loader until implemented).
+  std::optional<TlsConfig> tls;
+  bool redirect_https = false;  // plain listeners: 301 to https://host/path
+  uint32_t hsts = 0;            // TLS listeners: Strict-Transport-Security max-age; 0 = off
+  bool h2c = false;             // plain listeners: also accept HTTP/2 with prior knowledge
+};
+
+// HTTP/2 limits toward clients (the defences of RFC 9113 §10.5 and CVE-2023-44487).
+struct Http2Config {
+  uint32_t max_concurrent_streams = 128;
+  ByteSize max_header_list = ByteSize::kib(64);
+  ByteSize stream_window = ByteSize::mib(1);
+  ByteSize connection_window = ByteSize::mib(16);
+  uint32_t max_resets = 200;  // RST_STREAMs a client may send per 10 s before GOAWAY
 };
 
 enum class Balance { RoundRobin, LeastConn };
@@ -90,6 +117,7 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   LogConfig log;
+  Http2Config http2;
   // Later: state_file, admin, static, cache, read_only (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.

@@ -32,6 +32,7 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"timeouts", [&](const Value& v) { readTimeouts(v, config.timeouts, diag); }},
               {"limits", [&](const Value& v) { readLimits(v, config.limits, diag); }},
               {"log", [&](const Value& v) { readLog(v, config.log, diag); }},
+              {"http2", [&](const Value& v) { readHttp2(v, config.http2, diag); }},
           },
           kUnsupported, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);

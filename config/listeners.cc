@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "config/sections.h"
@@ -9,8 +10,6 @@
 namespace gatehouse::config {
 namespace {
 
-// Parts of INTERFACE.md's listener not built yet; rejected so that nobody believes TLS is on.
-constexpr std::string_view kUnsupported[] = {"tls", "hsts", "redirect_https"};
 
 std::string lowercase(std::string s) {
   for (char& c : s)
@@ -30,6 +29,8 @@ void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagn
       [&](const Value& item) {
         ++count;
         ListenerConfig listener;
+        // Checked after the map: keys may come in any order.
+        std::optional<Value> redirect_v, hsts_v, h2c_v;
         readMap(item,
                 {{"address",
                   [&](const Value& a) {
@@ -47,8 +48,34 @@ void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagn
                     }
                     listener.address = std::move(*address);
                   },
-                  /*required=*/true}},
-                kUnsupported, diag);
+                  /*required=*/true},
+                 {"tls",
+                  [&](const Value& t) {
+                    listener.tls.emplace();
+                    readTls(t, *listener.tls, diag);
+                  }},
+                 {"redirect_https",
+                  [&](const Value& b) {
+                    if (auto on = readBool(b, diag)) listener.redirect_https = *on;
+                    if (listener.redirect_https) redirect_v = b;
+                  }},
+                 {"hsts",
+                  [&](const Value& n) {
+                    if (auto age = readUint(n, 0, 63072000, diag)) listener.hsts = *age;
+                    if (listener.hsts) hsts_v = n;
+                  }},
+                 {"h2c",
+                  [&](const Value& b) {
+                    if (auto on = readBool(b, diag)) listener.h2c = *on;
+                    if (listener.h2c) h2c_v = b;
+                  }}},
+                {}, diag);
+        if (redirect_v && listener.tls)
+          diag.error(redirect_v->mark, redirect_v->path, "only for plain (non-TLS) listeners");
+        if (hsts_v && !listener.tls)
+          diag.error(hsts_v->mark, hsts_v->path, "only for TLS listeners");
+        if (h2c_v && listener.tls)
+          diag.error(h2c_v->mark, h2c_v->path, "only for plain listeners (TLS uses ALPN)");
         listeners.push_back(std::move(listener));
       },
       diag);

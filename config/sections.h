@@ -26,6 +26,10 @@ void readLog(const Value& v, LogConfig& log, Diagnostics& diag);
 // listeners.cc
 void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagnostics& diag);
 
+// tls.cc
+void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag);
+void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag);
+
 // backends.cc
 void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
 

@@ -1,6 +1,9 @@
 // `listeners:` golden errors. Each config is written out whole so that line:col can be checked
 // by eye.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "config_test_support.h"
 
@@ -73,18 +76,58 @@ TEST(Listeners, AllowPortZeroMoreThanOnceBecauseEachGetsItsOwnPort) {
   EXPECT_EQ(c->listeners.size(), 2u);
 }
 
-TEST(Listeners, RejectTlsHstsAndRedirectAsNotSupportedYet) {
-  EXPECT_EQ(errorsOf(withListeners(R"(listeners:
+// A readable file for cert/key paths: the loader checks readability, the TLS context content.
+std::string readableFile(const char* name) {
+  std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << "placeholder\n";
+  return path;
+}
+
+TEST(Listeners, ReadTlsWithHstsAndPlainWithRedirect) {
+  std::string cert = readableFile("gh_cert.pem"), key = readableFile("gh_key.pem");
+  auto c = load(withListeners(fmt::format(R"(listeners:
   - address: 0.0.0.0:80
-    redirect_https: false
+    redirect_https: true
   - address: 0.0.0.0:443
     tls:
-      certificates: [{ cert: a.pem, key: a.key }]
+      certificates: [{{ cert: {}, key: {} }}]
+      min_version: TLSv1.3
+      alpn: [http/1.1]
     hsts: 31536000
+  - {{ address: 127.0.0.1:8080, h2c: true }}
+)",
+                                          cert, key)));
+  ASSERT_EQ(c->listeners.size(), 3u);
+  EXPECT_TRUE(c->listeners[0].redirect_https);
+  ASSERT_TRUE(c->listeners[1].tls);
+  EXPECT_EQ(c->listeners[1].tls->certificates.at(0).cert, cert);
+  EXPECT_EQ(c->listeners[1].tls->min_version, "TLSv1.3");
+  EXPECT_EQ(c->listeners[1].tls->alpn, std::vector<std::string>{"http/1.1"});
+  EXPECT_EQ(c->listeners[1].hsts, 31536000u);
+  EXPECT_TRUE(c->listeners[2].h2c);
+}
+
+TEST(Listeners, NameAnUnreadableCertificateFile) {
+  EXPECT_EQ(errorsOf(withListeners(R"(listeners:
+  - address: 0.0.0.0:443
+    tls: { certificates: [{ cert: /nonexistent/a.pem, key: /nonexistent/a.key }] }
 )")),
-            "gatehouse.yaml:3:5: listeners[0].redirect_https: not supported yet in this version\n"
-            "gatehouse.yaml:5:5: listeners[1].tls: not supported yet in this version\n"
-            "gatehouse.yaml:7:5: listeners[1].hsts: not supported yet in this version");
+            "gatehouse.yaml:3:35: listeners[0].tls.certificates[0].cert: cannot read "
+            "\"/nonexistent/a.pem\": No such file or directory\n"
+            "gatehouse.yaml:3:60: listeners[0].tls.certificates[0].key: cannot read "
+            "\"/nonexistent/a.key\": No such file or directory");
+}
+
+TEST(Listeners, KeepHstsForTlsAndRedirectAndH2cForPlainListeners) {
+  std::string cert = readableFile("gh_cert.pem"), key = readableFile("gh_key.pem");
+  EXPECT_EQ(errorsOf(withListeners(fmt::format(R"(listeners:
+  - {{ address: 0.0.0.0:80, hsts: 600 }}
+  - {{ address: 0.0.0.0:443, redirect_https: true, h2c: true, tls: {{ certificates: [{{ cert: {}, key: {} }}] }} }}
+)",
+                                               cert, key))),
+            "gatehouse.yaml:2:34: listeners[0].hsts: only for TLS listeners\n"
+            "gatehouse.yaml:3:45: listeners[1].redirect_https: only for plain (non-TLS) listeners\n"
+            "gatehouse.yaml:3:56: listeners[1].h2c: only for plain listeners (TLS uses ALPN)");
 }
 
 TEST(Listeners, RejectUnknownKeys) {

@@ -1,0 +1,108 @@
+// `listeners[].tls` and the top-level `http2:` limits.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "config/sections.h"
+
+namespace gatehouse::config {
+namespace {
+
+// The file must exist and be readable now; its content (PEM, key match) is checked when the
+// TLS context is built, with an error that names the file.
+std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag) {
+  auto path = readString(v, diag);
+  if (!path) return std::nullopt;
+  if (::access(path->c_str(), R_OK) != 0) {
+    diag.error(v.mark, v.path, fmt::format("cannot read \"{}\": {}", *path, std::strerror(errno)));
+    return std::nullopt;
+  }
+  return path;
+}
+
+TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
+  TlsCertificateConfig c;
+  readMap(v,
+          {{"cert", [&](const Value& x) { c.cert = readFilePath(x, diag).value_or(""); }, true},
+           {"key", [&](const Value& x) { c.key = readFilePath(x, diag).value_or(""); }, true},
+           {"ocsp", [&](const Value& x) { c.ocsp = readFilePath(x, diag).value_or(""); }}},
+          {}, diag);
+  return c;
+}
+
+}  // namespace
+
+void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
+  bool has_certificates = false;
+  readMap(
+      v,
+      {{"certificates",
+        [&](const Value& list) {
+          has_certificates = true;
+          bool is_list = readList(
+              list, [&](const Value& item) { tls.certificates.push_back(readCertificate(item, diag)); },
+              diag);
+          if (is_list && tls.certificates.empty())
+            diag.error(list.mark, list.path, "at least one certificate is required");
+        },
+        /*required=*/true},
+       {"min_version",
+        [&](const Value& x) {
+          if (auto m = readChoice<std::string_view>(x, {{"TLSv1.2", "TLSv1.2"}, {"TLSv1.3", "TLSv1.3"}},
+                                                    diag))
+            tls.min_version = std::string(*m);
+        }},
+       {"ciphers", [&](const Value& x) { tls.ciphers = readString(x, diag).value_or(""); }},
+       {"ciphersuites",
+        [&](const Value& x) { tls.ciphersuites = readString(x, diag).value_or(""); }},
+       {"alpn",
+        [&](const Value& list) {
+          tls.alpn.clear();
+          readList(
+              list,
+              [&](const Value& item) {
+                if (auto p = readChoice<std::string_view>(item, {{"h2", "h2"}, {"http/1.1", "http/1.1"}},
+                                                          diag))
+                  tls.alpn.emplace_back(*p);
+              },
+              diag);
+          if (tls.alpn.empty()) diag.error(list.mark, list.path, "at least one protocol is required");
+        }}},
+      {}, diag);
+  (void)has_certificates;
+}
+
+void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag) {
+  readMap(v,
+          {{"max_concurrent_streams",
+            [&](const Value& x) {
+              if (auto n = readUint(x, 1, 10000, diag)) h2.max_concurrent_streams = *n;
+            }},
+           {"max_header_list",
+            [&](const Value& x) {
+              if (auto b = readByteSize(x, diag)) h2.max_header_list = *b;
+            }},
+           {"stream_window",
+            [&](const Value& x) {
+              auto b = readByteSize(x, diag);
+              if (b && (b->bytes() < 65535 || b->bytes() > 0x7fffffff))
+                diag.error(x.mark, x.path, "must be between 64KiB and 2GiB");
+              else if (b)
+                h2.stream_window = *b;
+            }},
+           {"connection_window",
+            [&](const Value& x) {
+              auto b = readByteSize(x, diag);
+              if (b && (b->bytes() < 65535 || b->bytes() > 0x7fffffff))
+                diag.error(x.mark, x.path, "must be between 64KiB and 2GiB");
+              else if (b)
+                h2.connection_window = *b;
+            }},
+           {"max_resets",
+            [&](const Value& x) {
+              if (auto n = readUint(x, 1, 100000, diag)) h2.max_resets = *n;
+            }}},
+          {}, diag);
+}
+
+}  // namespace gatehouse::config
