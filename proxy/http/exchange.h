@@ -52,10 +52,15 @@ struct ExchangeRecord {
   bool aborted = false;
 };
 
+// The client's connection as the exchange sees it: who, over what, and the listener's
+// per-connection options.
 struct ClientInfo {
   std::string ip;
   uint16_t port = 0;
   bool tls = false;
+  std::string_view protocol = "HTTP/1.1";  // for the access log: HTTP/1.0, HTTP/1.1, HTTP/2
+  uint32_t hsts = 0;                       // Strict-Transport-Security max-age to add; 0: none
+  bool redirect_https = false;             // answer every request with a 301 to https
 };
 
 class Exchange {
@@ -85,6 +90,12 @@ class Exchange {
   void respondHead(const ResponseHead& head) {
     record_.status = head.status;
     head_sent_ = true;
+    if (client_.hsts > 0 && !head.headers.has("strict-transport-security")) {
+      ResponseHead with_hsts = head;
+      with_hsts.headers.add("Strict-Transport-Security", "max-age=" + std::to_string(client_.hsts));
+      downstream_.sendHead(with_hsts);
+      return;
+    }
     downstream_.sendHead(head);
   }
   void respondBody(evbuffer* data) {

@@ -91,6 +91,8 @@ void Http1ServerConnection::start() {
   // client_header_timeout): silent connections must not pile up. Between requests on a
   // kept-alive connection, client_idle applies instead.
   armTimer(TimerMode::Header, settings_.client_header);
+  // Bytes may already wait: read with a TLS handshake, or by an h2c preface sniffer.
+  if (evbuffer_get_length(conn_->input()) > 0) scheduleProcess();
 }
 
 void Http1ServerConnection::beginShutdown() {

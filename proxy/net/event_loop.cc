@@ -50,7 +50,7 @@ void EventLoop::onPosted(evutil_socket_t, short, void* self) {
   for (auto& task : tasks) task();
 }
 
-void EventLoop::deferDelete(std::shared_ptr<void> object) {
+void EventLoop::deferDelete(std::shared_ptr<const void> object) {
   graveyard_.push_back(std::move(object));
   event_active(reap_event_.get(), EV_TIMEOUT, 0);
 }
@@ -58,7 +58,7 @@ void EventLoop::deferDelete(std::shared_ptr<void> object) {
 void EventLoop::onReap(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
   // Destructors may defer further deletions; swap first so those land in the next round.
-  std::vector<std::shared_ptr<void>> dead;
+  std::vector<std::shared_ptr<const void>> dead;
   dead.swap(loop->graveyard_);
   dead.clear();
 }

@@ -28,7 +28,7 @@ class EventLoop {
   // Thread-safe: runs task on the loop's thread.
   void post(std::function<void()> task);
   // Loop thread only: destroys the object once the current callback has returned.
-  void deferDelete(std::shared_ptr<void> object);
+  void deferDelete(std::shared_ptr<const void> object);
 
  private:
   static void onPosted(evutil_socket_t, short, void* self);
@@ -39,7 +39,7 @@ class EventLoop {
   EventPtr reap_event_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
-  std::vector<std::shared_ptr<void>> graveyard_;
+  std::vector<std::shared_ptr<const void>> graveyard_;
 };
 
 // Makes libevent thread-aware (locks for cross-thread event_active). Call once, before any loop.

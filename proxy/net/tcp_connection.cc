@@ -104,6 +104,9 @@ void TcpConnection::updateReadInterest() {
   if (arm) {
     event_add(read_event_.get(), nullptr);
     if (read_timeout_.count() > 0) read_timer_.arm(read_timeout_);
+    // Decrypted bytes held by TLS never make the socket readable again: fetch them now.
+    if (ssl_ && !handshaking_ && SSL_has_pending(ssl_.get()))
+      event_active(read_event_.get(), EV_READ, 0);
   } else {
     event_del(read_event_.get());
     read_timer_.cancel();

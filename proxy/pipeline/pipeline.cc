@@ -3,9 +3,40 @@
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
+namespace {
+// A plain listener with redirect_https: 301 to the same host and path over https. The port is
+// dropped: the https listener is assumed to be on 443, as it is in front of real sites.
+void redirectToHttps(http::Exchange& exchange) {
+  const http::RequestHead& request = exchange.request();
+  std::string host = routing::Router::normalizeHost(request.authority);
+  if (host.empty()) {
+    exchange.respondError(400, "A Host is required.");
+    return;
+  }
+  std::string location = "https://" + host + request.target;
+  std::string body = "Moved to " + location + "\n";
+  http::ResponseHead head;
+  head.status = 301;
+  head.headers.add("Location", location);
+  head.headers.add("Content-Type", "text/plain; charset=utf-8");
+  head.content_length = body.size();
+  head.has_body = request.method != "HEAD";
+  exchange.respondHead(head);
+  if (head.has_body) {
+    net::EvbufferPtr buf = net::makeEvbuffer();
+    evbuffer_add(buf.get(), body.data(), body.size());
+    exchange.respondBody(buf.get());
+  }
+  exchange.respondEnd();
+}
+}  // namespace
 
 void Pipeline::dispatch(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
+  if (exchange.client().redirect_https) {
+    redirectToHttps(exchange);
+    return;
+  }
   const routing::Route* route = router_->match(request.authority, request.path());
   if (!route) {
     exchange.respondError(404, "No route matches this host and path.");

@@ -26,6 +26,13 @@ class Pipeline final : public http::ExchangeDispatcher {
         timeouts_(timeouts),
         on_complete_(std::move(on_complete)) {}
 
+  // A reload: later exchanges route with these.
+  void update(std::shared_ptr<const routing::Router> router,
+              upstream::BackendConnection::Timeouts timeouts) {
+    router_ = std::move(router);
+    timeouts_ = timeouts;
+  }
+
   void dispatch(http::Exchange& exchange) override;
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 

@@ -73,7 +73,9 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  std::string protocol = fmt::format("HTTP/1.{}", req.version_minor);
+  std::string protocol = exchange.client().protocol == "HTTP/2"
+                             ? std::string("HTTP/2.0")
+                             : fmt::format("HTTP/1.{}", req.version_minor);
   if (format == config::AccessLogFormat::Json) {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -7,6 +7,7 @@
 
 #include "config/loader.h"
 #include "proxy/server/server.h"
+#include "proxy/server/snapshot.h"
 
 namespace gatehouse::server {
 namespace {
@@ -15,6 +16,12 @@ int check(const std::string& path) {
   auto config = config::loadConfigFile(path);
   if (!config) {
     fmt::print(stderr, "{}\n", config.error().message);
+    return 1;
+  }
+  // What only building it tells: certificates parse and match their keys, backends resolve.
+  auto snapshot = buildSnapshot(*config, std::make_shared<net::TicketKeys>());
+  if (!snapshot) {
+    fmt::print(stderr, "{}: {}\n", path, snapshot.error().message);
     return 1;
   }
   fmt::print("{}: ok\n", path);

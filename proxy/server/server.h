@@ -3,6 +3,7 @@
 // for signals, and stops gracefully.
 //   SIGTERM/SIGINT: stop accepting, let in-flight exchanges finish within shutdown_grace,
 //                   then exit 0. A second signal stops at once.
+//   SIGHUP: re-read the config file and certificates; on error keep serving the old ones.
 
 #include <memory>
 

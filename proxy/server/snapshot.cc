@@ -4,8 +4,31 @@
 
 namespace gatehouse::server {
 
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config) {
+namespace {
+net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
+  net::TlsSettings out;
+  for (const config::TlsCertificateConfig& c : tls.certificates)
+    out.certificates.push_back({c.cert, c.key, c.ocsp});
+  out.min_version = tls.min_version;
+  out.ciphers = tls.ciphers;
+  out.ciphersuites = tls.ciphersuites;
+  out.alpn = tls.alpn;
+  return out;
+}
+}  // namespace
+
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys) {
   auto snapshot = std::make_shared<Snapshot>();
+  for (const config::ListenerConfig& lc : config->listeners) {
+    ListenerRuntime runtime{&lc, nullptr};
+    if (lc.tls) {
+      auto tls = net::TlsContext::create(toTlsSettings(*lc.tls), ticket_keys);
+      if (!tls) return Error{fmt::format("listeners {}: {}", lc.address.text, tls.error().message)};
+      runtime.tls = std::move(*tls);
+    }
+    snapshot->listeners.push_back(std::move(runtime));
+  }
   for (const config::BackendConfig& backend : config->backends) {
     auto pool = upstream::BackendPool::create(backend);
     if (!pool) return pool.error();
@@ -27,6 +50,14 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   snapshot->http.max_body = limits.body.bytes();
   snapshot->http.client_header = config->timeouts.client_header;
   snapshot->http.client_idle = config->timeouts.client_idle;
+  const config::Http2Config& h2 = config->http2;
+  snapshot->http2.max_concurrent_streams = h2.max_concurrent_streams;
+  snapshot->http2.max_header_list_size = static_cast<uint32_t>(h2.max_header_list.bytes());
+  snapshot->http2.initial_window_size = static_cast<uint32_t>(h2.stream_window.bytes());
+  snapshot->http2.connection_window_size = static_cast<uint32_t>(h2.connection_window.bytes());
+  snapshot->http2.max_body = limits.body.bytes();
+  snapshot->http2.idle_timeout = config->timeouts.client_idle;
+  snapshot->http2.max_resets_per_window = h2.max_resets;
   snapshot->backend_timeouts.connect = config->timeouts.backend_connect;
   snapshot->backend_timeouts.response = config->timeouts.backend_response;
   snapshot->config = std::move(config);

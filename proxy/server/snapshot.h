@@ -8,21 +8,33 @@
 #include "config/config.h"
 #include "proxy/base/result.h"
 #include "proxy/http/http1_server_connection.h"
+#include "proxy/http/http2_server_connection.h"
+#include "proxy/net/tls_context.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 
 namespace gatehouse::server {
 
+// A listener as workers run it: its options and, for TLS, the context new handshakes use.
+struct ListenerRuntime {
+  const config::ListenerConfig* config = nullptr;  // points into Snapshot::config
+  std::shared_ptr<const net::TlsContext> tls;
+};
+
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
+  std::vector<ListenerRuntime> listeners;  // same order as config->listeners
   std::vector<std::unique_ptr<upstream::BackendPool>> pools;
   std::shared_ptr<const routing::Router> router;
   http::Http1Settings http;
+  http::Http2Settings http2;
   upstream::BackendConnection::Timeouts backend_timeouts;
 };
 
-// Resolves backend addresses (blocking) and builds the router.
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config);
+// Resolves backend addresses (blocking), loads certificates and builds the router. Every
+// TLS context shares `ticket_keys`, which outlive reloads so resumption survives them.
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys);
 
 }  // namespace gatehouse::server

@@ -22,10 +22,10 @@ Worker::~Worker() {
   access_log_.flush();
 }
 
-Result<net::SocketAddress> Worker::listen(const net::SocketAddress& address) {
+Result<net::SocketAddress> Worker::listen(size_t index, const net::SocketAddress& address) {
   auto listener = net::Listener::open(
       loop_.base(), address,
-      [this](evutil_socket_t fd, const net::SocketAddress& peer) { accept(fd, peer); });
+      [this, index](evutil_socket_t fd, const net::SocketAddress& peer) { accept(index, fd, peer); });
   if (!listener) return listener.error();
   net::SocketAddress bound = (*listener)->address();
   listeners_.push_back(std::move(*listener));
@@ -44,20 +44,67 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::accept(evutil_socket_t fd, const net::SocketAddress& peer) {
+void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer) {
   if (shutting_down_) {
     ::close(fd);
     return;
   }
-  http::ClientInfo client{peer.ip(), peer.port(), false};
-  adoptConnection(std::make_shared<http::Http1ServerConnection>(
-      loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_, request_ids_,
-      [this](http::ServerConnection* c) { onConnectionClosed(c); }));
+  const ListenerRuntime& runtime = snapshot_->listeners.at(listener);
+  http::ClientInfo client{peer.ip(), peer.port(), runtime.tls != nullptr};
+  client.hsts = runtime.config->hsts;
+  client.redirect_https = runtime.config->redirect_https;
+  if (!runtime.tls && runtime.config->h2c) {
+    // h2c with prior knowledge is told apart from HTTP/1.1 by its first bytes.
+    adoptConnection(std::make_shared<PrefaceSniffer>(
+        loop_.base(), fd, snapshot_->http.client_header,
+        [this, client](PrefaceSniffer* self, std::unique_ptr<net::TcpConnection> conn, bool h2) {
+          retire(self);
+          startCodec(std::move(conn), client, h2);
+        },
+        [this](PrefaceSniffer* self) { retire(self); }));
+    return;
+  }
+  if (!runtime.tls) {
+    adoptConnection(std::make_shared<http::Http1ServerConnection>(
+        loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_, request_ids_,
+        [this](http::ServerConnection* c) { onConnectionClosed(c); }));
+    return;
+  }
+  SSL* ssl = runtime.tls->newSsl();
+  if (!ssl) {
+    ::close(fd);
+    return;
+  }
+  adoptConnection(std::make_shared<TlsHandshake>(
+      loop_.base(), fd, ssl, snapshot_->http.client_header,
+      [this, client](TlsHandshake* self, std::unique_ptr<net::TcpConnection> conn) {
+        const bool h2 = conn->alpn() == "h2";
+        retire(self);
+        startCodec(std::move(conn), client, h2);
+      },
+      [this](TlsHandshake* self) { retire(self); }));
 }
+
+void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client,
+                        bool http2) {
+  auto on_closed = [this](http::ServerConnection* c) { onConnectionClosed(c); };
+  if (http2) {
+    client.protocol = "HTTP/2";
+    adoptConnection(std::make_shared<http::Http2ServerConnection>(
+        loop_, std::move(conn), std::move(client), snapshot_->http2, pipeline_, request_ids_,
+        on_closed));
+    return;
+  }
+  adoptConnection(std::make_shared<http::Http1ServerConnection>(
+      loop_, std::move(conn), std::move(client), snapshot_->http, request_parser_, pipeline_,
+      request_ids_, on_closed));
+}
+
+void Worker::retire(http::ServerConnection* conn) { onConnectionClosed(conn); }
 
 void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
   http::ServerConnection* raw = conn.get();
-  connections_.emplace(raw, std::move(conn));
+  connections_.emplace(raw, OpenConnection{std::move(conn), snapshot_});
   raw->start();
 }
 
@@ -65,7 +112,10 @@ void Worker::onConnectionClosed(http::ServerConnection* conn) {
   auto it = connections_.find(conn);
   if (it == connections_.end()) return;
   // The connection is somewhere up the call stack: free it after the callback returns.
-  loop_.deferDelete(std::move(it->second));
+  // Both go after the current callback: the connection may be on the stack, and its settings
+  // live in its snapshot.
+  loop_.deferDelete(std::move(it->second.connection));
+  loop_.deferDelete(std::move(it->second.snapshot));
   connections_.erase(it);
   if (shutting_down_) maybeFinishShutdown();
 }
@@ -90,5 +140,15 @@ void Worker::maybeFinishShutdown() {
 }
 
 void Worker::forceStop() { loop_.stop(); }
+
+void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
+  loop_.post([this, next = std::move(next)]() mutable {
+    snapshot_ = std::move(next);
+    pipeline_.update(snapshot_->router, snapshot_->backend_timeouts);
+    // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
+    // with their exchanges, which keep the old snapshot alive.
+    backend_connections_.closeAll();
+  });
+}
 
 }  // namespace gatehouse::server

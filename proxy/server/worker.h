@@ -15,6 +15,8 @@
 #include "proxy/pipeline/pipeline.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/snapshot.h"
+#include "proxy/server/preface_sniffer.h"
+#include "proxy/server/tls_handshake.h"
 #include "proxy/upstream/connection_pool.h"
 
 namespace gatehouse::server {
@@ -26,8 +28,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds this worker's listener (before start()). Returns the bound address.
-  Result<net::SocketAddress> listen(const net::SocketAddress& address);
+  // Binds this worker's socket for snapshot listener `index` (before start()). Returns the
+  // bound address.
+  Result<net::SocketAddress> listen(size_t index, const net::SocketAddress& address);
   // Runs the loop on a new thread; on_stopped runs on that thread when the loop has ended.
   void start(std::function<void()> on_stopped);
   // Thread-safe. Stop accepting; close idle connections; close busy ones after their response.
@@ -35,11 +38,18 @@ class Worker {
   // Thread-safe. Ends the loop now, abandoning whatever is in flight.
   void forceStop();
   void join();
+  // Thread-safe. New connections and new requests use `next`; connections already open keep
+  // the snapshot they started with (and with it their settings and pools) until they close.
+  void updateSnapshot(std::shared_ptr<const Snapshot> next);
 
  private:
-  void accept(evutil_socket_t fd, const net::SocketAddress& peer);
+  void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);
+  // Starts the codec that ALPN (or the listener's h2c option) chose, on a ready transport.
+  void startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client, bool http2);
   void adoptConnection(std::shared_ptr<http::ServerConnection> conn);
   void onConnectionClosed(http::ServerConnection* conn);
+  // A connection object handing over to another (handshake -> codec) leaves the registry.
+  void retire(http::ServerConnection* conn);
   void maybeFinishShutdown();
 
   const unsigned index_;
@@ -51,7 +61,11 @@ class Worker {
   AccessLog access_log_;
   pipeline::Pipeline pipeline_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
-  std::unordered_map<http::ServerConnection*, std::shared_ptr<http::ServerConnection>> connections_;
+  struct OpenConnection {
+    std::shared_ptr<http::ServerConnection> connection;
+    std::shared_ptr<const Snapshot> snapshot;  // what its settings and exchanges point into
+  };
+  std::unordered_map<http::ServerConnection*, OpenConnection> connections_;
   bool shutting_down_ = false;
   std::thread thread_;
 };

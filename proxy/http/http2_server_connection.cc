@@ -1,0 +1,353 @@
+#include "proxy/http/http2_server_connection.h"
+
+#include "proxy/base/log.h"
+#include "proxy/http/http2_stream.h"
+
+namespace gatehouse::http {
+namespace {
+constexpr Duration kLingerTime{2000};
+// How long a graceful stop waits for the PING that measures one round trip before it sends
+// the final GOAWAY anyway.
+constexpr Duration kShutdownNoticeWait{1000};
+// SETTINGS entries per frame (7 are defined, browsers send up to about 8 with GREASE).
+constexpr size_t kMaxSettingsEntries = 32;
+// Outgoing PING and SETTINGS ACKs nghttp2 may queue while we cannot write: a client that
+// floods pings without reading the answers is cut off here (CVE-2019-9512, -9515).
+constexpr size_t kMaxOutboundAcks = 100;
+// CONTINUATION frames after one HEADERS: 8 x 16 KiB frames hold a 64 KiB header list twice.
+constexpr size_t kMaxContinuations = 8;
+// Empty DATA frames without END_STREAM per reset_window: they cost work and carry nothing
+// (CVE-2019-9518). Nothing legitimate sends more than a few.
+constexpr uint32_t kMaxEmptyFrames = 100;
+
+struct OptionDeleter {
+  void operator()(nghttp2_option* o) const { nghttp2_option_del(o); }
+};
+
+std::unique_ptr<nghttp2_option, OptionDeleter> makeOptions(const Http2Settings& settings) {
+  nghttp2_option* raw = nullptr;
+  if (nghttp2_option_new(&raw) != 0) return nullptr;
+  std::unique_ptr<nghttp2_option, OptionDeleter> opt(raw);
+  // Flow control follows the handlers (Http2Stream::consume), not nghttp2's reading.
+  nghttp2_option_set_no_auto_window_update(raw, 1);
+  nghttp2_option_set_max_settings(raw, kMaxSettingsEntries);
+  nghttp2_option_set_max_outbound_ack(raw, kMaxOutboundAcks);
+  nghttp2_option_set_max_continuations(raw, kMaxContinuations);
+  // nghttp2's own rapid-reset bucket stays as a backstop behind ours (countClientCausedReset):
+  // twice the burst and the same mean rate never fire first on a client our window admits.
+  const uint64_t window_s = std::max<int64_t>(1, settings.reset_window.count() / 1000);
+  nghttp2_option_set_stream_reset_rate_limit(
+      raw, uint64_t{settings.max_resets_per_window} * 2,
+      std::max<uint64_t>(1, settings.max_resets_per_window / window_s));
+  // Nothing here needs closed streams kept for the RFC 7540 priority tree.
+  nghttp2_option_set_no_closed_streams(raw, 1);
+  return opt;
+}
+}  // namespace
+
+Http2ServerConnection::Http2ServerConnection(net::EventLoop& loop,
+                                             std::unique_ptr<net::TcpConnection> conn,
+                                             ClientInfo client, const Http2Settings& settings,
+                                             ExchangeDispatcher& dispatcher,
+                                             RequestIdGenerator& ids, OnClosed on_closed)
+    : loop_(loop),
+      conn_(std::move(conn)),
+      client_(std::move(client)),
+      settings_(settings),
+      dispatcher_(dispatcher),
+      ids_(ids),
+      on_closed_(std::move(on_closed)),
+      work_event_(event_new(loop.base(), -1, 0, &Http2ServerConnection::onWork, this)),
+      timer_(loop.base(), [this] { onTimer(); }),
+      resets_(settings.max_resets_per_window, settings.reset_window),
+      empty_frames_(kMaxEmptyFrames, settings.reset_window) {
+  conn_->setHandler(*this);
+  static nghttp2_session_callbacks* const callbacks = makeCallbacks();  // copied by nghttp2
+  auto options = makeOptions(settings_);
+  nghttp2_session* session = nullptr;
+  if (options && nghttp2_session_server_new2(&session, callbacks, this, options.get()) == 0)
+    session_.reset(session);
+}
+
+Http2ServerConnection::~Http2ServerConnection() = default;
+
+void Http2ServerConnection::start() {
+  if (!session_) {  // out of memory: nothing to say to the client
+    log::error("client {}: cannot create an HTTP/2 session", client_.ip);
+    closeNow();
+    return;
+  }
+  const nghttp2_settings_entry entries[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      // RFC 9218: the RFC 7540 priority tree is ignored, so PRIORITY frames cost nothing.
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+  };
+  nghttp2_submit_settings(session(), NGHTTP2_FLAG_NONE, entries, std::size(entries));
+  nghttp2_session_set_local_window_size(session(), NGHTTP2_FLAG_NONE, 0,
+                                        static_cast<int32_t>(settings_.connection_window_size));
+  conn_->setLowWatermark(kOutputLowWatermark);
+  // A client that stops reading what we owe it is dropped after idle_timeout.
+  conn_->setTimeouts(Duration::zero(), settings_.idle_timeout);
+  conn_->setReading(true);
+  armTimer(TimerMode::Idle, settings_.idle_timeout);
+  // Bytes may already wait: read with the TLS handshake, or by an h2c preface sniffer.
+  if (evbuffer_get_length(conn_->input()) > 0) receive();
+  sendPending();
+  afterSessionIo();
+}
+
+void Http2ServerConnection::beginShutdown() {
+  if (closed_ || closing_ || shutting_down_) return;
+  shutting_down_ = true;
+  if (!active()) return closeAfterFlush();
+  // Two-step GOAWAY (RFC 9113 §6.8): the first says "no new streams soon" without refusing
+  // those already in flight; the final one, a round trip later, names the last stream served.
+  nghttp2_submit_shutdown_notice(session());
+  nghttp2_submit_ping(session(), NGHTTP2_FLAG_NONE, kShutdownPing.data());
+  armTimer(TimerMode::ShutdownNotice, kShutdownNoticeWait);
+  sendPending();
+  afterSessionIo();
+}
+
+void Http2ServerConnection::sendFinalGoaway() {
+  if (final_goaway_sent_ || !active()) return;
+  final_goaway_sent_ = true;
+  if (timer_mode_ == TimerMode::ShutdownNotice) {
+    timer_.cancel();
+    timer_mode_ = TimerMode::None;
+  }
+  nghttp2_submit_goaway(session(), NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session()), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  scheduleWork();
+}
+
+// --- input ---------------------------------------------------------------------------------
+
+void Http2ServerConnection::onReadable() {
+  if (closed_) return;
+  if (closing_) {  // GOAWAY is out: what the client still sends is read and dropped
+    evbuffer_drain(conn_->input(), evbuffer_get_length(conn_->input()));
+    return;
+  }
+  receive();
+  sendPending();
+  afterSessionIo();
+}
+
+void Http2ServerConnection::receive() {
+  evbuffer* in = conn_->input();
+  in_session_ = true;
+  // Segment by segment: nghttp2 keeps its own state across calls, so nothing is pulled up.
+  while (active() && !terminating_ && evbuffer_get_length(in) > 0) {
+    evbuffer_iovec vec;
+    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
+    ssize_t n =
+        nghttp2_session_mem_recv(session(), static_cast<const uint8_t*>(vec.iov_base), vec.iov_len);
+    if (n < 0) {
+      // Every error mem_recv returns is fatal (bad preface, flood, callback failure).
+      log::info("client {}: HTTP/2 session ended: {}", client_.ip,
+                nghttp2_strerror(static_cast<int>(n)));
+      session_failed_ = true;
+      evbuffer_drain(in, evbuffer_get_length(in));
+      break;
+    }
+    evbuffer_drain(in, static_cast<size_t>(n));
+  }
+  in_session_ = false;
+}
+
+void Http2ServerConnection::onWork(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Http2ServerConnection*>(arg);
+  if (self->closed_) return;
+  std::vector<int32_t> ids;
+  ids.swap(self->deliveries_);
+  for (int32_t id : ids) {
+    if (self->closing_) break;
+    if (Http2Stream* s = self->stream(id)) s->deliverBody();
+  }
+  self->sendPending();
+  self->afterSessionIo();
+}
+
+void Http2ServerConnection::scheduleWork() {
+  if (!closed_) event_active(work_event_.get(), EV_TIMEOUT, 0);
+}
+
+void Http2ServerConnection::scheduleDelivery(int32_t stream_id) {
+  deliveries_.push_back(stream_id);
+  scheduleWork();
+}
+
+// --- output --------------------------------------------------------------------------------
+
+void Http2ServerConnection::sendPending() {
+  // Once closing, nghttp2 has nothing left to say (closeAfterFlush waits for that).
+  if (!active() || in_session_ || closing_) return;
+  evbuffer* out = conn_->output();
+  in_session_ = true;
+  while (evbuffer_get_length(out) < kOutputHighWatermark) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session(), &data);
+    if (n < 0) {
+      log::info("client {}: HTTP/2 session ended: {}", client_.ip,
+                nghttp2_strerror(static_cast<int>(n)));
+      session_failed_ = true;
+      break;
+    }
+    if (n == 0) break;
+    evbuffer_add(out, data, static_cast<size_t>(n));
+  }
+  in_session_ = false;
+  if (!reading_paused_ && evbuffer_get_length(out) >= kOutputHighWatermark) {
+    reading_paused_ = true;
+    conn_->setReading(false);
+  }
+  notifyDrained();
+}
+
+size_t Http2ServerConnection::outputShare() const {
+  if (closed_) return 0;
+  return conn_->pendingOutput() / std::max<size_t>(1, streams_.size());
+}
+
+void Http2ServerConnection::notifyDrained() {
+  // Ids first: a handler woken here may send, which never closes a stream synchronously, but
+  // the copy keeps that a local argument.
+  std::vector<int32_t> ids;
+  ids.reserve(streams_.size());
+  for (const auto& [id, s] : streams_)
+    if (s->responding()) ids.push_back(id);
+  for (int32_t id : ids)
+    if (Http2Stream* s = stream(id)) s->notifyDrainedIfOwed();
+}
+
+void Http2ServerConnection::onDrained() {
+  if (closed_) return;
+  if (reading_paused_ && conn_->pendingOutput() < kOutputHighWatermark) {
+    reading_paused_ = false;
+    if (!closing_) conn_->setReading(true);
+  }
+  sendPending();
+  afterSessionIo();
+}
+
+// --- lifetime ------------------------------------------------------------------------------
+
+Http2Stream* Http2ServerConnection::stream(int32_t id) const {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+void Http2ServerConnection::closeStream(int32_t stream_id, uint32_t error_code) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  std::shared_ptr<Http2Stream> s(std::move(it->second));
+  streams_.erase(it);
+  s->onClosed(error_code);
+  // Its handler may be the caller several frames up: destroy after the callback returns.
+  loop_.deferDelete(std::move(s));
+}
+
+void Http2ServerConnection::countClientCausedReset() {
+  if (resets_.add(std::chrono::steady_clock::now())) calmDown("too many stream resets");
+}
+
+void Http2ServerConnection::calmDown(const char* why) {
+  if (!active() || terminating_) return;
+  log::warn("client {}: {}: GOAWAY ENHANCE_YOUR_CALM", client_.ip, why);
+  // Called from inside mem_recv, where nghttp2 goes on parsing the rest of the buffer: the
+  // callbacks ignore it (terminating_). afterSessionIo() closes once the GOAWAY is out.
+  terminating_ = true;
+  nghttp2_session_terminate_session(session(), NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+// Called after every round of reading or writing: decides whether the session is over.
+void Http2ServerConnection::afterSessionIo() {
+  if (closed_) return;
+  if (closing_ || session_failed_ ||
+      (!nghttp2_session_want_read(session()) && !nghttp2_session_want_write(session()))) {
+    closeAfterFlush();
+    return;
+  }
+  if (!streams_.empty() && timer_mode_ == TimerMode::Idle) {
+    timer_.cancel();
+    timer_mode_ = TimerMode::None;
+  } else if (streams_.empty() && timer_mode_ == TimerMode::None && !shutting_down_) {
+    armTimer(TimerMode::Idle, settings_.idle_timeout);
+  }
+}
+
+void Http2ServerConnection::closeAfterFlush() {
+  if (closed_ || lingering_) return;
+  if (!closing_) {
+    closing_ = true;
+    timer_.cancel();
+    timer_mode_ = TimerMode::None;
+    evbuffer_drain(conn_->input(), evbuffer_get_length(conn_->input()));
+  }
+  if (conn_->pendingOutput() > 0) return;  // onDrained() calls back once flushed
+  if (client_eof_) return closeNow();
+  // FIN after the GOAWAY, then read and drop for a moment: closing with unread input makes
+  // the kernel send a reset that can destroy the GOAWAY before the client reads it.
+  lingering_ = true;
+  conn_->shutdownWrite();
+  conn_->setTimeouts(Duration::zero(), Duration::zero());
+  conn_->setReading(true);
+  armTimer(TimerMode::Linger, kLingerTime);
+}
+
+void Http2ServerConnection::closeNow() {
+  if (closed_) return;
+  closed_ = true;  // from here on nghttp2 is never called again
+  timer_.cancel();
+  event_del(work_event_.get());
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, s] : streams) {
+    std::shared_ptr<Http2Stream> gone(std::move(s));
+    gone->onClosed(NGHTTP2_CANCEL);  // each handler still running hears onDownstreamReset
+    loop_.deferDelete(std::move(gone));
+  }
+  conn_->close();
+  on_closed_(this);
+}
+
+void Http2ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
+  if (closed_) return;
+  if (reason == net::TcpConnection::CloseReason::Eof) client_eof_ = true;
+  // An HTTP/2 client never half-closes to wait for answers: EOF means it is gone.
+  closeNow();
+}
+
+void Http2ServerConnection::armTimer(TimerMode mode, Duration after) {
+  timer_mode_ = mode;
+  timer_.arm(after);
+}
+
+void Http2ServerConnection::onTimer() {
+  TimerMode mode = timer_mode_;
+  timer_mode_ = TimerMode::None;
+  switch (mode) {
+    case TimerMode::None:
+      return;
+    case TimerMode::Idle:
+      if (!streams_.empty() || !active()) return;
+      log::debug("client {}: HTTP/2 connection idle", client_.ip);
+      nghttp2_session_terminate_session(session(), NGHTTP2_NO_ERROR);
+      break;
+    case TimerMode::ShutdownNotice:
+      sendFinalGoaway();
+      break;
+    case TimerMode::Linger:
+      closeNow();
+      return;
+  }
+  sendPending();
+  afterSessionIo();
+}
+
+}  // namespace gatehouse::http

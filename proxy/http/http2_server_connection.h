@@ -1,0 +1,158 @@
+#pragma once
+// One client connection speaking HTTP/2 (RFC 9113) through nghttp2: TLS with ALPN "h2", or
+// plain TCP with prior knowledge (h2c). nghttp2 does the framing, HPACK and most validation;
+// this class feeds it the transport's input, pulls its output into the transport, and maps
+// streams onto Exchanges (one Http2Stream per stream, see http2_stream.h).
+//
+// Connection states:
+//   Open --beginShutdown--> Draining (GOAWAY 2^31-1 + PING) --PING ACK or 1 s-->
+//        final GOAWAY(last stream) --last stream closed--> Closing
+//   Open --no stream for idle_timeout--> GOAWAY(NO_ERROR) --> Closing
+//   any --flood/protocol error--> GOAWAY(error) --> Closing
+//   Closing: no input processed; output flushed, FIN --> Lingering --EOF/2 s--> closed
+//   any --transport EOF/error--> closed (every open stream's handler hears onDownstreamReset)
+//
+// Backpressure: output is pulled from nghttp2 only while the transport holds less than
+// kOutputHighWatermark, and reading stops above it, so a client that does not read cannot make
+// us buffer more (nor open streams). Request bodies are flow controlled by the handler: the
+// stream window is opened (nghttp2_session_consume) only for bytes the handler took.
+
+#include <nghttp2/nghttp2.h>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "proxy/base/duration.h"
+#include "proxy/http/exchange.h"
+#include "proxy/http/http2_rate_window.h"
+#include "proxy/http/request_id.h"
+#include "proxy/http/server_connection.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/net/libevent_ptr.h"
+#include "proxy/net/tcp_connection.h"
+#include "proxy/net/timer.h"
+
+namespace gatehouse::http {
+
+class Http2Stream;
+
+struct Http2Settings {
+  uint32_t max_concurrent_streams = 128;
+  uint32_t max_header_list_size = 65536;       // bytes, as RFC 7541 §4.1 counts them
+  uint32_t initial_window_size = 1 << 20;      // per stream: bounds one request body's buffer
+  uint32_t connection_window_size = 16 << 20;  // bounds all request bodies buffered together
+  uint64_t max_body = 100ull << 20;
+  Duration idle_timeout{60000};  // no stream open for this long: GOAWAY and close
+  // Rapid reset (CVE-2023-44487) and its server-side twin: RST_STREAM frames received, plus
+  // those we send because of client errors, above this many per window end the connection.
+  uint32_t max_resets_per_window = 100;
+  Duration reset_window{10000};
+};
+
+class Http2ServerConnection final : public ServerConnection, private net::TcpConnection::Handler {
+ public:
+  using OnClosed = std::function<void(ServerConnection*)>;
+
+  // Takes a connected transport (TLS already handshaken). on_closed is called once, when the
+  // connection is done; the owner deletes it later (deferDelete), never from inside the call.
+  Http2ServerConnection(net::EventLoop& loop, std::unique_ptr<net::TcpConnection> conn,
+                        ClientInfo client, const Http2Settings& settings,
+                        ExchangeDispatcher& dispatcher, RequestIdGenerator& ids,
+                        OnClosed on_closed);
+  ~Http2ServerConnection() override;
+  Http2ServerConnection(const Http2ServerConnection&) = delete;
+  Http2ServerConnection& operator=(const Http2ServerConnection&) = delete;
+
+  // Sends our SETTINGS and connection WINDOW_UPDATE and starts reading.
+  void start() override;
+  // Graceful: GOAWAY, the streams already open complete, then the connection closes.
+  void beginShutdown() override;
+  size_t openStreams() const { return streams_.size(); }
+
+  // Above this much queued output nothing more is pulled from nghttp2 and reading stops.
+  static constexpr size_t kOutputHighWatermark = 1 << 20;
+  // Below this, output is pulled again, reading resumes and handlers hear they may send.
+  static constexpr size_t kOutputLowWatermark = 256 * 1024;
+
+ private:
+  friend class Http2Stream;
+  enum class TimerMode { None, Idle, ShutdownNotice, Linger };
+  // The opaque data of the PING that times the two-step GOAWAY of a graceful stop.
+  static constexpr std::array<uint8_t, 8> kShutdownPing = {'g', 'h', '-', 'd', 'r', 'a', 'i', 'n'};
+  struct SessionDeleter {
+    void operator()(nghttp2_session* s) const { nghttp2_session_del(s); }
+  };
+
+  // net::TcpConnection::Handler
+  void onReadable() override;
+  void onDrained() override;
+  void onClose(net::TcpConnection::CloseReason reason) override;
+
+  // nghttp2 callbacks (http2_session_callbacks.cc): they find the connection in user_data.
+  static nghttp2_session_callbacks* makeCallbacks();
+  static int onBeginHeaders(nghttp2_session*, const nghttp2_frame*, void* self);
+  static int onHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t namelen,
+                      const uint8_t* value, size_t valuelen, uint8_t flags, void* self);
+  static int onFrameRecv(nghttp2_session*, const nghttp2_frame*, void* self);
+  static int onDataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
+                         size_t len, void* self);
+  static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
+  static int onFrameSend(nghttp2_session*, const nghttp2_frame*, void* self);
+  static int onSendData(nghttp2_session*, nghttp2_frame*, const uint8_t* framehd, size_t length,
+                        nghttp2_data_source* source, void* self);
+  static int onError(nghttp2_session*, int code, const char* msg, size_t len, void* self);
+  void onControlFrame(const nghttp2_frame& frame);
+  void closeStream(int32_t stream_id, uint32_t error_code);
+
+  // For the streams.
+  nghttp2_session* session() const { return session_.get(); }
+  Http2Stream* stream(int32_t id) const;
+  bool active() const { return !closed_ && !session_failed_ && session_ != nullptr; }
+  void scheduleWork();
+  void scheduleDelivery(int32_t stream_id);
+  size_t outputShare() const;
+  void countClientCausedReset();  // a flood detector event; may end the connection
+
+  static void onWork(evutil_socket_t, short, void* self);
+  void receive();
+  void sendPending();
+  void afterSessionIo();
+  void notifyDrained();
+  void calmDown(const char* why);
+  void sendFinalGoaway();
+  void closeAfterFlush();
+  void closeNow();
+  void onTimer();
+  void armTimer(TimerMode mode, Duration after);
+
+  net::EventLoop& loop_;
+  std::unique_ptr<net::TcpConnection> conn_;
+  ClientInfo client_;
+  const Http2Settings& settings_;
+  ExchangeDispatcher& dispatcher_;
+  RequestIdGenerator& ids_;
+  OnClosed on_closed_;
+  std::unique_ptr<nghttp2_session, SessionDeleter> session_;
+  net::EventPtr work_event_;
+  net::Timer timer_;
+  TimerMode timer_mode_ = TimerMode::None;
+  std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
+  std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
+  Http2RateWindow resets_;
+  Http2RateWindow empty_frames_;
+  bool in_session_ = false;      // inside nghttp2_session_mem_recv/mem_send: no re-entry
+  bool session_failed_ = false;  // nghttp2 returned a fatal error: never call it again
+  bool terminating_ = false;     // our GOAWAY with an error is queued: input is ignored
+  bool reading_paused_ = false;  // output above kOutputHighWatermark
+  bool shutting_down_ = false;
+  bool final_goaway_sent_ = false;
+  bool closing_ = false;
+  bool lingering_ = false;
+  bool client_eof_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace gatehouse::http

@@ -1,0 +1,396 @@
+#include "proxy/http/http2_stream.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include "proxy/base/ascii.h"
+#include "proxy/base/log.h"
+#include "proxy/http/http2_server_connection.h"
+
+namespace gatehouse::http {
+namespace {
+
+// RFC 7541 §4.1: a field costs its name and value plus 32 bytes of overhead.
+constexpr size_t kFieldOverhead = 32;
+
+// Fields that mean nothing in HTTP/2 and make a strict client reject the response
+// (RFC 9113 §8.2.2), plus the ones the codec writes itself.
+bool dropFromResponse(std::string_view name) {
+  static constexpr std::array<std::string_view, 7> kDropped = {
+      "connection",     "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+      "content-length", "te"};
+  if (name.empty() || name.front() == ':') return true;
+  for (std::string_view d : kDropped)
+    if (ascii::iequals(name, d)) return true;
+  return false;
+}
+
+std::optional<uint64_t> parseLength(std::string_view s) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// A header block for nghttp2_submit_*: nghttp2 copies names and values, so the strings only
+// have to live until the submit call returns.
+class ResponseFields {
+ public:
+  ResponseFields(int status, const HeaderMap& headers, std::optional<uint64_t> length) {
+    names_.reserve(headers.size());
+    status_ = std::to_string(status);
+    if (length) length_ = std::to_string(*length);
+    add(":status", status_);
+    for (const Header& h : headers) {
+      if (dropFromResponse(h.name)) continue;
+      std::string& lower = names_.emplace_back(h.name);
+      for (char& c : lower)
+        c = ascii::toLower(c);
+      add(lower, h.value);
+    }
+    if (length) add("content-length", length_);
+  }
+  const nghttp2_nv* data() const { return nva_.data(); }
+  size_t size() const { return nva_.size(); }
+
+ private:
+  void add(std::string_view name, std::string_view value) {
+    nva_.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  std::string status_;
+  std::string length_;
+  std::vector<std::string> names_;  // reserved up front: the views into it stay valid
+  std::vector<nghttp2_nv> nva_;
+};
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2ServerConnection& conn, int32_t id)
+    : conn_(&conn),
+      id_(id),
+      request_body_(net::makeEvbuffer()),
+      response_body_(net::makeEvbuffer()) {}
+
+Http2Stream::~Http2Stream() = default;
+
+Handler* Http2Stream::handler() const {
+  return exchange_ && dispatched_ && !handler_detached_ ? exchange_->handler() : nullptr;
+}
+
+// --- the request ---------------------------------------------------------------------------
+
+void Http2Stream::onHeaderField(std::string_view name, std::string_view value, bool trailer) {
+  // Counted whatever happens to the field, so a huge block costs us parsing time only.
+  header_bytes_ += name.size() + value.size() + kFieldOverhead;
+  if (header_bytes_ > conn_->settings_.max_header_list_size) header_too_large_ = true;
+  // Trailers are dropped: an Exchange has no place for them (no backend codec sends them on).
+  if (header_too_large_ || trailer) return;
+  if (!name.empty() && name.front() == ':') {
+    if (name == ":method")
+      head_.method = value;
+    else if (name == ":path")
+      head_.target = value;
+    else if (name == ":authority")
+      head_.authority = value;
+    else if (name == ":scheme")
+      head_.scheme = value;
+    return;
+  }
+  if (name == "cookie") {
+    if (!cookies_.empty()) cookies_ += "; ";
+    cookies_ += value;
+    return;
+  }
+  head_.headers.add(name, value);
+}
+
+void Http2Stream::onRequestHead(bool end_stream) {
+  remote_ended_ = end_stream;
+  if (header_too_large_) return reject(431, "request header fields too large");
+  // Extended CONNECT is refused by nghttp2 (we never enable it); plain CONNECT would need a
+  // tunnel through the Exchange, which it does not have.
+  if (head_.method == "CONNECT") return reject(501, "CONNECT is not supported");
+  if (head_.authority.empty()) head_.authority = head_.headers.get("host");
+  std::optional<uint64_t> length;
+  if (head_.headers.has("content-length")) {
+    length = parseLength(head_.headers.get("content-length"));  // nghttp2 checked the syntax
+    if (!length) return reject(400, "invalid content-length");
+  }
+  if (length && *length > conn_->settings_.max_body)
+    return reject(413, "request body larger than the configured limit");
+  if (!cookies_.empty()) head_.headers.add("cookie", cookies_);
+  cookies_.clear();
+  // Framing and 100-continue are the codec's, as in HTTP/1 (Http1ServerConnection).
+  expect_continue_ = head_.headers.hasToken("expect", "100-continue");
+  head_.headers.remove("expect");
+  head_.headers.remove("content-length");
+  removeHopByHop(head_.headers);  // nghttp2 refuses most; "te: trailers" may pass
+  head_.content_length = length;
+  head_.has_body = !end_stream && length.value_or(1) != 0;
+  head_.version_minor = 1;
+  expect_continue_ = expect_continue_ && head_.has_body;
+
+  std::string id = conn_->ids_.adoptOrNext(head_.headers.get("x-request-id"));
+  head_.headers.set("X-Request-Id", id);
+  exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_, std::move(id), *this);
+  dispatched_ = true;
+  conn_->dispatcher_.dispatch(*exchange_);
+  if (!exchange_->request().has_body && !request_end_delivered_) {
+    request_end_delivered_ = true;
+    if (Handler* h = handler()) h->onRequestEnd();
+  }
+}
+
+void Http2Stream::onData(const uint8_t* data, size_t len) {
+  body_received_ += len;
+  unconsumed_ += len;
+  if (discard_body_ || !handler()) {
+    consume(len);  // keeps the connection window open for the other streams
+    return;
+  }
+  if (body_received_ > conn_->settings_.max_body) {
+    consume(len);
+    return reject(413, "request body larger than the configured limit");
+  }
+  // A copy: nghttp2's pointer is into the read buffer, valid only during this callback.
+  evbuffer_add(request_body_.get(), data, len);
+  deliverBody();
+}
+
+void Http2Stream::onRemoteEnd() {
+  remote_ended_ = true;
+  deliverBody();
+}
+
+void Http2Stream::deliverBody() {
+  Handler* h = handler();
+  if (closed_ || !h) return;
+  evbuffer* body = request_body_.get();
+  size_t before = evbuffer_get_length(body);
+  if (before > 0 && body_wanted_) {
+    h->onRequestBody(body);
+    if (closed_ || !handler()) return;
+    size_t handed = before - evbuffer_get_length(body);
+    exchange_->record().bytes_received += handed;
+    // The window opens only for bytes the handler took, and not while it is paused: a slow
+    // backend slows the client down instead of filling our memory.
+    owed_consume_ += handed;
+    if (body_wanted_) {
+      consume(owed_consume_);
+      owed_consume_ = 0;
+    }
+  }
+  if (remote_ended_ && evbuffer_get_length(body) == 0 && !request_end_delivered_) {
+    request_end_delivered_ = true;
+    h->onRequestEnd();
+  }
+}
+
+void Http2Stream::consume(size_t n) {
+  n = std::min(n, unconsumed_);
+  if (n == 0 || !conn_ || !conn_->active()) return;
+  unconsumed_ -= n;
+  nghttp2_session_consume(conn_->session(), id_, n);
+  conn_->scheduleWork();  // a WINDOW_UPDATE may be due
+}
+
+void Http2Stream::pauseRequestBody() {
+  body_wanted_ = false;
+}
+
+void Http2Stream::resumeRequestBody() {
+  if (closed_ || body_wanted_ || !handler()) return;
+  body_wanted_ = true;
+  if (expect_continue_ && !response_started_) sendInformational(100);
+  expect_continue_ = false;
+  consume(owed_consume_);
+  owed_consume_ = 0;
+  // Delivered from the loop, not from inside this call: the handler is mid-call.
+  conn_->scheduleDelivery(id_);
+}
+
+// Our own answer (431, 413, 501, 400): the handler, if any, is told to stop and the rest of
+// the request body is dropped. Too late for an answer once a head went out: reset instead.
+void Http2Stream::reject(int status, std::string_view why) {
+  log::debug("client {}: stream {}: {} {}", conn_->client_.ip, id_, status, why);
+  if (!exchange_) {
+    // Never dispatched, so never seen by a handler: only its access-log line.
+    exchange_ =
+        std::make_unique<Exchange>(std::move(head_), conn_->client_, conn_->ids_.next(), *this);
+  } else if (Handler* h = handler()) {
+    handler_detached_ = true;
+    h->onDownstreamReset();
+  }
+  discard_body_ = true;
+  size_t buffered = evbuffer_get_length(request_body_.get());
+  evbuffer_drain(request_body_.get(), buffered);
+  consume(buffered + owed_consume_);
+  owed_consume_ = 0;
+  if (response_started_ || exchange_->headSent()) return resetStream(NGHTTP2_CANCEL);
+  exchange_->respondError(status, why);
+}
+
+// --- the response --------------------------------------------------------------------------
+
+void Http2Stream::sendInformational(int status) {
+  if (!conn_ || !conn_->active()) return;
+  ResponseFields fields(status, HeaderMap{}, std::nullopt);
+  nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
+                         fields.size(), nullptr);
+  conn_->scheduleWork();
+}
+
+void Http2Stream::sendHead(const ResponseHead& head) {
+  if (closed_ || reset_by_us_ || response_started_ || !conn_->active()) return;
+  if (head.status == 101) {
+    // No protocol switch in HTTP/2 (RFC 9113 §8.6): the handler asked for the impossible.
+    log::warn("client {}: stream {}: a 101 cannot be sent over HTTP/2", conn_->client_.ip, id_);
+    return resetStream(NGHTTP2_INTERNAL_ERROR);
+  }
+  if (head.status < 200) {
+    ResponseFields fields(head.status, head.headers, std::nullopt);
+    nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
+                           fields.size(), nullptr);
+    conn_->scheduleWork();
+    return;
+  }
+  response_started_ = true;
+  const bool is_head = exchange_ && exchange_->request().method == "HEAD";
+  body_allowed_ = head.has_body && !is_head && head.status != 204 && head.status != 304 &&
+                  head.content_length.value_or(1) != 0;
+  std::optional<uint64_t> length = head.status == 204 ? std::nullopt : head.content_length;
+  ResponseFields fields(head.status, head.headers, length);
+  nghttp2_data_provider provider;
+  provider.source.ptr = this;
+  provider.read_callback = &Http2Stream::readResponse;
+  int rv = nghttp2_submit_response(conn_->session(), id_, fields.data(), fields.size(),
+                                   body_allowed_ ? &provider : nullptr);
+  if (rv != 0) {
+    log::warn("client {}: stream {}: response refused: {}", conn_->client_.ip, id_,
+              nghttp2_strerror(rv));
+    return resetStream(NGHTTP2_INTERNAL_ERROR);
+  }
+  if (!body_allowed_) response_ended_ = true;  // END_STREAM rides on the HEADERS frame
+  conn_->scheduleWork();
+}
+
+void Http2Stream::sendBody(evbuffer* data) {
+  if (!responding() || !body_allowed_ || response_ended_ || reset_by_us_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  evbuffer_add_buffer(response_body_.get(), data);
+  resumeData();
+  if (pendingOutput() > Exchange::kLowWatermark) drain_owed_ = true;
+}
+
+void Http2Stream::sendEnd() {
+  if (!responding() || response_ended_) return;
+  response_ended_ = true;
+  resumeData();
+}
+
+void Http2Stream::resumeData() {
+  if (!conn_ || !conn_->active()) return;
+  if (deferred_) {
+    deferred_ = false;
+    nghttp2_session_resume_data(conn_->session(), id_);
+  }
+  conn_->scheduleWork();
+}
+
+size_t Http2Stream::pendingOutput() const {
+  if (closed_ || !conn_) return 0;
+  return evbuffer_get_length(response_body_.get()) + conn_->outputShare();
+}
+
+void Http2Stream::notifyDrainedIfOwed() {
+  if (!drain_owed_ || closed_ || pendingOutput() > Exchange::kLowWatermark) return;
+  drain_owed_ = false;
+  if (Handler* h = handler()) h->onDownstreamDrained();
+}
+
+ssize_t Http2Stream::readResponse(nghttp2_session*, int32_t, uint8_t*, size_t length,
+                                  uint32_t* data_flags, nghttp2_data_source* source, void*) {
+  auto* self = static_cast<Http2Stream*>(source->ptr);
+  size_t available = evbuffer_get_length(self->response_body_.get());
+  if (available == 0) {
+    if (self->response_ended_) {
+      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+      return 0;
+    }
+    self->deferred_ = true;  // resumeData() wakes nghttp2 when the handler sends more
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  size_t n = std::min(length, available);
+  // NO_COPY: writeData() moves the payload from our buffer to the transport's.
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (self->response_ended_ && n == available) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+void Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen) {
+  static constexpr uint8_t kZeros[256] = {};
+  evbuffer_add(out, framehd, 9);
+  if (padlen > 0) {
+    const uint8_t pad_length = static_cast<uint8_t>(padlen - 1);
+    evbuffer_add(out, &pad_length, 1);
+  }
+  evbuffer_remove_buffer(response_body_.get(), out, length);
+  if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
+}
+
+void Http2Stream::onResponseSent() {
+  response_done_ = true;
+  // The answer is complete but the client is still sending: tell it to stop (RFC 9113 §8.1),
+  // which also closes the stream, as HTTP/1 drops the rest of an unwanted body.
+  if (conn_->active() && !nghttp2_session_get_stream_remote_close(conn_->session(), id_))
+    resetStream(NGHTTP2_NO_ERROR);
+}
+
+void Http2Stream::abort() {
+  if (closed_) return;
+  aborted_by_handler_ = true;
+  resetStream(NGHTTP2_INTERNAL_ERROR);
+}
+
+void Http2Stream::resetStream(uint32_t error_code) {
+  if (closed_ || reset_by_us_ || !conn_->active()) return;
+  reset_by_us_ = true;
+  nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, error_code);
+  conn_->scheduleWork();
+}
+
+// --- the end -------------------------------------------------------------------------------
+
+void Http2Stream::onClosed(uint32_t error_code) {
+  if (closed_) return;
+  closed_ = true;
+  if (exchange_) {
+    if (!response_done_) {
+      // Reset by the client (or the connection went): the handler stops, unless it is the
+      // one that gave up.
+      if (Handler* h = handler(); h && !aborted_by_handler_) {
+        handler_detached_ = true;
+        h->onDownstreamReset();
+      }
+      exchange_->record().aborted = true;
+      if (exchange_->record().status == 0) exchange_->record().status = 499;
+    }
+    conn_->dispatcher_.onComplete(*exchange_);
+  }
+  // Bytes we never handed over still hold the connection window.
+  if (unconsumed_ > 0 && conn_->active())
+    nghttp2_session_consume_connection(conn_->session(), unconsumed_);
+  unconsumed_ = 0;
+  log::debug("client {}: stream {} closed ({})", conn_->client_.ip, id_,
+             nghttp2_http2_strerror(error_code));
+  conn_ = nullptr;
+}
+
+}  // namespace gatehouse::http

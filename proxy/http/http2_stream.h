@@ -1,0 +1,107 @@
+#pragma once
+// One HTTP/2 stream of an Http2ServerConnection: it collects the request head from the HEADERS
+// block, owns the stream's Exchange and is its Downstream. Request body bytes wait in a buffer
+// (bounded by the stream window) until the handler asks for them; response body bytes wait in
+// another until nghttp2 pulls them into DATA frames, without copying (NO_COPY).
+//
+// Life: created on the first HEADERS of a request; the connection calls onClosed() once when
+// nghttp2 closes the stream, which completes the Exchange, and then deletes the stream after
+// the current callback (a handler may be several frames up). After onClosed() every Downstream
+// call is a no-op.
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "proxy/http/exchange.h"
+#include "proxy/net/libevent_ptr.h"
+
+namespace gatehouse::http {
+
+class Http2ServerConnection;
+
+class Http2Stream final : public Downstream {
+ public:
+  Http2Stream(Http2ServerConnection& conn, int32_t id);
+  ~Http2Stream() override;
+  Http2Stream(const Http2Stream&) = delete;
+  Http2Stream& operator=(const Http2Stream&) = delete;
+
+  int32_t id() const { return id_; }
+
+  // --- events from the session, in order ---
+  // One field of the request head (pseudo-headers first; nghttp2 checked the order and
+  // syntax) or of the trailers. Fields past max_header_list_size are counted, not kept.
+  void onHeaderField(std::string_view name, std::string_view value, bool trailer);
+  // The request head is complete: answers it (431, 413, 501) or dispatches an Exchange.
+  void onRequestHead(bool end_stream);
+  void onData(const uint8_t* data, size_t len);
+  void onRemoteEnd();     // END_STREAM received: the request is complete
+  void onResponseSent();  // END_STREAM sent: the response is complete
+  void deliverBody();     // hands buffered body to the handler if it wants it
+  // The stream is gone (error_code from RST_STREAM or NO_ERROR). Completes the Exchange.
+  void onClosed(uint32_t error_code);
+  // A RST_STREAM we send that the client did not cause (a handler's abort, or a graceful end).
+  bool resetByUs() const { return reset_by_us_; }
+
+  // --- the response body, pulled by nghttp2 ---
+  static ssize_t readResponse(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+                              uint32_t* data_flags, nghttp2_data_source* source, void*);
+  // Moves one DATA frame's payload straight from the body buffer into `out`.
+  void writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
+  bool responding() const { return response_started_ && !response_done_ && !closed_; }
+  // Tells the handler it may send again once its queued bytes fell under the low watermark.
+  void notifyDrainedIfOwed();
+
+  // Downstream
+  void sendHead(const ResponseHead& head) override;
+  void sendBody(evbuffer* data) override;
+  void sendEnd() override;
+  size_t pendingOutput() const override;
+  void pauseRequestBody() override;
+  void resumeRequestBody() override;
+  void abort() override;
+
+ private:
+  void reject(int status, std::string_view why);
+  void resetStream(uint32_t error_code);
+  void consume(size_t n);
+  void sendInformational(int status);
+  Handler* handler() const;
+  void resumeData();
+
+  Http2ServerConnection* conn_;  // null once closed: the connection may be gone
+  int32_t id_;
+  RequestHead head_;  // filled field by field until onRequestHead moves it out
+  size_t header_bytes_ = 0;
+  bool header_too_large_ = false;
+  std::string cookies_;  // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
+  net::EvbufferPtr request_body_;
+  net::EvbufferPtr response_body_;
+  uint64_t body_received_ = 0;
+  size_t unconsumed_ = 0;    // received bytes not yet given back to the flow-control windows
+  size_t owed_consume_ = 0;  // bytes the handler took while paused: consumed on resume
+  bool dispatched_ = false;
+  bool handler_detached_ = false;  // told onDownstreamReset, or replaced by our error answer
+  bool discard_body_ = false;      // the answer is ours: request bytes are dropped
+  bool body_wanted_ = false;
+  bool expect_continue_ = false;
+  bool remote_ended_ = false;
+  bool request_end_delivered_ = false;
+  bool response_started_ = false;
+  bool body_allowed_ = false;
+  bool response_ended_ = false;  // sendEnd() called
+  bool response_done_ = false;   // END_STREAM sent
+  bool deferred_ = false;        // nghttp2 waits for resumeData()
+  bool drain_owed_ = false;
+  bool reset_by_us_ = false;
+  bool aborted_by_handler_ = false;
+  bool closed_ = false;
+  // Last, so it is destroyed first: its handler may still use this Downstream while it goes.
+  std::unique_ptr<Exchange> exchange_;
+};
+
+}  // namespace gatehouse::http
