@@ -211,7 +211,9 @@ void Http2ServerConnection::sendPending() {
 
 size_t Http2ServerConnection::outputShare() const {
   if (closed_) return 0;
-  return conn_->pendingOutput() / std::max<size_t>(1, streams_.size());
+  const size_t output = conn_->pendingOutput();
+  if (response_buffered_ + output > kResponseBudget) return kResponseBudget;  // all wait
+  return output / std::max<size_t>(1, streams_.size());
 }
 
 void Http2ServerConnection::notifyDrained() {

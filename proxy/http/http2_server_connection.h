@@ -76,6 +76,10 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   static constexpr size_t kOutputHighWatermark = 1 << 20;
   // Below this, output is pulled again, reading resumes and handlers hear they may send.
   static constexpr size_t kOutputLowWatermark = 256 * 1024;
+  // Response bytes all streams together may hold waiting for the client. Each handler stops
+  // at Exchange::kHighWatermark of its own; above this total they all wait, so a client that
+  // opens many streams and reads none costs this much, not 128 high watermarks.
+  static constexpr size_t kResponseBudget = 4 << 20;
 
  private:
   friend class Http2Stream;
@@ -113,6 +117,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   bool active() const { return !closed_ && !session_failed_ && session_ != nullptr; }
   void scheduleWork();
   void scheduleDelivery(int32_t stream_id);
+  // A stream's part of what the connection holds for the client (see kResponseBudget).
   size_t outputShare() const;
   void countClientCausedReset();  // a flood detector event; may end the connection
 
@@ -141,6 +146,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   TimerMode timer_mode_ = TimerMode::None;
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
+  size_t response_buffered_ = 0;      // in the streams' response buffers, not yet in DATA
   Http2RateWindow resets_;
   Http2RateWindow empty_frames_;
   bool in_session_ = false;      // inside nghttp2_session_mem_recv/mem_send: no re-entry

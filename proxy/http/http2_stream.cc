@@ -284,9 +284,9 @@ void Http2Stream::sendBody(evbuffer* data) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
+  conn_->response_buffered_ += evbuffer_get_length(data);
   evbuffer_add_buffer(response_body_.get(), data);
   resumeData();
-  if (pendingOutput() > Exchange::kLowWatermark) drain_owed_ = true;
 }
 
 void Http2Stream::sendEnd() {
@@ -306,12 +306,15 @@ void Http2Stream::resumeData() {
 
 size_t Http2Stream::pendingOutput() const {
   if (closed_ || !conn_) return 0;
-  return evbuffer_get_length(response_body_.get()) + conn_->outputShare();
+  const size_t pending = evbuffer_get_length(response_body_.get()) + conn_->outputShare();
+  if (pending > Exchange::kLowWatermark) drain_owed_ = true;
+  return pending;
 }
 
 void Http2Stream::notifyDrainedIfOwed() {
-  if (!drain_owed_ || closed_ || pendingOutput() > Exchange::kLowWatermark) return;
+  if (!drain_owed_ || closed_) return;
   drain_owed_ = false;
+  if (pendingOutput() > Exchange::kLowWatermark) return;  // still owed: it set the flag again
   if (Handler* h = handler()) h->onDownstreamDrained();
 }
 
@@ -342,6 +345,7 @@ void Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length
     evbuffer_add(out, &pad_length, 1);
   }
   evbuffer_remove_buffer(response_body_.get(), out, length);
+  conn_->response_buffered_ -= length;
   if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
 }
 
@@ -384,6 +388,8 @@ void Http2Stream::onClosed(uint32_t error_code) {
     }
     conn_->dispatcher_.onComplete(*exchange_);
   }
+  conn_->response_buffered_ -= evbuffer_get_length(response_body_.get());
+  evbuffer_drain(response_body_.get(), evbuffer_get_length(response_body_.get()));
   // Bytes we never handed over still hold the connection window.
   if (unconsumed_ > 0 && conn_->active())
     nghttp2_session_consume_connection(conn_->session(), unconsumed_);

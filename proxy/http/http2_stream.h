@@ -96,7 +96,9 @@ class Http2Stream final : public Downstream {
   bool response_ended_ = false;  // sendEnd() called
   bool response_done_ = false;   // END_STREAM sent
   bool deferred_ = false;        // nghttp2 waits for resumeData()
-  bool drain_owed_ = false;
+  // Set when pendingOutput() answered above the low watermark: whoever asked may have paused,
+  // so onDownstreamDrained() is owed once it falls below.
+  mutable bool drain_owed_ = false;
   bool reset_by_us_ = false;
   bool aborted_by_handler_ = false;
   bool closed_ = false;

@@ -148,6 +148,14 @@ void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();
+    // HTTP/2 connections get a graceful GOAWAY: their streams finish and the client opens a
+    // new connection onto the new settings, so no old snapshot lives on behind a connection
+    // that may last for hours. HTTP/1.1 connections continue undisturbed: closing one that
+    // is idle races with the client's next request.
+    std::vector<http::ServerConnection*> h2;
+    for (auto& [raw, entry] : connections_)
+      if (dynamic_cast<http::Http2ServerConnection*>(raw)) h2.push_back(raw);
+    for (http::ServerConnection* c : h2) c->beginShutdown();
   });
 }
 
