@@ -1,5 +1,7 @@
 #include "proxy/http/http2_server_connection.h"
 
+#include <algorithm>
+
 #include "proxy/base/log.h"
 #include "proxy/http/http2_stream.h"
 
@@ -274,6 +276,14 @@ void Http2ServerConnection::afterSessionIo() {
       (!nghttp2_session_want_read(session()) && !nghttp2_session_want_write(session()))) {
     closeAfterFlush();
     return;
+  }
+  // Like HTTP/1's client_idle while a body is read: a client that owes request body and sends
+  // nothing holds a handler (and maybe a backend connection), so it gets a read timeout.
+  const bool awaiting = std::any_of(streams_.begin(), streams_.end(),
+                                    [](const auto& entry) { return entry.second->awaitingBody(); });
+  if (awaiting != read_timeout_on_) {
+    read_timeout_on_ = awaiting;
+    conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(), settings_.idle_timeout);
   }
   if (!streams_.empty() && timer_mode_ == TimerMode::Idle) {
     timer_.cancel();

@@ -11,6 +11,7 @@
 //   any --flood/protocol error--> GOAWAY(error) --> Closing
 //   Closing: no input processed; output flushed, FIN --> Lingering --EOF/2 s--> closed
 //   any --transport EOF/error--> closed (every open stream's handler hears onDownstreamReset)
+//   any --a handler waits for body and the client sends nothing for idle_timeout--> closed
 //
 // Backpressure: output is pulled from nghttp2 only while the transport holds less than
 // kOutputHighWatermark, and reading stops above it, so a client that does not read cannot make
@@ -105,6 +106,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
                          size_t len, void* self);
   static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
   static int onFrameSend(nghttp2_session*, const nghttp2_frame*, void* self);
+  static int onFrameNotSend(nghttp2_session*, const nghttp2_frame*, int error, void* self);
   static int onSendData(nghttp2_session*, nghttp2_frame*, const uint8_t* framehd, size_t length,
                         nghttp2_data_source* source, void* self);
   static int onError(nghttp2_session*, int code, const char* msg, size_t len, void* self);
@@ -136,7 +138,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   net::EventLoop& loop_;
   std::unique_ptr<net::TcpConnection> conn_;
   ClientInfo client_;
-  const Http2Settings& settings_;
+  const Http2Settings settings_;  // a copy: a config reload must not change it under us
   ExchangeDispatcher& dispatcher_;
   RequestIdGenerator& ids_;
   OnClosed on_closed_;
@@ -153,6 +155,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   bool session_failed_ = false;  // nghttp2 returned a fatal error: never call it again
   bool terminating_ = false;     // our GOAWAY with an error is queued: input is ignored
   bool reading_paused_ = false;  // output above kOutputHighWatermark
+  bool read_timeout_on_ = false;  // a handler waits for request body the client owes
   bool shutting_down_ = false;
   bool final_goaway_sent_ = false;
   bool closing_ = false;

@@ -26,6 +26,7 @@ nghttp2_session_callbacks* Http2ServerConnection::makeCallbacks() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onStreamClose);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &onFrameSend);
+  nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, &onFrameNotSend);
   nghttp2_session_callbacks_set_send_data_callback(cbs, &onSendData);
   nghttp2_session_callbacks_set_error_callback2(cbs, &onError);
   return cbs;
@@ -131,6 +132,18 @@ int Http2ServerConnection::onFrameSend(nghttp2_session*, const nghttp2_frame* fr
     default:
       break;
   }
+  return 0;
+}
+
+int Http2ServerConnection::onFrameNotSend(nghttp2_session*, const nghttp2_frame* frame,
+                                          int error, void* user_data) {
+  // A response head nghttp2 could not send (over 64 KiB compressed, say) leaves the stream
+  // open with nothing to end it: reset it so the handler and the client both move on.
+  Http2ServerConnection& c = self(user_data);
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  log::warn("client {}: stream {}: response head not sent: {}", c.client_.ip,
+            frame->hd.stream_id, nghttp2_strerror(error));
+  if (Http2Stream* s = c.stream(frame->hd.stream_id)) s->failResponse();
   return 0;
 }
 

@@ -191,6 +191,11 @@ void Http2Stream::deliverBody() {
   }
 }
 
+bool Http2Stream::awaitingBody() const {
+  return body_wanted_ && !remote_ended_ && !closed_ && handler() &&
+         evbuffer_get_length(request_body_.get()) == 0;
+}
+
 void Http2Stream::consume(size_t n) {
   n = std::min(n, unconsumed_);
   if (n == 0 || !conn_ || !conn_->active()) return;

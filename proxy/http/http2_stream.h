@@ -42,8 +42,12 @@ class Http2Stream final : public Downstream {
   void onRemoteEnd();     // END_STREAM received: the request is complete
   void onResponseSent();  // END_STREAM sent: the response is complete
   void deliverBody();     // hands buffered body to the handler if it wants it
+  // The response cannot go out: RST_STREAM(INTERNAL_ERROR); the handler hears the reset.
+  void failResponse() { resetStream(NGHTTP2_INTERNAL_ERROR); }
   // The stream is gone (error_code from RST_STREAM or NO_ERROR). Completes the Exchange.
   void onClosed(uint32_t error_code);
+  // The handler wants request body, has all we received, and the client has not ended.
+  bool awaitingBody() const;
   // A RST_STREAM we send that the client did not cause (a handler's abort, or a graceful end).
   bool resetByUs() const { return reset_by_us_; }
 

@@ -27,12 +27,12 @@ void raiseFileLimit() {
   }
 }
 
-class Process {
+class Process final : public ProcessControl {
  public:
   Process(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<net::TicketKeys> ticket_keys)
       : snapshot_(std::move(snapshot)), ticket_keys_(std::move(ticket_keys)) {}
 
-  int run(int access_log_fd) {
+  int run(int access_log_fd, const Extension& extension) {
     const config::Config& config = *snapshot_->config;
     for (unsigned i = 0; i < config.workers; ++i)
       workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd));
@@ -48,6 +48,15 @@ class Process {
       for (auto& w : workers_) w->forceStop();
     });
 
+    std::shared_ptr<void> extension_handle;
+    if (extension) {
+      auto started = extension(main_loop_, *this);
+      if (!started) {
+        log::error("{}", started.error().message);
+        return 1;
+      }
+      extension_handle = std::move(*started);
+    }
     for (auto& w : workers_) {
       w->start([this] {
         if (++stopped_ == workers_.size()) main_loop_.stop();
@@ -56,6 +65,7 @@ class Process {
     log::info("gatehouse {} serving with {} worker(s)", GATEHOUSE_VERSION, workers_.size());
     notifyReady();
     main_loop_.run();
+    extension_handle.reset();
     for (auto& w : workers_) w->join();
     grace_timer_.reset();
     workers_.clear();
@@ -90,7 +100,7 @@ class Process {
   // Re-reads the config file and certificates. On any error the running snapshot stays and
   // the error (FILE:LINE:COL lines) is logged; on success workers switch for new connections
   // and requests, and nothing in flight is disturbed.
-  Result<void> reload() {
+  Result<void> reload() override {
     const std::string& path = snapshot_->config->source;
     auto config = config::loadConfigFile(path);
     if (!config) return reloadFailed(config.error());
@@ -100,8 +110,26 @@ class Process {
     snapshot_ = *next;
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_) w->updateSnapshot(snapshot_);
+    last_reload_ = std::chrono::system_clock::now();
     log::info("reloaded {}", path);
     return {};
+  }
+
+  ProcessStatus status() const override {
+    ProcessStatus s;
+    s.version = GATEHOUSE_VERSION;
+    s.config_source = snapshot_->config->source;
+    s.started = started_;
+    s.last_reload = last_reload_;
+    s.workers = static_cast<unsigned>(workers_.size());
+    for (auto& w : workers_) s.connections_open += w->counters().connections_open.load();
+    return s;
+  }
+
+  std::shared_ptr<const Snapshot> snapshot() const override { return snapshot_; }
+
+  void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const override {
+    for (auto& w : workers_) f(w->counters());
   }
 
   static Result<void> reloadFailed(const Error& error) {
@@ -144,6 +172,8 @@ class Process {
 
   std::shared_ptr<const Snapshot> snapshot_;
   std::shared_ptr<net::TicketKeys> ticket_keys_;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  std::chrono::system_clock::time_point last_reload_ = started_;
   net::EventLoop main_loop_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<net::Timer> grace_timer_;
@@ -153,7 +183,7 @@ class Process {
 
 }  // namespace
 
-int run(std::shared_ptr<const config::Config> config) {
+int run(std::shared_ptr<const config::Config> config, const Extension& extension) {
   log::setLevel(config->log.level);
   net::initLibeventThreading();
   signal(SIGPIPE, SIG_IGN);
@@ -170,7 +200,7 @@ int run(std::shared_ptr<const config::Config> config) {
     return 1;
   }
   Process process(std::move(*snapshot), std::move(ticket_keys));
-  return process.run(*access_log);
+  return process.run(*access_log, extension);
 }
 
 }  // namespace gatehouse::server

@@ -8,10 +8,12 @@
 #include <memory>
 
 #include "config/config.h"
+#include "proxy/server/process_control.h"
 
 namespace gatehouse::server {
 
-// Serves until stopped by a signal. Returns the process exit code.
-int run(std::shared_ptr<const config::Config> config);
+// Serves until stopped by a signal. `extension` (the admin API) starts on the main loop once
+// the listeners are bound. Returns the process exit code.
+int run(std::shared_ptr<const config::Config> config, const Extension& extension = {});
 
 }  // namespace gatehouse::server

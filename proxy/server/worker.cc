@@ -12,7 +12,10 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
       request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
       pipeline_(loop_, snapshot_->router, backend_connections_, snapshot_->backend_timeouts,
-                [this](const http::Exchange& exchange) { access_log_.record(exchange); }) {}
+                [this](const http::Exchange& exchange) {
+                  access_log_.record(exchange);
+                  countExchange(exchange);
+                }) {}
 
 Worker::~Worker() {
   join();
@@ -49,6 +52,8 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
     ::close(fd);
     return;
   }
+  counters_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  counters_.connections_open.fetch_add(1, std::memory_order_relaxed);
   const ListenerRuntime& runtime = snapshot_->listeners.at(listener);
   http::ClientInfo client{peer.ip(), peer.port(), runtime.tls != nullptr};
   client.hsts = runtime.config->hsts;
@@ -100,7 +105,29 @@ void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientIn
       request_ids_, on_closed));
 }
 
-void Worker::retire(http::ServerConnection* conn) { onConnectionClosed(conn); }
+void Worker::retire(http::ServerConnection* conn) {
+  // A hand-over (handshake -> codec): the client connection itself stays open.
+  counters_.connections_open.fetch_add(1, std::memory_order_relaxed);
+  onConnectionClosed(conn);
+}
+
+void Worker::countExchange(const http::Exchange& exchange) {
+  const http::ExchangeRecord& r = exchange.record();
+  size_t cls = (r.status >= 100 && r.status < 600 && !(r.aborted && r.status == 499))
+                   ? static_cast<size_t>(r.status / 100)
+                   : 0;
+  counters_.responses_by_class[cls].fetch_add(1, std::memory_order_relaxed);
+  counters_.bytes_sent.fetch_add(r.bytes_sent, std::memory_order_relaxed);
+  counters_.bytes_received.fetch_add(r.bytes_received, std::memory_order_relaxed);
+  auto elapsed = std::chrono::steady_clock::now() - exchange.started();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  counters_.duration_sum_us.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
+  size_t bucket = 0;
+  while (bucket < TrafficCounters::kDurationBucketsMs.size() &&
+         static_cast<uint64_t>(us) > TrafficCounters::kDurationBucketsMs[bucket] * 1000)
+    ++bucket;
+  counters_.duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+}
 
 void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
   http::ServerConnection* raw = conn.get();
@@ -111,6 +138,7 @@ void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
 void Worker::onConnectionClosed(http::ServerConnection* conn) {
   auto it = connections_.find(conn);
   if (it == connections_.end()) return;
+  counters_.connections_open.fetch_sub(1, std::memory_order_relaxed);
   // The connection is somewhere up the call stack: free it after the callback returns.
   // Both go after the current callback: the connection may be on the stack, and its settings
   // live in its snapshot.

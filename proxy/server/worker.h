@@ -16,6 +16,7 @@
 #include "proxy/server/access_log.h"
 #include "proxy/server/snapshot.h"
 #include "proxy/server/preface_sniffer.h"
+#include "proxy/server/process_control.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/upstream/connection_pool.h"
 
@@ -41,6 +42,7 @@ class Worker {
   // Thread-safe. New connections and new requests use `next`; connections already open keep
   // the snapshot they started with (and with it their settings and pools) until they close.
   void updateSnapshot(std::shared_ptr<const Snapshot> next);
+  const TrafficCounters& counters() const { return counters_; }
 
  private:
   void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);
@@ -51,8 +53,10 @@ class Worker {
   // A connection object handing over to another (handshake -> codec) leaves the registry.
   void retire(http::ServerConnection* conn);
   void maybeFinishShutdown();
+  void countExchange(const http::Exchange& exchange);
 
   const unsigned index_;
+  TrafficCounters counters_;
   std::shared_ptr<const Snapshot> snapshot_;
   net::EventLoop loop_;  // first member: destroyed last
   upstream::ConnectionPool backend_connections_;

@@ -1,0 +1,60 @@
+#pragma once
+// What the admin API may see and do of the running process. Implemented by the server; called
+// on the main loop's thread only (the admin API and health checks run there).
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proxy/base/result.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/server/snapshot.h"
+
+namespace gatehouse::server {
+
+// Counters a worker keeps on its data path; summed over workers for /status and /metrics.
+struct TrafficCounters {
+  std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index 0: aborted before a
+                                                               // status; 1..5: 1xx..5xx
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<int64_t> connections_open{0};
+  // Request durations, cumulative buckets in milliseconds (Prometheus histogram).
+  static constexpr std::array<uint64_t, 10> kDurationBucketsMs = {1,   5,   10,   25,   50,
+                                                                  100, 250, 1000, 5000, 30000};
+  std::array<std::atomic<uint64_t>, 11> duration_buckets{};  // last: +Inf
+  std::atomic<uint64_t> duration_sum_us{0};
+};
+
+struct ProcessStatus {
+  std::string version;
+  std::string config_source;
+  std::chrono::system_clock::time_point started;
+  std::chrono::system_clock::time_point last_reload;  // == started until a reload
+  unsigned workers = 0;
+  int64_t connections_open = 0;
+};
+
+class ProcessControl {
+ public:
+  virtual ~ProcessControl() = default;
+  // Re-reads the config file and certificates (as SIGHUP does). On error the running
+  // configuration stays and the error says FILE:LINE:COL: key: why.
+  virtual Result<void> reload() = 0;
+  virtual ProcessStatus status() const = 0;
+  // The configuration in force (pools and their servers' live state included).
+  virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
+  // Calls f with each worker's counters.
+  virtual void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const = 0;
+};
+
+// Started on the main loop once the listeners are bound, stopped (destroyed) when the
+// process stops. The admin API is one; the CLI passes it in, so proxy/ never links admin-api/.
+using Extension =
+    std::function<Result<std::shared_ptr<void>>(net::EventLoop& main_loop, ProcessControl& control)>;
+
+}  // namespace gatehouse::server
