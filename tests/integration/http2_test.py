@@ -714,6 +714,64 @@ class Http2Test(IntegrationCase):
                          self.diag("more than the limit reached the origin"))
         self.assertServing("bodies over the limit")
 
+    def test_a_stream_blocked_by_flow_control_holds_neither_memory_nor_the_others(self):
+        """The client opens no window for stream 1 (a 256 MiB download): gatehouse must stop
+        reading that body from the origin instead of buffering it, while stream 3 on the same
+        connection, given a window, completes."""
+        self.start_h2()
+        c = self.h2()
+        SETTINGS_INITIAL_WINDOW_SIZE = 0x4
+        c.send(PREFACE + settings([(SETTINGS_INITIAL_WINDOW_SIZE, 0)])
+               + frame(WINDOW_UPDATE, 0, 0, (64 * MiB).to_bytes(4, "big"))  # connection window
+               + headers_frame(1, request_block("/bytes?n=%d" % (256 * MiB))))
+        self.assertTrue(self.a1.wait_for_requests(1, 5), self.diag(self.a1.snapshot()))
+        with RssSampler(self.gh, interval=0.05) as rss:
+            time.sleep(2)  # time for an unbounded buffer to fill: the point of the test
+            c.send(headers_frame(3, request_block("/hello"))
+                   + frame(WINDOW_UPDATE, 0, 3, (1 << 16).to_bytes(4, "big")))
+            end = c.wait_for_stream_end(3, 5)
+        self.assertEqual(end, "response", self.diag("stream 3 did not complete: " + c.summary()))
+        data_on_1 = sum(len(p) for t, _, sid, p in c.frames if t == DATA and sid == 1)
+        self.assertEqual(data_on_1, 0, self.diag("DATA sent on stream 1 without a window"))
+        self.assertRssBounded(rss, "a 256 MiB body on a stream with no window")
+        print("\n  window-blocked stream: %s" % rss.summary())
+
+    def test_client_reset_mid_download_does_not_poison_the_backend_pool(self):
+        """RST_STREAM in the middle of a big body: gatehouse must drop that backend connection
+        (its response is unread), not return it to the pool; later requests get clean answers."""
+        self.need("curl")
+        self.start_h2(workers=1)
+        for i in range(3):
+            c = self.h2()
+            c.start(headers_frame(1, request_block("/bytes?n=%d" % (64 * MiB))))
+            deadline = time.monotonic() + 5
+            got = 0
+            while got < 32 * 1024:  # within the default 64 KiB window: the rest waits at gatehouse
+                f = c.read_frame(deadline)
+                self.assertIsNotNone(f, self.diag("closed before the body: " + c.summary()))
+                if f[0] == DATA and f[2] == 1:
+                    got += len(f[3])
+            c.send(rst_stream(1, CANCEL))
+            c.close()
+        for i in range(20):
+            r = self.curl2("/echo?after-reset=%d" % i)
+            self.assertEqual((r.rc, r.status), (0, 200), self.diag("request %d after resets" % i, r))
+            import json
+            self.assertEqual(json.loads(r.body)["target"], "/echo?after-reset=%d" % i, self.diag(r))
+
+    def test_connect_method_is_not_forwarded(self):
+        """A plain CONNECT (no extended CONNECT is offered) must not become a tunnel or an
+        origin request."""
+        self.start_h2()
+        c = self.h2()
+        block = hpack_literal(":method", "CONNECT") + hpack_literal(":authority", "127.0.0.1:%d" % self.a1.port)
+        c.start(headers_frame(1, block, end_stream=False))
+        end = c.wait_for_stream_end(1, 5)
+        if end == "open":  # a 2xx and an open stream would mean a tunnel
+            self.fail(self.diag("CONNECT left open: " + c.summary()))
+        self.assertEqual(self.a1.requests, 0, self.diag("CONNECT reached the origin", self.a1.snapshot()))
+        print("\n  CONNECT: %s" % end, end="")
+
     def test_more_streams_than_max_concurrent_streams_are_refused_not_queued(self):
         """With max_concurrent_streams 10, opening 30 held streams at once: at most 10 reach the
         origin; the excess get RST_STREAM (REFUSED_STREAM / PROTOCOL_ERROR) or the connection
