@@ -226,6 +226,18 @@ class TlsTest(TlsCase):
                      extra=["--tlsv1.2", "--tls-max", "1.2"])
             self.assertCurl(r, 200, http)
 
+    def test_cipher_lists_from_config(self):
+        self.start_tls(tls={"ciphers": "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+                            "ciphersuites": "TLS_CHACHA20_POLY1305_SHA256"})
+        h = self.handshake(servername="a.test")
+        self.assertEqual((h.protocol, h.cipher), ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"), self.diag(h))
+        h = self.handshake(servername="a.test", version="tls1_2")
+        self.assertEqual((h.protocol, h.cipher), ("TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305"), self.diag(h))
+        h = self.handshake(servername="a.test", version="tls1_2", extra=["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])
+        self.assertIsNone(h.protocol, self.diag("a cipher outside the list was accepted", h))
+        h = self.handshake(servername="a.test", extra=["-ciphersuites", "TLS_AES_128_GCM_SHA256"])
+        self.assertIsNone(h.protocol, self.diag("a TLS 1.3 suite outside the list was accepted", h))
+
     def test_min_version_tls13_refuses_tls12(self):
         self.start_tls(tls={"min_version": "TLSv1.3"})
         h = self.handshake(servername="a.test", version="tls1_2")
@@ -280,6 +292,11 @@ class TlsTest(TlsCase):
         # Any status carries it (here the origin's 404).
         r = curl(self.tls_port, "/status?code=404", cafile=self.pki.ca)
         self.assertEqual(r.header("strict-transport-security"), "max-age=31536000", self.diag(r))
+        # An origin that sets its own policy: one header reaches the client, never two.
+        self.a1.add_route("/sts", lambda ctx: ctx.respond(200, b"x", headers=[
+            ("Strict-Transport-Security", "max-age=5")]))
+        r = curl(self.tls_port, "/sts", cafile=self.pki.ca)
+        self.assertEqual(len([v for k, v in r.headers if k == "strict-transport-security"]), 1, self.diag(r))
 
     def test_hsts_on_responses_gatehouse_makes_itself(self):
         refusing = self.refusing_port()
@@ -307,6 +324,23 @@ class TlsTest(TlsCase):
         c.send(request("HEAD", "/path?q", host="a.test"))
         r = c.read_response(timeout=5, head_request=True)
         self.assertStatus(r, 301)
+        for host, location in (("[::1]:8080", "https://[::1]/p"), ("[::1]", "https://[::1]/p")):
+            with self.subTest(host=host):
+                c = self.client(plain)
+                c.send(request("GET", "/p", host=host))
+                r = c.read_response(timeout=5)
+                self.assertEqual((r.status, r.header("location")), (301, location), self.diag(r))
+        with self.subTest(case="absolute-form target"):  # its authority wins over Host (RFC 9112 §3.2.2)
+            c = self.client(plain)
+            c.send(b"GET http://other.test:81/abs?x HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            r = c.read_response(timeout=5)
+            self.assertEqual((r.status, r.header("location")), (301, "https://other.test/abs?x"), self.diag(r))
+        for raw in (b"GET /p HTTP/1.0\r\n\r\n", b"GET /p HTTP/1.1\r\nHost: evil.test/x\r\n\r\n"):
+            with self.subTest(request=raw):  # nowhere to send it: 400, not "https:///p"
+                c = self.client(plain)
+                c.send(raw)
+                r = c.read_response(timeout=5)
+                self.assertStatus(r, 400)
         self.assertEqual(self.a1.requests, 0, self.diag("the origin must not see redirected requests",
                                                       self.a1.snapshot()))
 

@@ -189,6 +189,8 @@ class Handshake:
         m = re.search(r"^(New|Reused), (TLSv[\d.]+|\(NONE\))", text, re.M)
         self.reused = bool(m) and m.group(1) == "Reused"
         self.protocol = m.group(2) if m and m.group(2) != "(NONE)" else None
+        m = re.search(r"^(?:New|Reused), \S+, Cipher is (\S+)", text, re.M)
+        self.cipher = m.group(1) if m and m.group(1) != "(NONE)" else None
         m = re.search(r"^ALPN protocol: (\S+)", text, re.M)
         self.alpn = m.group(1) if m else None
         m = re.search(r"Verify return code: (\d+)", text)
@@ -202,15 +204,15 @@ class Handshake:
         self.subject = self.cert["subject"] if self.cert else None
 
     def __repr__(self):
-        return ("Handshake(rc=%s, protocol=%s, reused=%s, alpn=%s, subject=%s, serial=%s, verify=%s)"
+        return ("Handshake(rc=%s, protocol=%s, cipher=%s, reused=%s, alpn=%s, subject=%s, serial=%s, verify=%s)"
                 "\n--- s_client stdout (tail):\n%s\n--- stderr (tail):\n%s"
-                % (self.rc, self.protocol, self.reused, self.alpn, self.subject,
+                % (self.rc, self.protocol, self.cipher, self.reused, self.alpn, self.subject,
                    "%X" % self.serial if self.serial else None, self.verify_code,
                    self.out[-1500:], self.err[-1500:]))
 
 
 def s_client(port, servername=None, alpn=None, cafile=None, version=None, sess_out=None,
-             sess_in=None, request=None, status=False, timeout=15.0):
+             sess_in=None, request=None, status=False, timeout=15.0, extra=()):
     """One `openssl s_client` connection to 127.0.0.1:port; returns a Handshake.
 
     servername None sends no SNI. alpn: "h2,http/1.1"-style list. version: "tls1_2" | "tls1_3".
@@ -234,6 +236,7 @@ def s_client(port, servername=None, alpn=None, cafile=None, version=None, sess_o
         args += ["-status"]
     if request is not None:
         args += ["-ign_eof"]
+    args += list(extra)
     rc, out, err = run_tool(args, timeout=timeout, input=request if request is not None else b"")
     return Handshake(rc, out, err)
 
