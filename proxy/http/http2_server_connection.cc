@@ -263,10 +263,14 @@ void Http2ServerConnection::countClientCausedReset() {
 void Http2ServerConnection::calmDown(const char* why) {
   if (!active() || terminating_) return;
   log::warn("client {}: {}: GOAWAY ENHANCE_YOUR_CALM", client_.ip, why);
-  // Called from inside mem_recv, where nghttp2 goes on parsing the rest of the buffer: the
-  // callbacks ignore it (terminating_). afterSessionIo() closes once the GOAWAY is out.
+  terminate(NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+void Http2ServerConnection::terminate(uint32_t error_code) {
+  // Often called from inside mem_recv, where nghttp2 goes on parsing the rest of the buffer:
+  // the callbacks ignore it (terminating_). afterSessionIo() closes once the GOAWAY is out.
   terminating_ = true;
-  nghttp2_session_terminate_session(session(), NGHTTP2_ENHANCE_YOUR_CALM);
+  nghttp2_session_terminate_session(session(), error_code);
 }
 
 // Called after every round of reading or writing: decides whether the session is over.
@@ -283,7 +287,8 @@ void Http2ServerConnection::afterSessionIo() {
                                     [](const auto& entry) { return entry.second->awaitingBody(); });
   if (awaiting != read_timeout_on_) {
     read_timeout_on_ = awaiting;
-    conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(), settings_.idle_timeout);
+    conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(),
+                       settings_.idle_timeout);
   }
   if (!streams_.empty() && timer_mode_ == TimerMode::Idle) {
     timer_.cancel();
@@ -300,9 +305,11 @@ void Http2ServerConnection::closeAfterFlush() {
     timer_.cancel();
     timer_mode_ = TimerMode::None;
     evbuffer_drain(conn_->input(), evbuffer_get_length(conn_->input()));
+    // Nothing more is sent: streams still open (after an error GOAWAY) cannot finish, so
+    // their handlers stop now rather than after the flush and linger.
+    resetAllStreams();
   }
   if (conn_->pendingOutput() > 0) return;  // onDrained() calls back once flushed
-  if (client_eof_) return closeNow();
   // FIN after the GOAWAY, then read and drop for a moment: closing with unread input makes
   // the kernel send a reset that can destroy the GOAWAY before the client reads it.
   lingering_ = true;
@@ -317,6 +324,12 @@ void Http2ServerConnection::closeNow() {
   closed_ = true;  // from here on nghttp2 is never called again
   timer_.cancel();
   event_del(work_event_.get());
+  resetAllStreams();
+  conn_->close();
+  on_closed_(this);
+}
+
+void Http2ServerConnection::resetAllStreams() {
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, s] : streams) {
@@ -324,14 +337,14 @@ void Http2ServerConnection::closeNow() {
     gone->onClosed(NGHTTP2_CANCEL);  // each handler still running hears onDownstreamReset
     loop_.deferDelete(std::move(gone));
   }
-  conn_->close();
-  on_closed_(this);
 }
 
 void Http2ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
   if (closed_) return;
-  if (reason == net::TcpConnection::CloseReason::Eof) client_eof_ = true;
-  // An HTTP/2 client never half-closes to wait for answers: EOF means it is gone.
+  // An HTTP/2 client never half-closes to wait for answers: EOF means it is gone, like a
+  // reset or a timeout.
+  if (reason != net::TcpConnection::CloseReason::Eof)
+    log::debug("client {}: HTTP/2 connection lost", client_.ip);
   closeNow();
 }
 
@@ -349,7 +362,7 @@ void Http2ServerConnection::onTimer() {
     case TimerMode::Idle:
       if (!streams_.empty() || !active()) return;
       log::debug("client {}: HTTP/2 connection idle", client_.ip);
-      nghttp2_session_terminate_session(session(), NGHTTP2_NO_ERROR);
+      terminate(NGHTTP2_NO_ERROR);
       break;
     case TimerMode::ShutdownNotice:
       sendFinalGoaway();

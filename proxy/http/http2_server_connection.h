@@ -129,6 +129,8 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   void afterSessionIo();
   void notifyDrained();
   void calmDown(const char* why);
+  void terminate(uint32_t error_code);
+  void resetAllStreams();
   void sendFinalGoaway();
   void closeAfterFlush();
   void closeNow();
@@ -148,19 +150,18 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   TimerMode timer_mode_ = TimerMode::None;
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
-  size_t response_buffered_ = 0;      // in the streams' response buffers, not yet in DATA
+  size_t response_buffered_ = 0;     // in the streams' response buffers, not yet in DATA
   Http2RateWindow resets_;
   Http2RateWindow empty_frames_;
-  bool in_session_ = false;      // inside nghttp2_session_mem_recv/mem_send: no re-entry
-  bool session_failed_ = false;  // nghttp2 returned a fatal error: never call it again
-  bool terminating_ = false;     // our GOAWAY with an error is queued: input is ignored
-  bool reading_paused_ = false;  // output above kOutputHighWatermark
+  bool in_session_ = false;       // inside nghttp2_session_mem_recv/mem_send: no re-entry
+  bool session_failed_ = false;   // nghttp2 returned a fatal error: never call it again
+  bool terminating_ = false;      // a final GOAWAY (error or idle) is queued: input ignored
+  bool reading_paused_ = false;   // output above kOutputHighWatermark
   bool read_timeout_on_ = false;  // a handler waits for request body the client owes
   bool shutting_down_ = false;
   bool final_goaway_sent_ = false;
   bool closing_ = false;
   bool lingering_ = false;
-  bool client_eof_ = false;
   bool closed_ = false;
 };
 

@@ -135,14 +135,19 @@ int Http2ServerConnection::onFrameSend(nghttp2_session*, const nghttp2_frame* fr
   return 0;
 }
 
-int Http2ServerConnection::onFrameNotSend(nghttp2_session*, const nghttp2_frame* frame,
-                                          int error, void* user_data) {
+int Http2ServerConnection::onFrameNotSend(nghttp2_session*, const nghttp2_frame* frame, int error,
+                                          void* user_data) {
   // A response head nghttp2 could not send (over 64 KiB compressed, say) leaves the stream
   // open with nothing to end it: reset it so the handler and the client both move on.
   Http2ServerConnection& c = self(user_data);
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  log::warn("client {}: stream {}: response head not sent: {}", c.client_.ip,
-            frame->hd.stream_id, nghttp2_strerror(error));
+  // A closing session or stream is expected to drop what was queued; anything else is a
+  // response we could not express.
+  const bool expected = error == NGHTTP2_ERR_SESSION_CLOSING ||
+                        error == NGHTTP2_ERR_STREAM_CLOSED || error == NGHTTP2_ERR_STREAM_CLOSING;
+  if (!expected)
+    log::warn("client {}: stream {}: response head not sent: {}", c.client_.ip, frame->hd.stream_id,
+              nghttp2_strerror(error));
   if (Http2Stream* s = c.stream(frame->hd.stream_id)) s->failResponse();
   return 0;
 }
