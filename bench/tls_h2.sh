@@ -222,38 +222,37 @@ cpu_share() {
   "$python" -c "print($t1 - $mark_t)" >"$prefix.wall"
 }
 
-# bench_one NAME PORT: ROUNDS x the three measurements; raw output in
-# $work/results/NAME.KIND.ROUND.txt with .cpu and .wall beside it.
+# bench_one NAME PORT ROUND: the three measurements; raw output in
+# $work/results/NAME.KIND.ROUND.txt with .cpu, .load and .wall beside it.
 bench_one() {
-  local name="$1" port="$2" url="https://127.0.0.1:$2/1k.bin" pid="${server_pid[$1]}" i round
+  local name="$1" port="$2" round="$3" url="https://127.0.0.1:$2/1k.bin" pid="${server_pid[$1]}"
   local r="$work/results/$name"
   on_cpu "$load_cpu" h2load -n 5000 -c 32 -m 10 "$url" >/dev/null 2>&1 || true   # warm-up
-  for round in $(seq "$rounds"); do
-    # Full handshakes: bursts of BURST fresh h2load clients (sessions are per client, so none
-    # resumes), one request each, until HANDSHAKE_TIME has passed.
-    local until=$(( $(date +%s) + handshake_time ))
-    : >"$r.full.$round.txt"
-    mark "$pid"
-    while (( $(date +%s) < until )); do
-      on_cpu "$load_cpu" h2load --h1 -n "$burst" -c "$burst" "$url" >>"$r.full.$round.txt" 2>&1 || true
-    done
-    cpu_share "$r.full.$round" "$pid"
-
-    # A new connection per request, resumed by ticket (h2load keeps each client's session).
-    mark "$pid"
-    on_cpu "$load_cpu" h2load --h1 -n 5000 -c 20 -H 'Connection: close' "$url" \
-      >"$r.resumed.$round.txt" 2>&1 || true
-    cpu_share "$r.resumed.$round" "$pid"
-
-    # HTTP/2 over TLS: 32 connections x 10 streams.
-    mark "$pid"
-    on_cpu "$load_cpu" h2load -c 32 -m 10 -D "$duration" --warm-up-time 2 "$url" \
-      >"$r.h2.$round.txt" 2>&1 || true
-    cpu_share "$r.h2.$round" "$pid"
+  # Full handshakes: bursts of BURST fresh h2load clients (sessions are per client, so none
+  # resumes), one request each, until HANDSHAKE_TIME has passed.
+  local until=$(( $(date +%s) + handshake_time ))
+  : >"$r.full.$round.txt"
+  mark "$pid"
+  while (( $(date +%s) < until )); do
+    on_cpu "$load_cpu" h2load --h1 -n "$burst" -c "$burst" "$url" >>"$r.full.$round.txt" 2>&1 || true
   done
-  echo "bench: $name done" >&2
+  cpu_share "$r.full.$round" "$pid"
+
+  # A new connection per request, resumed by ticket (h2load keeps each client's session).
+  mark "$pid"
+  on_cpu "$load_cpu" h2load --h1 -n 5000 -c 20 -H 'Connection: close' "$url" \
+    >"$r.resumed.$round.txt" 2>&1 || true
+  cpu_share "$r.resumed.$round" "$pid"
+
+  # HTTP/2 over TLS: 32 connections x 10 streams.
+  mark "$pid"
+  on_cpu "$load_cpu" h2load -c 32 -m 10 -D "$duration" --warm-up-time 2 "$url" \
+    >"$r.h2.$round.txt" 2>&1 || true
+  cpu_share "$r.h2.$round" "$pid"
+  echo "bench: $name round $round done" >&2
 }
 
+ready=()
 for entry in "${proxies[@]}"; do
   name="${entry%%:*}" port="${entry##*:}"
   if ! serves https "$port" --http2; then
@@ -261,7 +260,14 @@ for entry in "${proxies[@]}"; do
     tail -n 20 "$work/$name/out.log" "$work/$name/error.log" 2>/dev/null >&2 || true
     continue
   fi
-  bench_one "$name" "$port"
+  ready+=("$entry")
+done
+# Rounds go across the proxies (1: haproxy nginx gatehouse, 2: ...), so a burst of load from
+# another user of the machine does not land on one proxy's rounds only.
+for round in $(seq "$rounds"); do
+  for entry in "${ready[@]}"; do
+    bench_one "${entry%%:*}" "${entry##*:}" "$round"
+  done
 done
 
 "$python" - "$work/results" <<'PY'

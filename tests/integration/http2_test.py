@@ -5,8 +5,13 @@ never the process.
 
 Client tools: curl, h2load and nghttp (skipTest when missing) and a raw frame writer below
 (stdlib ssl). Backends stay HTTP/1.1 (the TestOrigin).
+
+Longer than most test files: the frame helpers (encoding, HPACK literals, H2Client) live here
+with their only user; move them to tests/support/ when a second file needs them.
 """
 
+import hashlib
+import json
 import os
 import re
 import signal
@@ -402,7 +407,6 @@ class Http2Test(IntegrationCase):
                            timeout=150)
         elapsed = time.monotonic() - started
         self.assertEqual((r.rc, r.status, r.http_version), (0, 200, "2"), self.diag(r))
-        import json
         echo = json.loads(r.body)
         self.assertEqual((echo["method"], echo["body_len"], echo["body_sha256"]), ("POST", BIG, want),
                          self.diag(echo))
@@ -416,8 +420,6 @@ class Http2Test(IntegrationCase):
         self.start_h2()
         body = os.urandom(200 * 1024)
         r = self.curl2("/echo", extra=["-T", "-", "-X", "POST"], input=body)  # stdin: no length
-        import hashlib
-        import json
         self.assertEqual((r.rc, r.status), (0, 200), self.diag(r))
         echo = json.loads(r.body)
         self.assertEqual((echo["body_len"], echo["body_sha256"]), (len(body), hashlib.sha256(body).hexdigest()),
@@ -756,7 +758,6 @@ class Http2Test(IntegrationCase):
         for i in range(20):
             r = self.curl2("/echo?after-reset=%d" % i)
             self.assertEqual((r.rc, r.status), (0, 200), self.diag("request %d after resets" % i, r))
-            import json
             self.assertEqual(json.loads(r.body)["target"], "/echo?after-reset=%d" % i, self.diag(r))
 
     def test_connect_method_is_not_forwarded(self):

@@ -6,6 +6,8 @@ Client tools: openssl (s_client; also makes the PKI) and curl. A test whose tool
 skipped (skipTest) with the tool's name.
 """
 
+import hashlib
+import json
 import os
 import re
 import socket
@@ -23,7 +25,6 @@ FILE_LINE_COL = re.compile(r"^(?P<file>\S*gatehouse\.yaml):(?P<line>\d+):(?P<col
 
 def echo_values(result, name):
     """Values of header `name` in a /echo JSON body (what the origin received)."""
-    import json
     echo = json.loads(result.body)
     return [v for k, v in echo["headers"] if k.lower() == name.lower()]
 
@@ -138,8 +139,6 @@ class TlsTest(TlsCase):
                     r = curl(self.tls_port, "/echo", cafile=self.pki.ca, http=http,
                              extra=["--data-binary", "@" + f.name])
                     self.assertCurl(r, 200)
-                    import hashlib
-                    import json
                     echo = json.loads(r.body)
                     self.assertEqual((echo["method"], echo["body_len"], echo["body_sha256"]),
                                      ("POST", len(body), hashlib.sha256(body).hexdigest()), self.diag(r))
