@@ -97,6 +97,18 @@ struct Limits {
   ByteSize body = ByteSize::mib(100);
 };
 
+// `admin:` the admin API (INTERFACE.md). Present only when the section is: without it no admin
+// listener runs.
+struct AdminConfig {
+  Address address{"127.0.0.1", 9901, "127.0.0.1:9901"};
+  // Exactly one of these names where the bearer token comes from; the loader reads it, so a
+  // reload picks up a rotated token and a missing one fails the load instead of the first
+  // request.
+  std::string token_file;
+  std::string token_env;
+  std::string token;  // one line of visible ASCII, never empty; keep it out of logs
+};
+
 enum class AccessLogFormat { Combined, Json };
 
 struct LogConfig {
@@ -118,7 +130,8 @@ struct Config {
   Limits limits;
   LogConfig log;
   Http2Config http2;
-  // Later: state_file, admin, static, cache, read_only (rejected by the loader until implemented).
+  std::optional<AdminConfig> admin;
+  // Later: state_file, static, cache, read_only (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

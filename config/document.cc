@@ -8,8 +8,8 @@ namespace gatehouse::config {
 namespace {
 
 // Sections INTERFACE.md defines that this version does not implement; rejected so that an
-// operator never believes, say, the cache or the admin API is running.
-constexpr std::string_view kUnsupported[] = {"state_file", "admin", "static", "cache", "read_only"};
+// operator never believes, say, the cache or the state file is in use.
+constexpr std::string_view kUnsupported[] = {"state_file", "static", "cache", "read_only"};
 
 }  // namespace
 
@@ -17,8 +17,8 @@ Config readDocument(const Value& root, Diagnostics& diag) {
   Config config;
   config.workers = autoWorkers();
   // Sections that depend on others are kept and read after the map, whatever their order in the
-  // file: routes need the backends.
-  std::optional<Value> listeners, backends, routes;
+  // file: routes need the backends, admin the listeners.
+  std::optional<Value> listeners, backends, routes, admin;
   readMap(root,
           {
               {"workers", [&](const Value& v) { readWorkers(v, config.workers, diag); }},
@@ -33,11 +33,13 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"limits", [&](const Value& v) { readLimits(v, config.limits, diag); }},
               {"log", [&](const Value& v) { readLog(v, config.log, diag); }},
               {"http2", [&](const Value& v) { readHttp2(v, config.http2, diag); }},
+              {"admin", [&](const Value& v) { admin = v; }},
           },
           kUnsupported, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);
   if (backends) readBackends(*backends, config.backends, diag);
   if (routes) readRoutes(*routes, config.backends, config.routes, diag);
+  if (admin) readAdmin(*admin, config.listeners, config.admin.emplace(), diag);
   return config;
 }
 

@@ -22,4 +22,15 @@ Result<std::shared_ptr<const Config>> loadConfigFile(const std::string& path);
 Result<std::shared_ptr<const Config>> loadConfigText(std::string_view yaml,
                                                      const std::string& source_name);
 
+// Only the `admin:` section of the file at `path`, for `gatehouse ctl -c FILE`: the client needs
+// the address and token, and must work while the rest of the file is being edited (so that
+// `ctl reload` can show the server's own verdict on it). Errors as loadConfigFile(); a file
+// without the section gives "FILE: no admin: section (the admin API is off)".
+Result<AdminConfig> loadAdminConfigFile(const std::string& path);
+
+// The admin token in the file at `path` (`admin.token_file`, `ctl --token-file`): a regular
+// file holding one line of visible ASCII, its trailing newline dropped. The error is the reason
+// alone (`cannot read "F": why`, `the token in "F" is empty`).
+Result<std::string> readAdminTokenFile(const std::string& path);
+
 }  // namespace gatehouse::config

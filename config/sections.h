@@ -30,6 +30,11 @@ void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagn
 void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag);
 void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag);
 
+// admin.cc: `admin:`, reading the token from its file or environment variable.
+// `listeners` are read first: the admin address must not be one of theirs.
+void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, AdminConfig& admin,
+               Diagnostics& diag);
+
 // backends.cc
 void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
 

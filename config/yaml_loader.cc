@@ -104,6 +104,31 @@ Result<std::shared_ptr<const Config>> load(std::string_view yaml, const std::str
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(config)));
 }
 
+Result<AdminConfig> loadAdmin(const std::string& text, const std::string& source) {
+  Diagnostics diag(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark, "", fmt::format("YAML syntax error: {}", e.msg));
+    return Error{diag.text()};
+  }
+  // Found by walking the map, not root["admin"]: the key's mark is where an empty section is
+  // reported, as the full loader does.
+  if (root.IsMap()) {
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (!key.IsScalar() || key.Scalar() != "admin") continue;
+      AdminConfig admin;
+      readAdmin(Value{value, "admin", value.IsNull() ? key.Mark() : value.Mark()}, {}, admin, diag);
+      if (!diag.empty()) return Error{diag.text()};
+      return admin;
+    }
+  }
+  return Error{fmt::format("{}: no admin: section (the admin API is off)", source)};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Config>> loadConfigText(std::string_view yaml,
@@ -124,6 +149,18 @@ Result<std::shared_ptr<const Config>> loadConfigFile(const std::string& path) {
     auto text = readFile(path);
     if (!text) return Error{fmt::format("{}: cannot read: {}", path, text.error().message)};
     return loadConfigText(*text, path);
+  } catch (const std::exception& e) {
+    return Error{fmt::format("{}: cannot read: {}", path, e.what())};
+  } catch (...) {
+    return Error{fmt::format("{}: cannot read", path)};
+  }
+}
+
+Result<AdminConfig> loadAdminConfigFile(const std::string& path) {
+  try {
+    auto text = readFile(path);
+    if (!text) return Error{fmt::format("{}: cannot read: {}", path, text.error().message)};
+    return loadAdmin(*text, path);
   } catch (const std::exception& e) {
     return Error{fmt::format("{}: cannot read: {}", path, e.what())};
   } catch (...) {

@@ -1,10 +1,12 @@
 #include "proxy/server/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "admin-api/admin_server.h"
+#include "admin-api/ctl/ctl_command.h"
 #include "config/loader.h"
 #include "proxy/server/server.h"
 #include "proxy/server/snapshot.h"
@@ -34,7 +36,8 @@ int serve(const std::string& path) {
     fmt::print(stderr, "{}\n", config.error().message);
     return 1;
   }
-  return server::run(std::move(*config));
+  // The admin API starts on the main loop when the config has an `admin:` section.
+  return server::run(std::move(*config), admin::adminExtension());
 }
 
 }  // namespace
@@ -52,12 +55,16 @@ int runCli(int argc, char** argv) {
   run_cmd->add_option("-c,--config", run_path, "configuration file")->required();
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file and exit");
   check_cmd->add_option("-c,--config", check_path, "configuration file")->required();
+  admin::CtlCommand ctl(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other parse error is a usage error: exit 2, as
+    // `ctl` documents and shell tools do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
+  if (ctl.chosen()) return ctl.run();
   if (*run_cmd) return serve(run_path);
   if (*check_cmd) return check(check_path);
   if (!config_path.empty()) return serve(config_path);

@@ -1,0 +1,134 @@
+#include "admin-api/admin_server.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "admin-api/admin_exchange.h"
+#include "proxy/base/log.h"
+
+namespace gatehouse::admin {
+namespace {
+
+// The admin API serves a few operators and scripts; more connections than this at once is a
+// runaway script or an attack, and each one costs memory on the loop the health checks share.
+constexpr size_t kMaxConnections = 64;
+// Admin bodies are capped at kMaxBodyBytes by AdminExchange, which answers 413 in JSON. The
+// codec's own cap sits above it and only stops a client that keeps sending after that answer.
+constexpr uint64_t kCodecMaxBody = 1 << 20;
+
+}  // namespace
+
+AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
+                         const config::AdminConfig& config)
+    : loop_(loop),
+      control_(control),
+      bound_address_(config.address),
+      auth_config_(control.snapshot()->config),
+      token_(config.token),
+      auth_(std::make_unique<BearerAuth>(config.token)),
+      parser_(settings_.limits) {
+  settings_.max_body = kCodecMaxBody;
+  // The endpoints of INTERFACE.md's admin API; one line each.
+  router_.add("GET", "/healthz", Access::Public, healthzEndpoint);
+  router_.add("GET", "/status", Access::Token, statusEndpoint);
+  router_.add("POST", "/reload", Access::Token, reloadEndpoint);
+  router_.add("GET", "/metrics", Access::Token, metricsEndpoint);
+}
+
+Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
+                                                        server::ProcessControl& control,
+                                                        const config::AdminConfig& config) {
+  auto address = net::SocketAddress::resolve(config.address.host, config.address.port);
+  if (!address)
+    return Error{
+        fmt::format("admin.address: {}: {}", config.address.text, address.error().message)};
+  std::unique_ptr<AdminServer> self(new AdminServer(loop, control, config));
+  AdminServer* raw = self.get();
+  auto listener = net::Listener::open(
+      loop.base(), *address,
+      [raw](evutil_socket_t fd, const net::SocketAddress& peer) { raw->accept(fd, peer); });
+  if (!listener) return Error{fmt::format("admin.address: {}", listener.error().message)};
+  self->listener_ = std::move(*listener);
+  log::info("admin API listening on {}", self->address().toString());
+  return self;
+}
+
+AdminServer::~AdminServer() {
+  // The main loop has stopped: nothing is answered any more, so close rather than drain.
+  listener_.reset();
+  connections_.clear();
+}
+
+const BearerAuth& AdminServer::auth() {
+  std::shared_ptr<const config::Config> config = control_.snapshot()->config;
+  if (config == auth_config_) return *auth_;
+  // A reload (admin or SIGHUP) happened since the last request.
+  auth_config_ = config;
+  if (!config->admin) {
+    log::warn(
+        "admin: the configuration in force has no admin: section; the admin API keeps "
+        "running on {} with its previous token until a restart",
+        bound_address_.text);
+    return *auth_;
+  }
+  if (config->admin->address != bound_address_) {
+    log::warn("admin: admin.address is now {}; still listening on {} until a restart",
+              config->admin->address.text, bound_address_.text);
+  }
+  if (config->admin->token != token_) {
+    token_ = config->admin->token;
+    auth_ = std::make_unique<BearerAuth>(token_);
+    log::info("admin: token replaced by the reloaded configuration");
+  }
+  return *auth_;
+}
+
+void AdminServer::accept(evutil_socket_t fd, const net::SocketAddress& peer) {
+  if (connections_.size() >= kMaxConnections) {
+    log::warn("admin: {} connections open; refusing {}", kMaxConnections, peer.toString());
+    ::close(fd);
+    return;
+  }
+  http::ClientInfo client{peer.ip(), peer.port(), false};
+  http::ExchangeDispatcher& dispatcher = *this;
+  auto connection = std::make_shared<http::Http1ServerConnection>(
+      loop_, fd, std::move(client), settings_, parser_, dispatcher, ids_,
+      [this](http::Http1ServerConnection* c) { onClosed(c); });
+  http::Http1ServerConnection* key = connection.get();
+  connections_.emplace(key, std::move(connection));
+  key->start();
+}
+
+void AdminServer::onClosed(http::Http1ServerConnection* connection) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) return;
+  // The connection is up the call stack: free it once the current callback has returned.
+  loop_.deferDelete(std::move(it->second));
+  connections_.erase(it);
+}
+
+void AdminServer::dispatch(http::Exchange& exchange) {
+  auto handler = std::make_unique<AdminExchange>(exchange, *this);
+  AdminExchange* raw = handler.get();
+  exchange.setHandler(std::move(handler));
+  raw->start();
+}
+
+void AdminServer::onComplete(const http::Exchange& exchange) {
+  const http::RequestHead& head = exchange.request();
+  log::debug("admin: {} {} {} from {}", head.method, head.path(), exchange.record().status,
+             exchange.client().ip);
+}
+
+server::Extension adminExtension() {
+  return
+      [](net::EventLoop& loop, server::ProcessControl& control) -> Result<std::shared_ptr<void>> {
+        std::shared_ptr<const config::Config> config = control.snapshot()->config;
+        if (!config->admin) return std::shared_ptr<void>();
+        auto started = AdminServer::start(loop, control, *config->admin);
+        if (!started) return started.error();
+        return std::shared_ptr<void>(std::move(*started));
+      };
+}
+
+}  // namespace gatehouse::admin

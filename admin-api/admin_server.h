@@ -1,0 +1,76 @@
+#pragma once
+// The admin API's listener on the main loop (DESIGN.md: the admin API and the health checker
+// run there). It reuses the HTTP/1.1 codec of the data path with its own dispatcher; each
+// request becomes an AdminExchange (admin_exchange.h), which checks the token, reads the body
+// and calls the endpoint the Router picked.
+//
+// Lifetime: started by the Extension that the CLI passes to server::run() once the proxy's
+// listeners are bound; destroyed when the main loop has stopped, closing every connection.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "admin-api/auth.h"
+#include "admin-api/endpoint.h"
+#include "admin-api/router.h"
+#include "config/config.h"
+#include "proxy/http/http1_server_connection.h"
+#include "proxy/net/event_loop.h"
+#include "proxy/net/listener.h"
+#include "proxy/server/process_control.h"
+
+namespace gatehouse::admin {
+
+class AdminServer final : private http::ExchangeDispatcher {
+ public:
+  // Binds config.address on `loop`. Errors say which address and why.
+  static Result<std::unique_ptr<AdminServer>> start(net::EventLoop& loop,
+                                                    server::ProcessControl& control,
+                                                    const config::AdminConfig& config);
+  ~AdminServer() override;
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  const net::SocketAddress& address() const { return listener_->address(); }
+
+  // For AdminExchange.
+  const Router& router() const { return router_; }
+  // The token check for the configuration in force: a reload that rotates the token takes
+  // effect with the next request.
+  const BearerAuth& auth();
+  AdminContext context() { return AdminContext{control_, counters_}; }
+  AdminCounters& counters() { return counters_; }
+
+ private:
+  AdminServer(net::EventLoop& loop, server::ProcessControl& control,
+              const config::AdminConfig& config);
+  void accept(evutil_socket_t fd, const net::SocketAddress& peer);
+  void onClosed(http::Http1ServerConnection* connection);
+
+  // http::ExchangeDispatcher
+  void dispatch(http::Exchange& exchange) override;
+  void onComplete(const http::Exchange& exchange) override;
+
+  net::EventLoop& loop_;
+  server::ProcessControl& control_;
+  Router router_;
+  AdminCounters counters_;
+  // The admin section the listener was started with, and the one whose token auth_ checks.
+  config::Address bound_address_;
+  std::shared_ptr<const config::Config> auth_config_;
+  std::string token_;
+  std::unique_ptr<BearerAuth> auth_;
+  http::Http1Settings settings_;
+  http::Http1Parser parser_;
+  http::RequestIdGenerator ids_;
+  std::unique_ptr<net::Listener> listener_;
+  std::unordered_map<http::Http1ServerConnection*, std::shared_ptr<http::Http1ServerConnection>>
+      connections_;
+};
+
+// What the CLI passes to server::run(): starts an AdminServer when the configuration has an
+// `admin:` section, and nothing otherwise.
+server::Extension adminExtension();
+
+}  // namespace gatehouse::admin

@@ -1,0 +1,170 @@
+#include "admin-api/ctl/ctl_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "admin-api/ctl/admin_client.h"
+#include "config/loader.h"
+#include "proxy/http/status.h"
+
+namespace gatehouse::admin {
+namespace {
+
+constexpr std::string_view kDefaultAdmin = "http://127.0.0.1:9901";
+constexpr const char* kTokenVariable = "GATEHOUSE_ADMIN_TOKEN";
+
+// "3d 4h 5m 6s", leading zero units left out.
+std::string humanDuration(int64_t seconds) {
+  std::string out;
+  const int64_t parts[] = {seconds / 86400, seconds / 3600 % 24, seconds / 60 % 60, seconds % 60};
+  const char units[] = {'d', 'h', 'm', 's'};
+  for (size_t i = 0; i < 4; ++i) {
+    if (parts[i] == 0 && out.empty() && i < 3) continue;
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}{}", parts[i], units[i]);
+  }
+  return out;
+}
+
+// j[key] as text for a person, whatever its type; "-" when absent.
+std::string field(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "-";
+  const nlohmann::json& v = j[key];
+  return v.is_string() ? v.get<std::string>()
+                       : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string renderStatus(const nlohmann::json& s) {
+  int64_t uptime = s.value("uptime_s", int64_t{0});
+  bool read_only = s.contains("read_only") && s["read_only"].is_object() &&
+                   s["read_only"].value("enabled", false);
+  std::string last_reload = field(s, "last_reload");
+  return fmt::format(
+      "gatehouse {}, up {} (since {})\n"
+      "workers      {}\nconnections  {}\nconfig       {}\nlast reload  {}\nread-only    {}\n",
+      field(s, "version"), humanDuration(uptime), field(s, "started"), field(s, "workers"),
+      field(s, "connections"), field(s, "config"), last_reload == "-" ? "never" : last_reload,
+      read_only ? "on" : "off");
+}
+
+// 0.0.0.0 and [::] are where the server listens, not where a client connects.
+config::Address reachable(config::Address a) {
+  if (a.host == "0.0.0.0") a.host = "127.0.0.1";
+  if (a.host == "::") a.host = "::1";
+  return a;
+}
+
+}  // namespace
+
+CtlCommand::CtlCommand(CLI::App& app) {
+  ctl_ = app.add_subcommand("ctl", "talk to a running gatehouse through its admin API");
+  ctl_->require_subcommand(1);
+  ctl_->add_option("--admin", admin_url_,
+                   "admin API address: http://HOST:PORT or HOST:PORT (default: admin.address of "
+                   "-c CONFIG, else 127.0.0.1:9901)");
+  ctl_->add_option("--token-file", token_file_,
+                   "file holding the admin token (default: the token of -c CONFIG, else "
+                   "$GATEHOUSE_ADMIN_TOKEN)");
+  ctl_->add_option("-c,--config", config_path_, "read admin.address and the token from CONFIG");
+  ctl_->add_flag("--json", json_, "print the answer's JSON as it came");
+  ctl_->footer("Exit codes: 0 done, 1 refused or failed, 2 usage.");
+
+  add(
+      *ctl_, "status", "version, uptime, workers, connections, read-only", "GET",
+      [] { return "/status"; }, {}, renderStatus);
+  add(
+      *ctl_, "reload", "re-read the config file and certificates (like SIGHUP)", "POST",
+      [] { return "/reload"; }, {},
+      [](const nlohmann::json&) { return std::string("reloaded\n"); });
+}
+
+CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::string& help,
+                          std::string method, std::function<std::string()> path,
+                          std::function<std::string()> body, Render render) {
+  CLI::App* command = parent.add_subcommand(name, help);
+  // `ctl status --json` as well as `ctl --json status`.
+  command->fallthrough();
+  commands_.push_back(
+      {command, std::move(method), std::move(path), std::move(body), std::move(render)});
+  return command;
+}
+
+Result<AdminClient> CtlCommand::connect() const {
+  std::optional<config::AdminConfig> from_config;
+  if (!config_path_.empty()) {
+    auto loaded = config::loadAdminConfigFile(config_path_);
+    if (!loaded) return loaded.error();
+    from_config = std::move(*loaded);
+  }
+  Result<AdminAddress> address = parseAdminAddress(kDefaultAdmin);
+  if (!admin_url_.empty()) {
+    address = parseAdminAddress(admin_url_);
+  } else if (from_config) {
+    config::Address a = reachable(from_config->address);
+    address = AdminAddress{a.host, a.port, a.text};
+  }
+  if (!address) return address.error();
+
+  std::string token;
+  if (!token_file_.empty()) {
+    auto read = config::readAdminTokenFile(token_file_);
+    if (!read) return Error{fmt::format("--token-file: {}", read.error().message)};
+    token = std::move(*read);
+  } else if (from_config) {
+    token = from_config->token;
+  } else if (const char* env = std::getenv(kTokenVariable); env && *env) {
+    token = env;
+  } else {
+    return Error{
+        fmt::format("no admin token: use --token-file FILE, -c CONFIG or ${}", kTokenVariable)};
+  }
+  return AdminClient(std::move(*address), std::move(token));
+}
+
+int CtlCommand::run() const {
+  auto client = connect();
+  if (!client) {
+    fmt::print(stderr, "gatehouse ctl: {}\n", client.error().message);
+    return kUsage;
+  }
+  for (const Command& command : commands_)
+    if (command.app->parsed()) return call(command, *client);
+  fmt::print(stderr, "gatehouse ctl: no command given\n");
+  return kUsage;
+}
+
+int CtlCommand::call(const Command& command, AdminClient& client) const {
+  const std::string name = command.app->get_name();
+  auto reply = client.send(command.method, command.path(), command.body ? command.body() : "");
+  if (!reply) {
+    fmt::print(stderr, "gatehouse ctl {}: {}\n", name, reply.error().message);
+    return kFailed;
+  }
+  // Parsed without exceptions: a reply that is not JSON is shown as it came.
+  nlohmann::json answer = nlohmann::json::parse(reply->body, nullptr, false);
+  const bool ok = reply->status >= 200 && reply->status < 300;
+  if (json_) std::fwrite(reply->body.data(), 1, reply->body.size(), stdout);
+  if (!ok) {
+    std::string why =
+        answer.is_object() && answer.contains("error") ? field(answer, "error") : reply->body;
+    // A config error is several FILE:LINE:COL lines: start them on a line of their own.
+    fmt::print(stderr, "gatehouse ctl {}: {} {}{}{}\n", name, reply->status,
+               http::reasonPhrase(reply->status),
+               why.find('\n') == std::string::npos ? ": " : ":\n", why);
+    return kFailed;
+  }
+  if (!json_) {
+    std::string text = reply->body;
+    // The boundary: a renderer reading an unexpected answer must not end the program.
+    try {
+      if (!answer.is_discarded()) text = command.render(answer);
+    } catch (const std::exception&) {
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return kDone;
+}
+
+}  // namespace gatehouse::admin

@@ -1,0 +1,67 @@
+#pragma once
+// `gatehouse ctl [--admin URL] [--token-file F] [-c CONFIG] [--json] COMMAND`: the admin API
+// from the command line (INTERFACE.md). Each command is one request and a way to show its
+// answer to a person; --json prints the answer as it came, for scripts.
+//
+// Where it connects and with which token, first found wins:
+//   address: --admin, then admin.address of -c CONFIG, then http://127.0.0.1:9901
+//   token:   --token-file, then the token of -c CONFIG, then $GATEHOUSE_ADMIN_TOKEN
+// Exit codes: 0 done; 1 refused or failed (a non-2xx answer, no answer; why on stderr);
+// 2 usage (bad arguments, no token to send).
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "proxy/base/result.h"
+
+namespace gatehouse::admin {
+
+class AdminClient;
+
+class CtlCommand {
+ public:
+  static constexpr int kDone = 0, kFailed = 1, kUsage = 2;
+
+  // Adds `ctl` and its commands to `app`; the options bind to this object, which must outlive
+  // app.parse() and run().
+  explicit CtlCommand(CLI::App& app);
+  CtlCommand(const CtlCommand&) = delete;
+  CtlCommand& operator=(const CtlCommand&) = delete;
+
+  bool chosen() const { return ctl_->parsed(); }
+  // After app.parse(): runs the chosen command and returns the exit code.
+  int run() const;
+
+ private:
+  // A person's view of a 2xx answer's JSON.
+  using Render = std::function<std::string(const nlohmann::json&)>;
+  struct Command {
+    CLI::App* app;
+    std::string method;
+    std::function<std::string()> path;  // called after parsing: may use the command's arguments
+    std::function<std::string()> body;  // empty function: no body
+    Render render;
+  };
+
+  // Adds one command under `parent` (ctl itself, or a group such as `read-only`). A new command
+  // is one call, e.g.
+  //   add(*ctl_, "backends", "list pools and servers", "GET", [] { return "/backends"; }, {},
+  //       renderBackends);
+  CLI::App* add(CLI::App& parent, const std::string& name, const std::string& help,
+                std::string method, std::function<std::string()> path,
+                std::function<std::string()> body, Render render);
+  int call(const Command& command, AdminClient& client) const;
+  Result<AdminClient> connect() const;
+
+  CLI::App* ctl_;
+  std::string admin_url_;
+  std::string token_file_;
+  std::string config_path_;
+  bool json_ = false;
+  std::vector<Command> commands_;
+};
+
+}  // namespace gatehouse::admin

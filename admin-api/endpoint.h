@@ -1,0 +1,73 @@
+#pragma once
+// What an admin endpoint sees and returns. Endpoints are plain synchronous functions on the
+// main loop: every admin action is quick (a reload re-reads a few files), and long waits such as
+// `ctl drain --wait` are the client's to poll.
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proxy/server/process_control.h"
+
+namespace gatehouse::admin {
+
+struct AdminRequest {
+  std::string method;
+  std::string path;    // without the query
+  std::string query;   // after '?', empty when none
+  std::string client;  // "ip:port", for the log lines of changes
+  std::string body;    // at most kMaxBodyBytes (json_body.h)
+  // The `:name` segments of the route that matched, in order ("/backends/:pool" -> {"pool", x}).
+  std::vector<std::pair<std::string, std::string>> params;
+
+  // The value of route parameter `name`, or empty.
+  std::string_view param(std::string_view name) const {
+    for (const auto& [key, value] : params)
+      if (key == name) return value;
+    return {};
+  }
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type and framing
+};
+
+// Answers keep their fields in the order written (not sorted), so that they read well in curl.
+using Json = nlohmann::ordered_json;
+
+// `body` as compact JSON and a newline (for people reading curl output). Strings that are not
+// UTF-8 are replaced, never thrown about.
+AdminResponse jsonResponse(int status, const Json& body);
+// {"error": message}
+AdminResponse errorResponse(int status, std::string_view message);
+
+// The admin API's own counters (main loop only, so plain integers).
+struct AdminCounters {
+  uint64_t requests = 0;
+  uint64_t unauthorized = 0;
+};
+
+// What endpoints may use: the process, and the admin API's counters for /metrics.
+struct AdminContext {
+  server::ProcessControl& control;
+  const AdminCounters& counters;
+};
+
+using Endpoint = std::function<AdminResponse(const AdminRequest&, AdminContext&)>;
+
+// One function per endpoint file (healthz_endpoint.cc, status_endpoint.cc, ...).
+AdminResponse healthzEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse statusEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse reloadEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse metricsEndpoint(const AdminRequest& request, AdminContext& context);
+// The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
+std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters);
+
+}  // namespace gatehouse::admin

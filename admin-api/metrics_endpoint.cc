@@ -1,0 +1,118 @@
+// GET /metrics: the Prometheus text format, from the workers' counters (summed), the backend
+// servers of the configuration in force, the TLS handshake counters and the admin API's own.
+#include <array>
+#include <chrono>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "admin-api/endpoint.h"
+#include "admin-api/prometheus_text.h"
+#include "health/server_state.h"
+#include "proxy/server/tls_handshake.h"
+
+namespace gatehouse::admin {
+namespace {
+
+using server::TrafficCounters;
+constexpr size_t kBuckets = std::tuple_size_v<decltype(TrafficCounters::duration_buckets)>;
+static_assert(TrafficCounters::kDurationBucketsMs.size() + 1 == kBuckets, "last bucket is +Inf");
+
+// The workers' counters added up. Each worker's atomics are read one by one, so a scrape
+// during traffic may be off by the requests of that instant; every counter still only grows.
+struct TrafficTotals {
+  std::array<uint64_t, 6> responses_by_class{};
+  uint64_t bytes_sent = 0, bytes_received = 0, connections_accepted = 0;
+  int64_t connections_open = 0;
+  std::vector<uint64_t> duration_buckets = std::vector<uint64_t>(kBuckets, 0);  // per bucket
+  uint64_t duration_sum_us = 0;
+};
+
+TrafficTotals sumTraffic(const server::ProcessControl& control) {
+  TrafficTotals t;
+  constexpr auto relaxed = std::memory_order_relaxed;
+  control.forEachCounters([&](const TrafficCounters& c) {
+    for (size_t i = 0; i < t.responses_by_class.size(); ++i)
+      t.responses_by_class[i] += c.responses_by_class[i].load(relaxed);
+    t.bytes_sent += c.bytes_sent.load(relaxed);
+    t.bytes_received += c.bytes_received.load(relaxed);
+    t.connections_accepted += c.connections_accepted.load(relaxed);
+    t.connections_open += c.connections_open.load(relaxed);
+    for (size_t i = 0; i < t.duration_buckets.size(); ++i)
+      t.duration_buckets[i] += c.duration_buckets[i].load(relaxed);
+    t.duration_sum_us += c.duration_sum_us.load(relaxed);
+  });
+  return t;
+}
+
+void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
+  const TrafficTotals t = sumTraffic(control);
+  static constexpr std::string_view kClasses[] = {"aborted", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (size_t i = 0; i < t.responses_by_class.size(); ++i)
+    out.add(Metric::HttpResponses, {{"class", kClasses[i]}}, t.responses_by_class[i]);
+  out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
+  out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
+  out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
+  out.add(Metric::ConnectionsOpen, {}, t.connections_open);
+  std::vector<double> bounds;
+  for (uint64_t ms : TrafficCounters::kDurationBucketsMs)
+    bounds.push_back(static_cast<double>(ms) / 1000.0);
+  out.addHistogram(Metric::HttpRequestDuration, {}, bounds, t.duration_buckets,
+                   static_cast<double>(t.duration_sum_us) / 1e6);
+}
+
+void addBackends(PrometheusText& out, const server::ProcessControl& control) {
+  const auto snapshot = control.snapshot();
+  constexpr auto relaxed = std::memory_order_relaxed;
+  for (const auto& pool : snapshot->pools) {
+    for (const auto& server : pool->servers()) {
+      const std::string_view p = pool->name(), s = server->name();
+      out.add(Metric::BackendInFlight, {{"pool", p}, {"server", s}}, server->inFlight());
+      out.add(Metric::BackendRequests, {{"pool", p}, {"server", s}},
+              server->requests_total.load(relaxed));
+      out.add(Metric::BackendConnectFailures, {{"pool", p}, {"server", s}},
+              server->connect_failures_total.load(relaxed));
+      out.add(Metric::BackendConnectionsOpened, {{"pool", p}, {"server", s}},
+              server->connections_opened_total.load(relaxed));
+      const bool up = server->health() == health::Health::Up;
+      out.add(Metric::BackendUp, {{"pool", p}, {"server", s}}, uint64_t{up ? 1u : 0u});
+      // The enum pattern: one series per state, 1 for the current one, so that a dashboard can
+      // count servers per state with sum by (state).
+      for (auto state : {health::AdminState::Ready, health::AdminState::Draining,
+                         health::AdminState::Maintenance}) {
+        const bool current = server->adminState() == state;
+        out.add(Metric::BackendState, {{"pool", p}, {"server", s}, {"state", toString(state)}},
+                uint64_t{current ? 1u : 0u});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters) {
+  PrometheusText out;
+  addTraffic(out, control);
+  addBackends(out, control);
+  constexpr auto relaxed = std::memory_order_relaxed;
+  out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
+  out.add(Metric::TlsHandshakeFailures, {},
+          server::TlsHandshake::handshake_failures_total.load(relaxed));
+  out.add(Metric::TlsResumed, {}, server::TlsHandshake::resumed_total.load(relaxed));
+  out.add(Metric::AdminRequests, {}, counters.requests);
+  out.add(Metric::AdminUnauthorized, {}, counters.unauthorized);
+  const server::ProcessStatus status = control.status();
+  out.add(Metric::BuildInfo, {{"version", status.version}}, uint64_t{1});
+  const std::chrono::duration<double> uptime = std::chrono::system_clock::now() - status.started;
+  out.add(Metric::Uptime, {}, uptime.count());
+  return out.render();
+}
+
+AdminResponse metricsEndpoint(const AdminRequest&, AdminContext& context) {
+  AdminResponse response;
+  response.content_type = kPrometheusContentType;
+  response.body = renderMetrics(context.control, context.counters);
+  return response;
+}
+
+}  // namespace gatehouse::admin

@@ -1,0 +1,73 @@
+#pragma once
+// Every metric /metrics serves, declared once with its type and help text (STYLE.md habit 6,
+// Envoy's ALL_X_STATS): the renderer writes # HELP and # TYPE from this table, and a sample
+// can only be added for a metric named here. Add a metric by adding a line.
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace gatehouse::admin {
+
+enum class MetricType { Counter, Gauge, Histogram };
+
+// X(id, type, name, help)
+#define GATEHOUSE_ADMIN_METRICS(X)                                                               \
+  X(HttpResponses, Counter, "gatehouse_http_responses_total",                                    \
+    "Responses to clients by status class; class=\"aborted\" when the exchange ended before a "  \
+    "status was sent")                                                                           \
+  X(HttpResponseBytes, Counter, "gatehouse_http_response_bytes_total",                           \
+    "Response body bytes sent to clients")                                                       \
+  X(HttpRequestBytes, Counter, "gatehouse_http_request_bytes_total",                             \
+    "Request body bytes received from clients")                                                  \
+  X(HttpRequestDuration, Histogram, "gatehouse_http_request_duration_seconds",                   \
+    "Time from a request's head to the end of its exchange")                                     \
+  X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
+    "Client connections accepted")                                                               \
+  X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
+  X(BackendInFlight, Gauge, "gatehouse_backend_in_flight",                                       \
+    "Requests being served by a backend server now")                                             \
+  X(BackendRequests, Counter, "gatehouse_backend_requests_total",                                \
+    "Requests sent to a backend server")                                                         \
+  X(BackendConnectFailures, Counter, "gatehouse_backend_connect_failures_total",                 \
+    "Connections to a backend server that failed or timed out")                                  \
+  X(BackendConnectionsOpened, Counter, "gatehouse_backend_connections_opened_total",             \
+    "Connections opened to a backend server")                                                    \
+  X(BackendUp, Gauge, "gatehouse_backend_up", "1 when checks see the backend server up")         \
+  X(BackendState, Gauge, "gatehouse_backend_state",                                              \
+    "The operator's state of a backend server: 1 for the current state (ready, drain, maint)")   \
+  X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
+  X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
+    "TLS handshakes that failed or timed out")                                                   \
+  X(TlsResumed, Counter, "gatehouse_tls_resumed_total", "TLS handshakes that resumed a session") \
+  X(AdminRequests, Counter, "gatehouse_admin_requests_total", "Requests to the admin API")       \
+  X(AdminUnauthorized, Counter, "gatehouse_admin_unauthorized_total",                            \
+    "Admin API requests refused for a missing or wrong token")                                   \
+  X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
+  X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")
+
+enum class Metric : size_t {
+#define GATEHOUSE_METRIC_ID(id, type, name, help) id,
+  GATEHOUSE_ADMIN_METRICS(GATEHOUSE_METRIC_ID)
+#undef GATEHOUSE_METRIC_ID
+};
+
+struct MetricInfo {
+  std::string_view name;
+  MetricType type;
+  std::string_view help;
+};
+
+inline constexpr MetricInfo kMetricTable[] = {
+#define GATEHOUSE_METRIC_INFO(id, type, name, help) {name, MetricType::type, help},
+    GATEHOUSE_ADMIN_METRICS(GATEHOUSE_METRIC_INFO)
+#undef GATEHOUSE_METRIC_INFO
+};
+
+inline constexpr size_t kMetricCount = std::size(kMetricTable);
+
+inline const MetricInfo& info(Metric metric) {
+  return kMetricTable[static_cast<size_t>(metric)];
+}
+
+}  // namespace gatehouse::admin
