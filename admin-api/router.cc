@@ -1,16 +1,14 @@
 #include "admin-api/router.h"
 
+#include <cassert>
+
 namespace gatehouse::admin {
 namespace {
 
 // "/a/b" -> {"a", "b"}; "/" -> {}. Empty segments ("//", a trailing '/') are kept, so that
-// "/status/" is not "/status": one spelling per resource.
+// "/status/" is not "/status": one spelling per resource. `path` starts with '/'.
 std::vector<std::string_view> split(std::string_view path) {
   std::vector<std::string_view> out;
-  if (path.empty() || path.front() != '/') {
-    out.emplace_back(path);  // never matches a pattern, all of which start with '/'
-    return out;
-  }
   if (path == "/") return out;
   path.remove_prefix(1);
   while (true) {
@@ -26,6 +24,7 @@ std::vector<std::string_view> split(std::string_view path) {
 
 void Router::add(std::string_view method, std::string_view pattern, Access access,
                  Endpoint endpoint) {
+  assert(!pattern.empty() && pattern.front() == '/');
   Route route{std::string(method), {}, access, std::move(endpoint)};
   for (std::string_view segment : split(pattern))
     route.segments.emplace_back(segment);
@@ -49,10 +48,11 @@ bool Router::matches(const Route& route, const std::vector<std::string_view>& pa
 }
 
 Router::Lookup Router::find(std::string_view method, std::string_view path) const {
+  Lookup lookup;
+  if (path.empty() || path.front() != '/') return lookup;  // "*" (OPTIONS) and the like
   const std::vector<std::string_view> segments = split(path);
   // HEAD is answered by the GET route; the codec leaves the body out.
   const std::string_view wanted = method == "HEAD" ? "GET" : method;
-  Lookup lookup;
   std::vector<std::pair<std::string, std::string>> params;
   bool any_path_match = false, all_public = true;
   for (const Route& route : routes_) {
