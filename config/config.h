@@ -32,6 +32,10 @@ struct TlsCertificateConfig {
   std::string cert;  // PEM chain, leaf first
   std::string key;   // PEM private key (RSA or ECDSA)
   std::string ocsp;  // optional: a DER OCSP response to staple
+  // "FILE:LINE:COL: listeners[1].tls.certificates[0].cert" of each path, so that errors only
+  // found when the files are parsed (bad PEM, key mismatch) still point at the config line.
+  std::string cert_origin;
+  std::string key_origin;
 };
 
 struct TlsConfig {

@@ -20,11 +20,25 @@ std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag) {
   return path;
 }
 
+std::string origin(const Value& x, const Diagnostics& diag) {
+  return fmt::format("{}:{}:{}: {}", diag.source(), x.mark.line + 1, x.mark.column + 1, x.path);
+}
+
 TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
   TlsCertificateConfig c;
   readMap(v,
-          {{"cert", [&](const Value& x) { c.cert = readFilePath(x, diag).value_or(""); }, true},
-           {"key", [&](const Value& x) { c.key = readFilePath(x, diag).value_or(""); }, true},
+          {{"cert",
+            [&](const Value& x) {
+              c.cert = readFilePath(x, diag).value_or("");
+              c.cert_origin = origin(x, diag);
+            },
+            true},
+           {"key",
+            [&](const Value& x) {
+              c.key = readFilePath(x, diag).value_or("");
+              c.key_origin = origin(x, diag);
+            },
+            true},
            {"ocsp", [&](const Value& x) { c.ocsp = readFilePath(x, diag).value_or(""); }}},
           {}, diag);
   return c;

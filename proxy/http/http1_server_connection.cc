@@ -8,6 +8,7 @@
 #include "proxy/base/log.h"
 #include "proxy/http/error_page.h"
 #include "proxy/http/http1_writer.h"
+#include "proxy/net/socket_address.h"
 
 namespace gatehouse::http {
 namespace {
@@ -155,6 +156,15 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
     return;
   }
   RequestHead head = toRequestHead(view);
+  if (head.authority.empty()) {
+    // HTTP/1.0 without Host: name the address the client reached, so the backend (spoken to
+    // in HTTP/1.1, where Host is required) gets a valid request.
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    if (getsockname(conn_->fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0)
+      head.authority =
+          net::SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&local), len).toString();
+  }
   std::string id = ids_.adoptOrNext(head.headers.get("x-request-id"));
   head.headers.set("X-Request-Id", id);
   framing_ = view.framing == http::BodyFraming::Chunked         ? BodyFraming::Chunked

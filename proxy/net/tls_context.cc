@@ -198,6 +198,21 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settin
   return self;
 }
 
+Result<void> TlsContext::checkCertificate(const TlsCertificateFiles& files) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        &SSL_CTX_free);
+  if (!ctx) return Error{"tls: " + lastSslError()};
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
+    return Error{fmt::format("cannot load certificate {}: {}", files.cert, lastSslError())};
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return Error{fmt::format("cannot load key {}: {}", files.key, lastSslError())};
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    ERR_clear_error();
+    return Error{fmt::format("key {} does not match certificate {}", files.key, files.cert)};
+  }
+  return {};
+}
+
 SSL* TlsContext::newSsl() const { return SSL_new(chains_.front()->ctx); }
 
 const TlsContext::Chain* TlsContext::chainFor(std::string_view server_name) const {

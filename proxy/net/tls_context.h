@@ -66,6 +66,8 @@ class TlsContext {
   static Result<std::shared_ptr<TlsContext>> create(const TlsSettings& settings,
                                                     std::shared_ptr<TicketKeys> keys);
   ~TlsContext();
+  // Loads one chain on its own: the PEM parses, the key matches. The error names the file.
+  static Result<void> checkCertificate(const TlsCertificateFiles& files);
 
   // A new server-side SSL for an accepted connection (null on allocation failure).
   SSL* newSsl() const;

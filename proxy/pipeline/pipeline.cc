@@ -9,7 +9,9 @@ namespace {
 void redirectToHttps(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
   std::string host = routing::Router::normalizeHost(request.authority);
-  if (host.empty()) {
+  // Only a name the client gave is worth redirecting to (not our own address, filled in for
+  // an HTTP/1.0 request without Host).
+  if (host.empty() || (request.version_minor == 0 && !request.headers.has("host"))) {
     exchange.respondError(400, "A Host is required.");
     return;
   }

@@ -101,7 +101,7 @@ class Process final : public ProcessControl {
   // the error (FILE:LINE:COL lines) is logged; on success workers switch for new connections
   // and requests, and nothing in flight is disturbed.
   Result<void> reload() override {
-    const std::string& path = snapshot_->config->source;
+    const std::string path = snapshot_->config->source;  // a copy: the old config may go
     auto config = config::loadConfigFile(path);
     if (!config) return reloadFailed(config.error());
     if (auto same = sameListeners(**config); !same) return reloadFailed(same.error());

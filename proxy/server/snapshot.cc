@@ -23,6 +23,16 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
     if (lc.tls) {
+      for (const config::TlsCertificateConfig& c : lc.tls->certificates) {
+        // Checked one by one so that the error points at the config line of the culprit.
+        auto ok = net::TlsContext::checkCertificate({c.cert, c.key, c.ocsp});
+        if (!ok) {
+          const bool key_fault = ok.error().message.starts_with("cannot load key") ||
+                                 ok.error().message.starts_with("key ");
+          return Error{fmt::format("{}: {}", key_fault ? c.key_origin : c.cert_origin,
+                                   ok.error().message)};
+        }
+      }
       auto tls = net::TlsContext::create(toTlsSettings(*lc.tls), ticket_keys);
       if (!tls) return Error{fmt::format("listeners {}: {}", lc.address.text, tls.error().message)};
       runtime.tls = std::move(*tls);
@@ -31,7 +41,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   }
   for (const config::BackendConfig& backend : config->backends) {
     auto pool = upstream::BackendPool::create(backend);
-    if (!pool) return pool.error();
+    if (!pool) return Error{fmt::format("{}: {}", config->source, pool.error().message)};
     snapshot->pools.push_back(std::move(*pool));
   }
   std::vector<routing::Route> routes;

@@ -110,11 +110,9 @@ class TlsTest(TlsCase):
         got = [v for k, v in r.json()["headers"] if k.lower() == "x-forwarded-proto"]
         self.assertEqual(got, ["http"], self.diag("a plain client claimed https", r))
 
-    @unittest.expectedFailure  # proxy bug: forwarded as HTTP/1.1 with "Host: " (empty)
     def test_http10_request_without_host_reaches_the_origin_with_a_host(self):
         """An HTTP/1.0 request may omit Host; gatehouse forwards HTTP/1.1, which needs one, and
-        an empty `Host:` makes common origins (nginx) answer 400. Seen with `openssl s_time -www`.
-        Remove expectedFailure once fixed (unittest then reports an unexpected success)."""
+        an empty `Host:` makes common origins (nginx) answer 400. Seen with `openssl s_time -www`."""
         self.start_tls()
         c = tls_client(self.tls_port, "a.test", self.pki.ca)
         self.addCleanup(c.close)
@@ -470,11 +468,9 @@ class TlsConfigCheckTest(TlsCase):
         self.assertEqual(rc, 1, out)
         self.assertIn(bad, out)
 
-    @unittest.expectedFailure  # proxy bug: content errors print "FILE: listeners ADDR: tls: ..."
     def test_certificate_content_errors_point_at_the_line_too(self):
         """INTERFACE.md: check prints FILE:LINE:COL: key: why for every error, so a key that does
-        not match its certificate points at that `key:` line like an unreadable file does.
-        Remove expectedFailure once gatehouse does (unittest then reports an unexpected success)."""
+        not match its certificate points at that `key:` line like an unreadable file does."""
         text = self.config_text(self.pki.a.cert, self.pki.mismatched_key)
         rc, out = run_check(text)
         self.assertEqual(rc, 1, out)
