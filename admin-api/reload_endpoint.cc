@@ -19,6 +19,7 @@ AdminResponse reloadEndpoint(const AdminRequest& request, AdminContext& context)
               request.client);
     return errorResponse(422, reloaded.error().message);
   }
+  log::info("admin: reload requested by {} applied", request.client);
   return jsonResponse(200, {{"reloaded", true}});
 }
 
