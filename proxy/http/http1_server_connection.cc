@@ -195,6 +195,8 @@ void Http1ServerConnection::readBody() {
   if (!body_wanted_ && !discarding_body_) return;
   evbuffer* in = conn_->input();
   evbuffer* out = body_chunk_.get();
+  // Bytes a handler left here (paused mid-delivery) are offered again but counted once.
+  const size_t carried = evbuffer_get_length(out);
   bool done = false;
   if (framing_ == BodyFraming::Tunnel) {
     evbuffer_add_buffer(out, in);
@@ -232,7 +234,7 @@ void Http1ServerConnection::readBody() {
     evbuffer_drain(in, consumed_total);
   }
   size_t n = evbuffer_get_length(out);
-  body_received_ += n;
+  body_received_ += n - carried;
   if (framing_ != BodyFraming::Tunnel && body_received_ > settings_.max_body) {
     reject(413, "request body larger than the configured limit");
     return;
@@ -245,7 +247,7 @@ void Http1ServerConnection::readBody() {
       return;
     }
   } else if (n > 0 && exchange_ && exchange_->handler()) {
-    exchange_->record().bytes_received += n;
+    exchange_->record().bytes_received += n - carried;
     exchange_->handler()->onRequestBody(out);
     if (closed_ || closing_) return;
   } else {
@@ -434,6 +436,7 @@ void Http1ServerConnection::closeAfterFlush() {
   if (closed_) return;
   closing_ = true;
   timer_.cancel();
+  conn_->setTimeouts(Duration::zero(), settings_.client_idle);  // a reader that stalls is dropped
   if (pendingOutput() > 0) return;  // onDrained() calls back once flushed
   if (lingering_) return;
   const bool client_may_still_send = linger_needed_ || !request_done_ ||
@@ -484,8 +487,10 @@ void Http1ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
     return;
   }
   client_eof_ = true;
-  if (lingering_ || closing_ || !exchange_) {
+  if (lingering_) {
     closeNow();
+  } else if (closing_ || !exchange_) {
+    closeAfterFlush();  // what is queued still goes out; client_eof_ then closes at once
   } else if (framing_ == BodyFraming::Tunnel) {
     // The client ended its half of the tunnel: let the handler finish the other half.
     request_done_ = true;
@@ -508,6 +513,11 @@ void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {
 void Http1ServerConnection::onTimer() {
   // Client timeouts close quietly: there is nobody to answer to.
   TimerMode mode = timer_mode_;
+  if (mode == TimerMode::Idle && pendingOutput() > 0) {
+    // Still sending the last response: a slow reader is the write timeout's business.
+    armTimer(TimerMode::Idle, settings_.client_idle);
+    return;
+  }
   timer_mode_ = TimerMode::None;
   if (mode == TimerMode::Header) log::debug("client {}: head not received in time", client_.ip);
   closeNow();

@@ -98,7 +98,7 @@ void TcpConnection::updateReadInterest() {
   if (closed_) return;
   bool throttled = read_limit_ > 0 && evbuffer_get_length(input_.get()) >= read_limit_;
   bool arm = (want_read_ || handshaking_ || write_wants_read_) && !eof_ && !connecting_ &&
-             (!throttled || handshaking_);
+             (!throttled || handshaking_ || write_wants_read_);
   if (arm == read_armed_) return;
   read_armed_ = arm;
   if (arm) {

@@ -44,8 +44,8 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     exchange.respondError(404, "No route matches this host and path.");
     return;
   }
-  auto handler = std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, connections_,
-                                                             loop_, timeouts_);
+  auto handler = std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_,
+                                                             connections_, loop_, timeouts_);
   upstream::UpstreamHandler* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();

@@ -17,19 +17,23 @@ class Pipeline final : public http::ExchangeDispatcher {
  public:
   using OnComplete = std::function<void(const http::Exchange&)>;
 
+  // `owner` keeps what the router's routes point into (the pools) alive: every exchange holds
+  // a reference, so a reload never frees a pool an exchange is still using.
   Pipeline(net::EventLoop& loop, std::shared_ptr<const routing::Router> router,
-           upstream::ConnectionPool& connections, upstream::BackendConnection::Timeouts timeouts,
-           OnComplete on_complete)
+           std::shared_ptr<const void> owner, upstream::ConnectionPool& connections,
+           upstream::BackendConnection::Timeouts timeouts, OnComplete on_complete)
       : loop_(loop),
         router_(std::move(router)),
+        owner_(std::move(owner)),
         connections_(connections),
         timeouts_(timeouts),
         on_complete_(std::move(on_complete)) {}
 
   // A reload: later exchanges route with these.
-  void update(std::shared_ptr<const routing::Router> router,
+  void update(std::shared_ptr<const routing::Router> router, std::shared_ptr<const void> owner,
               upstream::BackendConnection::Timeouts timeouts) {
     router_ = std::move(router);
+    owner_ = std::move(owner);
     timeouts_ = timeouts;
   }
 
@@ -39,6 +43,7 @@ class Pipeline final : public http::ExchangeDispatcher {
  private:
   net::EventLoop& loop_;
   std::shared_ptr<const routing::Router> router_;
+  std::shared_ptr<const void> owner_;
   upstream::ConnectionPool& connections_;
   upstream::BackendConnection::Timeouts timeouts_;
   OnComplete on_complete_;

@@ -23,7 +23,7 @@ int check(const std::string& path) {
   // What only building it tells: certificates parse and match their keys, backends resolve.
   auto snapshot = buildSnapshot(*config, std::make_shared<net::TicketKeys>());
   if (!snapshot) {
-    fmt::print(stderr, "{}: {}\n", path, snapshot.error().message);
+    fmt::print(stderr, "{}\n", snapshot.error().message);
     return 1;
   }
   fmt::print("{}: ok\n", path);

@@ -11,7 +11,8 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
       snapshot_(std::move(snapshot)),
       request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
-      pipeline_(loop_, snapshot_->router, backend_connections_, snapshot_->backend_timeouts,
+      pipeline_(loop_, snapshot_->router, snapshot_, backend_connections_,
+                snapshot_->backend_timeouts,
                 [this](const http::Exchange& exchange) {
                   access_log_.record(exchange);
                   countExchange(exchange);
@@ -66,7 +67,7 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
           retire(self);
           startCodec(std::move(conn), client, h2);
         },
-        [this](PrefaceSniffer* self) { retire(self); }));
+        [this](PrefaceSniffer* self) { onConnectionClosed(self); }));
     return;
   }
   if (!runtime.tls) {
@@ -77,6 +78,7 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
   }
   SSL* ssl = runtime.tls->newSsl();
   if (!ssl) {
+    counters_.connections_open.fetch_sub(1, std::memory_order_relaxed);
     ::close(fd);
     return;
   }
@@ -87,7 +89,7 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
         retire(self);
         startCodec(std::move(conn), client, h2);
       },
-      [this](TlsHandshake* self) { retire(self); }));
+      [this](TlsHandshake* self) { onConnectionClosed(self); }));
 }
 
 void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client,
@@ -131,7 +133,7 @@ void Worker::countExchange(const http::Exchange& exchange) {
 
 void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
   http::ServerConnection* raw = conn.get();
-  connections_.emplace(raw, OpenConnection{std::move(conn), snapshot_});
+  connections_.emplace(raw, OpenConnection{snapshot_, std::move(conn)});
   raw->start();
 }
 
@@ -172,7 +174,7 @@ void Worker::forceStop() { loop_.stop(); }
 void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
     snapshot_ = std::move(next);
-    pipeline_.update(snapshot_->router, snapshot_->backend_timeouts);
+    pipeline_.update(snapshot_->router, snapshot_, snapshot_->backend_timeouts);
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();

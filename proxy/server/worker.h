@@ -66,8 +66,9 @@ class Worker {
   pipeline::Pipeline pipeline_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   struct OpenConnection {
+    // Declared first so it is destroyed last: the connection's settings point into it.
+    std::shared_ptr<const Snapshot> snapshot;
     std::shared_ptr<http::ServerConnection> connection;
-    std::shared_ptr<const Snapshot> snapshot;  // what its settings and exchanges point into
   };
   std::unordered_map<http::ServerConnection*, OpenConnection> connections_;
   bool shutting_down_ = false;

@@ -88,7 +88,10 @@ void BackendConnection::sendRequestHead(const http::RequestHead& head) {
     extra = "Transfer-Encoding: chunked\r\n";
   }
   http::writeRequestHead(conn_->output(), head, extra);
-  conn_->setTimeouts(timeouts_.response, timeouts_.response);
+  // backend_response counts from the end of the request: a slow upload is not the
+  // backend's delay. Until then only stalled writes time out.
+  const bool body_follows = head.has_body || head.upgrade;
+  conn_->setTimeouts(body_follows ? Duration::zero() : timeouts_.response, timeouts_.response);
   conn_->setReading(true);
 }
 
@@ -103,6 +106,7 @@ void BackendConnection::sendBody(evbuffer* data) {
 void BackendConnection::sendEnd() {
   if (request_done_) return;
   request_done_ = true;
+  if (state_ == State::Busy) conn_->setTimeouts(timeouts_.response, timeouts_.response);
   if (request_chunked_ && state_ != State::Tunnel)
     http::writeLastChunk(conn_->output());
 }
@@ -257,7 +261,11 @@ bool BackendConnection::readHead() {
   if (framing_ == Framing::Chunked) chunked_.emplace();
   evbuffer_drain(in, view.head_length);
   head_received_ = true;
-  if (upgraded) state_ = State::Tunnel;
+  if (upgraded) {
+    // A quiet WebSocket is normal: no read timeout in a tunnel, only stalled writes.
+    state_ = State::Tunnel;
+    conn_->setTimeouts(Duration::zero(), timeouts_.response);
+  }
   user_->onResponseHead(head);
   if (state_ != State::Broken && framing_ == Framing::Length && remaining_ == 0 && !upgraded)
     endResponse();

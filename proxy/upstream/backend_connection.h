@@ -55,6 +55,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
 
   health::Server& server() const { return server_; }
   bool reused() const { return requests_ > 0; }
+  uint64_t generation() const { return generation_; }
+  void setGeneration(uint64_t generation) { generation_ = generation; }
 
   // Gives a pooled connection to a new user.
   void attach(User& user, const Timeouts& timeouts);
@@ -108,6 +110,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   uint64_t remaining_ = 0;
   std::optional<http::ChunkedDecoder> chunked_;
   uint64_t requests_ = 0;
+  uint64_t generation_ = 0;  // the ConnectionPool generation it belongs to
   std::function<void()> on_idle_dead_;
 };
 

@@ -17,6 +17,10 @@ std::unique_ptr<BackendConnection> ConnectionPool::acquire(const health::Server&
 
 void ConnectionPool::release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle) {
   if (!conn) return;
+  if (conn->generation() != generation_) {
+    BackendConnection::retire(std::move(conn));
+    return;
+  }
   auto& list = idle_[&conn->server()];
   if (!conn->reusable() || list.size() >= max_idle) {
     BackendConnection::retire(std::move(conn));
@@ -46,6 +50,7 @@ void ConnectionPool::closeAll() {
   for (auto& [server, list] : idle_)
     for (auto& conn : list) BackendConnection::retire(std::move(conn));
   idle_.clear();
+  ++generation_;
 }
 
 }  // namespace gatehouse::upstream

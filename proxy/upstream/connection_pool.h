@@ -23,9 +23,15 @@ class ConnectionPool {
   // Keeps conn if it is reusable and there is room; otherwise closes it.
   void release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle);
   size_t idleCount() const;
+  // Closes every idle connection and starts a new generation: connections opened before
+  // (busy during a reload, to servers of an old snapshot) are not taken back.
   void closeAll();
+  uint64_t generation() const { return generation_; }
 
   uint64_t reused_total = 0;
+
+ private:
+  uint64_t generation_ = 0;
 
  private:
   void forget(BackendConnection* conn);

@@ -6,10 +6,11 @@
 namespace gatehouse::upstream {
 
 UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
-                                 ConnectionPool& connections, net::EventLoop& loop,
-                                 const BackendConnection::Timeouts& timeouts)
+                                 std::shared_ptr<const void> owner, ConnectionPool& connections,
+                                 net::EventLoop& loop, const BackendConnection::Timeouts& timeouts)
     : exchange_(exchange),
       pool_(pool),
+      owner_(std::move(owner)),
       connections_(connections),
       loop_(loop),
       timeouts_(timeouts),
@@ -39,12 +40,14 @@ void UpstreamHandler::tryServer() {
   server_->beginRequest();
   server_->requests_total.fetch_add(1, std::memory_order_relaxed);
   exchange_.record().server = server_->label();
+  head_sent_ = false;
   conn_ = connections_.acquire(*server_);
   if (conn_) {
     conn_->attach(*this, timeouts_);
     sendRequest();
   } else {
     conn_ = BackendConnection::connect(loop_, *server_, timeouts_, *this);
+    conn_->setGeneration(connections_.generation());
   }
 }
 
@@ -59,8 +62,9 @@ void UpstreamHandler::sendRequest() {
   http::RequestHead& head = exchange_.request();
   head.headers.set("Host", head.authority);
   conn_->sendRequestHead(head);
+  head_sent_ = true;
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101
-  if (!head.has_body) {
+  if (!head.has_body || request_ended_) {
     conn_->sendEnd();
     return;
   }
@@ -70,8 +74,14 @@ void UpstreamHandler::sendRequest() {
 }
 
 void UpstreamHandler::onRequestBody(evbuffer* data) {
-  if (!conn_ || done_) {
+  if (done_) {
     evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  if (!conn_ || !head_sent_) {
+    // Between a failed attempt and the next head (a retry): body bytes must never precede a
+    // head on the wire. Leave them with the codec, which offers them again after resume.
+    exchange_.pauseRequestBody();
     return;
   }
   body_started_ = true;
@@ -89,7 +99,7 @@ void UpstreamHandler::onRequestEnd() {
     exchange_.respondEnd();
     return;
   }
-  if (body_started_ || !exchange_.request().has_body) conn_->sendEnd();
+  if (head_sent_) conn_->sendEnd();  // also ends an empty chunked body with its last chunk
 }
 
 void UpstreamHandler::onRequestDrained() {
@@ -140,6 +150,8 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
   const bool reused = conn_ && conn_->reused();
   const std::string server = server_ ? server_->label() : "?";
   BackendConnection::retire(std::move(conn_));
+  head_sent_ = false;
+  exchange_.pauseRequestBody();  // until the next attempt has sent its head
   const bool nothing_sent =
       failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout;
   if (nothing_sent && connect_retries_left_ > 0) {

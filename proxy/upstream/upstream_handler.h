@@ -19,8 +19,10 @@ namespace gatehouse::upstream {
 
 class UpstreamHandler final : public http::Handler, private BackendConnection::User {
  public:
-  UpstreamHandler(http::Exchange& exchange, BackendPool& pool, ConnectionPool& connections,
-                  net::EventLoop& loop, const BackendConnection::Timeouts& timeouts);
+  // `owner` keeps `pool` alive for as long as this exchange runs (across reloads).
+  UpstreamHandler(http::Exchange& exchange, BackendPool& pool, std::shared_ptr<const void> owner,
+                  ConnectionPool& connections, net::EventLoop& loop,
+                  const BackendConnection::Timeouts& timeouts);
   ~UpstreamHandler() override;
 
   void start();
@@ -47,6 +49,7 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
 
   http::Exchange& exchange_;
   BackendPool& pool_;
+  std::shared_ptr<const void> owner_;
   ConnectionPool& connections_;
   net::EventLoop& loop_;
   BackendConnection::Timeouts timeouts_;
@@ -57,6 +60,7 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   bool stale_retry_used_ = false;
   bool request_ended_ = false;     // the client's request body is complete
   bool body_started_ = false;      // some request body bytes went to a backend
+  bool head_sent_ = false;         // the request head is queued on conn_ (body may follow)
   bool response_paused_ = false;
   bool done_ = false;
 };
