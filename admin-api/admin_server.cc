@@ -46,7 +46,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
   AdminServer* raw = self.get();
   auto listener = net::Listener::open(
       loop.base(), *address,
-      [raw](evutil_socket_t fd, const net::SocketAddress& peer) { raw->accept(fd, peer); });
+      [raw](evutil_socket_t fd, const net::SocketAddress& peer) { raw->accept(fd, peer); },
+      net::Listener::Sharing::Exclusive);
   if (!listener) return Error{fmt::format("admin.address: {}", listener.error().message)};
   self->listener_ = std::move(*listener);
   log::info("admin API listening on {}", self->address().toString());

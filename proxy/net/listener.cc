@@ -13,12 +13,13 @@
 namespace gatehouse::net {
 
 Result<std::unique_ptr<Listener>> Listener::open(event_base* base, const SocketAddress& address,
-                                                 OnAccept on_accept) {
+                                                 OnAccept on_accept, Sharing sharing) {
   std::unique_ptr<Listener> self(new Listener(std::move(on_accept)));
-  constexpr unsigned kFlags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                              LEV_OPT_REUSEABLE_PORT | LEV_OPT_DEFERRED_ACCEPT;
+  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+                    LEV_OPT_DEFERRED_ACCEPT;
+  if (sharing == Sharing::ReusePort) flags |= LEV_OPT_REUSEABLE_PORT;
   constexpr int kBacklog = 4096;
-  self->listener_.reset(evconnlistener_new_bind(base, &Listener::onAccept, self.get(), kFlags,
+  self->listener_.reset(evconnlistener_new_bind(base, &Listener::onAccept, self.get(), flags,
                                                 kBacklog, address.get(),
                                                 static_cast<int>(address.length())));
   if (!self->listener_)

@@ -15,9 +15,13 @@ class Listener {
  public:
   using OnAccept = std::function<void(evutil_socket_t fd, const SocketAddress& peer)>;
 
-  // Binds and listens; the fd is non-blocking and close-on-exec.
+  enum class Sharing { ReusePort, Exclusive };
+  // Binds and listens; the fd is non-blocking and close-on-exec. ReusePort lets every worker
+  // bind the same address; Exclusive (the admin API) makes a second process fail to bind
+  // instead of silently sharing the port.
   static Result<std::unique_ptr<Listener>> open(event_base* base, const SocketAddress& address,
-                                                OnAccept on_accept);
+                                                OnAccept on_accept,
+                                                Sharing sharing = Sharing::ReusePort);
   // The bound address (its port is real even when port 0 was asked for).
   const SocketAddress& address() const { return bound_; }
   // Closes the socket: new connections to this worker are refused from now on.

@@ -26,7 +26,9 @@ struct TrafficCounters {
   // Request durations, cumulative buckets in milliseconds (Prometheus histogram).
   static constexpr std::array<uint64_t, 10> kDurationBucketsMs = {1,   5,   10,   25,   50,
                                                                   100, 250, 1000, 5000, 30000};
-  std::array<std::atomic<uint64_t>, 11> duration_buckets{};  // last: +Inf
+  // Per-bucket counts (each request counted once, in the first bucket it fits; the last is
+  // +Inf); /metrics accumulates them into Prometheus' cumulative buckets.
+  std::array<std::atomic<uint64_t>, 11> duration_buckets{};
   std::atomic<uint64_t> duration_sum_us{0};
 };
 
@@ -37,6 +39,7 @@ struct ProcessStatus {
   std::chrono::system_clock::time_point last_reload;  // == started until a reload
   unsigned workers = 0;
   int64_t connections_open = 0;
+  bool stopping = false;  // a graceful stop has begun: /healthz turns 503 for the LB in front
 };
 
 class ProcessControl {

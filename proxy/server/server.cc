@@ -122,6 +122,7 @@ class Process final : public ProcessControl {
     s.started = started_;
     s.last_reload = last_reload_;
     s.workers = static_cast<unsigned>(workers_.size());
+    s.stopping = stopping_;
     for (auto& w : workers_) s.connections_open += w->counters().connections_open.load();
     return s;
   }
