@@ -26,6 +26,9 @@ class Downstream {
   virtual void sendHead(const ResponseHead& head) = 0;
   virtual void sendBody(evbuffer* data) = 0;  // drains data
   virtual void sendEnd() = 0;
+  // Trailer fields to send with the end of the body; before sendEnd(). Codecs that cannot
+  // carry them (an HTTP/1.1 response with Content-Length) drop them.
+  virtual void sendTrailers(const HeaderMap& trailers) { (void)trailers; }
   virtual size_t pendingOutput() const = 0;
   virtual void pauseRequestBody() = 0;
   virtual void resumeRequestBody() = 0;  // the first call also answers Expect: 100-continue
@@ -103,6 +106,10 @@ class Exchange {
     downstream_.sendBody(data);
   }
   void respondEnd() { downstream_.sendEnd(); }
+  void respondTrailers(const HeaderMap& trailers) { downstream_.sendTrailers(trailers); }
+  // Trailer fields that ended the request body (chunked or HTTP/2), set by the codec before
+  // Handler::onRequestEnd().
+  HeaderMap& requestTrailers() { return request_trailers_; }
   // Answers with a short generated page, or aborts if a head already went out.
   void respondError(int status, std::string_view detail);
   bool headSent() const { return head_sent_; }
@@ -121,6 +128,7 @@ class Exchange {
   Downstream& downstream_;
   std::unique_ptr<Handler> handler_;
   ExchangeRecord record_;
+  HeaderMap request_trailers_;
   std::chrono::steady_clock::time_point started_;
   bool head_sent_ = false;
 };

@@ -253,7 +253,12 @@ void Http1ServerConnection::readBody() {
   } else {
     evbuffer_drain(out, n);
   }
-  if (done) finishRequestBody();
+  if (done) {
+    if (chunked_ && exchange_)
+      for (const auto& [name, value] : chunked_->trailers())
+        exchange_->requestTrailers().add(name, value);
+    finishRequestBody();
+  }
 }
 
 void Http1ServerConnection::finishRequestBody() {
@@ -350,7 +355,14 @@ void Http1ServerConnection::sendEnd() {
     closeAfterFlush();
     return;
   }
-  if (response_chunked_) writeLastChunk(conn_->output());
+  if (response_chunked_) {
+    if (response_trailers_.empty()) {
+      writeLastChunk(conn_->output());
+    } else {
+      writeLastChunkWithTrailers(conn_->output(), response_trailers_);
+      response_trailers_ = HeaderMap();
+    }
+  }
   if (!request_done_ && keep_alive_) {
     // Read and drop the rest of the request body so the connection can carry the next one;
     // a client that never sends it is timed out like any idle one.
@@ -361,6 +373,10 @@ void Http1ServerConnection::sendEnd() {
     scheduleProcess();
   }
   maybeFinishExchange();
+}
+
+void Http1ServerConnection::sendTrailers(const HeaderMap& trailers) {
+  if (response_chunked_) response_trailers_ = trailers;  // else nowhere to put them: dropped
 }
 
 size_t Http1ServerConnection::pendingOutput() const {

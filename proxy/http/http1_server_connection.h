@@ -59,6 +59,7 @@ class Http1ServerConnection final : public ServerConnection,
   void sendHead(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendEnd() override;
+  void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;
   void pauseRequestBody() override;
   void resumeRequestBody() override;
@@ -101,6 +102,7 @@ class Http1ServerConnection final : public ServerConnection,
   OnClosed on_closed_;
   Http1Parser& parser_;  // the worker's: heads are copied out at once, so one serves all
   net::EvbufferPtr body_chunk_;  // reused to hand body bytes to the handler
+  HeaderMap response_trailers_;
 
   std::unique_ptr<Exchange> exchange_;
   BodyFraming framing_ = BodyFraming::None;

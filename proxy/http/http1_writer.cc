@@ -45,4 +45,11 @@ void writeChunk(evbuffer* out, evbuffer* data) {
 
 void writeLastChunk(evbuffer* out) { evbuffer_add(out, "0\r\n\r\n", 5); }
 
+void writeLastChunkWithTrailers(evbuffer* out, const HeaderMap& trailers) {
+  fmt::memory_buffer buf;
+  buf.append(std::string_view("0\r\n"));
+  writeFields(buf, trailers, {});
+  evbuffer_add(out, buf.data(), buf.size());
+}
+
 }  // namespace gatehouse::http

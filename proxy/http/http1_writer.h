@@ -17,5 +17,7 @@ void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view e
 // Moves all of data into out as one chunk ("<hex>\r\n" data "\r\n"); nothing for empty data.
 void writeChunk(evbuffer* out, evbuffer* data);
 void writeLastChunk(evbuffer* out);
+// "0\r\n" + trailer fields + "\r\n" (RFC 9112 §7.1.2).
+void writeLastChunkWithTrailers(evbuffer* out, const HeaderMap& trailers);
 
 }  // namespace gatehouse::http

@@ -88,8 +88,13 @@ void Http2Stream::onHeaderField(std::string_view name, std::string_view value, b
   // Counted whatever happens to the field, so a huge block costs us parsing time only.
   header_bytes_ += name.size() + value.size() + kFieldOverhead;
   if (header_bytes_ > conn_->settings_.max_header_list_size) header_too_large_ = true;
-  // Trailers are dropped: an Exchange has no place for them (no backend codec sends them on).
-  if (header_too_large_ || trailer) return;
+  if (header_too_large_) return;
+  if (trailer) {
+    // Pseudo-fields are not allowed in trailers (nghttp2 checks); the rest go to the backend.
+    if (exchange_ && !name.empty() && name.front() != ':')
+      exchange_->requestTrailers().add(name, value);
+    return;
+  }
   if (!name.empty() && name.front() == ':') {
     if (name == ":method")
       head_.method = value;
@@ -325,13 +330,40 @@ void Http2Stream::notifyDrainedIfOwed() {
   if (Handler* h = handler()) h->onDownstreamDrained();
 }
 
+void Http2Stream::sendTrailers(const HeaderMap& trailers) {
+  if (!responding() || response_ended_) return;
+  response_trailers_ = trailers;
+}
+
+// At the body's end: with trailers, the DATA frame does not end the stream; a HEADERS frame
+// with the trailer fields does (RFC 9113 §8.1).
+void Http2Stream::finishBody(uint32_t* data_flags) {
+  *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (response_trailers_.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(response_trailers_.size());
+  std::vector<nghttp2_nv> nva;
+  for (const Header& h : response_trailers_) {
+    if (dropFromResponse(h.name)) continue;
+    std::string& lower = names.emplace_back(h.name);
+    for (char& c : lower) c = ascii::toLower(c);
+    nva.push_back({reinterpret_cast<uint8_t*>(lower.data()),
+                   reinterpret_cast<uint8_t*>(const_cast<char*>(h.value.data())), lower.size(),
+                   h.value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  if (nva.empty()) return;
+  if (nghttp2_submit_trailer(conn_->session(), id_, nva.data(), nva.size()) == 0)
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  response_trailers_ = HeaderMap();
+}
+
 ssize_t Http2Stream::readResponse(nghttp2_session*, int32_t, uint8_t*, size_t length,
                                   uint32_t* data_flags, nghttp2_data_source* source, void*) {
   auto* self = static_cast<Http2Stream*>(source->ptr);
   size_t available = evbuffer_get_length(self->response_body_.get());
   if (available == 0) {
     if (self->response_ended_) {
-      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+      self->finishBody(data_flags);
       return 0;
     }
     self->deferred_ = true;  // resumeData() wakes nghttp2 when the handler sends more
@@ -340,7 +372,7 @@ ssize_t Http2Stream::readResponse(nghttp2_session*, int32_t, uint8_t*, size_t le
   size_t n = std::min(length, available);
   // NO_COPY: writeData() moves the payload from our buffer to the transport's.
   *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-  if (self->response_ended_ && n == available) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (self->response_ended_ && n == available) self->finishBody(data_flags);
   return static_cast<ssize_t>(n);
 }
 

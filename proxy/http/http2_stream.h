@@ -64,12 +64,14 @@ class Http2Stream final : public Downstream {
   void sendHead(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendEnd() override;
+  void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;
   void pauseRequestBody() override;
   void resumeRequestBody() override;
   void abort() override;
 
  private:
+  void finishBody(uint32_t* data_flags);
   void reject(int status, std::string_view why);
   void resetStream(uint32_t error_code);
   void consume(size_t n);
@@ -85,6 +87,7 @@ class Http2Stream final : public Downstream {
   std::string cookies_;  // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
   net::EvbufferPtr request_body_;
   net::EvbufferPtr response_body_;
+  HeaderMap response_trailers_;  // sent as a HEADERS frame after the last DATA
   uint64_t body_received_ = 0;
   size_t unconsumed_ = 0;    // received bytes not yet given back to the flow-control windows
   size_t owed_consume_ = 0;  // bytes the handler took while paused: consumed on resume

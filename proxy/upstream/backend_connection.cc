@@ -103,12 +103,16 @@ void BackendConnection::sendBody(evbuffer* data) {
     evbuffer_add_buffer(out, data);
 }
 
-void BackendConnection::sendEnd() {
+void BackendConnection::sendEnd(const http::HeaderMap* trailers) {
   if (request_done_) return;
   request_done_ = true;
   if (state_ == State::Busy) conn_->setTimeouts(timeouts_.response, timeouts_.response);
-  if (request_chunked_ && state_ != State::Tunnel)
-    http::writeLastChunk(conn_->output());
+  if (request_chunked_ && state_ != State::Tunnel) {
+    if (trailers && !trailers->empty())
+      http::writeLastChunkWithTrailers(conn_->output(), *trailers);
+    else
+      http::writeLastChunk(conn_->output());
+  }
 }
 
 size_t BackendConnection::pendingOutput() const {
@@ -305,7 +309,15 @@ void BackendConnection::readBody() {
     user_->onResponseBody(out);
     if (state_ == State::Broken) return;
   }
-  if (done) endResponse();
+  if (done) {
+    if (chunked_ && !chunked_->trailers().empty() && user_) {
+      http::HeaderMap trailers;
+      for (const auto& [name, value] : chunked_->trailers()) trailers.add(name, value);
+      user_->onResponseTrailers(trailers);
+      if (state_ == State::Broken) return;
+    }
+    endResponse();
+  }
 }
 
 void BackendConnection::endResponse() {

@@ -39,6 +39,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
     virtual void onResponseHead(http::ResponseHead& head) = 0;
     virtual void onResponseBody(evbuffer* data) = 0;  // drains data
     virtual void onResponseEnd() = 0;
+    // Trailer fields of a chunked response, just before onResponseEnd().
+    virtual void onResponseTrailers(http::HeaderMap& trailers) { (void)trailers; }
     virtual void onRequestDrained() = 0;  // the request output fell below the low watermark
     virtual void onFailure(BackendFailure failure) = 0;
   };
@@ -64,7 +66,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   // a known length goes out as Content-Length, an unknown one chunked.
   void sendRequestHead(const http::RequestHead& head);
   void sendBody(evbuffer* data);  // drains data
-  void sendEnd();
+  // Ends the request body; a chunked one carries `trailers` if given.
+  void sendEnd(const http::HeaderMap* trailers = nullptr);
   size_t pendingOutput() const;
   void pauseResponse();
   void resumeResponse();

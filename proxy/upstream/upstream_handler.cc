@@ -65,7 +65,7 @@ void UpstreamHandler::sendRequest() {
   head_sent_ = true;
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101
   if (!head.has_body || request_ended_) {
-    conn_->sendEnd();
+    conn_->sendEnd(&exchange_.requestTrailers());
     return;
   }
   // Only now is the client's body read (and a 100 Continue sent): nothing is buffered
@@ -99,7 +99,8 @@ void UpstreamHandler::onRequestEnd() {
     exchange_.respondEnd();
     return;
   }
-  if (head_sent_) conn_->sendEnd();  // also ends an empty chunked body with its last chunk
+  // Also ends an empty chunked body with its last chunk, and carries the client's trailers.
+  if (head_sent_) conn_->sendEnd(&exchange_.requestTrailers());
 }
 
 void UpstreamHandler::onRequestDrained() {
@@ -119,6 +120,10 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
     response_paused_ = true;
     conn_->pauseResponse();
   }
+}
+
+void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
+  exchange_.respondTrailers(trailers);
 }
 
 void UpstreamHandler::onDownstreamDrained() {

@@ -39,6 +39,7 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   void onResponseHead(http::ResponseHead& head) override;
   void onResponseBody(evbuffer* data) override;
   void onResponseEnd() override;
+  void onResponseTrailers(http::HeaderMap& trailers) override;
   void onRequestDrained() override;
   void onFailure(BackendFailure failure) override;
 

@@ -132,6 +132,7 @@ class Request:
         self.path = parts.path
         self.query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         self.body_len = 0
+        self.trailers = []  # [(name, value)] after a chunked body
         self.body_sha256 = hashlib.sha256(b"").hexdigest()
         self.body = b""  # kept only up to KEEP_BODY_LIMIT
         self.complete = False
@@ -157,7 +158,8 @@ class Request:
     def as_dict(self):
         return {"method": self.method, "path": self.path, "target": self.target,
                 "version": self.version, "headers": [[k, v] for k, v in self.headers],
-                "body_len": self.body_len, "body_sha256": self.body_sha256}
+                "body_len": self.body_len, "body_sha256": self.body_sha256,
+                "trailers": [[k, v] for k, v in self.trailers]}
 
     def __repr__(self):
         return "Request(%s %s %s, %d headers, body_len=%d%s)" % (
@@ -603,8 +605,13 @@ class TestOrigin:
                     raise BadRequest("bad chunk size %r" % line[:40])
                 size = int(size_text, 16)
                 if size == 0:
-                    while reader.read_line():  # trailers up to the empty line
-                        pass
+                    while True:  # trailers up to the empty line
+                        trailer = reader.read_line()
+                        if not trailer:
+                            break
+                        name, _, value = trailer.partition(b":")
+                        req.trailers.append((name.decode("latin-1"),
+                                             value.strip(b" \t").decode("latin-1")))
                     break
                 reader.stream(size, sink)
                 if reader.read_exact(2) != b"\r\n":
@@ -633,7 +640,8 @@ def _echo(origin, ctx):
                            "target": ctx.request.target,
                            "headers": [[k, v] for k, v in ctx.request.headers],
                            "body_len": ctx.request.body_len,
-                           "body_sha256": ctx.request.body_sha256})
+                           "body_sha256": ctx.request.body_sha256,
+                           "trailers": [[k, v] for k, v in ctx.request.trailers]})
 
 
 def _int_arg(ctx, name, default):
