@@ -94,7 +94,7 @@ void Http2ServerConnection::start() {
   // A client that stops reading what we owe it is dropped after idle_timeout.
   conn_->setTimeouts(Duration::zero(), settings_.idle_timeout);
   conn_->setReading(true);
-  armTimer(TimerMode::Idle, settings_.idle_timeout);
+  armTimer(TimerMode::Idle, settings_.first_request_timeout);
   // Bytes may already wait: read with the TLS handshake, or by an h2c preface sniffer.
   if (evbuffer_get_length(conn_->input()) > 0) receive();
   sendPending();

@@ -46,7 +46,10 @@ struct Http2Settings {
   uint32_t initial_window_size = 1 << 20;      // per stream: bounds one request body's buffer
   uint32_t connection_window_size = 16 << 20;  // bounds all request bodies buffered together
   uint64_t max_body = 100ull << 20;
-  Duration idle_timeout{60000};  // no stream open for this long: GOAWAY and close
+  Duration idle_timeout{60000};
+  // Until the first stream opens (HTTP/1's client_header): a client that connects and says
+  // nothing is not kept for a whole idle_timeout.
+  Duration first_request_timeout{10000};  // no stream open for this long: GOAWAY and close
   // Rapid reset (CVE-2023-44487) and its server-side twin: RST_STREAM frames received, plus
   // those we send because of client errors, above this many per window end the connection.
   uint32_t max_resets_per_window = 100;

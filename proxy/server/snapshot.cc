@@ -67,6 +67,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   snapshot->http2.connection_window_size = static_cast<uint32_t>(h2.connection_window.bytes());
   snapshot->http2.max_body = limits.body.bytes();
   snapshot->http2.idle_timeout = config->timeouts.client_idle;
+  snapshot->http2.first_request_timeout = config->timeouts.client_header;
   snapshot->http2.max_resets_per_window = h2.max_resets;
   snapshot->backend_timeouts.connect = config->timeouts.backend_connect;
   snapshot->backend_timeouts.response = config->timeouts.backend_response;
