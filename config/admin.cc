@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 
+#include "config/file_reader.h"
 #include "config/loader.h"
 #include "config/sections.h"
 
@@ -28,26 +29,7 @@ Result<std::string> readSmallFile(const std::string& path) {
     ::close(fd);
     return Error{"not a regular file"};
   }
-  std::string text;
-  char buffer[kMaxTokenFileBytes + 1];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      return Error{std::strerror(saved)};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxTokenFileBytes) {
-      ::close(fd);
-      return Error{
-          fmt::format("larger than {} bytes; is this the right file?", kMaxTokenFileBytes)};
-    }
-  }
-  ::close(fd);
-  return text;
+  return readAllBounded(fd, kMaxTokenFileBytes, fmt::format("{} bytes", kMaxTokenFileBytes));
 }
 
 // The token must travel in `Authorization: Bearer TOKEN`: one line of visible ASCII. A file

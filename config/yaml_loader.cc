@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "config/diagnostic.h"
+#include "config/file_reader.h"
 #include "config/loader.h"
 #include "config/sections.h"
 
@@ -27,25 +28,7 @@ constexpr size_t kMaxFileSize = size_t{16} << 20;
 Result<std::string> readFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{std::strerror(errno)};
-  std::string text;
-  char buffer[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      return Error{std::strerror(saved)};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      ::close(fd);
-      return Error{fmt::format("larger than {} MiB; is this the right file?", kMaxFileSize >> 20)};
-    }
-  }
-  ::close(fd);
-  return text;
+  return readAllBounded(fd, kMaxFileSize, fmt::format("{} MiB", kMaxFileSize >> 20));
 }
 
 // Notes where each document starts and ignores the rest of the events.

@@ -190,12 +190,16 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view input) {
   return step;
 }
 
-std::string chunkHeader(size_t n) {
-  char buf[2 * sizeof(size_t) + 2];
-  auto end = std::to_chars(buf, buf + sizeof(buf), n, 16).ptr;
+size_t formatChunkHeader(size_t n, char* out) {
+  char* end = std::to_chars(out, out + kMaxChunkHeader, n, 16).ptr;
   *end++ = '\r';
   *end++ = '\n';
-  return std::string(buf, end);
+  return static_cast<size_t>(end - out);
+}
+
+std::string chunkHeader(size_t n) {
+  char buf[kMaxChunkHeader];
+  return std::string(buf, formatChunkHeader(n, buf));
 }
 
 }  // namespace gatehouse::http

@@ -87,7 +87,11 @@ class ChunkedDecoder {
 };
 
 // "<hex>\r\n" for a chunk of n > 0 bytes; the caller appends the data and "\r\n". A size of 0
-// would end the body: use kLastChunk.
+// would end the body: use kLastChunk. The codecs' encoder (http1_writer) uses the same
+// function, so the round-trip tests and fuzzer cover what goes on the wire.
+inline constexpr size_t kMaxChunkHeader = 2 * sizeof(size_t) + 2;
+// Writes the header into out (kMaxChunkHeader bytes) without allocating; returns its length.
+size_t formatChunkHeader(size_t n, char* out);
 std::string chunkHeader(size_t n);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "proxy/http/chunked_decoder.h"
 #include "proxy/http/status.h"
 
 namespace gatehouse::http {
@@ -36,14 +37,13 @@ void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view e
 void writeChunk(evbuffer* out, evbuffer* data) {
   size_t n = evbuffer_get_length(data);
   if (n == 0) return;
-  char size_line[24];
-  auto end = fmt::format_to(size_line, "{:x}\r\n", n);
-  evbuffer_add(out, size_line, static_cast<size_t>(end - size_line));
+  char size_line[kMaxChunkHeader];
+  evbuffer_add(out, size_line, formatChunkHeader(n, size_line));
   evbuffer_add_buffer(out, data);
   evbuffer_add(out, "\r\n", 2);
 }
 
-void writeLastChunk(evbuffer* out) { evbuffer_add(out, "0\r\n\r\n", 5); }
+void writeLastChunk(evbuffer* out) { evbuffer_add(out, kLastChunk.data(), kLastChunk.size()); }
 
 void writeLastChunkWithTrailers(evbuffer* out, const HeaderMap& trailers) {
   fmt::memory_buffer buf;
