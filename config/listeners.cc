@@ -10,7 +10,6 @@
 namespace gatehouse::config {
 namespace {
 
-
 std::string lowercase(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

@@ -1,7 +1,6 @@
 // `listeners[].tls` and the top-level `http2:` limits.
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "config/sections.h"
 
@@ -54,7 +53,8 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
         [&](const Value& list) {
           has_certificates = true;
           bool is_list = readList(
-              list, [&](const Value& item) { tls.certificates.push_back(readCertificate(item, diag)); },
+              list,
+              [&](const Value& item) { tls.certificates.push_back(readCertificate(item, diag)); },
               diag);
           if (is_list && tls.certificates.empty())
             diag.error(list.mark, list.path, "at least one certificate is required");
@@ -62,8 +62,8 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
         /*required=*/true},
        {"min_version",
         [&](const Value& x) {
-          if (auto m = readChoice<std::string_view>(x, {{"TLSv1.2", "TLSv1.2"}, {"TLSv1.3", "TLSv1.3"}},
-                                                    diag))
+          if (auto m = readChoice<std::string_view>(
+                  x, {{"TLSv1.2", "TLSv1.2"}, {"TLSv1.3", "TLSv1.3"}}, diag))
             tls.min_version = std::string(*m);
         }},
        {"ciphers", [&](const Value& x) { tls.ciphers = readString(x, diag).value_or(""); }},
@@ -75,12 +75,13 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
           readList(
               list,
               [&](const Value& item) {
-                if (auto p = readChoice<std::string_view>(item, {{"h2", "h2"}, {"http/1.1", "http/1.1"}},
-                                                          diag))
+                if (auto p = readChoice<std::string_view>(
+                        item, {{"h2", "h2"}, {"http/1.1", "http/1.1"}}, diag))
                   tls.alpn.emplace_back(*p);
               },
               diag);
-          if (tls.alpn.empty()) diag.error(list.mark, list.path, "at least one protocol is required");
+          if (tls.alpn.empty())
+            diag.error(list.mark, list.path, "at least one protocol is required");
         }}},
       {}, diag);
   (void)has_certificates;

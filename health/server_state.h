@@ -16,13 +16,18 @@ enum class Health : uint8_t { Up, Down };
 
 constexpr std::string_view toString(AdminState s) {
   switch (s) {
-    case AdminState::Ready: return "ready";
-    case AdminState::Draining: return "drain";
-    case AdminState::Maintenance: return "maint";
+    case AdminState::Ready:
+      return "ready";
+    case AdminState::Draining:
+      return "drain";
+    case AdminState::Maintenance:
+      return "maint";
   }
   return "?";
 }
 
-constexpr std::string_view toString(Health h) { return h == Health::Up ? "up" : "down"; }
+constexpr std::string_view toString(Health h) {
+  return h == Health::Up ? "up" : "down";
+}
 
 }  // namespace gatehouse::health

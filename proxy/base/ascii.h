@@ -10,17 +10,23 @@ namespace gatehouse::ascii {
 namespace detail {
 constexpr std::array<bool, 256> makeTokenTable() {
   std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+    t[static_cast<uint8_t>(c)] = true;
   return t;
 }
 inline constexpr std::array<bool, 256> kTokenTable = makeTokenTable();
 }  // namespace detail
 
 // tchar of RFC 9110 §5.6.2.
-constexpr bool isTokenChar(char c) { return detail::kTokenTable[static_cast<uint8_t>(c)]; }
+constexpr bool isTokenChar(char c) {
+  return detail::kTokenTable[static_cast<uint8_t>(c)];
+}
 
 constexpr bool isToken(std::string_view s) {
   if (s.empty()) return false;
@@ -29,7 +35,9 @@ constexpr bool isToken(std::string_view s) {
   return true;
 }
 
-constexpr char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char toLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -38,11 +46,15 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-constexpr bool isOws(char c) { return c == ' ' || c == '\t'; }
+constexpr bool isOws(char c) {
+  return c == ' ' || c == '\t';
+}
 
 constexpr std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && isOws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && isOws(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // Durations carry their unit in the type: every timeout in config and code is a Duration.
 
+#include <sys/time.h>
+
 #include <chrono>
 #include <cstdint>
-#include <sys/time.h>
 
 namespace gatehouse {
 

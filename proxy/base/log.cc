@@ -11,10 +11,14 @@ std::atomic<int> g_level{static_cast<int>(Level::Info)};
 
 std::string_view levelName(Level level) {
   switch (level) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warn: return "warn";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warn:
+      return "warn";
+    case Level::Error:
+      return "error";
   }
   return "?";
 }
@@ -26,7 +30,9 @@ std::optional<Level> parseLevel(std::string_view name) {
   return std::nullopt;
 }
 
-void setLevel(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+void setLevel(Level level) {
+  g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
 
 bool enabled(Level level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);

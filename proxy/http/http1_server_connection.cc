@@ -27,7 +27,8 @@ void normalizeTarget(RequestHead& head) {
   std::string_view rest = t.substr(scheme_end + 3);
   size_t path_start = rest.find_first_of("/?");
   head.authority = std::string(rest.substr(0, path_start));
-  std::string path = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  std::string path =
+      path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
   if (path.front() == '?') path.insert(0, "/");
   head.target = std::move(path);
 }
@@ -39,10 +40,11 @@ RequestHead toRequestHead(const RequestHeadView& view) {
   head.authority = std::string(view.host);
   head.version_minor = view.version_minor;
   head.headers.reserve(view.headers.size() + 6);
-  for (const HeaderView& h : view.headers) head.headers.add(h.name, h.value);
+  for (const HeaderView& h : view.headers)
+    head.headers.add(h.name, h.value);
   head.upgrade = view.upgrade;
   removeHopByHop(head.headers, head.upgrade);
-  head.headers.remove("expect");  // 100-continue is answered here, not by the backend
+  head.headers.remove("expect");          // 100-continue is answered here, not by the backend
   head.headers.remove("content-length");  // framing is the codec's to write, never copied
   head.has_body = view.framing == http::BodyFraming::ContentLength
                       ? view.content_length > 0
@@ -107,7 +109,9 @@ void Http1ServerConnection::onProcess(evutil_socket_t, short, void* self) {
   static_cast<Http1ServerConnection*>(self)->process();
 }
 
-void Http1ServerConnection::scheduleProcess() { event_active(process_event_.get(), EV_TIMEOUT, 0); }
+void Http1ServerConnection::scheduleProcess() {
+  event_active(process_event_.get(), EV_TIMEOUT, 0);
+}
 
 void Http1ServerConnection::process() {
   if (closed_) return;
@@ -144,14 +148,17 @@ void Http1ServerConnection::readHead() {
       log::debug("client {}: bad request: {}", client_.ip, describe(outcome.error));
       reject(statusFor(outcome.error), describe(outcome.error));
       return;
-    case ParseState::Complete: startExchange(outcome.head); return;
+    case ParseState::Complete:
+      startExchange(outcome.head);
+      return;
   }
 }
 
 void Http1ServerConnection::startExchange(const RequestHeadView& view) {
   timer_.cancel();
   timer_mode_ = TimerMode::None;
-  if (view.framing == http::BodyFraming::ContentLength && view.content_length > settings_.max_body) {
+  if (view.framing == http::BodyFraming::ContentLength &&
+      view.content_length > settings_.max_body) {
     reject(413, "request body larger than the configured limit");
     return;
   }
@@ -442,7 +449,8 @@ void Http1ServerConnection::reject(int status, std::string_view why) {
   ResponseHead head = errorHead(status, body.size());
   if (!had_exchange) logRejected(status, body.size());
   evbuffer* out = conn_->output();
-  writeResponseHead(out, head, fmt::format("Content-Length: {}\r\nConnection: close\r\n", body.size()));
+  writeResponseHead(out, head,
+                    fmt::format("Content-Length: {}\r\nConnection: close\r\n", body.size()));
   evbuffer_add(out, body.data(), body.size());
   keep_alive_ = false;
   closeAfterFlush();
@@ -455,8 +463,8 @@ void Http1ServerConnection::closeAfterFlush() {
   conn_->setTimeouts(Duration::zero(), settings_.client_idle);  // a reader that stalls is dropped
   if (pendingOutput() > 0) return;  // onDrained() calls back once flushed
   if (lingering_) return;
-  const bool client_may_still_send = linger_needed_ || !request_done_ ||
-                                     evbuffer_get_length(conn_->input()) > 0;
+  const bool client_may_still_send =
+      linger_needed_ || !request_done_ || evbuffer_get_length(conn_->input()) > 0;
   if (client_eof_ || !client_may_still_send) {
     conn_->shutdownWrite();
     closeNow();

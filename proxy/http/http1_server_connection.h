@@ -100,7 +100,7 @@ class Http1ServerConnection final : public ServerConnection,
   ExchangeDispatcher& dispatcher_;
   RequestIdGenerator& ids_;
   OnClosed on_closed_;
-  Http1Parser& parser_;  // the worker's: heads are copied out at once, so one serves all
+  Http1Parser& parser_;          // the worker's: heads are copied out at once, so one serves all
   net::EvbufferPtr body_chunk_;  // reused to hand body bytes to the handler
   HeaderMap response_trailers_;
 
@@ -119,7 +119,7 @@ class Http1ServerConnection final : public ServerConnection,
   bool response_done_ = false;
   bool response_chunked_ = false;
   bool response_body_allowed_ = true;
-  bool keep_alive_ = true;       // decided when the response head goes out
+  bool keep_alive_ = true;        // decided when the response head goes out
   bool discarding_body_ = false;  // the response is done; the rest of the request is dropped
   bool client_eof_ = false;
   bool shutting_down_ = false;

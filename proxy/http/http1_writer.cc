@@ -43,7 +43,9 @@ void writeChunk(evbuffer* out, evbuffer* data) {
   evbuffer_add(out, "\r\n", 2);
 }
 
-void writeLastChunk(evbuffer* out) { evbuffer_add(out, kLastChunk.data(), kLastChunk.size()); }
+void writeLastChunk(evbuffer* out) {
+  evbuffer_add(out, kLastChunk.data(), kLastChunk.size());
+}
 
 void writeLastChunkWithTrailers(evbuffer* out, const HeaderMap& trailers) {
   fmt::memory_buffer buf;

@@ -346,7 +346,8 @@ void Http2Stream::finishBody(uint32_t* data_flags) {
   for (const Header& h : response_trailers_) {
     if (dropFromResponse(h.name)) continue;
     std::string& lower = names.emplace_back(h.name);
-    for (char& c : lower) c = ascii::toLower(c);
+    for (char& c : lower)
+      c = ascii::toLower(c);
     nva.push_back({reinterpret_cast<uint8_t*>(lower.data()),
                    reinterpret_cast<uint8_t*>(const_cast<char*>(h.value.data())), lower.size(),
                    h.value.size(), NGHTTP2_NV_FLAG_NONE});

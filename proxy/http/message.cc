@@ -15,8 +15,8 @@ void removeHopByHop(HeaderMap& headers, bool keep_upgrade) {
     ascii::forEachListElement(h.value, [&](std::string_view t) { named.emplace_back(t); });
   }
   static constexpr std::array<std::string_view, 8> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "te",
-      "trailer",    "transfer-encoding", "upgrade", "proxy-authenticate"};
+      "connection", "keep-alive",        "proxy-connection", "te",
+      "trailer",    "transfer-encoding", "upgrade",          "proxy-authenticate"};
   headers.removeIf([&](const Header& h) {
     if (keep_upgrade && ascii::iequals(h.name, "upgrade")) return false;
     for (std::string_view hop : kHopByHop)

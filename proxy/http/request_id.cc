@@ -1,8 +1,7 @@
 #include "proxy/http/request_id.h"
 
-#include <openssl/rand.h>
-
 #include <fmt/format.h>
+#include <openssl/rand.h>
 
 namespace gatehouse::http {
 
@@ -11,7 +10,9 @@ RequestIdGenerator::RequestIdGenerator() {
     prefix_ = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this));
 }
 
-std::string RequestIdGenerator::next() { return fmt::format("{:08x}{:08x}", prefix_, ++counter_); }
+std::string RequestIdGenerator::next() {
+  return fmt::format("{:08x}{:08x}", prefix_, ++counter_);
+}
 
 std::string RequestIdGenerator::adoptOrNext(std::string_view incoming) {
   if (incoming.empty() || incoming.size() > 128) return next();

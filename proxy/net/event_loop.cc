@@ -26,7 +26,9 @@ EventLoop::~EventLoop() {
   posted_event_.reset();
 }
 
-void EventLoop::run() { event_base_dispatch(base_.get()); }
+void EventLoop::run() {
+  event_base_dispatch(base_.get());
+}
 
 void EventLoop::stop() {
   post([this] { event_base_loopbreak(base_.get()); });
@@ -47,7 +49,8 @@ void EventLoop::onPosted(evutil_socket_t, short, void* self) {
     std::lock_guard lock(loop->posted_mutex_);
     tasks.swap(loop->posted_);
   }
-  for (auto& task : tasks) task();
+  for (auto& task : tasks)
+    task();
 }
 
 void EventLoop::deferDelete(std::shared_ptr<const void> object) {

@@ -21,8 +21,11 @@ using EventBasePtr = std::unique_ptr<event_base, LibeventDeleter<event_base, eve
 using EventPtr = std::unique_ptr<event, LibeventDeleter<event, event_free>>;
 using BuffereventPtr = std::unique_ptr<bufferevent, LibeventDeleter<bufferevent, bufferevent_free>>;
 using EvbufferPtr = std::unique_ptr<evbuffer, LibeventDeleter<evbuffer, evbuffer_free>>;
-using ListenerPtr = std::unique_ptr<evconnlistener, LibeventDeleter<evconnlistener, evconnlistener_free>>;
+using ListenerPtr =
+    std::unique_ptr<evconnlistener, LibeventDeleter<evconnlistener, evconnlistener_free>>;
 
-inline EvbufferPtr makeEvbuffer() { return EvbufferPtr(evbuffer_new()); }
+inline EvbufferPtr makeEvbuffer() {
+  return EvbufferPtr(evbuffer_new());
+}
 
 }  // namespace gatehouse::net

@@ -1,12 +1,11 @@
 #include "proxy/net/listener.h"
 
+#include <fmt/format.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "proxy/base/log.h"
 
@@ -15,8 +14,8 @@ namespace gatehouse::net {
 Result<std::unique_ptr<Listener>> Listener::open(event_base* base, const SocketAddress& address,
                                                  OnAccept on_accept, Sharing sharing) {
   std::unique_ptr<Listener> self(new Listener(std::move(on_accept)));
-  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                    LEV_OPT_DEFERRED_ACCEPT;
+  unsigned flags =
+      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_DEFERRED_ACCEPT;
   if (sharing == Sharing::ReusePort) flags |= LEV_OPT_REUSEABLE_PORT;
   constexpr int kBacklog = 4096;
   self->listener_.reset(evconnlistener_new_bind(base, &Listener::onAccept, self.get(), flags,

@@ -1,11 +1,10 @@
 #include "proxy/net/socket_address.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace gatehouse::net {
 

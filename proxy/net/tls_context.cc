@@ -1,5 +1,6 @@
 #include "proxy/net/tls_context.h"
 
+#include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "proxy/base/ascii.h"
 
@@ -36,14 +35,16 @@ std::string lastSslError() {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = ascii::toLower(c);
+  for (char& c : out)
+    c = ascii::toLower(c);
   return out;
 }
 
 // The DNS names a certificate is valid for: its SANs, or its CN when it has none.
 std::vector<std::string> certificateNames(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
@@ -213,7 +214,9 @@ Result<void> TlsContext::checkCertificate(const TlsCertificateFiles& files) {
   return {};
 }
 
-SSL* TlsContext::newSsl() const { return SSL_new(chains_.front()->ctx); }
+SSL* TlsContext::newSsl() const {
+  return SSL_new(chains_.front()->ctx);
+}
 
 const TlsContext::Chain* TlsContext::chainFor(std::string_view server_name) const {
   std::string host = lower(server_name);
@@ -249,14 +252,16 @@ int TlsContext::onAlpn(SSL*, const unsigned char** out, unsigned char* outlen,
 
 int TlsContext::onTicketKey(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
                             EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
-  auto* keys = static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticketKeysIndex()));
+  auto* keys =
+      static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticketKeysIndex()));
   return keys ? keys->callback(key_name, iv, cipher, mac, encrypt) : -1;
 }
 
 int TlsContext::onOcspStatus(SSL* ssl, void* arg) {
   const auto* chain = static_cast<const Chain*>(arg);
   if (chain->ocsp_der.empty()) return SSL_TLSEXT_ERR_NOACK;
-  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(chain->ocsp_der.data(), chain->ocsp_der.size()));
+  auto* copy =
+      static_cast<unsigned char*>(OPENSSL_memdup(chain->ocsp_der.data(), chain->ocsp_der.size()));
   if (!copy) return SSL_TLSEXT_ERR_NOACK;
   SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(chain->ocsp_der.size()));
   return SSL_TLSEXT_ERR_OK;

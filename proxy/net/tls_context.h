@@ -25,10 +25,10 @@ struct TlsCertificateFiles {
 };
 
 struct TlsSettings {
-  std::vector<TlsCertificateFiles> certificates;  // at least one; the first is the default
-  std::string min_version = "TLSv1.2";            // TLSv1.2 | TLSv1.3
-  std::string ciphers;                            // TLS 1.2 cipher list; empty: modern default
-  std::string ciphersuites;                       // TLS 1.3 suites; empty: OpenSSL default
+  std::vector<TlsCertificateFiles> certificates;       // at least one; the first is the default
+  std::string min_version = "TLSv1.2";                 // TLSv1.2 | TLSv1.3
+  std::string ciphers;                                 // TLS 1.2 cipher list; empty: modern default
+  std::string ciphersuites;                            // TLS 1.3 suites; empty: OpenSSL default
   std::vector<std::string> alpn = {"h2", "http/1.1"};  // in server preference order
 };
 

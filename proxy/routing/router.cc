@@ -14,7 +14,8 @@ std::string Router::normalizeHost(std::string_view authority) {
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "example.com." is the same
   std::string out(host);
-  for (char& c : out) c = ascii::toLower(c);
+  for (char& c : out)
+    c = ascii::toLower(c);
   return out;
 }
 

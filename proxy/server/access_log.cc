@@ -1,13 +1,12 @@
 #include "proxy/server/access_log.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace gatehouse::server {
@@ -15,7 +14,9 @@ namespace {
 constexpr size_t kFlushBytes = 32 * 1024;
 constexpr Duration kFlushInterval{200};
 
-std::string orDash(std::string_view s) { return s.empty() ? "-" : std::string(s); }
+std::string orDash(std::string_view s) {
+  return s.empty() ? "-" : std::string(s);
+}
 
 // Quotes for the combined format: '"' and '\' escaped, control bytes as \xHH (as nginx does).
 std::string escapeQuoted(std::string_view s) {
@@ -47,7 +48,9 @@ void writeAll(int fd, std::string_view data) {
 AccessLog::AccessLog(event_base* base, int fd, config::AccessLogFormat format)
     : fd_(fd), format_(format), flush_timer_(base, [this] { flush(); }) {}
 
-AccessLog::~AccessLog() { flush(); }
+AccessLog::~AccessLog() {
+  flush();
+}
 
 void AccessLog::record(const http::Exchange& exchange) {
   if (fd_ < 0) return;
@@ -102,11 +105,12 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
   }
   char stamp[40];
   std::strftime(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-  return fmt::format("{} - - [{}] \"{} {} {}\" {} {} \"{}\" \"{}\" rt={:.3f} server={} cache={} id={}{}\n",
-                     exchange.client().ip, stamp, escapeQuoted(req.method), escapeQuoted(req.target), protocol,
-                     rec.status, rec.bytes_sent, escapeQuoted(req.headers.get("referer")),
-                     escapeQuoted(req.headers.get("user-agent")), seconds, orDash(rec.server),
-                     orDash(rec.cache_status), exchange.requestId(), rec.aborted ? " aborted" : "");
+  return fmt::format(
+      "{} - - [{}] \"{} {} {}\" {} {} \"{}\" \"{}\" rt={:.3f} server={} cache={} id={}{}\n",
+      exchange.client().ip, stamp, escapeQuoted(req.method), escapeQuoted(req.target), protocol,
+      rec.status, rec.bytes_sent, escapeQuoted(req.headers.get("referer")),
+      escapeQuoted(req.headers.get("user-agent")), seconds, orDash(rec.server),
+      orDash(rec.cache_status), exchange.requestId(), rec.aborted ? " aborted" : "");
 }
 
 Result<int> openAccessLog(const std::string& target) {
@@ -114,7 +118,8 @@ Result<int> openAccessLog(const std::string& target) {
   if (target == "stdout") return STDOUT_FILENO;
   if (target == "stderr") return STDERR_FILENO;
   int fd = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Error{fmt::format("log.access: cannot open {}: {}", target, std::strerror(errno))};
+  if (fd < 0)
+    return Error{fmt::format("log.access: cannot open {}: {}", target, std::strerror(errno))};
   return fd;
 }
 

@@ -18,7 +18,7 @@ namespace gatehouse::server {
 // Counters a worker keeps on its data path; summed over workers for /status and /metrics.
 struct TrafficCounters {
   std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index 0: aborted before a
-                                                               // status; 1..5: 1xx..5xx
+                                                              // status; 1..5: 1xx..5xx
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> connections_accepted{0};
@@ -57,7 +57,7 @@ class ProcessControl {
 
 // Started on the main loop once the listeners are bound, stopped (destroyed) when the
 // process stops. The admin API is one; the CLI passes it in, so proxy/ never links admin-api/.
-using Extension =
-    std::function<Result<std::shared_ptr<void>>(net::EventLoop& main_loop, ProcessControl& control)>;
+using Extension = std::function<Result<std::shared_ptr<void>>(net::EventLoop& main_loop,
+                                                              ProcessControl& control)>;
 
 }  // namespace gatehouse::server

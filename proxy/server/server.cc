@@ -1,11 +1,10 @@
 #include "proxy/server/server.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
 
 #include <atomic>
-
-#include <fmt/format.h>
 
 #include "config/loader.h"
 #include "proxy/base/log.h"
@@ -42,10 +41,12 @@ class Process final : public ProcessControl {
     net::EventPtr term(evsignal_new(loop.base(), SIGTERM, &Process::onSignal, this));
     net::EventPtr intr(evsignal_new(loop.base(), SIGINT, &Process::onSignal, this));
     net::EventPtr hup(evsignal_new(loop.base(), SIGHUP, &Process::onSignal, this));
-    for (event* ev : {term.get(), intr.get(), hup.get()}) evsignal_add(ev, nullptr);
+    for (event* ev : {term.get(), intr.get(), hup.get()})
+      evsignal_add(ev, nullptr);
     grace_timer_ = std::make_unique<net::Timer>(loop.base(), [this] {
       log::warn("shutdown_grace elapsed with requests in flight; stopping now");
-      for (auto& w : workers_) w->forceStop();
+      for (auto& w : workers_)
+        w->forceStop();
     });
 
     std::shared_ptr<void> extension_handle;
@@ -66,7 +67,8 @@ class Process final : public ProcessControl {
     notifyReady();
     main_loop_.run();
     extension_handle.reset();
-    for (auto& w : workers_) w->join();
+    for (auto& w : workers_)
+      w->join();
     grace_timer_.reset();
     workers_.clear();
     log::info("stopped");
@@ -109,7 +111,8 @@ class Process final : public ProcessControl {
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
     log::setLevel(snapshot_->config->log.level);
-    for (auto& w : workers_) w->updateSnapshot(snapshot_);
+    for (auto& w : workers_)
+      w->updateSnapshot(snapshot_);
     last_reload_ = std::chrono::system_clock::now();
     log::info("reloaded {}", path);
     return {};
@@ -123,14 +126,16 @@ class Process final : public ProcessControl {
     s.last_reload = last_reload_;
     s.workers = static_cast<unsigned>(workers_.size());
     s.stopping = stopping_;
-    for (auto& w : workers_) s.connections_open += w->counters().connections_open.load();
+    for (auto& w : workers_)
+      s.connections_open += w->counters().connections_open.load();
     return s;
   }
 
   std::shared_ptr<const Snapshot> snapshot() const override { return snapshot_; }
 
   void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const override {
-    for (auto& w : workers_) f(w->counters());
+    for (auto& w : workers_)
+      f(w->counters());
   }
 
   static Result<void> reloadFailed(const Error& error) {
@@ -159,7 +164,8 @@ class Process final : public ProcessControl {
     }
     if (self->stopping_) {
       log::warn("second stop signal: stopping now");
-      for (auto& w : self->workers_) w->forceStop();
+      for (auto& w : self->workers_)
+        w->forceStop();
       return;
     }
     self->stopping_ = true;
@@ -167,7 +173,8 @@ class Process final : public ProcessControl {
     const auto grace = self->snapshot_->config->shutdown_grace;
     log::info("{}: graceful stop, finishing in-flight requests (up to {} ms)",
               signal == SIGTERM ? "SIGTERM" : "SIGINT", grace.count());
-    for (auto& w : self->workers_) w->beginShutdown();
+    for (auto& w : self->workers_)
+      w->beginShutdown();
     self->grace_timer_->arm(grace);
   }
 

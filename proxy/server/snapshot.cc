@@ -17,8 +17,8 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
 }
 }  // namespace
 
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                                      std::shared_ptr<net::TicketKeys> ticket_keys) {
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(
+    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
@@ -29,8 +29,8 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
         if (!ok) {
           const bool key_fault = ok.error().message.starts_with("cannot load key") ||
                                  ok.error().message.starts_with("key ");
-          return Error{fmt::format("{}: {}", key_fault ? c.key_origin : c.cert_origin,
-                                   ok.error().message)};
+          return Error{
+              fmt::format("{}: {}", key_fault ? c.key_origin : c.cert_origin, ok.error().message)};
         }
       }
       auto tls = net::TlsContext::create(toTlsSettings(*lc.tls), ticket_keys);

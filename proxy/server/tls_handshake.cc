@@ -18,9 +18,13 @@ TlsHandshake::TlsHandshake(event_base* base, evutil_socket_t fd, SSL* ssl, Durat
   conn_->startTls(ssl);
 }
 
-void TlsHandshake::start() { timer_.arm(timeout_); }
+void TlsHandshake::start() {
+  timer_.arm(timeout_);
+}
 
-void TlsHandshake::beginShutdown() { fail("shutting down"); }
+void TlsHandshake::beginShutdown() {
+  fail("shutting down");
+}
 
 void TlsHandshake::onConnected() {
   if (finished_) return;
@@ -31,7 +35,9 @@ void TlsHandshake::onConnected() {
   on_ready_(this, std::move(conn_));
 }
 
-void TlsHandshake::onClose(net::TcpConnection::CloseReason) { fail("failed"); }
+void TlsHandshake::onClose(net::TcpConnection::CloseReason) {
+  fail("failed");
+}
 
 void TlsHandshake::fail(std::string_view why) {
   if (finished_) return;

@@ -12,8 +12,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
       request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
       pipeline_(loop_, snapshot_->router, snapshot_, backend_connections_,
-                snapshot_->backend_timeouts,
-                [this](const http::Exchange& exchange) {
+                snapshot_->backend_timeouts, [this](const http::Exchange& exchange) {
                   access_log_.record(exchange);
                   countExchange(exchange);
                 }) {}
@@ -28,8 +27,9 @@ Worker::~Worker() {
 
 Result<net::SocketAddress> Worker::listen(size_t index, const net::SocketAddress& address) {
   auto listener = net::Listener::open(
-      loop_.base(), address,
-      [this, index](evutil_socket_t fd, const net::SocketAddress& peer) { accept(index, fd, peer); });
+      loop_.base(), address, [this, index](evutil_socket_t fd, const net::SocketAddress& peer) {
+        accept(index, fd, peer);
+      });
   if (!listener) return listener.error();
   net::SocketAddress bound = (*listener)->address();
   listeners_.push_back(std::move(*listener));
@@ -156,8 +156,10 @@ void Worker::beginShutdown() {
     shutting_down_ = true;
     listeners_.clear();  // new connections to this worker are refused from now on
     std::vector<http::ServerConnection*> open;
-    for (auto& [raw, conn] : connections_) open.push_back(raw);
-    for (http::ServerConnection* c : open) c->beginShutdown();
+    for (auto& [raw, conn] : connections_)
+      open.push_back(raw);
+    for (http::ServerConnection* c : open)
+      c->beginShutdown();
     maybeFinishShutdown();
   });
 }
@@ -169,7 +171,9 @@ void Worker::maybeFinishShutdown() {
   event_base_loopexit(loop_.base(), nullptr);
 }
 
-void Worker::forceStop() { loop_.stop(); }
+void Worker::forceStop() {
+  loop_.stop();
+}
 
 void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
@@ -185,7 +189,8 @@ void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
     std::vector<http::ServerConnection*> h2;
     for (auto& [raw, entry] : connections_)
       if (dynamic_cast<http::Http2ServerConnection*>(raw)) h2.push_back(raw);
-    for (http::ServerConnection* c : h2) c->beginShutdown();
+    for (http::ServerConnection* c : h2)
+      c->beginShutdown();
   });
 }
 

@@ -14,9 +14,9 @@
 #include "proxy/net/listener.h"
 #include "proxy/pipeline/pipeline.h"
 #include "proxy/server/access_log.h"
-#include "proxy/server/snapshot.h"
 #include "proxy/server/preface_sniffer.h"
 #include "proxy/server/process_control.h"
+#include "proxy/server/snapshot.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/upstream/connection_pool.h"
 

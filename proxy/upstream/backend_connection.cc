@@ -1,8 +1,7 @@
 #include "proxy/upstream/backend_connection.h"
 
-#include <netinet/tcp.h>
-
 #include <fmt/format.h>
+#include <netinet/tcp.h>
 
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
@@ -31,27 +30,31 @@ http::Http1Parser& responseParser() {
 
 std::string_view describe(BackendFailure f) {
   switch (f) {
-    case BackendFailure::ConnectFailed: return "connect failed";
-    case BackendFailure::ConnectTimeout: return "connect timed out";
-    case BackendFailure::ResponseTimeout: return "response timed out";
-    case BackendFailure::BadResponse: return "invalid response";
-    case BackendFailure::ClosedBeforeResponse: return "closed before responding";
-    case BackendFailure::ClosedMidResponse: return "closed mid-response";
+    case BackendFailure::ConnectFailed:
+      return "connect failed";
+    case BackendFailure::ConnectTimeout:
+      return "connect timed out";
+    case BackendFailure::ResponseTimeout:
+      return "response timed out";
+    case BackendFailure::BadResponse:
+      return "invalid response";
+    case BackendFailure::ClosedBeforeResponse:
+      return "closed before responding";
+    case BackendFailure::ClosedMidResponse:
+      return "closed mid-response";
   }
   return "?";
 }
 
 BackendConnection::BackendConnection(net::EventLoop& loop, health::Server& server, User& user)
-    : loop_(loop),
-      server_(server),
-      user_(&user),
-      body_chunk_(net::makeEvbuffer()) {}
+    : loop_(loop), server_(server), user_(&user), body_chunk_(net::makeEvbuffer()) {}
 
 BackendConnection::~BackendConnection() = default;
 
 std::unique_ptr<BackendConnection> BackendConnection::connect(net::EventLoop& loop,
                                                               health::Server& server,
-                                                              const Timeouts& timeouts, User& user) {
+                                                              const Timeouts& timeouts,
+                                                              User& user) {
   std::unique_ptr<BackendConnection> conn(new BackendConnection(loop, server, user));
   conn->timeouts_ = timeouts;
   server.connections_opened_total.fetch_add(1, std::memory_order_relaxed);
@@ -119,7 +122,9 @@ size_t BackendConnection::pendingOutput() const {
   return evbuffer_get_length(conn_->output());
 }
 
-void BackendConnection::pauseResponse() { conn_->setReading(false); }
+void BackendConnection::pauseResponse() {
+  conn_->setReading(false);
+}
 
 void BackendConnection::resumeResponse() {
   conn_->setReading(true);
@@ -243,19 +248,28 @@ bool BackendConnection::readHead() {
   head.status = view.status;
   head.reason = std::string(view.reason);
   head.headers.reserve(view.headers.size() + 2);
-  for (const http::HeaderView& h : view.headers) head.headers.add(h.name, h.value);
+  for (const http::HeaderView& h : view.headers)
+    head.headers.add(h.name, h.value);
   http::removeHopByHop(head.headers, upgraded);
   head.headers.remove("content-length");  // framing is the codec's to write, never copied
   switch (view.framing) {
-    case http::BodyFraming::None: framing_ = Framing::None; break;
-    case http::BodyFraming::ContentLength: framing_ = Framing::Length; break;
-    case http::BodyFraming::Chunked: framing_ = Framing::Chunked; break;
-    case http::BodyFraming::UntilClose: framing_ = Framing::UntilClose; break;
+    case http::BodyFraming::None:
+      framing_ = Framing::None;
+      break;
+    case http::BodyFraming::ContentLength:
+      framing_ = Framing::Length;
+      break;
+    case http::BodyFraming::Chunked:
+      framing_ = Framing::Chunked;
+      break;
+    case http::BodyFraming::UntilClose:
+      framing_ = Framing::UntilClose;
+      break;
   }
   head.has_body = view.framing != http::BodyFraming::None && !upgraded;
   if (view.framing == http::BodyFraming::ContentLength) head.content_length = view.content_length;
-  if (view.framing == http::BodyFraming::None && request_method_ == "HEAD" &&
-      view.status != 204 && view.status != 304) {
+  if (view.framing == http::BodyFraming::None && request_method_ == "HEAD" && view.status != 204 &&
+      view.status != 304) {
     // A HEAD answer keeps the length the GET would have had.
     for (const http::HeaderView& h : view.headers)
       if (ascii::iequals(h.name, "content-length")) head.content_length = view.content_length;
@@ -312,7 +326,8 @@ void BackendConnection::readBody() {
   if (done) {
     if (chunked_ && !chunked_->trailers().empty() && user_) {
       http::HeaderMap trailers;
-      for (const auto& [name, value] : chunked_->trailers()) trailers.add(name, value);
+      for (const auto& [name, value] : chunked_->trailers())
+        trailers.add(name, value);
       user_->onResponseTrailers(trailers);
       if (state_ == State::Broken) return;
     }

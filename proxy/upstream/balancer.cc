@@ -13,7 +13,8 @@ RoundRobinBalancer::RoundRobinBalancer(std::span<health::Server* const> servers)
   // Smooth WRR: each round every server gains its weight; the richest is picked and pays the
   // total. Over sum(weights) rounds each server is picked exactly weight times, interleaved.
   int64_t total = 0;
-  for (health::Server* s : servers) total += s->weight();
+  for (health::Server* s : servers)
+    total += s->weight();
   std::vector<int64_t> current(servers.size(), 0);
   for (int64_t round = 0; round < total; ++round) {
     size_t best = 0;

@@ -4,7 +4,9 @@
 
 namespace gatehouse::upstream {
 
-ConnectionPool::~ConnectionPool() { closeAll(); }
+ConnectionPool::~ConnectionPool() {
+  closeAll();
+}
 
 std::unique_ptr<BackendConnection> ConnectionPool::acquire(const health::Server& server) {
   auto it = idle_.find(&server);
@@ -42,13 +44,15 @@ void ConnectionPool::forget(BackendConnection* conn) {
 
 size_t ConnectionPool::idleCount() const {
   size_t n = 0;
-  for (auto& [server, list] : idle_) n += list.size();
+  for (auto& [server, list] : idle_)
+    n += list.size();
   return n;
 }
 
 void ConnectionPool::closeAll() {
   for (auto& [server, list] : idle_)
-    for (auto& conn : list) BackendConnection::retire(std::move(conn));
+    for (auto& conn : list)
+      BackendConnection::retire(std::move(conn));
   idle_.clear();
   ++generation_;
 }

@@ -18,6 +18,8 @@ void addForwardedHeaders(http::RequestHead& head, const http::ClientInfo& client
   appendVia(head.headers);
 }
 
-void addResponseVia(http::HeaderMap& headers) { appendVia(headers); }
+void addResponseVia(http::HeaderMap& headers) {
+  appendVia(headers);
+}
 
 }  // namespace gatehouse::upstream

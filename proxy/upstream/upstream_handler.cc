@@ -56,7 +56,9 @@ void UpstreamHandler::releaseServer() {
   server_ = nullptr;
 }
 
-void UpstreamHandler::onConnected() { sendRequest(); }
+void UpstreamHandler::onConnected() {
+  sendRequest();
+}
 
 void UpstreamHandler::sendRequest() {
   http::RequestHead& head = exchange_.request();
@@ -180,7 +182,8 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
     case BackendFailure::ResponseTimeout:
       finishWithError(504, "The backend did not answer in time.");
       break;
-    default: finishWithError(502, "The backend failed to answer.");
+    default:
+      finishWithError(502, "The backend failed to answer.");
   }
 }
 

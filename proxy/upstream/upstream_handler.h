@@ -59,9 +59,9 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   std::vector<health::Server*> tried_;
   uint32_t connect_retries_left_;
   bool stale_retry_used_ = false;
-  bool request_ended_ = false;     // the client's request body is complete
-  bool body_started_ = false;      // some request body bytes went to a backend
-  bool head_sent_ = false;         // the request head is queued on conn_ (body may follow)
+  bool request_ended_ = false;  // the client's request body is complete
+  bool body_started_ = false;   // some request body bytes went to a backend
+  bool head_sent_ = false;      // the request head is queued on conn_ (body may follow)
   bool response_paused_ = false;
   bool done_ = false;
 };

@@ -45,7 +45,8 @@ TEST(RoundRobinBalancer, InterleavesHeavyAndLightServers) {
   s.add("c", 1);
   RoundRobinBalancer b(s.raw);
   std::string order;
-  for (health::Server* x : b.schedule()) order += x->name();
+  for (health::Server* x : b.schedule())
+    order += x->name();
   EXPECT_EQ(order, "aabacaa");  // nginx's smooth WRR sequence for 5:1:1
 }
 
@@ -75,7 +76,8 @@ TEST(RoundRobinBalancer, SkipsExcludedServersForRetries) {
   s.add("b", 1);
   RoundRobinBalancer b(s.raw);
   std::vector<health::Server*> tried{a};
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(b.pick(tried)->name(), "b");
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(b.pick(tried)->name(), "b");
 }
 
 TEST(LeastConnBalancer, PicksTheServerWithFewestInFlightPerWeight) {
