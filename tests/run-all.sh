@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it, on a fresh Debian 12 machine:
 #   1. installs the build and test dependencies (Debian packages only);
-#   2. release build with -Werror: unit, fuzz-corpus replay and integration tests;
+#   2. clang-format check; release build with -Werror: unit, fuzz-corpus replay and integration tests;
 #   3. ASan+UBSan build: the same tests again (big bodies scaled down to keep it quick);
 #   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 30).
 # Build trees go to build-ci/ and build-asan/ (BUILD_ROOT to move them). Any failure stops it.
@@ -24,6 +24,9 @@ run_suite() {  # build dir
   ctest --test-dir "$1" --output-on-failure -j "$jobs" -LE integration
   ctest --test-dir "$1" --output-on-failure -L integration
 }
+
+step "format (clang-format, the repo's .clang-format)"
+(cd "$repo" && git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror)
 
 step "release build"
 cmake -S "$repo" -B "$root/build-ci" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_WERROR=ON
