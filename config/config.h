@@ -85,6 +85,11 @@ struct RouteConfig {
   std::string path_prefix = "/";
   std::string backend;  // names an entry of Config::backends (checked by the loader)
   bool cache = false;
+  // Per-route cache overrides: a TTL that replaces the response's own freshness (still never
+  // for private/no-store responses), and whether Set-Cookie may be stripped so that a response
+  // that sets a cookie can be stored (otherwise it never is).
+  std::optional<Duration> cache_ttl;
+  bool strip_set_cookie = false;
 };
 
 struct Timeouts {
@@ -113,6 +118,17 @@ struct AdminConfig {
   std::string token;  // one line of visible ASCII, never empty; keep it out of logs
 };
 
+// `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
+// opt in with `cache: true`.
+struct CacheConfig {
+  ByteSize memory = ByteSize::mib(256);     // bodies + headers + per-object overhead, all counted
+  ByteSize max_object = ByteSize::mib(8);   // larger responses pass through unstored
+  Duration grace{3600 * 1000};              // stale objects kept this long past their freshness
+  std::vector<std::string> anonymous_ignore_cookies;  // cookie names that do not personalise
+  Duration coalesce_timeout{10 * 1000};     // how long a request waits on another's fill
+  Duration heuristic_max{24 * 3600 * 1000}; // cap of the 10% Last-Modified heuristic
+};
+
 enum class AccessLogFormat { Combined, Json };
 
 struct LogConfig {
@@ -135,6 +151,7 @@ struct Config {
   LogConfig log;
   Http2Config http2;
   std::optional<AdminConfig> admin;
+  std::optional<CacheConfig> cache;
   // Later: state_file, static, cache, read_only (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.

@@ -9,7 +9,7 @@ namespace {
 
 // Sections INTERFACE.md defines that this version does not implement; rejected so that an
 // operator never believes, say, the cache or the state file is in use.
-constexpr std::string_view kUnsupported[] = {"state_file", "static", "cache", "read_only"};
+constexpr std::string_view kUnsupported[] = {"state_file", "static", "read_only"};
 
 }  // namespace
 
@@ -34,11 +34,12 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"log", [&](const Value& v) { readLog(v, config.log, diag); }},
               {"http2", [&](const Value& v) { readHttp2(v, config.http2, diag); }},
               {"admin", [&](const Value& v) { admin = v; }},
+              {"cache", [&](const Value& v) { readCache(v, config.cache.emplace(), diag); }},
           },
           kUnsupported, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);
   if (backends) readBackends(*backends, config.backends, diag);
-  if (routes) readRoutes(*routes, config.backends, config.routes, diag);
+  if (routes) readRoutes(*routes, config.backends, config.cache.has_value(), config.routes, diag);
   if (admin) readAdmin(*admin, config.listeners, config.admin.emplace(), diag);
   return config;
 }

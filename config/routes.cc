@@ -68,7 +68,7 @@ std::string backendNames(const std::vector<BackendConfig>& backends) {
 }
 
 RouteConfig readRoute(const Value& item, const std::vector<BackendConfig>& backends,
-                      Diagnostics& diag) {
+                      bool cache_enabled, Diagnostics& diag) {
   RouteConfig route;
   readMap(item,
           {
@@ -104,9 +104,18 @@ RouteConfig readRoute(const Value& item, const std::vector<BackendConfig>& backe
               {"cache",
                [&](const Value& v) {
                  if (auto b = readBool(v, diag)) route.cache = *b;
-                 // Refused rather than ignored until the cache exists (issue 4): nobody should
-                 // believe a route is cached when it is not.
-                 if (route.cache) diag.error(v.mark, v.path, "not supported yet in this version");
+                 // Refused rather than ignored: nobody should believe a route is cached when
+                 // no cache exists.
+                 if (route.cache && !cache_enabled)
+                   diag.error(v.mark, v.path, "needs a top-level `cache:` section");
+               }},
+              {"cache_ttl",
+               [&](const Value& v) {
+                 if (auto d = readDuration(v, diag)) route.cache_ttl = *d;
+               }},
+              {"strip_set_cookie",
+               [&](const Value& v) {
+                 if (auto b = readBool(v, diag)) route.strip_set_cookie = *b;
                }},
           },
           {}, diag);
@@ -115,14 +124,14 @@ RouteConfig readRoute(const Value& item, const std::vector<BackendConfig>& backe
 
 }  // namespace
 
-void readRoutes(const Value& v, const std::vector<BackendConfig>& backends,
+void readRoutes(const Value& v, const std::vector<BackendConfig>& backends, bool cache_enabled,
                 std::vector<RouteConfig>& routes, Diagnostics& diag) {
   size_t count = 0;
   bool is_list = readList(
       v,
       [&](const Value& item) {
         ++count;
-        routes.push_back(readRoute(item, backends, diag));
+        routes.push_back(readRoute(item, backends, cache_enabled, diag));
       },
       diag);
   if (is_list && count == 0) diag.error(v.mark, v.path, "at least one route is required");

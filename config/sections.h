@@ -40,7 +40,11 @@ void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnost
 
 // routes.cc: `backends` are the pools read so far; a route must name one of them. When it is
 // empty the backends section has already been reported and route targets are not checked.
-void readRoutes(const Value& v, const std::vector<BackendConfig>& backends,
+// `cache_enabled`: a `cache:` section exists, without which `cache: true` is an error.
+void readRoutes(const Value& v, const std::vector<BackendConfig>& backends, bool cache_enabled,
                 std::vector<RouteConfig>& routes, Diagnostics& diag);
+
+// cache.cc: `cache:`.
+void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag);
 
 }  // namespace gatehouse::config

@@ -93,7 +93,7 @@ TEST(LoadConfigText, ReadsEverySectionOfAFullConfig) {
   EXPECT_FALSE(c->routes[0].cache);
   EXPECT_EQ(c->routes[1].host, "*.example.com");  // lowercased for the router
   EXPECT_EQ(c->routes[1].path_prefix, "/");
-  EXPECT_FALSE(c->routes[1].cache);  // `cache: true` is refused until the cache exists
+  EXPECT_FALSE(c->routes[1].cache);
   EXPECT_EQ(c->routes[2].host, "*");
 
   EXPECT_EQ(c->timeouts.client_header, std::chrono::seconds(5));
@@ -238,7 +238,6 @@ read_only: { retry_after: 300s }
             "gatehouse.yaml:9:1: state_file: not supported yet in this version\n"
             "gatehouse.yaml:10:8: admin: one of token_file or token_env is required\n"
             "gatehouse.yaml:11:1: static: not supported yet in this version\n"
-            "gatehouse.yaml:12:1: cache: not supported yet in this version\n"
             "gatehouse.yaml:13:1: read_only: not supported yet in this version");
 }
 

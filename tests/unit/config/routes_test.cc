@@ -103,9 +103,9 @@ TEST(Routes, RejectUnknownKeys) {
 
 namespace gatehouse::config {
 namespace {
-TEST(Routes, RefuseCacheUntilTheCacheExists) {
+TEST(Routes, RefuseCacheWithoutACacheSection) {
   auto errors = errorsOf(withRoutes("routes:\n  - { backend: app, cache: true }\n"));
-  EXPECT_NE(errors.find("routes[0].cache: not supported yet in this version"), std::string::npos)
+  EXPECT_NE(errors.find("routes[0].cache: needs a top-level `cache:` section"), std::string::npos)
       << errors;
 }
 }  // namespace

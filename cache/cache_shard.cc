@@ -1,0 +1,205 @@
+#include "cache/cache_shard.h"
+
+#include <algorithm>
+
+#include "cache/cache_key.h"
+
+namespace gatehouse::cache {
+namespace {
+
+constexpr uint8_t kMaxFrequency = 3;
+// The small FIFO's share of the bytes, in percent (S3-FIFO's 10%).
+constexpr uint64_t kSmallPercent = 10;
+// Ghost entries are key hashes only: remember about as many as main could hold of 1 KiB
+// objects would cost little, but a fixed bound keeps it simple and bounded.
+constexpr size_t kMaxGhosts = 65536;
+
+}  // namespace
+
+uint64_t CacheShard::hashOf(const CachedObject& o) {
+  return std::hash<std::string>{}(o.key) ^ (std::hash<std::string>{}(o.vary_key) * 31);
+}
+
+void CacheShard::setCapacity(uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  capacity_ = bytes;
+}
+
+std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
+                                                       const http::HeaderMap& request_headers,
+                                                       int64_t now) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  std::vector<SlotPtr>& variants = it->second;
+  // All variants of one key vary on the same fields in practice; compute the request's
+  // secondary key once per distinct field list.
+  const std::vector<std::string>* fields = nullptr;
+  std::string request_key;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    Slot& slot = *variants[i];
+    const CachedObject& o = *slot.object;
+    if (!fields || *fields != o.vary_fields) {
+      fields = &o.vary_fields;
+      request_key = varyKey(o.vary_fields, request_headers);
+    }
+    if (o.vary_key != request_key) continue;
+    if (o.isDead(now)) {
+      counters_.expired.fetch_add(1, std::memory_order_relaxed);
+      unlink(slot);  // may erase `it`: return at once
+      return nullptr;
+    }
+    if (slot.frequency < kMaxFrequency) ++slot.frequency;
+    return slot.object;
+  }
+  return nullptr;
+}
+
+void CacheShard::insert(std::shared_ptr<const CachedObject> object) {
+  std::lock_guard lock(mu_);
+  auto slot = std::make_shared<Slot>();
+  slot->object = std::move(object);
+  const CachedObject& o = *slot->object;
+  std::vector<SlotPtr>& variants = index_[o.key];
+  for (size_t i = 0; i < variants.size(); ++i) {
+    if (variants[i]->object->vary_key == o.vary_key) {
+      // A refresh of the same variant keeps its place and its hits.
+      Slot& old = *variants[i];
+      slot->frequency = old.frequency;
+      unlink(old);
+      break;
+    }
+  }
+  std::vector<SlotPtr>& fresh_variants = index_[o.key];  // unlink may have erased the entry
+  fresh_variants.push_back(slot);
+  bytes_ += o.charge;
+  ++objects_;
+  const uint64_t hash = hashOf(o);
+  if (ghost_.erase(hash) > 0) {
+    slot->in_main = true;
+    main_.push_back(slot);
+  } else {
+    small_bytes_ += o.charge;
+    small_.push_back(slot);
+  }
+  evictUntilWithin();
+}
+
+void CacheShard::unlink(Slot& slot) {
+  if (!slot.live) return;
+  slot.live = false;
+  const CachedObject& o = *slot.object;
+  bytes_ -= o.charge;
+  --objects_;
+  if (!slot.in_main) small_bytes_ -= o.charge;
+  auto it = index_.find(o.key);
+  if (it == index_.end()) return;
+  std::erase_if(it->second, [&](const SlotPtr& p) { return p.get() == &slot; });
+  if (it->second.empty()) index_.erase(it);
+}
+
+void CacheShard::evictUntilWithin() {
+  while (bytes_ > capacity_ && (!small_.empty() || !main_.empty())) {
+    if (!small_.empty() && (small_bytes_ * 100 >= capacity_ * kSmallPercent || main_.empty()))
+      evictFromSmall();
+    else
+      evictFromMain();
+  }
+}
+
+void CacheShard::evictFromSmall() {
+  SlotPtr slot = std::move(small_.front());
+  small_.pop_front();
+  if (!slot->live) return;
+  if (slot->frequency > 1) {
+    // Hit again while young: worth keeping.
+    small_bytes_ -= slot->object->charge;
+    slot->in_main = true;
+    slot->frequency = 0;
+    main_.push_back(std::move(slot));
+    return;
+  }
+  rememberGhost(hashOf(*slot->object));
+  counters_.evicted.fetch_add(1, std::memory_order_relaxed);
+  unlink(*slot);
+}
+
+void CacheShard::evictFromMain() {
+  SlotPtr slot = std::move(main_.front());
+  main_.pop_front();
+  if (!slot->live) return;
+  if (slot->frequency > 0) {
+    --slot->frequency;
+    main_.push_back(std::move(slot));
+    return;
+  }
+  counters_.evicted.fetch_add(1, std::memory_order_relaxed);
+  unlink(*slot);
+}
+
+void CacheShard::rememberGhost(uint64_t hash) {
+  if (!ghost_.insert(hash).second) return;
+  ghost_order_.push_back(hash);
+  while (ghost_order_.size() > kMaxGhosts) {
+    ghost_.erase(ghost_order_.front());
+    ghost_order_.pop_front();
+  }
+}
+
+size_t CacheShard::remove(const std::string* key,
+                          const std::function<bool(const CachedObject&)>& match) {
+  std::lock_guard lock(mu_);
+  std::vector<SlotPtr> doomed;
+  auto collect = [&](const std::vector<SlotPtr>& variants) {
+    for (const SlotPtr& slot : variants)
+      if (match(*slot->object)) doomed.push_back(slot);
+  };
+  if (key) {
+    auto it = index_.find(*key);
+    if (it != index_.end()) collect(it->second);
+  } else {
+    for (const auto& [k, variants] : index_)
+      collect(variants);
+  }
+  for (const SlotPtr& slot : doomed)
+    unlink(*slot);
+  return doomed.size();
+}
+
+bool CacheShard::joinFill(const std::string& key, Wake wake) {
+  std::lock_guard lock(mu_);
+  auto [it, first] = fills_.try_emplace(key);
+  if (!first) it->second.push_back(std::move(wake));
+  return first;
+}
+
+std::vector<Wake> CacheShard::takeWaiters(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = fills_.find(key);
+  if (it == fills_.end()) return {};
+  std::vector<Wake> waiters = std::move(it->second);
+  fills_.erase(it);
+  return waiters;
+}
+
+bool CacheShard::beginRefresh(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return refreshing_.insert(key).second;
+}
+
+void CacheShard::endRefresh(const std::string& key) {
+  std::lock_guard lock(mu_);
+  refreshing_.erase(key);
+}
+
+uint64_t CacheShard::bytesUsed() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+uint64_t CacheShard::objectCount() const {
+  std::lock_guard lock(mu_);
+  return objects_;
+}
+
+}  // namespace gatehouse::cache

@@ -1,0 +1,114 @@
+#include "cache/cache_store.h"
+
+#include "cache/cache_key.h"
+
+namespace gatehouse::cache {
+
+CacheStore::CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes)
+    : memory_(memory_bytes), max_object_(max_object_bytes) {
+  shards_.reserve(kShards);
+  for (size_t i = 0; i < kShards; ++i) {
+    shards_.push_back(std::make_unique<CacheShard>(counters_));
+    shards_.back()->setCapacity(memory_bytes / kShards);
+  }
+}
+
+CacheStore::~CacheStore() = default;
+
+void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes) {
+  memory_.store(memory_bytes, std::memory_order_relaxed);
+  max_object_.store(max_object_bytes, std::memory_order_relaxed);
+  for (auto& shard : shards_)
+    shard->setCapacity(memory_bytes / kShards);
+}
+
+CacheShard& CacheStore::shardFor(std::string_view key) {
+  return *shards_[std::hash<std::string_view>{}(key) % kShards];
+}
+
+std::shared_ptr<const CachedObject> CacheStore::lookup(const std::string& key,
+                                                       const http::HeaderMap& request_headers,
+                                                       int64_t now) {
+  return shardFor(key).lookup(key, request_headers, now);
+}
+
+bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epoch) {
+  if (object->body && object->body->size() > maxObjectBytes()) return false;
+  // Checked and inserted without one lock over both: a purge racing this insert bumps the
+  // epoch first and removes after, so the object is either refused here or removed there.
+  if (epoch != this->epoch()) return false;
+  CacheShard& shard = shardFor(object->key);
+  const std::string key = object->key;
+  shard.insert(std::move(object));
+  if (epoch != this->epoch()) shard.remove(&key, [](const CachedObject&) { return true; });
+  counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+size_t CacheStore::purge(const std::string& key) {
+  bumpEpoch();
+  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
+  size_t n = shardFor(key).remove(&key, [](const CachedObject&) { return true; });
+  counters_.purged.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
+size_t CacheStore::banPathPrefix(std::string_view prefix) {
+  bumpEpoch();
+  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
+  size_t n = 0;
+  for (auto& shard : shards_)
+    n += shard->remove(nullptr,
+                       [&](const CachedObject& o) { return keyPath(o.key).starts_with(prefix); });
+  counters_.purged.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
+size_t CacheStore::banTag(std::string_view tag) {
+  bumpEpoch();
+  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
+  size_t n = 0;
+  for (auto& shard : shards_) {
+    n += shard->remove(nullptr, [&](const CachedObject& o) {
+      for (const std::string& t : o.tags)
+        if (t == tag) return true;
+      return false;
+    });
+  }
+  counters_.purged.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
+bool CacheStore::joinFill(const std::string& key, Wake wake) {
+  return shardFor(key).joinFill(key, std::move(wake));
+}
+
+void CacheStore::finishFill(const std::string& key, FillOutcome outcome) {
+  // Called outside the shard's lock: a waiter's wake may take it again.
+  for (Wake& wake : shardFor(key).takeWaiters(key))
+    wake(outcome);
+}
+
+bool CacheStore::beginRefresh(const std::string& key) {
+  return shardFor(key).beginRefresh(key);
+}
+
+void CacheStore::endRefresh(const std::string& key) {
+  shardFor(key).endRefresh(key);
+}
+
+uint64_t CacheStore::bytesUsed() const {
+  uint64_t n = 0;
+  for (const auto& shard : shards_)
+    n += shard->bytesUsed();
+  return n;
+}
+
+uint64_t CacheStore::objectCount() const {
+  uint64_t n = 0;
+  for (const auto& shard : shards_)
+    n += shard->objectCount();
+  return n;
+}
+
+}  // namespace gatehouse::cache

@@ -1,0 +1,85 @@
+#pragma once
+// The shared, byte-bounded object store: sharded by key, one short mutex per shard, no lock
+// held while a response is written (lookups hand out a shared_ptr to an immutable object).
+//
+// Eviction is S3-FIFO (Yang et al., SOSP'23): new objects enter a small FIFO (10% of the
+// bytes); one that is hit again before it leaves moves to the main FIFO, the others leave and
+// are remembered in a ghost FIFO of key hashes, so that a key that comes back soon goes straight
+// to main. Main is a FIFO with second chances (a hit sets up to 3). Why: a crawler or a one-off
+// scan of cold URLs only churns the small queue and never flushes the hot set, which LRU would;
+// and a hit costs one increment under the shard lock, not a list move.
+//
+// Concurrent misses for one key are coalesced here too (Varnish's waiting list): the first
+// becomes the filler, the others wait for its outcome.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/cache_counters.h"
+#include "cache/cache_shard.h"
+#include "cache/cached_object.h"
+
+namespace gatehouse::cache {
+
+class CacheStore {
+ public:
+  static constexpr size_t kShards = 16;
+
+  CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes);
+  ~CacheStore();
+  CacheStore(const CacheStore&) = delete;
+  CacheStore& operator=(const CacheStore&) = delete;
+
+  // A reload may change the bounds; shrinking evicts at the next insert of each shard.
+  void setLimits(uint64_t memory_bytes, uint64_t max_object_bytes);
+  uint64_t maxObjectBytes() const { return max_object_.load(std::memory_order_relaxed); }
+
+  // The variant of `key` whose Vary'd fields match `request_headers`, or null. Objects past
+  // freshness and grace are dropped here. Counts nothing: the caller knows what it was.
+  std::shared_ptr<const CachedObject> lookup(const std::string& key,
+                                             const http::HeaderMap& request_headers, int64_t now);
+
+  // Stores `object`, replacing the variant with the same vary key. Refused (false) when it is
+  // over max_object, or when an invalidation happened since `epoch` (from epoch() when the
+  // fill began): the response might predate a purge and must not outlive it.
+  bool insert(std::shared_ptr<const CachedObject> object, uint64_t epoch);
+
+  // Invalidation; each returns the number of objects removed and bumps the epoch.
+  size_t purge(const std::string& key);           // every variant of one URL
+  size_t banPathPrefix(std::string_view prefix);  // every URL whose path starts with prefix
+  size_t banTag(std::string_view tag);            // every object carrying the tag
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+
+  // Coalescing. Returns true when the caller is the filler for `key` (it must call
+  // finishFill() exactly once); false when `wake` was queued and will be called once, on the
+  // filler's thread, with the outcome. `wake` must therefore hop to its own thread itself.
+  bool joinFill(const std::string& key, Wake wake);
+  void finishFill(const std::string& key, FillOutcome outcome);
+  // A background refresh for `key` may start (no other is running); endRefresh() when done.
+  bool beginRefresh(const std::string& key);
+  void endRefresh(const std::string& key);
+
+  uint64_t bytesUsed() const;
+  uint64_t objectCount() const;
+  uint64_t capacityBytes() const { return memory_.load(std::memory_order_relaxed); }
+  CacheCounters& counters() { return counters_; }
+  const CacheCounters& counters() const { return counters_; }
+
+ private:
+  CacheShard& shardFor(std::string_view key);
+  void bumpEpoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+
+  std::atomic<uint64_t> memory_;
+  std::atomic<uint64_t> max_object_;
+  std::atomic<uint64_t> epoch_{0};
+  std::vector<std::unique_ptr<CacheShard>> shards_;
+  CacheCounters counters_;
+};
+
+}  // namespace gatehouse::cache

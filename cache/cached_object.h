@@ -1,0 +1,72 @@
+#pragma once
+// One stored response: immutable once built, shared by reference count. A hit copies the
+// shared_ptr under the shard's lock and serves without it; a purge or eviction drops the
+// store's reference only, so a response being sent keeps its bytes until it is done.
+// A 304 refresh builds a new object that shares the body.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/http/header_map.h"
+
+namespace gatehouse::cache {
+
+struct CachedObject {
+  std::string key;                       // primary key (cache_key.h)
+  std::vector<std::string> vary_fields;  // lowercase, sorted
+  std::string vary_key;                  // this variant's secondary key
+
+  int status = 200;
+  std::string reason;
+  // As clients see them: no hop-by-hop fields, no Age, no Set-Cookie (only stored when the
+  // route strips it), no Surrogate-Key/Cache-Tag.
+  http::HeaderMap headers;
+  std::shared_ptr<const std::string> body;
+  std::vector<std::string> tags;  // from Surrogate-Key / Cache-Tag
+  std::string etag;               // validators, for conditional requests both ways
+  std::string last_modified;
+
+  // Freshness, in wall-clock seconds (RFC 9111 §4.2.3).
+  int64_t response_time = 0;
+  int64_t corrected_initial_age = 0;
+  int64_t freshness_lifetime = 0;
+  int64_t stale_window = 0;  // seconds past freshness it may still be served (grace); 0: never
+
+  uint64_t charge = 0;  // bytes counted against cache.memory
+
+  int64_t currentAge(int64_t now) const {
+    return corrected_initial_age + (now > response_time ? now - response_time : 0);
+  }
+  // Seconds of freshness left; negative once stale (RFC 9211's ttl).
+  int64_t ttl(int64_t now) const { return freshness_lifetime - currentAge(now); }
+  bool isFresh(int64_t now) const { return ttl(now) > 0; }
+  bool hasValidator() const { return !etag.empty() || !last_modified.empty(); }
+  // Stale, but within grace: may be served while a refresh runs, or when the origin fails.
+  bool isUsableStale(int64_t now) const { return !isFresh(now) && ttl(now) + stale_window > 0; }
+  // Past freshness and grace, and nothing to revalidate with: useless, dropped on sight.
+  // (With a validator it stays while memory allows: a 304 costs the origin less than a 200.)
+  bool isDead(int64_t now) const { return ttl(now) + stale_window <= 0 && !hasValidator(); }
+
+  // Bytes this object costs: body, fields, keys, and the bookkeeping around them.
+  static uint64_t computeCharge(const CachedObject& o);
+};
+
+inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
+  // sizeof(CachedObject) + the control block + the store's slot and index node, measured
+  // roughly with jemalloc size classes; the test measures it against the real allocator.
+  constexpr uint64_t kOverhead = 512;
+  uint64_t bytes = kOverhead + o.key.size() + o.vary_key.size() + o.reason.size() + o.etag.size() +
+                   o.last_modified.size();
+  if (o.body) bytes += o.body->capacity();
+  for (const http::Header& h : o.headers)
+    bytes += h.name.size() + h.value.size() + 64;
+  for (const std::string& f : o.vary_fields)
+    bytes += f.size() + 32;
+  for (const std::string& t : o.tags)
+    bytes += t.size() + 32;
+  return bytes;
+}
+
+}  // namespace gatehouse::cache

@@ -1,0 +1,134 @@
+#include "cache/freshness.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "cache/http_date.h"
+#include "proxy/base/ascii.h"
+
+namespace gatehouse::cache {
+
+std::string_view describe(NotStorable reason) {
+  switch (reason) {
+    case NotStorable::None:
+      return "storable";
+    case NotStorable::Method:
+      return "method";
+    case NotStorable::Status:
+      return "status";
+    case NotStorable::NoStore:
+      return "no-store";
+    case NotStorable::Private:
+      return "private";
+    case NotStorable::SetCookie:
+      return "set-cookie";
+    case NotStorable::VaryStar:
+      return "vary-star";
+    case NotStorable::NoFreshness:
+      return "no-freshness";
+  }
+  return "?";
+}
+
+bool isHeuristicallyCacheable(int status) {
+  switch (status) {
+    case 200:
+    case 203:
+    case 204:
+    case 300:
+    case 301:
+    case 308:
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+// Statuses we may store at all with explicit freshness: final, not partial, not 304 (which
+// only refreshes), and not 1xx.
+bool isStorableStatus(int status) {
+  return status >= 200 && status < 600 && status != 206 && status != 304;
+}
+
+bool hasExplicitFreshness(const http::ResponseHead& response, const CacheControl& cc) {
+  return cc.max_age || cc.s_maxage || response.headers.has("expires");
+}
+
+bool varyIsStar(const http::HeaderMap& headers) {
+  for (const http::Header& h : headers) {
+    if (!ascii::iequals(h.name, "vary")) continue;
+    bool star = false;
+    ascii::forEachListElement(h.value, [&](std::string_view item) { star |= item == "*"; });
+    if (star) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+NotStorable checkStorable(const http::RequestHead& request, const CacheControl& request_cc,
+                          const http::ResponseHead& response, const CacheControl& response_cc,
+                          const FreshnessPolicy& policy) {
+  if (request.method != "GET") return NotStorable::Method;
+  if (!isStorableStatus(response.status)) return NotStorable::Status;
+  if (request_cc.no_store || response_cc.no_store) return NotStorable::NoStore;
+  if (response_cc.private_) return NotStorable::Private;
+  if (response.headers.has("set-cookie") && !policy.strip_set_cookie) return NotStorable::SetCookie;
+  if (varyIsStar(response.headers)) return NotStorable::VaryStar;
+  // A forced TTL or public makes a heuristically cacheable status storable without validators;
+  // other statuses (a 500, a 302) only with the origin's own explicit freshness.
+  if (hasExplicitFreshness(response, response_cc)) return NotStorable::None;
+  if (isHeuristicallyCacheable(response.status)) return NotStorable::None;
+  return NotStorable::NoFreshness;
+}
+
+int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl& cc,
+                          int64_t response_time, const FreshnessPolicy& policy) {
+  if (cc.no_cache) return 0;  // stored, but validated before every use
+  if (policy.forced_ttl) return policy.forced_ttl->count() / 1000;
+  if (cc.s_maxage) return *cc.s_maxage;
+  if (cc.max_age) return *cc.max_age;
+  const std::optional<int64_t> date = parseHttpDate(response.headers.get("date"));
+  const int64_t date_value = date.value_or(response_time);
+  if (response.headers.has("expires")) {
+    // An invalid Expires, such as "0", means already expired (§5.3).
+    std::optional<int64_t> expires = parseHttpDate(response.headers.get("expires"));
+    return expires ? std::max<int64_t>(0, *expires - date_value) : 0;
+  }
+  if (!isHeuristicallyCacheable(response.status)) return 0;
+  std::optional<int64_t> last_modified = parseHttpDate(response.headers.get("last-modified"));
+  if (!last_modified || *last_modified >= date_value) return 0;
+  const int64_t cap = policy.heuristic_max.count() / 1000;
+  return std::min<int64_t>((date_value - *last_modified) / 10, cap);
+}
+
+int64_t correctedInitialAge(const http::ResponseHead& response, int64_t request_time,
+                            int64_t response_time) {
+  int64_t age_value = 0;
+  std::string_view age = ascii::trimOws(response.headers.get("age"));
+  if (!age.empty()) {
+    uint64_t parsed = 0;
+    auto [end, ec] = std::from_chars(age.data(), age.data() + age.size(), parsed);
+    if (ec == std::errc() && end == age.data() + age.size())
+      age_value = static_cast<int64_t>(std::min<uint64_t>(parsed, 0x7fffffff));
+  }
+  const std::optional<int64_t> date = parseHttpDate(response.headers.get("date"));
+  const int64_t apparent_age = std::max<int64_t>(0, response_time - date.value_or(response_time));
+  const int64_t response_delay = std::max<int64_t>(0, response_time - request_time);
+  const int64_t corrected_age_value = age_value + response_delay;
+  return std::max(apparent_age, corrected_age_value);
+}
+
+bool mayServeStale(const CacheControl& cc) {
+  // s-maxage implies proxy-revalidate for a shared cache (§5.2.2.10).
+  return !cc.must_revalidate && !cc.proxy_revalidate && !cc.s_maxage && !cc.no_cache;
+}
+
+}  // namespace gatehouse::cache

@@ -1,0 +1,95 @@
+// `cache:` the shared in-memory HTTP cache.
+#include <fmt/format.h>
+
+#include "config/sections.h"
+#include "config/units.h"
+
+namespace gatehouse::config {
+namespace {
+
+// Below this the per-object overhead dominates and almost nothing fits; a typo (`256KiB` for
+// `256MiB`) is the likelier story.
+constexpr ByteSize kMinMemory = ByteSize::mib(1);
+
+// RFC 6265 cookie-name: a token.
+bool isCookieName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f ||
+        std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag) {
+  std::optional<Value> max_object_value;
+  readMap(v,
+          {
+              {"memory",
+               [&](const Value& item) {
+                 auto size = readByteSize(item, diag);
+                 if (!size) return;
+                 if (*size < kMinMemory)
+                   return diag.error(
+                       item.mark, item.path,
+                       fmt::format("must be at least {}, got {}", formatByteSize(kMinMemory),
+                                   formatByteSize(*size)));
+                 cache.memory = *size;
+               }},
+              {"max_object",
+               [&](const Value& item) {
+                 auto size = readByteSize(item, diag);
+                 if (!size) return;
+                 if (size->bytes() == 0)
+                   return diag.error(item.mark, item.path, "must be more than 0");
+                 cache.max_object = *size;
+                 max_object_value = item;
+               }},
+              {"grace",
+               [&](const Value& item) {
+                 if (auto d = readDuration(item, diag)) cache.grace = *d;
+               }},
+              {"coalesce_timeout",
+               [&](const Value& item) {
+                 auto d = readDuration(item, diag);
+                 if (!d) return;
+                 if (d->count() == 0)
+                   return diag.error(item.mark, item.path, "must be more than 0");
+                 cache.coalesce_timeout = *d;
+               }},
+              {"heuristic_max",
+               [&](const Value& item) {
+                 if (auto d = readDuration(item, diag)) cache.heuristic_max = *d;
+               }},
+              {"anonymous_ignore_cookies",
+               [&](const Value& list) {
+                 readList(
+                     list,
+                     [&](const Value& item) {
+                       auto name = readString(item, diag);
+                       if (!name) return;
+                       if (!isCookieName(*name))
+                         return diag.error(item.mark, item.path,
+                                           fmt::format("\"{}\" is not a cookie name", *name));
+                       cache.anonymous_ignore_cookies.push_back(std::move(*name));
+                     },
+                     diag);
+               }},
+          },
+          {}, diag);
+  // An object may take at most an eighth of the memory, so that one large response cannot
+  // flush the whole cache.
+  if (!max_object_value && cache.max_object.bytes() > cache.memory.bytes() / 8)
+    cache.max_object = ByteSize(cache.memory.bytes() / 8);
+  if (max_object_value && cache.max_object.bytes() > cache.memory.bytes() / 8)
+    diag.error(max_object_value->mark, max_object_value->path,
+               fmt::format("must be at most 1/8 of cache.memory ({}), got {}",
+                           formatByteSize(ByteSize(cache.memory.bytes() / 8)),
+                           formatByteSize(cache.max_object)));
+}
+
+}  // namespace gatehouse::config
