@@ -33,6 +33,8 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("GET", "/status", Access::Token, statusEndpoint);
   router_.add("POST", "/reload", Access::Token, reloadEndpoint);
   router_.add("GET", "/metrics", Access::Token, metricsEndpoint);
+  router_.add("POST", "/cache/purge", Access::Token, cachePurgeEndpoint);
+  router_.add("POST", "/cache/ban", Access::Token, cacheBanEndpoint);
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,

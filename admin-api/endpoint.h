@@ -67,6 +67,8 @@ AdminResponse healthzEndpoint(const AdminRequest& request, AdminContext& context
 AdminResponse statusEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse reloadEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse metricsEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse cachePurgeEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse cacheBanEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters);
 

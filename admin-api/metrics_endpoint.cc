@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "admin-api/cache_metrics.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
@@ -94,6 +95,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   PrometheusText out;
   addTraffic(out, control);
   addBackends(out, control);
+  addCacheMetrics(out, control);
   constexpr auto relaxed = std::memory_order_relaxed;
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},

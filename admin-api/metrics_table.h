@@ -36,6 +36,35 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(BackendUp, Gauge, "gatehouse_backend_up", "1 when checks see the backend server up")         \
   X(BackendState, Gauge, "gatehouse_backend_state",                                              \
     "The operator's state of a backend server: 1 for the current state (ready, drain, maint)")   \
+  X(CacheRequests, Counter, "gatehouse_cache_requests_total",                                    \
+    "Requests on cached routes by outcome: hit, miss, pass, stale_while_revalidate, "            \
+    "stale_if_error")                                                                            \
+  X(CacheCoalesced, Counter, "gatehouse_cache_coalesced_total",                                  \
+    "Requests that waited for another request's fill of the same URL")                           \
+  X(CacheCoalesceTimeouts, Counter, "gatehouse_cache_coalesce_timeouts_total",                   \
+    "Waits for a fill that ran out of cache.coalesce_timeout")                                   \
+  X(CacheRevalidations, Counter, "gatehouse_cache_revalidations_total",                          \
+    "Conditional requests sent to refresh a stale object; result=\"not_modified\" for 304s")     \
+  X(CacheRefreshFailures, Counter, "gatehouse_cache_refresh_failures_total",                     \
+    "Background refreshes the origin failed (the stale object stays in service)")                \
+  X(CacheStored, Counter, "gatehouse_cache_stored_total", "Responses stored")                    \
+  X(CacheNotStored, Counter, "gatehouse_cache_not_stored_total",                                 \
+    "Responses not storable (private, no-store, Set-Cookie, too large...)")                      \
+  X(CacheTooLarge, Counter, "gatehouse_cache_too_large_total",                                   \
+    "Responses over cache.max_object, passed through")                                           \
+  X(CacheEvicted, Counter, "gatehouse_cache_evicted_total",                                      \
+    "Objects evicted to stay within cache.memory")                                               \
+  X(CacheExpired, Counter, "gatehouse_cache_expired_total",                                      \
+    "Objects dropped past freshness and grace")                                                  \
+  X(CachePurges, Counter, "gatehouse_cache_purges_total",                                        \
+    "Purge and ban operations (admin API and unsafe-method invalidations)")                      \
+  X(CachePurgedObjects, Counter, "gatehouse_cache_purged_objects_total",                         \
+    "Objects removed by purges, bans and invalidations")                                         \
+  X(CacheInvalidations, Counter, "gatehouse_cache_invalidations_total",                          \
+    "Successful unsafe requests (POST, PUT, PATCH, DELETE) that invalidated their URI")          \
+  X(CacheBytes, Gauge, "gatehouse_cache_bytes", "Bytes the stored objects take, all counted")    \
+  X(CacheCapacityBytes, Gauge, "gatehouse_cache_capacity_bytes", "cache.memory")                 \
+  X(CacheObjects, Gauge, "gatehouse_cache_objects", "Objects stored")                            \
   X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \

@@ -13,6 +13,7 @@ struct CacheCounters {
   std::atomic<uint64_t> passes{0};  // not looked up: not anonymous, not GET/HEAD, range...
   std::atomic<uint64_t> stale_while_revalidate{0};  // stale served while a refresh runs
   std::atomic<uint64_t> stale_if_error{0};          // stale served because the origin failed
+  std::atomic<uint64_t> refresh_failures{0};        // background refreshes the origin failed
   std::atomic<uint64_t> revalidations{0};           // conditional requests sent to the origin
   std::atomic<uint64_t> revalidated{0};             // ...answered 304: the object was refreshed
   std::atomic<uint64_t> coalesced{0};               // requests that waited on another's fill

@@ -66,10 +66,18 @@ std::string normalizeTarget(std::string_view target) {
   return out;
 }
 
+std::string primaryKey(std::string_view scheme_text, std::string_view authority,
+                       std::string_view target) {
+  std::string key = lower(scheme_text);
+  const std::string scheme = key;
+  key += "://";
+  key += normalizeHost(authority, scheme);
+  key += normalizeTarget(target);
+  return key;
+}
+
 std::string primaryKey(const http::RequestHead& request) {
-  std::string scheme = lower(request.scheme);
-  return scheme + "://" + normalizeHost(request.authority, scheme) +
-         normalizeTarget(request.target);
+  return primaryKey(request.scheme, request.authority, request.target);
 }
 
 std::optional<std::string> primaryKeyFromUrl(std::string_view url) {

@@ -18,6 +18,8 @@ namespace gatehouse::cache {
 // percent-escapes of unreserved characters decoded and the others' hex digits uppercased
 // (RFC 3986 §6.2.2). The query is kept as sent: its order can matter to the origin.
 std::string primaryKey(const http::RequestHead& request);
+std::string primaryKey(std::string_view scheme, std::string_view authority,
+                       std::string_view target);
 // The same key from an absolute URL (the admin API's purge); nullopt if it is not one.
 std::optional<std::string> primaryKeyFromUrl(std::string_view url);
 // The path part of a primary key (from the first '/' after the host), for bans by prefix.

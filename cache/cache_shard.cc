@@ -60,15 +60,16 @@ void CacheShard::insert(std::shared_ptr<const CachedObject> object) {
   auto slot = std::make_shared<Slot>();
   slot->object = std::move(object);
   const CachedObject& o = *slot->object;
-  std::vector<SlotPtr>& variants = index_[o.key];
-  for (size_t i = 0; i < variants.size(); ++i) {
-    if (variants[i]->object->vary_key == o.vary_key) {
-      // A refresh of the same variant keeps its place and its hits.
-      Slot& old = *variants[i];
-      slot->frequency = old.frequency;
-      unlink(old);
-      break;
-    }
+  // Replaced: the same variant (a refresh keeps its hits), and any hit-for-pass marker of the
+  // key once a real response is stored (or every variant once a marker is).
+  std::vector<SlotPtr> replaced;
+  for (const SlotPtr& old : index_[o.key]) {
+    if (old->object->vary_key == o.vary_key || old->object->hit_for_pass || o.hit_for_pass)
+      replaced.push_back(old);
+  }
+  for (const SlotPtr& old : replaced) {
+    if (old->object->vary_key == o.vary_key) slot->frequency = old->frequency;
+    unlink(*old);
   }
   std::vector<SlotPtr>& fresh_variants = index_[o.key];  // unlink may have erased the entry
   fresh_variants.push_back(slot);

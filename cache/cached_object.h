@@ -35,6 +35,9 @@ struct CachedObject {
   int64_t stale_window = 0;  // seconds past freshness it may still be served (grace); 0: never
 
   uint64_t charge = 0;  // bytes counted against cache.memory
+  // A marker, not a response (Varnish's hit-for-miss): the last response for this URL was not
+  // storable, so requests go straight to the origin instead of queueing behind one another.
+  bool hit_for_pass = false;
 
   int64_t currentAge(int64_t now) const {
     return corrected_initial_age + (now > response_time ? now - response_time : 0);

@@ -78,6 +78,7 @@ CtlCommand::CtlCommand(CLI::App& app) {
       *ctl_, "reload", "re-read the config file and certificates (like SIGHUP)", "POST",
       [] { return "/reload"; }, {},
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
+  addCacheCommands();
 }
 
 CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::string& help,

@@ -61,6 +61,11 @@ class CtlCommand {
   std::string token_file_;
   std::string config_path_;
   bool json_ = false;
+  // Arguments of the cache commands (cache_commands.cc).
+  void addCacheCommands();
+  std::string purge_url_;
+  std::string ban_prefix_;
+  std::string ban_tag_;
   std::vector<Command> commands_;
 };
 

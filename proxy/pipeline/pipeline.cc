@@ -1,5 +1,6 @@
 #include "proxy/pipeline/pipeline.h"
 
+#include "proxy/pipeline/cache_handler.h"
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
@@ -42,6 +43,20 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   const routing::Route* route = router_->match(request.authority, request.path());
   if (!route) {
     exchange.respondError(404, "No route matches this host and path.");
+    return;
+  }
+  if (route->cache && cache_) {
+    CacheHandler::UpstreamFactory make_upstream =
+        [this, pool = route->pool, owner = owner_, timeouts = timeouts_](
+            http::Exchange& ex, upstream::ResponseInterceptor* interceptor) {
+          return std::make_unique<upstream::UpstreamHandler>(ex, *pool, owner, connections_, loop_,
+                                                             timeouts, interceptor);
+        };
+    auto handler = std::make_unique<CacheHandler>(exchange, cache_, *route, loop_,
+                                                  std::move(make_upstream), refreshes_);
+    CacheHandler* raw = handler.get();
+    exchange.setHandler(std::move(handler));
+    raw->start();
     return;
   }
   auto handler = std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_,

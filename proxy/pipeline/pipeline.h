@@ -7,6 +7,8 @@
 
 #include "proxy/http/exchange.h"
 #include "proxy/net/event_loop.h"
+#include "proxy/pipeline/background_refresh.h"
+#include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/connection_pool.h"
@@ -19,22 +21,28 @@ class Pipeline final : public http::ExchangeDispatcher {
 
   // `owner` keeps what the router's routes point into (the pools) alive: every exchange holds
   // a reference, so a reload never frees a pool an exchange is still using.
+  // `cache` is null when no `cache:` section is configured.
   Pipeline(net::EventLoop& loop, std::shared_ptr<const routing::Router> router,
            std::shared_ptr<const void> owner, upstream::ConnectionPool& connections,
-           upstream::BackendConnection::Timeouts timeouts, OnComplete on_complete)
+           upstream::BackendConnection::Timeouts timeouts, OnComplete on_complete,
+           std::shared_ptr<const CachePolicy> cache = nullptr)
       : loop_(loop),
         router_(std::move(router)),
         owner_(std::move(owner)),
         connections_(connections),
         timeouts_(timeouts),
-        on_complete_(std::move(on_complete)) {}
+        on_complete_(std::move(on_complete)),
+        cache_(std::move(cache)),
+        refreshes_(loop) {}
 
   // A reload: later exchanges route with these.
   void update(std::shared_ptr<const routing::Router> router, std::shared_ptr<const void> owner,
-              upstream::BackendConnection::Timeouts timeouts) {
+              upstream::BackendConnection::Timeouts timeouts,
+              std::shared_ptr<const CachePolicy> cache = nullptr) {
     router_ = std::move(router);
     owner_ = std::move(owner);
     timeouts_ = timeouts;
+    cache_ = std::move(cache);
   }
 
   void dispatch(http::Exchange& exchange) override;
@@ -47,6 +55,8 @@ class Pipeline final : public http::ExchangeDispatcher {
   upstream::ConnectionPool& connections_;
   upstream::BackendConnection::Timeouts timeouts_;
   OnComplete on_complete_;
+  std::shared_ptr<const CachePolicy> cache_;
+  BackgroundRefreshes refreshes_;
 };
 
 }  // namespace gatehouse::pipeline

@@ -3,6 +3,8 @@
 // Host patterns: "*" (any), "example.com" (exact), "*.example.com" (any subdomain, not the apex).
 // Hosts compare case-insensitively and without the port.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,8 @@ struct Route {
   std::string path_prefix;
   upstream::BackendPool* pool = nullptr;
   bool cache = false;
+  std::optional<std::chrono::milliseconds> cache_ttl;  // replaces the response's freshness
+  bool strip_set_cookie = false;                       // lets a response with Set-Cookie be stored
 };
 
 class Router {

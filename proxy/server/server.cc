@@ -107,7 +107,8 @@ class Process final : public ProcessControl {
     auto config = config::loadConfigFile(path);
     if (!config) return reloadFailed(config.error());
     if (auto same = sameListeners(**config); !same) return reloadFailed(same.error());
-    auto next = buildSnapshot(*config, ticket_keys_);
+    auto next =
+        buildSnapshot(*config, ticket_keys_, snapshot_->cache ? snapshot_->cache->store : nullptr);
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
     log::setLevel(snapshot_->config->log.level);

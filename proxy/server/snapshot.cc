@@ -18,7 +18,8 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys) {
+    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys,
+    std::shared_ptr<cache::CacheStore> previous_cache) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
@@ -46,13 +47,27 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(
   }
   std::vector<routing::Route> routes;
   for (const config::RouteConfig& rc : config->routes) {
-    routing::Route route{rc.host, rc.path_prefix, nullptr, rc.cache};
+    routing::Route route{rc.host,  rc.path_prefix, nullptr,
+                         rc.cache, rc.cache_ttl,   rc.strip_set_cookie};
     for (auto& pool : snapshot->pools)
       if (pool->name() == rc.backend) route.pool = pool.get();
     if (!route.pool) return Error{fmt::format("routes: unknown backend {}", rc.backend)};
     routes.push_back(std::move(route));
   }
   snapshot->router = std::make_shared<routing::Router>(std::move(routes));
+  if (config->cache) {
+    // One store for the life of the process: a reload resizes it and keeps what it holds.
+    auto store = previous_cache;
+    const config::CacheConfig& cc = *config->cache;
+    if (store)
+      store->setLimits(cc.memory.bytes(), cc.max_object.bytes());
+    else
+      store = std::make_shared<cache::CacheStore>(cc.memory.bytes(), cc.max_object.bytes());
+    auto policy = std::make_shared<pipeline::CachePolicy>();
+    policy->store = std::move(store);
+    policy->config = cc;
+    snapshot->cache = std::move(policy);
+  }
   const config::Limits& limits = config->limits;
   snapshot->http.limits.request_line = limits.request_line.bytes();
   snapshot->http.limits.headers = limits.headers.bytes();

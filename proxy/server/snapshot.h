@@ -10,6 +10,7 @@
 #include "proxy/http/http1_server_connection.h"
 #include "proxy/http/http2_server_connection.h"
 #include "proxy/net/tls_context.h"
+#include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
@@ -30,11 +31,14 @@ struct Snapshot {
   http::Http1Settings http;
   http::Http2Settings http2;
   upstream::BackendConnection::Timeouts backend_timeouts;
+  std::shared_ptr<const pipeline::CachePolicy> cache;  // null without a `cache:` section
 };
 
 // Resolves backend addresses (blocking), loads certificates and builds the router. Every
-// TLS context shares `ticket_keys`, which outlive reloads so resumption survives them.
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                                      std::shared_ptr<net::TicketKeys> ticket_keys);
+// TLS context shares `ticket_keys`, which outlive reloads so resumption survives them. A reload
+// passes the running cache store in `previous_cache` so that cached objects survive it too.
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(
+    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys,
+    std::shared_ptr<cache::CacheStore> previous_cache = nullptr);
 
 }  // namespace gatehouse::server

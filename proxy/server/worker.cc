@@ -11,11 +11,13 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
       snapshot_(std::move(snapshot)),
       request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
-      pipeline_(loop_, snapshot_->router, snapshot_, backend_connections_,
-                snapshot_->backend_timeouts, [this](const http::Exchange& exchange) {
-                  access_log_.record(exchange);
-                  countExchange(exchange);
-                }) {}
+      pipeline_(
+          loop_, snapshot_->router, snapshot_, backend_connections_, snapshot_->backend_timeouts,
+          [this](const http::Exchange& exchange) {
+            access_log_.record(exchange);
+            countExchange(exchange);
+          },
+          snapshot_->cache) {}
 
 Worker::~Worker() {
   join();
@@ -178,7 +180,7 @@ void Worker::forceStop() {
 void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
     snapshot_ = std::move(next);
-    pipeline_.update(snapshot_->router, snapshot_, snapshot_->backend_timeouts);
+    pipeline_.update(snapshot_->router, snapshot_, snapshot_->backend_timeouts, snapshot_->cache);
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();

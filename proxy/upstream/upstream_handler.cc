@@ -7,14 +7,16 @@ namespace gatehouse::upstream {
 
 UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
                                  std::shared_ptr<const void> owner, ConnectionPool& connections,
-                                 net::EventLoop& loop, const BackendConnection::Timeouts& timeouts)
+                                 net::EventLoop& loop, const BackendConnection::Timeouts& timeouts,
+                                 ResponseInterceptor* interceptor)
     : exchange_(exchange),
       pool_(pool),
       owner_(std::move(owner)),
       connections_(connections),
       loop_(loop),
       timeouts_(timeouts),
-      connect_retries_left_(pool.retries()) {}
+      connect_retries_left_(pool.retries()),
+      interceptor_(interceptor) {}
 
 UpstreamHandler::~UpstreamHandler() {
   BackendConnection::retire(std::move(conn_));
@@ -112,11 +114,21 @@ void UpstreamHandler::onRequestDrained() {
 void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
   addResponseVia(head.headers);
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
+  if (interceptor_ && head.status != 101 &&
+      interceptor_->onBackendHead(head) == ResponseInterceptor::HeadAction::Consume) {
+    consumed_ = true;
+    return;
+  }
   exchange_.respondHead(head);
   if (head.status == 101) exchange_.resumeRequestBody();  // tunnel: client bytes flow now
 }
 
 void UpstreamHandler::onResponseBody(evbuffer* data) {
+  if (consumed_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  if (interceptor_) interceptor_->onBackendBody(data);
   exchange_.respondBody(data);
   if (exchange_.downstreamFull() && conn_) {
     response_paused_ = true;
@@ -125,6 +137,7 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
 }
 
 void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
+  if (consumed_) return;
   exchange_.respondTrailers(trailers);
 }
 
@@ -143,10 +156,13 @@ void UpstreamHandler::onResponseEnd() {
     BackendConnection::retire(std::move(conn_));
   }
   releaseServer();
+  if (consumed_) return;  // the interceptor ended the client's response itself
+  if (interceptor_) interceptor_->onBackendEnd();
   exchange_.respondEnd();
 }
 
 void UpstreamHandler::onDownstreamReset() {
+  if (interceptor_ && !done_ && !consumed_ && exchange_.headSent()) interceptor_->onBackendAbort();
   done_ = true;
   BackendConnection::retire(std::move(conn_));
   releaseServer();
@@ -191,6 +207,14 @@ void UpstreamHandler::finishWithError(int status, std::string_view detail) {
   done_ = true;
   BackendConnection::retire(std::move(conn_));
   releaseServer();
+  if (interceptor_ && !consumed_) {
+    if (exchange_.headSent()) {
+      interceptor_->onBackendAbort();
+    } else if (interceptor_->onBackendError(status)) {
+      return;
+    }
+  }
+  if (consumed_) return;
   exchange_.respondError(status, detail);
 }
 

@@ -14,15 +14,18 @@
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/response_interceptor.h"
 
 namespace gatehouse::upstream {
 
 class UpstreamHandler final : public http::Handler, private BackendConnection::User {
  public:
   // `owner` keeps `pool` alive for as long as this exchange runs (across reloads).
+  // `interceptor` (optional, outliving this handler) sees the response on its way (the cache).
   UpstreamHandler(http::Exchange& exchange, BackendPool& pool, std::shared_ptr<const void> owner,
                   ConnectionPool& connections, net::EventLoop& loop,
-                  const BackendConnection::Timeouts& timeouts);
+                  const BackendConnection::Timeouts& timeouts,
+                  ResponseInterceptor* interceptor = nullptr);
   ~UpstreamHandler() override;
 
   void start();
@@ -64,6 +67,8 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   bool head_sent_ = false;      // the request head is queued on conn_ (body may follow)
   bool response_paused_ = false;
   bool done_ = false;
+  ResponseInterceptor* interceptor_ = nullptr;
+  bool consumed_ = false;  // the interceptor answered the client; the body is dropped
 };
 
 }  // namespace gatehouse::upstream

@@ -11,10 +11,10 @@ Router makeRouter() {
   auto* blog = reinterpret_cast<upstream::BackendPool*>(0x2);
   auto* app = reinterpret_cast<upstream::BackendPool*>(0x3);
   auto* wild = reinterpret_cast<upstream::BackendPool*>(0x4);
-  return Router({{"api.example.com", "/", api, false},
-                 {"*", "/blog/", blog, true},
-                 {"*.example.org", "/", wild, false},
-                 {"*", "/", app, false}});
+  return Router({{"api.example.com", "/", api, false, {}, false},
+                 {"*", "/blog/", blog, true, {}, false},
+                 {"*.example.org", "/", wild, false, {}, false},
+                 {"*", "/", app, false, {}, false}});
 }
 
 uintptr_t poolOf(const Router& r, std::string_view host, std::string_view path) {
@@ -50,7 +50,8 @@ TEST(Router, PrefixIsMatchedOnThePathOnly) {
 }
 
 TEST(Router, NoRouteGivesNull) {
-  Router r({{"only.example.com", "/", reinterpret_cast<upstream::BackendPool*>(0x1), false}});
+  Router r(
+      {{"only.example.com", "/", reinterpret_cast<upstream::BackendPool*>(0x1), false, {}, false}});
   EXPECT_EQ(r.match("other.example.com", "/"), nullptr);
 }
 

@@ -1,0 +1,36 @@
+// The cache's counters and gauges for GET /metrics (cache/cache_counters.h).
+#include "admin-api/cache_metrics.h"
+
+namespace gatehouse::admin {
+
+void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control) {
+  const auto snapshot = control.snapshot();
+  if (!snapshot->cache) return;
+  const cache::CacheStore& store = *snapshot->cache->store;
+  const cache::CacheCounters& c = store.counters();
+  constexpr auto relaxed = std::memory_order_relaxed;
+  out.add(Metric::CacheRequests, {{"result", "hit"}}, c.hits.load(relaxed));
+  out.add(Metric::CacheRequests, {{"result", "miss"}}, c.misses.load(relaxed));
+  out.add(Metric::CacheRequests, {{"result", "pass"}}, c.passes.load(relaxed));
+  out.add(Metric::CacheRequests, {{"result", "stale_while_revalidate"}},
+          c.stale_while_revalidate.load(relaxed));
+  out.add(Metric::CacheRequests, {{"result", "stale_if_error"}}, c.stale_if_error.load(relaxed));
+  out.add(Metric::CacheCoalesced, {}, c.coalesced.load(relaxed));
+  out.add(Metric::CacheCoalesceTimeouts, {}, c.coalesce_timeouts.load(relaxed));
+  out.add(Metric::CacheRevalidations, {{"result", "sent"}}, c.revalidations.load(relaxed));
+  out.add(Metric::CacheRevalidations, {{"result", "not_modified"}}, c.revalidated.load(relaxed));
+  out.add(Metric::CacheRefreshFailures, {}, c.refresh_failures.load(relaxed));
+  out.add(Metric::CacheStored, {}, c.stored.load(relaxed));
+  out.add(Metric::CacheNotStored, {}, c.not_stored.load(relaxed));
+  out.add(Metric::CacheTooLarge, {}, c.too_large.load(relaxed));
+  out.add(Metric::CacheEvicted, {}, c.evicted.load(relaxed));
+  out.add(Metric::CacheExpired, {}, c.expired.load(relaxed));
+  out.add(Metric::CachePurges, {}, c.purge_requests.load(relaxed));
+  out.add(Metric::CachePurgedObjects, {}, c.purged.load(relaxed));
+  out.add(Metric::CacheInvalidations, {}, c.invalidations.load(relaxed));
+  out.add(Metric::CacheBytes, {}, store.bytesUsed());
+  out.add(Metric::CacheCapacityBytes, {}, store.capacityBytes());
+  out.add(Metric::CacheObjects, {}, store.objectCount());
+}
+
+}  // namespace gatehouse::admin

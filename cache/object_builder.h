@@ -1,0 +1,40 @@
+#pragma once
+// Turns a backend response into the immutable CachedObject the store keeps (RFC 9111 §3.1:
+// what is stored of the header section), and refreshes one from a 304 (§4.3.4).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/cache_control.h"
+#include "cache/cached_object.h"
+#include "cache/freshness.h"
+#include "proxy/http/message.h"
+
+namespace gatehouse::cache {
+
+struct FetchTiming {
+  int64_t request_time = 0;   // wall seconds when the request went to the origin
+  int64_t response_time = 0;  // wall seconds when its head came back
+};
+
+// Removes Surrogate-Key and Cache-Tag (meant for the cache, not for clients) and returns the
+// tags they carried: Surrogate-Key is space-separated, Cache-Tag comma-separated.
+std::vector<std::string> takeTags(http::HeaderMap& headers);
+
+// The stored form of `response` (without its body, which the caller sets): the fields clients
+// will see, validators, Vary and freshness. `response` must already be free of hop-by-hop
+// fields and tags; Set-Cookie is dropped (storing one is only allowed when the route strips it).
+std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap& request_headers,
+                                          const http::ResponseHead& response,
+                                          const CacheControl& cc, const FreshnessPolicy& policy,
+                                          int64_t grace_seconds, FetchTiming timing);
+
+// A copy of `stale` with the fields of a 304 `not_modified` merged in and its age reset; the
+// body is shared, not copied.
+std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
+                                            const http::ResponseHead& not_modified,
+                                            const FreshnessPolicy& policy, int64_t grace_seconds,
+                                            FetchTiming timing);
+
+}  // namespace gatehouse::cache

@@ -1,0 +1,26 @@
+#pragma once
+// What the cache does to a request before anything else looks at it (Varnish's vcl_recv):
+// drops the cookies that do not personalise a response, decides whether the request is
+// anonymous, and normalises Accept-Encoding. Pure functions over the request head.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/http/message.h"
+
+namespace gatehouse::pipeline {
+
+// Removes the named cookies from every Cookie field, and the field when nothing is left.
+void removeIgnoredCookies(http::HeaderMap& headers, const std::vector<std::string>& ignored);
+
+// No Authorization and no Cookie (after removeIgnoredCookies): the response cannot be personal.
+bool isAnonymous(const http::RequestHead& request);
+
+// GET or HEAD: what a cache may answer (RFC 9111 §4).
+bool isCacheableMethod(std::string_view method);
+
+// POST, PUT, PATCH, DELETE and any unknown method: a success invalidates (RFC 9111 §4.4).
+bool isUnsafeMethod(std::string_view method);
+
+}  // namespace gatehouse::pipeline

@@ -1,0 +1,95 @@
+#include "proxy/pipeline/cached_response_writer.h"
+
+#include <fmt/format.h>
+
+#include "cache/byte_range.h"
+#include "cache/conditional.h"
+#include "proxy/base/ascii.h"
+#include "proxy/net/libevent_ptr.h"
+
+namespace gatehouse::pipeline {
+namespace {
+
+// evbuffer_add_reference's cleanup: drops the reference that kept the body alive.
+void releaseBody(const void*, size_t, void* holder) {
+  delete static_cast<std::shared_ptr<const std::string>*>(holder);
+}
+
+void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const std::string>& body,
+                   uint64_t offset, uint64_t length) {
+  if (length == 0) return;
+  net::EvbufferPtr buf = net::makeEvbuffer();
+  auto* holder = new std::shared_ptr<const std::string>(body);
+  if (evbuffer_add_reference(buf.get(), body->data() + offset, length, releaseBody, holder) != 0) {
+    delete holder;
+    exchange.abort();
+    return;
+  }
+  exchange.respondBody(buf.get());
+}
+
+// RFC 9110 §15.4.5: a 304 carries the fields a 200 would have that describe the stored
+// representation's metadata, not its content framing.
+bool belongsIn304(std::string_view name) {
+  return !(ascii::iequals(name, "content-type") || ascii::iequals(name, "content-encoding") ||
+           ascii::iequals(name, "content-language") || ascii::iequals(name, "content-range"));
+}
+
+}  // namespace
+
+void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
+                       int64_t now, cache::CacheStatus status) {
+  const http::RequestHead& request = exchange.request();
+  const cache::CachedObject& o = *object;
+  const std::shared_ptr<const std::string>& body = o.body;
+  const uint64_t length = body ? body->size() : 0;
+  status.ttl = o.ttl(now);
+  exchange.record().cache_status = status.format();
+
+  http::ResponseHead head;
+  head.status = o.status;
+  head.reason = o.reason;
+  head.headers.reserve(o.headers.size() + 4);
+  const bool not_modified =
+      (o.status == 200) && cache::isNotModified(request.headers, o.etag, o.last_modified);
+  for (const http::Header& h : o.headers)
+    if (!not_modified || belongsIn304(h.name)) head.headers.add(h.name, h.value);
+  head.headers.add("Age", std::to_string(std::max<int64_t>(0, o.currentAge(now))));
+  head.headers.add("Cache-Status", exchange.record().cache_status);
+  head.headers.add("X-Request-Id", exchange.requestId());
+
+  uint64_t first = 0, count = length;
+  if (not_modified) {
+    head.status = 304;
+    head.reason.clear();
+    head.has_body = false;
+    head.content_length.reset();
+  } else {
+    std::string_view range = request.headers.get("range");
+    if (o.status == 200 && !range.empty() && request.method == "GET" &&
+        cache::ifRangeMatches(request.headers, o.etag, o.last_modified)) {
+      cache::ByteRange r = cache::parseByteRange(range, length);
+      if (r.kind == cache::ByteRange::Kind::Partial) {
+        head.status = 206;
+        head.reason.clear();
+        head.headers.add("Content-Range", fmt::format("bytes {}-{}/{}", r.first, r.last, length));
+        first = r.first;
+        count = r.last - r.first + 1;
+      } else if (r.kind == cache::ByteRange::Kind::Unsatisfiable) {
+        head.status = 416;
+        head.reason.clear();
+        head.headers.add("Content-Range", fmt::format("bytes */{}", length));
+        count = 0;
+      }
+    }
+    if (o.status == 200) head.headers.set("Accept-Ranges", "bytes");
+    head.content_length = count;
+    head.has_body = request.method != "HEAD" && o.status != 204;
+    if (o.status == 204) head.content_length.reset();
+  }
+  exchange.respondHead(head);
+  if (head.has_body && body) sendBodySlice(exchange, body, first, count);
+  exchange.respondEnd();
+}
+
+}  // namespace gatehouse::pipeline

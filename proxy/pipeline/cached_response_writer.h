@@ -1,0 +1,17 @@
+#pragma once
+// Answers an exchange from a stored object: the full response, HEAD, 304 for a client whose
+// copy is current, 206/416 for a Range. The body goes out by reference (evbuffer_add_reference
+// holding the object's body alive), so a hit copies no body bytes and holds no lock.
+
+#include <memory>
+
+#include "cache/cache_status.h"
+#include "cache/cached_object.h"
+#include "proxy/http/exchange.h"
+
+namespace gatehouse::pipeline {
+
+void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
+                       int64_t now, cache::CacheStatus status);
+
+}  // namespace gatehouse::pipeline

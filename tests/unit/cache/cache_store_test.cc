@@ -1,0 +1,165 @@
+#include "cache/cache_store.h"
+
+#include <gtest/gtest.h>
+
+#include "cache/cache_key.h"
+
+namespace gatehouse::cache {
+namespace {
+
+constexpr int64_t kNow = 1700000000;
+
+std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes,
+                                     std::string vary_key = "") {
+  auto o = std::make_shared<CachedObject>();
+  o->key = std::move(key);
+  o->vary_key = std::move(vary_key);
+  o->body = std::make_shared<const std::string>(body_bytes, 'x');
+  o->response_time = kNow;
+  o->freshness_lifetime = 3600;
+  o->charge = CachedObject::computeCharge(*o);
+  return o;
+}
+
+const http::HeaderMap kNoHeaders;
+
+TEST(CacheStore, StoresAndFindsAnObject) {
+  CacheStore store(16 << 20, 1 << 20);
+  ASSERT_TRUE(store.insert(object("http://h/a", 100), store.epoch()));
+  auto found = store.lookup("http://h/a", kNoHeaders, kNow);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->body->size(), 100u);
+  EXPECT_EQ(store.objectCount(), 1u);
+  EXPECT_EQ(store.bytesUsed(), found->charge);
+  EXPECT_FALSE(store.lookup("http://h/b", kNoHeaders, kNow));
+}
+
+TEST(CacheStore, ReplacesTheSameVariantAndKeepsOthers) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(object("k", 10, "v1"), 0);
+  store.insert(object("k", 20, "v2"), 0);
+  store.insert(object("k", 30, "v1"), 0);
+  EXPECT_EQ(store.objectCount(), 2u);
+}
+
+TEST(CacheStore, RefusesObjectsOverMaxObject) {
+  CacheStore store(16 << 20, 1000);
+  EXPECT_FALSE(store.insert(object("k", 1001), 0));
+  EXPECT_EQ(store.objectCount(), 0u);
+}
+
+TEST(CacheStore, StaysUnderItsByteBoundWhileTenTimesItIsInserted) {
+  const uint64_t bound = 4 << 20;
+  CacheStore store(bound, 64 << 10);
+  for (int i = 0; i < 640; ++i) {
+    store.insert(object("http://h/" + std::to_string(i), 64 << 10), store.epoch());
+    ASSERT_LE(store.bytesUsed(), bound);
+  }
+  EXPECT_GT(store.bytesUsed(), bound / 2);
+  EXPECT_GT(store.counters().evicted.load(), 500u);
+}
+
+TEST(CacheStore, AOneHitScanDoesNotFlushTheHotSet) {
+  // S3-FIFO: objects hit while in the small queue move to main; a scan of cold keys only
+  // churns the small queue.
+  const uint64_t bound = 16 * 64 * CacheStore::kShards * 1024;  // ~16 MiB
+  CacheStore store(bound, 64 << 10);
+  std::vector<std::string> hot;
+  for (int i = 0; i < 64; ++i)
+    hot.push_back("http://h/hot" + std::to_string(i));
+  for (const std::string& k : hot)
+    store.insert(object(k, 16 << 10), 0);
+  for (int round = 0; round < 3; ++round)
+    for (const std::string& k : hot)
+      ASSERT_TRUE(store.lookup(k, kNoHeaders, kNow));
+  for (int i = 0; i < 20000; ++i)
+    store.insert(object("http://h/scan" + std::to_string(i), 16 << 10), 0);
+  size_t survived = 0;
+  for (const std::string& k : hot)
+    survived += store.lookup(k, kNoHeaders, kNow) ? 1 : 0;
+  EXPECT_GE(survived, 60u) << "the scan evicted the hot set";
+}
+
+TEST(CacheStore, PurgeRemovesEveryVariantAndRefusesFillsThatStartedBefore) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(object("http://h/a", 10, "en"), 0);
+  store.insert(object("http://h/a", 10, "fr"), 0);
+  const uint64_t before = store.epoch();
+  EXPECT_EQ(store.purge("http://h/a"), 2u);
+  EXPECT_EQ(store.objectCount(), 0u);
+  // A response fetched before the purge must not come back after it.
+  EXPECT_FALSE(store.insert(object("http://h/a", 10), before));
+  EXPECT_TRUE(store.insert(object("http://h/a", 10), store.epoch()));
+}
+
+TEST(CacheStore, BansByPathPrefixAndByTag) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(object("https://h/blog/1", 10), 0);
+  store.insert(object("https://other/blog/2", 10), 0);
+  auto tagged = object("https://h/about", 10);
+  tagged->tags = {"page", "team"};
+  store.insert(tagged, 0);
+  EXPECT_EQ(store.banTag("team"), 1u);
+  EXPECT_EQ(store.banPathPrefix("/blog/"), 2u);
+  EXPECT_EQ(store.objectCount(), 0u);
+}
+
+TEST(CacheStore, DropsObjectsPastFreshnessAndGraceOnLookup) {
+  CacheStore store(16 << 20, 1 << 20);
+  auto o = object("k", 10);
+  o->freshness_lifetime = 10;
+  o->stale_window = 5;
+  store.insert(o, 0);
+  EXPECT_TRUE(store.lookup("k", kNoHeaders, kNow + 12));  // stale, in grace
+  EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow + 16));
+  EXPECT_EQ(store.objectCount(), 0u);
+  EXPECT_EQ(store.counters().expired.load(), 1u);
+}
+
+TEST(CacheStore, ObjectsSurviveEvictionWhileReferenced) {
+  CacheStore store(1 << 20, 64 << 10);
+  store.insert(object("http://h/keep", 60 << 10), 0);
+  auto held = store.lookup("http://h/keep", kNoHeaders, kNow);
+  ASSERT_TRUE(held);
+  for (int i = 0; i < 1000; ++i)
+    store.insert(object("http://h/" + std::to_string(i), 60 << 10), 0);
+  EXPECT_EQ(held->body->size(), size_t{60 << 10});  // still readable: a hit being sent is safe
+}
+
+TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
+  CacheStore store(16 << 20, 1 << 20);
+  std::vector<FillOutcome> woken;
+  EXPECT_TRUE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
+  EXPECT_FALSE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
+  EXPECT_FALSE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
+  EXPECT_TRUE(store.joinFill("other", [&](FillOutcome o) { woken.push_back(o); }));
+  store.finishFill("k", FillOutcome::Stored);
+  EXPECT_EQ(woken, (std::vector<FillOutcome>{FillOutcome::Stored, FillOutcome::Stored}));
+  // The next miss for the key starts a new fill.
+  EXPECT_TRUE(store.joinFill("k", [](FillOutcome) {}));
+  store.finishFill("k", FillOutcome::NotStored);
+  store.finishFill("other", FillOutcome::NotStored);
+  EXPECT_EQ(woken.size(), 2u);
+}
+
+TEST(CacheStore, OneBackgroundRefreshPerKey) {
+  CacheStore store(16 << 20, 1 << 20);
+  EXPECT_TRUE(store.beginRefresh("k"));
+  EXPECT_FALSE(store.beginRefresh("k"));
+  store.endRefresh("k");
+  EXPECT_TRUE(store.beginRefresh("k"));
+}
+
+TEST(CacheStore, AHitForPassMarkerGivesWayToARealObject) {
+  CacheStore store(16 << 20, 1 << 20);
+  auto marker = object("k", 0);
+  marker->hit_for_pass = true;
+  store.insert(marker, 0);
+  EXPECT_TRUE(store.lookup("k", kNoHeaders, kNow)->hit_for_pass);
+  store.insert(object("k", 10), 0);
+  EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow)->hit_for_pass);
+  EXPECT_EQ(store.objectCount(), 1u);
+}
+
+}  // namespace
+}  // namespace gatehouse::cache

@@ -1,0 +1,145 @@
+// RFC 9111's rules as a table: one row per rule.
+#include "cache/freshness.h"
+
+#include <gtest/gtest.h>
+
+#include "cache/http_date.h"
+
+namespace gatehouse::cache {
+namespace {
+
+constexpr int64_t kNow = 1700000000;
+
+http::ResponseHead response(int status,
+                            std::initializer_list<std::pair<const char*, std::string>> fields) {
+  http::ResponseHead head;
+  head.status = status;
+  for (const auto& [name, value] : fields)
+    head.headers.add(name, value);
+  return head;
+}
+
+http::RequestHead get() {
+  http::RequestHead r;
+  r.method = "GET";
+  r.target = "/";
+  return r;
+}
+
+NotStorable storable(const http::ResponseHead& head, FreshnessPolicy policy = {},
+                     const http::RequestHead& request = get()) {
+  return checkStorable(request, parseCacheControl(request.headers), head,
+                       parseCacheControl(head.headers), policy);
+}
+
+int64_t lifetime(const http::ResponseHead& head, FreshnessPolicy policy = {}) {
+  return freshnessLifetime(head, parseCacheControl(head.headers), kNow, policy);
+}
+
+const std::string kDate = formatHttpDate(kNow);
+
+TEST(Freshness, StorableTable) {
+  struct Row {
+    const char* rule;
+    http::ResponseHead head;
+    NotStorable expected;
+  };
+  const Row rows[] = {
+      {"200 with max-age", response(200, {{"Cache-Control", "max-age=60"}}), NotStorable::None},
+      {"200 heuristically", response(200, {}), NotStorable::None},
+      {"404 heuristically", response(404, {}), NotStorable::None},
+      {"500 without freshness", response(500, {}), NotStorable::NoFreshness},
+      {"500 with explicit freshness", response(500, {{"Cache-Control", "max-age=5"}}),
+       NotStorable::None},
+      {"302 with Expires", response(302, {{"Expires", kDate}}), NotStorable::None},
+      {"206 never", response(206, {{"Cache-Control", "max-age=60"}}), NotStorable::Status},
+      {"no-store", response(200, {{"Cache-Control", "no-store, max-age=60"}}),
+       NotStorable::NoStore},
+      {"private", response(200, {{"Cache-Control", "private, max-age=60"}}), NotStorable::Private},
+      {"Set-Cookie", response(200, {{"Set-Cookie", "a=b"}, {"Cache-Control", "max-age=60"}}),
+       NotStorable::SetCookie},
+      {"Vary *", response(200, {{"Vary", "Accept, *"}}), NotStorable::VaryStar},
+  };
+  for (const Row& row : rows)
+    EXPECT_EQ(storable(row.head), row.expected) << row.rule;
+}
+
+TEST(Freshness, OnlyGetResponsesAreStored) {
+  http::RequestHead post = get();
+  post.method = "POST";
+  EXPECT_EQ(storable(response(200, {{"Cache-Control", "max-age=60"}}), {}, post),
+            NotStorable::Method);
+}
+
+TEST(Freshness, RequestNoStoreIsHonoured) {
+  http::RequestHead r = get();
+  r.headers.add("Cache-Control", "no-store");
+  EXPECT_EQ(storable(response(200, {{"Cache-Control", "max-age=60"}}), {}, r),
+            NotStorable::NoStore);
+}
+
+TEST(Freshness, SetCookieIsStorableWhenTheRouteStripsIt) {
+  FreshnessPolicy policy;
+  policy.strip_set_cookie = true;
+  EXPECT_EQ(storable(response(200, {{"Set-Cookie", "a=b"}}), policy), NotStorable::None);
+}
+
+TEST(Freshness, LifetimeTable) {
+  const std::string an_hour_later = formatHttpDate(kNow + 3600);
+  const std::string ten_days_ago = formatHttpDate(kNow - 10 * 86400);
+  const std::string a_year_ago = formatHttpDate(kNow - 365 * 86400);
+  struct Row {
+    const char* rule;
+    http::ResponseHead head;
+    int64_t expected;
+  };
+  const Row rows[] = {
+      {"s-maxage beats max-age", response(200, {{"Cache-Control", "max-age=10, s-maxage=20"}}), 20},
+      {"max-age beats Expires",
+       response(200,
+                {{"Cache-Control", "max-age=10"}, {"Expires", an_hour_later}, {"Date", kDate}}),
+       10},
+      {"Expires minus Date", response(200, {{"Expires", an_hour_later}, {"Date", kDate}}), 3600},
+      {"invalid Expires is stale", response(200, {{"Expires", "0"}, {"Date", kDate}}), 0},
+      {"heuristic: 10% of Date - Last-Modified",
+       response(200, {{"Date", kDate}, {"Last-Modified", ten_days_ago}}), 86400},
+      {"heuristic capped at heuristic_max",
+       response(200, {{"Date", kDate}, {"Last-Modified", a_year_ago}}), 86400},
+      {"no heuristic for a 302", response(302, {{"Date", kDate}, {"Last-Modified", ten_days_ago}}),
+       0},
+      {"no-cache means validate every time",
+       response(200, {{"Cache-Control", "no-cache, max-age=60"}}), 0},
+      {"nothing at all", response(200, {}), 0},
+  };
+  for (const Row& row : rows)
+    EXPECT_EQ(lifetime(row.head), row.expected) << row.rule;
+}
+
+TEST(Freshness, ARouteTtlReplacesTheOriginsFreshness) {
+  FreshnessPolicy policy;
+  policy.forced_ttl = Duration(300000);
+  EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=5"}}), policy), 300);
+}
+
+TEST(Freshness, AgeCalculationFollowsSection423) {
+  // Age 10 from upstream, 2 s in transit: corrected_age_value = 12.
+  auto head = response(200, {{"Age", "10"}, {"Date", formatHttpDate(kNow - 1)}});
+  EXPECT_EQ(correctedInitialAge(head, kNow - 2, kNow), 12);
+  // A Date far in the past makes the apparent age win.
+  auto old = response(200, {{"Date", formatHttpDate(kNow - 100)}});
+  EXPECT_EQ(correctedInitialAge(old, kNow, kNow), 100);
+  // A bad Age is ignored.
+  EXPECT_EQ(correctedInitialAge(response(200, {{"Age", "x"}}), kNow, kNow), 0);
+}
+
+TEST(Freshness, StaleServingIsRefusedByRevalidationDirectives) {
+  EXPECT_TRUE(mayServeStale(CacheControl{}));
+  for (const char* v : {"must-revalidate", "proxy-revalidate", "s-maxage=5", "no-cache"}) {
+    CacheControl cc;
+    parseCacheControlValue(v, cc);
+    EXPECT_FALSE(mayServeStale(cc)) << v;
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::cache
