@@ -1,7 +1,5 @@
 #include "cache/cache_status.h"
 
-#include <fmt/format.h>
-
 namespace gatehouse::cache {
 namespace {
 std::string_view fwdName(CacheStatus::Fwd fwd) {
@@ -30,8 +28,15 @@ std::string CacheStatus::format() const {
     out += "; fwd=";
     out += fwdName(fwd);
   }
-  if (fwd_status) out += fmt::format("; fwd-status={}", *fwd_status);
-  if (ttl) out += fmt::format("; ttl={}", *ttl);
+  // Appended by hand, not with fmt: this runs for every cache hit.
+  if (fwd_status) {
+    out += "; fwd-status=";
+    out += std::to_string(*fwd_status);
+  }
+  if (ttl) {
+    out += "; ttl=";
+    out += std::to_string(*ttl);
+  }
   if (stored) out += "; stored";
   if (collapsed) out += "; collapsed";
   if (!detail.empty()) {

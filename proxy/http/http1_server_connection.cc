@@ -1,8 +1,10 @@
 #include "proxy/http/http1_server_connection.h"
 
+#include <fmt/format.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
@@ -298,7 +300,9 @@ void Http1ServerConnection::resumeRequestBody() {
 
 void Http1ServerConnection::sendHead(const ResponseHead& head) {
   if (closed_ || closing_ || response_started_) return;
-  std::string extra;
+  // Framing fields, on the stack: a heap string here would cost an allocation per response.
+  fmt::basic_memory_buffer<char, 128> extra;
+  auto add = [&extra](std::string_view text) { extra.append(text); };
   if (head.status == 101) {
     // Switching protocols: from here on both directions are opaque bytes.
     response_started_ = true;
@@ -325,21 +329,26 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
       keep_alive_ = false;
   }
   if (head.content_length) {
-    extra += fmt::format("Content-Length: {}\r\n", *head.content_length);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *head.content_length);
+    (void)ec;
+    add("Content-Length: ");
+    add(std::string_view(digits, static_cast<size_t>(end - digits)));
+    add("\r\n");
   } else if (head.has_body) {
     if (exchange_ && exchange_->request().version_minor >= 1) {
       response_chunked_ = response_body_allowed_;
-      extra += "Transfer-Encoding: chunked\r\n";
+      add("Transfer-Encoding: chunked\r\n");
     } else {
       keep_alive_ = false;  // an HTTP/1.0 client learns the end from the close
     }
   }
   if (!keep_alive_) {
-    extra += "Connection: close\r\n";
+    add("Connection: close\r\n");
   } else if (exchange_ && exchange_->request().version_minor == 0) {
-    extra += "Connection: keep-alive\r\n";
+    add("Connection: keep-alive\r\n");
   }
-  writeResponseHead(conn_->output(), head, extra);
+  writeResponseHead(conn_->output(), head, std::string_view(extra.data(), extra.size()));
 }
 
 void Http1ServerConnection::sendBody(evbuffer* data) {

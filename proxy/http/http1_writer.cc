@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "proxy/http/chunked_decoder.h"
 #include "proxy/http/status.h"
 
@@ -22,14 +24,25 @@ void writeFields(fmt::memory_buffer& buf, const HeaderMap& headers, std::string_
 void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields) {
   fmt::memory_buffer buf;
   std::string_view reason = head.reason.empty() ? reasonPhrase(head.status) : head.reason;
-  fmt::format_to(std::back_inserter(buf), "HTTP/1.1 {} {}\r\n", head.status, reason);
+  // By hand rather than fmt::format_to: this runs for every response (and every cache hit).
+  char status[16];
+  auto [end, ec] = std::to_chars(status, status + sizeof status, head.status);
+  (void)ec;
+  buf.append(std::string_view("HTTP/1.1 "));
+  buf.append(std::string_view(status, static_cast<size_t>(end - status)));
+  buf.append(std::string_view(" "));
+  buf.append(reason);
+  buf.append(std::string_view("\r\n"));
   writeFields(buf, head.headers, extra_fields);
   evbuffer_add(out, buf.data(), buf.size());
 }
 
 void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view extra_fields) {
   fmt::memory_buffer buf;
-  fmt::format_to(std::back_inserter(buf), "{} {} HTTP/1.1\r\n", head.method, head.target);
+  buf.append(head.method);
+  buf.append(std::string_view(" "));
+  buf.append(head.target);
+  buf.append(std::string_view(" HTTP/1.1\r\n"));
   writeFields(buf, head.headers, extra_fields);
   evbuffer_add(out, buf.data(), buf.size());
 }
