@@ -2,6 +2,7 @@
 coalescing, what must never be shared, Vary, conditional and range requests from memory, grace,
 purge and ban, invalidation by unsafe methods, and the memory bound."""
 
+import json
 import shutil
 import subprocess
 import threading
@@ -9,7 +10,7 @@ import time
 import unittest
 
 from admin_support import AdminCase, parse_prometheus
-from gatehouse_process import free_port
+from gatehouse_process import free_port, gatehouse_bin
 from raw_client import request
 
 CACHE = {"memory": "8MiB", "max_object": "1MiB", "grace": "1h", "coalesce_timeout": "5s",
@@ -350,6 +351,27 @@ class CacheTest(AdminCase):
         for p in ("/blog/a", "/blog/b", "/about"):
             self.get(gh, p)
         self.assertEqual([self.co.count(p) for p in ("/blog/a", "/blog/b", "/about")], [2, 3, 1])
+
+    def ctl(self, *args):
+        p = subprocess.run([gatehouse_bin(), "ctl", "--admin", self.admin.url, "--token-file",
+                            self.admin.token_file] + list(args), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+
+    def test_ctl_purge_ban_and_ban_tag(self):
+        self.co.route("/x", [("Cache-Control", "max-age=60"), ("Surrogate-Key", "t1")])
+        self.co.route("/news/1", [("Cache-Control", "max-age=60")])
+        gh = self.start_cache()
+        self.get(gh, "/x")
+        self.get(gh, "/news/1")
+        self.assertEqual(self.ctl("purge", "http://test.local/x"), (0, "purged 1 objects\n", ""))
+        self.assertEqual(self.ctl("ban", "/news/")[:2], (0, "purged 1 objects\n"))
+        self.get(gh, "/x")
+        code, out, _ = self.ctl("--json", "ban-tag", "t1")
+        self.assertEqual((code, json.loads(out)), (0, {"purged": 1}))
+        self.assertEqual(self.ctl("purge", "not-a-url")[0], 1)
+        self.assertEqual(self.ctl("purge")[0], 2)
+        self.assertEqual(self.co.count("/x"), 2)
 
     def test_bad_invalidation_requests_are_refused(self):
         gh = self.start_cache()
