@@ -193,6 +193,19 @@ void CacheShard::endRefresh(const std::string& key) {
   refreshing_.erase(key);
 }
 
+void CacheShard::setOriginFailing(const std::string& key, bool failing) {
+  std::lock_guard lock(mu_);
+  if (failing)
+    failing_.insert(key);
+  else
+    failing_.erase(key);
+}
+
+bool CacheShard::originFailing(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return failing_.count(key) > 0;
+}
+
 uint64_t CacheShard::bytesUsed() const {
   std::lock_guard lock(mu_);
   return bytes_;

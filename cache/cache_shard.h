@@ -42,6 +42,8 @@ class CacheShard {
   std::vector<Wake> takeWaiters(const std::string& key);
   bool beginRefresh(const std::string& key);
   void endRefresh(const std::string& key);
+  void setOriginFailing(const std::string& key, bool failing);
+  bool originFailing(const std::string& key) const;
 
   uint64_t bytesUsed() const;
   uint64_t objectCount() const;
@@ -78,6 +80,7 @@ class CacheShard {
   std::unordered_set<uint64_t> ghost_;
   std::unordered_map<std::string, std::vector<Wake>> fills_;
   std::unordered_set<std::string> refreshing_;
+  std::unordered_set<std::string> failing_;  // keys whose last refresh the origin failed
 };
 
 }  // namespace gatehouse::cache

@@ -39,7 +39,9 @@ bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epo
   if (epoch != this->epoch()) return false;
   CacheShard& shard = shardFor(object->key);
   const std::string key = object->key;
+  const bool real = !object->hit_for_pass;
   shard.insert(std::move(object));
+  if (real) shard.setOriginFailing(key, false);
   if (epoch != this->epoch()) shard.remove(&key, [](const CachedObject&) { return true; });
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -95,6 +97,14 @@ bool CacheStore::beginRefresh(const std::string& key) {
 
 void CacheStore::endRefresh(const std::string& key) {
   shardFor(key).endRefresh(key);
+}
+
+void CacheStore::setOriginFailing(const std::string& key, bool failing) {
+  shardFor(key).setOriginFailing(key, failing);
+}
+
+bool CacheStore::originFailing(const std::string& key) {
+  return shardFor(key).originFailing(key);
 }
 
 uint64_t CacheStore::bytesUsed() const {

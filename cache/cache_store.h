@@ -64,6 +64,10 @@ class CacheStore {
   // A background refresh for `key` may start (no other is running); endRefresh() when done.
   bool beginRefresh(const std::string& key);
   void endRefresh(const std::string& key);
+  // Whether the last refresh of `key` failed at the origin: stale copies served meanwhile are
+  // stale-if-error, not stale-while-revalidate. A stored response clears it.
+  void setOriginFailing(const std::string& key, bool failing);
+  bool originFailing(const std::string& key);
 
   uint64_t bytesUsed() const;
   uint64_t objectCount() const;

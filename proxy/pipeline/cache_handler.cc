@@ -119,9 +119,12 @@ void CacheHandler::lookupAndServe() {
     return;
   }
   if (found && found->isUsableStale(now)) {
-    count(store_.counters().stale_while_revalidate);
+    // Served at once either way; while the origin is failing its refreshes, this is
+    // stale-if-error (counted apart: an operator asks "how often did grace save us").
+    const bool failing = store_.originFailing(key_);
+    count(failing ? store_.counters().stale_if_error : store_.counters().stale_while_revalidate);
     status_.hit = true;
-    status_.detail = "stale-while-revalidate";
+    status_.detail = failing ? "stale-if-error" : "stale-while-revalidate";
     if (store_.beginRefresh(key_)) startBackgroundRefresh(found);
     serve(std::move(found), status_);
     return;
@@ -333,7 +336,10 @@ void CacheHandler::onBackendAbort() {
 
 bool CacheHandler::onBackendError(int status) {
   if (fetch_ == Fetch::Fill && serveStaleOnError(status)) return true;
-  if (mode_ == Mode::Refresh) count(store_.counters().refresh_failures);
+  if (mode_ == Mode::Refresh) {
+    count(store_.counters().refresh_failures);
+    store_.setOriginFailing(key_, true);
+  }
   finishFill(cache::FillOutcome::NotStored);
   return false;
 }
@@ -343,6 +349,7 @@ bool CacheHandler::serveStaleOnError(int status) {
   if (mode_ == Mode::Refresh) {
     // The stale copy stays in service: clients keep getting it within grace.
     count(store_.counters().refresh_failures);
+    store_.setOriginFailing(key_, true);
     finishFill(cache::FillOutcome::NotStored);
     return false;
   }
