@@ -229,8 +229,18 @@ void Http2ServerConnection::notifyDrained() {
     if (Http2Stream* s = stream(id)) s->notifyDrainedIfOwed();
 }
 
+void Http2ServerConnection::stopAfterFlush(int32_t stream_id) {
+  stop_after_flush_.push_back(stream_id);
+}
+
 void Http2ServerConnection::onDrained() {
   if (closed_) return;
+  if (!stop_after_flush_.empty() && conn_->pendingOutput() == 0) {
+    std::vector<int32_t> ids;
+    ids.swap(stop_after_flush_);
+    for (int32_t id : ids)
+      if (Http2Stream* s = stream(id)) s->stopUpload();
+  }
   if (reading_paused_ && conn_->pendingOutput() < kOutputHighWatermark) {
     reading_paused_ = false;
     if (!closing_) conn_->setReading(true);

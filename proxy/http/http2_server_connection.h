@@ -121,6 +121,10 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   Http2Stream* stream(int32_t id) const;
   bool active() const { return !closed_ && !session_failed_ && session_ != nullptr; }
   void scheduleWork();
+  // RST_STREAM(NO_ERROR) to stop a client's upload (RFC 9113 §8.1), sent only once the complete
+  // response is on the wire: a client that reads the reset in the same TLS record as the end
+  // of the response (curl 7.88) reports the whole exchange as failed.
+  void stopAfterFlush(int32_t stream_id);
   void scheduleDelivery(int32_t stream_id);
   // A stream's part of what the connection holds for the client (see kResponseBudget).
   size_t outputShare() const;
@@ -153,7 +157,10 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   TimerMode timer_mode_ = TimerMode::None;
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
-  size_t response_buffered_ = 0;     // in the streams' response buffers, not yet in DATA
+  // Streams answered before the client finished sending: each gets RST_STREAM(NO_ERROR) once
+  // the answer has left in writes of its own (see stopAfterFlush()).
+  std::vector<int32_t> stop_after_flush_;
+  size_t response_buffered_ = 0;  // in the streams' response buffers, not yet in DATA
   Http2RateWindow resets_;
   Http2RateWindow empty_frames_;
   bool in_session_ = false;       // inside nghttp2_session_mem_recv/mem_send: no re-entry

@@ -394,6 +394,11 @@ void Http2Stream::onResponseSent() {
   // The answer is complete but the client is still sending: tell it to stop (RFC 9113 §8.1),
   // which also closes the stream, as HTTP/1 drops the rest of an unwanted body.
   if (conn_->active() && !nghttp2_session_get_stream_remote_close(conn_->session(), id_))
+    conn_->stopAfterFlush(id_);
+}
+
+void Http2Stream::stopUpload() {
+  if (conn_->active() && !nghttp2_session_get_stream_remote_close(conn_->session(), id_))
     resetStream(NGHTTP2_NO_ERROR);
 }
 

@@ -39,7 +39,9 @@ class Http2Stream final : public Downstream {
   // The request head is complete: answers it (431, 413, 501) or dispatches an Exchange.
   void onRequestHead(bool end_stream);
   void onData(const uint8_t* data, size_t len);
-  void onRemoteEnd();     // END_STREAM received: the request is complete
+  void onRemoteEnd();  // END_STREAM received: the request is complete
+  // The response is on the wire: if the client is still sending, reset the stream.
+  void stopUpload();
   void onResponseSent();  // END_STREAM sent: the response is complete
   void deliverBody();     // hands buffered body to the handler if it wants it
   // The response cannot go out: RST_STREAM(INTERNAL_ERROR); the handler hears the reset.

@@ -8,9 +8,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace gatehouse::net {
+namespace {
+// The largest TLS plaintext record (RFC 8446 §5.1).
+constexpr size_t kTlsRecordBytes = 16384;
+}  // namespace
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 }
@@ -368,9 +373,20 @@ bool TcpConnection::writePlain() {
 
 bool TcpConnection::writeTls() {
   while (pendingOutput() > 0) {
-    // One evbuffer chunk per SSL_write: no pullup copy; partial writes are enabled.
+    // One SSL_write per TLS record's worth: small chunks (HTTP/2 frames, response heads) are
+    // gathered up to 16 KiB first, since each SSL_write is a record and a send(2) of its own.
+    // A large chunk goes as it is, without a copy. A retry after WANT_WRITE never asks for
+    // fewer bytes than the attempt before (OpenSSL's "bad length"): the front of the buffer only
+    // grows until it is drained.
     evbuffer_iovec vec;
     if (evbuffer_peek(output_.get(), -1, nullptr, &vec, 1) < 1) break;
+    const size_t pending = pendingOutput();
+    if (vec.iov_len < kTlsRecordBytes && pending > vec.iov_len) {
+      const size_t want = std::min(pending, kTlsRecordBytes);
+      vec.iov_base = evbuffer_pullup(output_.get(), static_cast<ssize_t>(want));
+      vec.iov_len = want;
+      if (!vec.iov_base) break;
+    }
     ERR_clear_error();
     size_t n = 0;
     if (SSL_write_ex(ssl_.get(), vec.iov_base, vec.iov_len, &n) == 1) {
