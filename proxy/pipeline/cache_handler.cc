@@ -315,7 +315,9 @@ void CacheHandler::onBackendEnd() {
 }
 
 void CacheHandler::storeFilled() {
-  filling_->body = std::make_shared<const std::string>(std::move(body_));
+  // Exactly its size: a chunked body grew by doubling.
+  if (body_.capacity() > body_.size()) body_.shrink_to_fit();
+  filling_->body = std::make_shared<const cache::Body>(std::move(body_));
   filling_->charge = cache::CachedObject::computeCharge(*filling_);
   const bool stored = store_.insert(std::move(filling_), epoch_);
   filling_.reset();

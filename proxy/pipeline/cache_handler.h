@@ -105,7 +105,7 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
 
   // The response being stored while it streams; null once given up.
   std::shared_ptr<cache::CachedObject> filling_;
-  std::string body_;
+  cache::Body body_;
 
   // Waiting on another exchange's fill: the token lets a wake-up posted from another thread
   // find out whether this handler still exists.

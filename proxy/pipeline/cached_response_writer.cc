@@ -12,14 +12,14 @@ namespace {
 
 // evbuffer_add_reference's cleanup: drops the reference that kept the body alive.
 void releaseBody(const void*, size_t, void* holder) {
-  delete static_cast<std::shared_ptr<const std::string>*>(holder);
+  delete static_cast<std::shared_ptr<const cache::Body>*>(holder);
 }
 
-void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const std::string>& body,
+void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const cache::Body>& body,
                    uint64_t offset, uint64_t length) {
   if (length == 0) return;
   net::EvbufferPtr buf = net::makeEvbuffer();
-  auto* holder = new std::shared_ptr<const std::string>(body);
+  auto* holder = new std::shared_ptr<const cache::Body>(body);
   if (evbuffer_add_reference(buf.get(), body->data() + offset, length, releaseBody, holder) != 0) {
     delete holder;
     exchange.abort();
@@ -41,7 +41,7 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
                        int64_t now, cache::CacheStatus status) {
   const http::RequestHead& request = exchange.request();
   const cache::CachedObject& o = *object;
-  const std::shared_ptr<const std::string>& body = o.body;
+  const std::shared_ptr<const cache::Body>& body = o.body;
   const uint64_t length = body ? body->size() : 0;
   status.ttl = o.ttl(now);
   exchange.record().cache_status = status.format();

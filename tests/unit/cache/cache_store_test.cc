@@ -14,7 +14,7 @@ std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes,
   auto o = std::make_shared<CachedObject>();
   o->key = std::move(key);
   o->vary_key = std::move(vary_key);
-  o->body = std::make_shared<const std::string>(body_bytes, 'x');
+  o->body = std::make_shared<const Body>(body_bytes, 'x');
   o->response_time = kNow;
   o->freshness_lifetime = 3600;
   o->charge = CachedObject::computeCharge(*o);

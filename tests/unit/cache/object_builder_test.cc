@@ -50,7 +50,7 @@ TEST(ObjectBuilder, ANotModifiedRefreshesFieldsAndAgeAndSharesTheBody) {
   head.headers.add("ETag", "\"v1\"");
   head.headers.add("Cache-Control", "max-age=1");
   auto stale = buildObject("k", {}, head, parseCacheControl(head.headers), {}, 0, {100, 100});
-  stale->body = std::make_shared<const std::string>("body");
+  stale->body = std::make_shared<const Body>(Body{'b', 'o', 'd', 'y'});
   http::ResponseHead not_modified;
   not_modified.status = 304;
   not_modified.headers.add("Cache-Control", "max-age=600");
