@@ -62,7 +62,7 @@ struct CachedObject {
 
 inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
   // sizeof(CachedObject) + the control block + the store's slot and index node, measured
-  // roughly with jemalloc size classes; the test measures it against the real allocator.
+  // roughly with jemalloc size classes; bench/cache.sh compares the total with RSS.
   constexpr uint64_t kOverhead = 640;
   uint64_t bytes = kOverhead + o.key.size() + o.vary_key.size() + o.reason.size() + o.etag.size() +
                    o.last_modified.size();
