@@ -79,18 +79,19 @@ NotStorable checkStorable(const http::RequestHead& request, const CacheControl& 
   if (request.method != "GET") return NotStorable::Method;
   if (!isStorableStatus(response.status)) return NotStorable::Status;
   if (request_cc.no_store || response_cc.no_store) return NotStorable::NoStore;
-  if (response_cc.private_) return NotStorable::Private;
+  if (response_cc.private_ && !policy.min_ttl) return NotStorable::Private;
   if (response.headers.has("set-cookie") && !policy.strip_set_cookie) return NotStorable::SetCookie;
   if (varyIsStar(response.headers)) return NotStorable::VaryStar;
   // A forced TTL or public makes a heuristically cacheable status storable without validators;
   // other statuses (a 500, a 302) only with the origin's own explicit freshness.
-  if (hasExplicitFreshness(response, response_cc)) return NotStorable::None;
+  if (hasExplicitFreshness(response, response_cc) || policy.min_ttl) return NotStorable::None;
   if (isHeuristicallyCacheable(response.status)) return NotStorable::None;
   return NotStorable::NoFreshness;
 }
 
-int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl& cc,
-                          int64_t response_time, const FreshnessPolicy& policy) {
+namespace {
+int64_t originLifetime(const http::ResponseHead& response, const CacheControl& cc,
+                       int64_t response_time, const FreshnessPolicy& policy) {
   if (cc.no_cache) return 0;  // stored, but validated before every use
   if (policy.forced_ttl) return policy.forced_ttl->count() / 1000;
   if (cc.s_maxage) return *cc.s_maxage;
@@ -107,6 +108,14 @@ int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl
   if (!last_modified || *last_modified >= date_value) return 0;
   const int64_t cap = policy.heuristic_max.count() / 1000;
   return std::min<int64_t>((date_value - *last_modified) / 10, cap);
+}
+}  // namespace
+
+int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl& cc,
+                          int64_t response_time, const FreshnessPolicy& policy) {
+  const int64_t lifetime = originLifetime(response, cc, response_time, policy);
+  if (policy.min_ttl) return std::max<int64_t>(lifetime, policy.min_ttl->count() / 1000);
+  return lifetime;
 }
 
 int64_t correctedInitialAge(const http::ResponseHead& response, int64_t request_time,

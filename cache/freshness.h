@@ -18,6 +18,10 @@ struct FreshnessPolicy {
   Duration heuristic_max{24 * 3600 * 1000};  // cap of 10% of (Date - Last-Modified)
   std::optional<Duration> forced_ttl;        // a route's `cache_ttl`: replaces the response's
   bool strip_set_cookie = false;             // a route's `strip_set_cookie`
+  // Read-only mode (read_only.min_ttl): every request is anonymous then, so `private` and
+  // `no-cache` no longer keep a response out, and it stays fresh at least this long. no-store
+  // is still honoured.
+  std::optional<Duration> min_ttl;
 };
 
 // Why a response is not stored; None when it may be. Named for the counter and the debug log.

@@ -121,6 +121,16 @@ TEST(Freshness, ARouteTtlReplacesTheOriginsFreshness) {
   EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=5"}}), policy), 300);
 }
 
+TEST(Freshness, ReadOnlyModeStoresPrivateAndNoCacheForAtLeastMinTtl) {
+  FreshnessPolicy policy;
+  policy.min_ttl = Duration(600000);
+  EXPECT_EQ(storable(response(200, {{"Cache-Control", "private"}}), policy), NotStorable::None);
+  EXPECT_EQ(storable(response(302, {}), policy), NotStorable::None);
+  EXPECT_EQ(storable(response(200, {{"Cache-Control", "no-store"}}), policy), NotStorable::NoStore);
+  EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "no-cache"}}), policy), 600);
+  EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=3600"}}), policy), 3600);
+}
+
 TEST(Freshness, AgeCalculationFollowsSection423) {
   // Age 10 from upstream, 2 s in transit: corrected_age_value = 12.
   auto head = response(200, {{"Age", "10"}, {"Date", formatHttpDate(kNow - 1)}});
