@@ -43,4 +43,7 @@ void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnost
 void readRoutes(const Value& v, const std::vector<BackendConfig>& backends,
                 std::vector<RouteConfig>& routes, Diagnostics& diag);
 
+// static_files.cc: `static:`.
+void readStatics(const Value& v, std::vector<StaticConfig>& statics, Diagnostics& diag);
+
 }  // namespace gatehouse::config

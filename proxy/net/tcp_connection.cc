@@ -352,8 +352,14 @@ void TcpConnection::writeSome() {
   afterWrite();
 }
 
+// evbuffer_write() sends file segments (evbuffer_add_file_segment into a buffer flagged
+// EVBUFFER_FLAG_DRAINS_TO_FD) with sendfile(2); only plain connections may carry them, since
+// writeTls() reads chunk memory. A sendfile that returns 0 with bytes still queued means the
+// file is shorter than promised (truncated in place): no write will ever progress, so the
+// connection fails rather than spinning on EPOLLOUT.
 bool TcpConnection::writePlain() {
   while (pendingOutput() > 0) {
+    errno = 0;
     int n = evbuffer_write(output_.get(), fd_);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -361,7 +367,12 @@ bool TcpConnection::writePlain() {
       fail(CloseReason::Error);
       return false;
     }
-    if (n == 0) break;
+    if (n == 0) {
+      // libevent reports a sendfile that would block (or was interrupted) as 0.
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      fail(CloseReason::Error);
+      return false;
+    }
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #include "proxy/http/exchange.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/routing/router.h"
+#include "proxy/static_files/static_files.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/connection_pool.h"
 
@@ -37,6 +38,11 @@ class Pipeline final : public http::ExchangeDispatcher {
     timeouts_ = timeouts;
   }
 
+  // The static sites of the snapshot in force (at start and on each reload).
+  void setStaticSites(const std::vector<std::shared_ptr<const static_files::StaticSite>>& sites) {
+    statics_.update(sites);
+  }
+
   void dispatch(http::Exchange& exchange) override;
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
@@ -47,6 +53,7 @@ class Pipeline final : public http::ExchangeDispatcher {
   upstream::ConnectionPool& connections_;
   upstream::BackendConnection::Timeouts timeouts_;
   OnComplete on_complete_;
+  static_files::StaticFiles statics_;
 };
 
 }  // namespace gatehouse::pipeline

@@ -11,6 +11,7 @@
 #include "proxy/http/http2_server_connection.h"
 #include "proxy/net/tls_context.h"
 #include "proxy/routing/router.h"
+#include "proxy/static_files/static_site.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 
@@ -30,6 +31,7 @@ struct Snapshot {
   http::Http1Settings http;
   http::Http2Settings http2;
   upstream::BackendConnection::Timeouts backend_timeouts;
+  std::vector<std::shared_ptr<const static_files::StaticSite>> static_sites;  // `static:` order
 };
 
 // Resolves backend addresses (blocking), loads certificates and builds the router. Every
