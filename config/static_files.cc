@@ -79,6 +79,8 @@ StaticConfig readStatic(const Value& item, Diagnostics& diag) {
                  if (s->front() != '/')
                    return diag.error(v.mark, v.path,
                                      fmt::format("must be an absolute path, got \"{}\"", *s));
+                 while (s->size() > 1 && s->back() == '/')
+                   s->pop_back();
                  site.root = std::move(*s);
                },
                /*required=*/true},
@@ -95,6 +97,8 @@ StaticConfig readStatic(const Value& item, Diagnostics& diag) {
                  if (s->front() != '/')
                    return diag.error(v.mark, v.path,
                                      fmt::format("must be an absolute path, got \"{}\"", *s));
+                 while (s->size() > 1 && s->back() == '/')
+                   s->pop_back();
                  site.versions_dir = std::move(*s);
                }},
               {"index",

@@ -35,7 +35,7 @@ std::set<std::string> listFiles(const std::string& root, bool allow_dotfiles) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file(ec)) files.insert(fs::relative(it->path(), root, ec).generic_string());
+    if (it->is_regular_file(ec)) files.insert(it->path().lexically_relative(root).generic_string());
   }
   return files;
 }
@@ -148,7 +148,7 @@ size_t AssetIndex::sweep(std::time_t now) {
   fs::recursive_directory_iterator it(config_.versions_dir, fs::directory_options::none, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    const std::string rel = fs::relative(it->path(), config_.versions_dir, ec).generic_string();
+    const std::string rel = it->path().lexically_relative(config_.versions_dir).generic_string();
     struct stat st {};
     if (::stat(it->path().c_str(), &st) != 0) continue;
     auto parsed = parseHashedName(rel);

@@ -145,7 +145,7 @@ Result<std::vector<ScannedFile>> scanTree(const std::string& root, bool allow_do
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
-    files.insert(fs::relative(it->path(), root, ec).generic_string());
+    files.insert(it->path().lexically_relative(root).generic_string());
   }
   auto exists = [](std::string_view rel, const void* ctx) {
     return static_cast<const std::set<std::string>*>(ctx)->count(std::string(rel)) > 0;
