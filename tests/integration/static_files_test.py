@@ -17,6 +17,7 @@ import tempfile
 import time
 import unittest
 
+from admin_support import AdminApi, parse_prometheus
 from gatehouse_process import base_config, free_port, gatehouse_bin
 from integration_case import IntegrationCase, KiB, MiB
 from raw_client import request
@@ -80,11 +81,28 @@ class StaticCase(IntegrationCase):
         entry.update(extra)
         return entry
 
-    def start_static(self, listeners=None, workers=2, **extra):
+    def start_static(self, listeners=None, workers=2, admin=False, **extra):
         cfg = base_config([self.origin_a1], workers=workers, static=[self.site(**extra)])
         if listeners:
             cfg["listeners"] = listeners
+        if admin:
+            token, token_file = "static-token-0123456789abcdef", os.path.join(self.base, "token")
+            with open(token_file, "w") as f:
+                f.write(token + "\n")
+            port = free_port()
+            cfg["admin"] = {"address": "127.0.0.1:%d" % port, "token_file": token_file}
+            gh = self.gatehouse(cfg)
+            self.admin = AdminApi(port, token, token_file)
+            self.admin.wait_ready()
+            return gh
         return self.gatehouse(cfg)
+
+    def decisions(self):
+        """{decision: count} from /metrics."""
+        reply = self.admin.get("/metrics")
+        self.assertEqual(reply.status, 200)
+        family = parse_prometheus(reply.text)["gatehouse_static_decisions_total"]
+        return {labels["decision"]: value for _, labels, value in family.samples}
 
     def get(self, gh, target, headers=(), method="GET"):
         c = self.client(gh)
@@ -264,6 +282,19 @@ class TraversalTest(StaticCase):
             self.assertIn(r.status, statuses, self.diag("%s -> %r" % (target, r)))
             self.assertNotIn(SECRET, r.body, target)
             self.assertNotIn(SECRET, r.raw_head, target)
+
+    def test_each_refusal_is_counted(self):
+        gh = self.start_static(admin=True)
+        for target, _ in self.CASES:
+            c = self.client(gh)
+            c.send(request("GET", target))
+            c.read_response()
+        d = self.decisions()
+        expected = {"refused_traversal": 5, "refused_encoded_slash": 4, "refused_bad_encoding": 7,
+                    "refused_backslash": 1, "refused_nul": 2, "refused_symlink": 3,
+                    "refused_dotfile": 3}
+        self.assertEqual({k: d[k] for k in expected}, expected, d)
+        self.assertEqual(sum(expected.values()), len(self.CASES))
 
     def test_symlinks_out_of_the_root_are_followed_only_when_allowed(self):
         gh = self.start_static(allow_symlinks=True)
