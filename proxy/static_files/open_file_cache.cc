@@ -1,6 +1,9 @@
 #include "proxy/static_files/open_file_cache.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "proxy/static_files/http_date.h"
 #include "proxy/static_files/static_counters.h"
@@ -30,8 +33,29 @@ void OpenFileCache::dropIfStale() {
   const uint64_t generation = site_->generation();
   if (generation != generation_ || entries_.size() >= kMaxEntries) {
     entries_.clear();
+    inline_bytes_ = 0;
     generation_ = generation;
   }
+}
+
+void OpenFileCache::maybeInline(OpenFile& file) {
+  const auto size = static_cast<size_t>(file.st.st_size);
+  if (!S_ISREG(file.st.st_mode) || size > kInlineMax || inline_bytes_ + size > kInlineBudget)
+    return;
+  file.content.resize(size);
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(file.fd, file.content.data() + got, size - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got != size) {  // changed underneath: serve it from the file (the watcher will reopen)
+    file.content.clear();
+    return;
+  }
+  file.inlined = true;
+  inline_bytes_ += size;
 }
 
 Lookup OpenFileCache::find(const std::string& key, const std::string& root,
@@ -48,13 +72,17 @@ Lookup OpenFileCache::find(const std::string& key, const std::string& root,
   Lookup lookup{opened.outcome, nullptr};
   if (opened.outcome == OpenOutcome::Opened) {
     auto file = std::make_shared<OpenFile>(std::move(opened.fd), opened.st);
+    maybeInline(*file);
     if (siblings && S_ISREG(file->st.st_mode)) {
       for (auto [ext, slot] : {std::pair{".br", &file->br}, std::pair{".gz", &file->gz}}) {
         OpenedFile sib = openBeneath(root, std::string(relative) + ext, allow_symlinks);
         // A sibling older than its file was not made from this version: never serve it.
         if (sib.outcome == OpenOutcome::Opened && S_ISREG(sib.st.st_mode) &&
-            sib.st.st_mtim.tv_sec >= file->st.st_mtim.tv_sec)
-          *slot = std::make_shared<OpenFile>(std::move(sib.fd), sib.st);
+            sib.st.st_mtim.tv_sec >= file->st.st_mtim.tv_sec) {
+          auto sibling = std::make_shared<OpenFile>(std::move(sib.fd), sib.st);
+          maybeInline(*sibling);
+          *slot = std::move(sibling);
+        }
       }
     }
     lookup.file = std::move(file);

@@ -34,6 +34,11 @@ struct OpenFile {
   std::string last_modified;  // IMF-fixdate of st_mtime
   // Precompressed siblings (name.br, name.gz), when present and not older than this file.
   std::shared_ptr<const OpenFile> br, gz;
+  // The bytes of a small file (at most OpenFileCache::kInlineMax), read when it was opened, so
+  // that head and body leave in one writev (or one TLS record) instead of writev + sendfile.
+  // Empty: not held in memory.
+  std::string content;
+  bool inlined = false;
 };
 
 struct Lookup {
@@ -45,6 +50,8 @@ class OpenFileCache {
  public:
   static constexpr size_t kMaxEntries = 4096;
   static constexpr std::chrono::seconds kRevalidateAfter{1};
+  static constexpr size_t kInlineMax = 32 * 1024;
+  static constexpr size_t kInlineBudget = 16 * 1024 * 1024;  // per worker and site
 
   explicit OpenFileCache(std::shared_ptr<const StaticSite> site) : site_(std::move(site)) {}
 
@@ -68,6 +75,9 @@ class OpenFileCache {
   std::shared_ptr<const StaticSite> site_;
   std::unordered_map<std::string, Entry> entries_;
   uint64_t generation_ = 0;
+  size_t inline_bytes_ = 0;  // content held by entries_
+
+  void maybeInline(OpenFile& file);
 };
 
 }  // namespace gatehouse::static_files

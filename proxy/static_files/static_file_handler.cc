@@ -253,6 +253,21 @@ void StaticFileHandler::send(Representation rep) {
     exchange_.respondEnd();
     return;
   }
+  if (body->inlined) {
+    // Zero-copy from the cached bytes; the reference keeps the file's entry alive until the
+    // bytes are written, even if the cache drops it meanwhile.
+    net::EvbufferPtr buf = net::makeEvbuffer();
+    auto* keep = new std::shared_ptr<const OpenFile>(body);
+    evbuffer_add_reference(
+        buf.get(), body->content.data() + first, length,
+        [](const void*, size_t, void* arg) {
+          delete static_cast<std::shared_ptr<const OpenFile>*>(arg);
+        },
+        keep);
+    exchange_.respondBody(buf.get());
+    exchange_.respondEnd();
+    return;
+  }
   const http::ClientInfo& client = exchange_.client();
   if (!client.tls && client.protocol != "HTTP/2" && body->segment) {
     net::EvbufferPtr buf = net::makeEvbuffer();
