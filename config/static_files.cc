@@ -1,7 +1,10 @@
 // `static:` URL prefixes served from folders (proxy/static_files/README.md has the behaviour).
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "config/sections.h"
 
@@ -81,6 +84,15 @@ StaticConfig readStatic(const Value& item, Diagnostics& diag) {
                                      fmt::format("must be an absolute path, got \"{}\"", *s));
                  while (s->size() > 1 && s->back() == '/')
                    s->pop_back();
+                 // Checked here, like certificate files, so that `gatehouse check` points at
+                 // the line; the server checks again when it builds the site.
+                 struct stat st {};
+                 if (::stat(s->c_str(), &st) != 0)
+                   return diag.error(
+                       v.mark, v.path,
+                       fmt::format("cannot use \"{}\": {}", *s, std::strerror(errno)));
+                 if (!S_ISDIR(st.st_mode))
+                   return diag.error(v.mark, v.path, fmt::format("\"{}\" is not a folder", *s));
                  site.root = std::move(*s);
                },
                /*required=*/true},

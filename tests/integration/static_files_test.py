@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 import unittest
 
 from admin_support import AdminApi, parse_prometheus
-from gatehouse_process import base_config, free_port, gatehouse_bin
+from gatehouse_process import base_config, free_port, gatehouse_bin, to_yaml
 from integration_case import IntegrationCase, KiB, MiB
 from raw_client import request
 from tls_material import curl, missing_tools, test_pki, tls_listener
@@ -236,6 +237,25 @@ class ServingTest(StaticCase):
         r = self.get(self.gh, "/static/css/app.css")
         self.assertIsNone(r.header("x-origin"))
         self.assertEqual(r.body, CSS)
+
+    def test_sighup_applies_a_changed_static_section(self):
+        self.assertEqual(self.get(self.gh, "/static/data.weird").header("content-type"),
+                         "application/x-weird")
+        cfg = base_config([self.origin_a1], workers=2,
+                          static=[self.site(types={"weird": "text/x-reloaded"})])
+        cfg["listeners"] = [{"address": "127.0.0.1:%d" % self.gh.port}]
+        with open(self.gh.config_path, "w") as f:
+            f.write(to_yaml(cfg))
+        self.gh.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.get(self.gh, "/static/data.weird").header("content-type") == "text/x-reloaded":
+                break
+            time.sleep(0.05)  # polling the observable state, bounded by the deadline
+        else:
+            self.fail(self.diag("the reloaded type never showed"))
+        # The versions still serve after the site was rebuilt.
+        self.assertEqual(self.get(self.gh, "/static/css/app.%s.css" % sha16(CSS)).body, CSS)
 
     def test_a_symlink_inside_the_root_is_served(self):
         r = self.get(self.gh, "/static/inside.css")

@@ -12,9 +12,9 @@ using testing::minimalPlus;
 
 TEST(Statics, DefaultsAndAllKeys) {
   auto config = load(minimalPlus(R"(static:
-  - { prefix: /static/, root: /srv/static/ }
+  - { prefix: /static/, root: /usr/share/ }
   - prefix: /assets/
-    root: /srv/assets
+    root: /usr/lib
     versioned: true
     manifest: /assets/manifest.json
     keep_versions: 24h
@@ -28,7 +28,7 @@ TEST(Statics, DefaultsAndAllKeys) {
   ASSERT_EQ(config->statics.size(), 2u);
   const StaticConfig& plain = config->statics[0];
   EXPECT_EQ(plain.prefix, "/static/");
-  EXPECT_EQ(plain.root, "/srv/static");
+  EXPECT_EQ(plain.root, "/usr/share");
   EXPECT_FALSE(plain.versioned);
   EXPECT_EQ(plain.keep_versions.count(), 0);
   EXPECT_TRUE(plain.index.empty());
@@ -57,8 +57,8 @@ TEST(Statics, RequirePrefixAndRoot) {
 TEST(Statics, CheckPrefixRootAndIndex) {
   EXPECT_EQ(errorsOf(minimalPlus(R"(static:
   - { prefix: /static, root: srv }
-  - { prefix: "/a b/", root: /srv, index: ../x }
-  - { prefix: /a/../b/, root: /srv, index: a/b }
+  - { prefix: "/a b/", root: /usr, index: ../x }
+  - { prefix: /a/../b/, root: /usr, index: a/b }
 )")),
             "gatehouse.yaml:10:15: static[0].prefix: must start and end with \"/\", got "
             "\"/static\"\n"
@@ -70,10 +70,20 @@ TEST(Statics, CheckPrefixRootAndIndex) {
             "gatehouse.yaml:12:44: static[2].index: must be a file name, got \"a/b\"");
 }
 
+TEST(Statics, RootMustBeAnExistingFolder) {
+  EXPECT_EQ(errorsOf(minimalPlus(R"(static:
+  - { prefix: /a/, root: /nonexistent-gatehouse-root }
+  - { prefix: /b/, root: /etc/hostname }
+)")),
+            "gatehouse.yaml:10:26: static[0].root: cannot use \"/nonexistent-gatehouse-root\": No "
+            "such file or directory\n"
+            "gatehouse.yaml:11:26: static[1].root: \"/etc/hostname\" is not a folder");
+}
+
 TEST(Statics, ManifestAndKeepVersionsNeedVersioned) {
   EXPECT_EQ(errorsOf(minimalPlus(R"(static:
-  - { prefix: /s/, root: /srv, manifest: /s/m.json, keep_versions: 1h }
-  - { prefix: /t/, root: /srv, versioned: true, manifest: /other/m.json, keep_versions: 1h }
+  - { prefix: /s/, root: /usr, manifest: /s/m.json, keep_versions: 1h }
+  - { prefix: /t/, root: /usr, versioned: true, manifest: /other/m.json, keep_versions: 1h }
 )")),
             "gatehouse.yaml:10:42: static[0].manifest: needs versioned: true\n"
             "gatehouse.yaml:10:68: static[0].keep_versions: needs versioned: true\n"
@@ -85,8 +95,8 @@ TEST(Statics, ManifestAndKeepVersionsNeedVersioned) {
 
 TEST(Statics, VersionsDirOutsideRootAndUniquePrefixes) {
   EXPECT_EQ(errorsOf(minimalPlus(R"(static:
-  - { prefix: /s/, root: /srv, versioned: true, keep_versions: 1h, versions_dir: /srv/v }
-  - { prefix: /s/, root: /srv/x }
+  - { prefix: /s/, root: /usr, versioned: true, keep_versions: 1h, versions_dir: /usr/v }
+  - { prefix: /s/, root: /usr/lib }
 )")),
             "gatehouse.yaml:10:5: static[0].versions_dir: must be outside root (and root outside "
             "it)\n"
@@ -96,7 +106,7 @@ TEST(Statics, VersionsDirOutsideRootAndUniquePrefixes) {
 TEST(Statics, TypesAndUnknownKeys) {
   EXPECT_EQ(errorsOf(minimalPlus(R"(static:
   - prefix: /s/
-    root: /srv
+    root: /usr
     types: { .js: text/javascript, css: textcss }
     gzip: true
 )")),
