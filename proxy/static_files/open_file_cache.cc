@@ -56,6 +56,14 @@ void OpenFileCache::maybeInline(OpenFile& file) {
   }
   file.inlined = true;
   inline_bytes_ += size;
+  // The bytes are all it takes from now on: give the descriptor back (small assets are most of
+  // a site, and each worker keeps its own open files).
+  if (file.segment)
+    evbuffer_file_segment_free(file.segment);
+  else if (file.fd >= 0)
+    ::close(file.fd);
+  file.segment = nullptr;
+  file.fd = -1;
 }
 
 Lookup OpenFileCache::find(const std::string& key, const std::string& root,

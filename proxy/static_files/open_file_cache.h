@@ -27,7 +27,7 @@ struct OpenFile {
   OpenFile(const OpenFile&) = delete;
   OpenFile& operator=(const OpenFile&) = delete;
 
-  int fd = -1;  // owned by `segment`
+  int fd = -1;  // owned by `segment`; -1 once the content is inlined
   evbuffer_file_segment* segment = nullptr;
   struct stat st {};
   std::string etag;           // strong, from dev/ino/mtime/size: "\"<ino>-<mtime>-<size>\""

@@ -43,8 +43,15 @@ void Watcher::watchTree() {
   if (::inotify_add_watch(inotify_.get(), root_.c_str(), kMask) < 0) return;
   fs::recursive_directory_iterator it(root_, fs::directory_options::none, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec))
-      ::inotify_add_watch(inotify_.get(), it->path().c_str(), kMask);
+    if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
+    if (::inotify_add_watch(inotify_.get(), it->path().c_str(), kMask) < 0 && errno == ENOSPC &&
+        !warned_limit_) {
+      warned_limit_ = true;
+      log::warn(
+          "static: inotify watch limit reached under {}: changes in some folders go "
+          "unseen until a reload (raise fs.inotify.max_user_watches)",
+          root_);
+    }
   }
 }
 

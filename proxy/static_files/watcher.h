@@ -45,6 +45,7 @@ class Watcher {
   Callbacks callbacks_;
   UniqueFd inotify_;
   UniqueFd stop_;  // eventfd
+  bool warned_limit_ = false;
   std::thread thread_;
 };
 

@@ -48,6 +48,7 @@ TEST_F(OpenFileCacheTest, SmallFilesAreInlinedBigOnesGoBySegment) {
   ASSERT_TRUE(small.file);
   EXPECT_TRUE(small.file->inlined);
   EXPECT_EQ(small.file->content, "small");
+  EXPECT_EQ(small.file->fd, -1) << "no descriptor is kept for an inlined file";
   ASSERT_TRUE(small.file->br);
   EXPECT_EQ(small.file->br->content, "br!");
   EXPECT_FALSE(small.file->gz);
@@ -55,6 +56,7 @@ TEST_F(OpenFileCacheTest, SmallFilesAreInlinedBigOnesGoBySegment) {
   ASSERT_TRUE(big.file);
   EXPECT_FALSE(big.file->inlined);
   EXPECT_NE(big.file->segment, nullptr);
+  EXPECT_GE(big.file->fd, 0);
 }
 
 TEST_F(OpenFileCacheTest, AChangeSeenByTheWatcherReopens) {
