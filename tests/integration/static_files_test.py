@@ -182,6 +182,22 @@ class ServingTest(StaticCase):
             self.assertEqual(r.header("content-range"), "bytes %d-%d/%d" % (first, last, len(blob)))
             self.assertEqual(r.body, blob[first:last + 1], spec)
 
+    def test_ranges_of_a_big_file_take_the_sendfile_path(self):
+        big = self.files["big.bin"]
+        c = self.client(self.gh)
+        for spec, first, last in [("bytes=0-0", 0, 0), ("bytes=-70000", len(big) - 70000, len(big) - 1),
+                                  ("bytes=500000-", 500000, len(big) - 1),
+                                  ("bytes=65535-65537", 65535, 65537)]:
+            c.send(request("GET", "/static/big.bin", [("Range", spec)]))
+            r = c.read_response()
+            self.assertStatus(r, 206, spec)
+            self.assertEqual(r.body, big[first:last + 1], spec)
+        c.send(request("HEAD", "/static/big.bin"))
+        r = c.read_response(head_request=True)
+        self.assertEqual(r.header("content-length"), str(len(big)))
+        c.send(request("GET", "/static/big.bin"))
+        self.assertEqual(c.read_response().body, big)
+
     def test_unsatisfiable_range_gives_416(self):
         for spec in ("bytes=10000-", "bytes=20000-30000", "bytes=-0"):
             r = self.get(self.gh, "/static/blob.bin", [("Range", spec)])
@@ -365,6 +381,38 @@ class VersioningTest(StaticCase):
         self.assertEqual(m["lib.min.js"], "/static/lib.min.%s.js" % sha16(b"min();\n"))
         self.assertEqual(self.get(gh, m["LICENSE"]).body, b"MIT\n")
         self.assertEqual(self.get(gh, m["lib.min.js"]).body, b"min();\n")
+
+    def test_a_real_file_that_looks_hashed_is_served_as_itself(self):
+        name = "vendor.0123456789abcdef.js"  # fingerprinted by a bundler, no plain sibling
+        with open(os.path.join(self.root, name), "wb") as f:
+            f.write(b"vendor();\n")
+        gh = self.start_static()
+        r = self.get(gh, "/static/" + name)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"vendor();\n")
+        self.assertEqual(r.header("cache-control"), "no-cache")
+
+    def test_old_versions_expire_after_keep_versions(self):
+        gh = self.start_static(keep_versions="3s")
+        old_url = "/static/css/app.%s.css" % sha16(CSS)
+        new = b"body { color: teal; }\n"
+        self.deploy("css/app.css", new)
+        self.wait_for_manifest(gh, "css/app.css", "/static/css/app.%s.css" % sha16(new))
+        self.assertEqual(self.get(gh, old_url).body, CSS)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = self.get(gh, old_url)
+            if r.status == 404:
+                break
+            self.assertEqual(r.body, CSS)
+            time.sleep(0.2)  # waiting for keep_versions to pass, bounded by the deadline
+        else:
+            self.fail(self.diag("the old version was still served 20 s after a 3 s keep"))
+        copy = os.path.join(self.versions, "css/app.%s.css" % sha16(CSS))
+        while os.path.exists(copy) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the sweep runs every second here
+        self.assertFalse(os.path.exists(copy), "the sweep never deleted the expired copy")
+        self.assertTrue(os.path.exists(os.path.join(self.versions, "css/app.%s.css" % sha16(new))))
 
     def test_the_manifest_maps_plain_paths_to_hashed_urls(self):
         gh = self.start_static()
