@@ -24,6 +24,7 @@ namespace gatehouse::static_files {
   X(Head, "head", "answers to HEAD")                                                       \
   X(Manifest, "manifest", "the JSON manifest served")                                      \
   X(NotFound, "not_found", "404: no such file, or a folder without index")                 \
+  X(FolderRedirect, "folder_redirect", "301 from a folder to its URL with '/'")            \
   X(UnknownHash, "unknown_hash", "404: a hashed URL whose hash is no known version")       \
   X(MethodNotAllowed, "method_not_allowed", "405: not GET or HEAD")                        \
   X(RefusedTraversal, "refused_traversal", "400: a . or .. segment, decoded or not")       \

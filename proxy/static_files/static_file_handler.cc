@@ -120,11 +120,12 @@ void StaticFileHandler::serveFile(const std::string& relative, bool trailing_sla
       // A folder's index links relative to the folder: send the client to "name/".
       http::ResponseHead head;
       head.status = 301;
-      head.headers.add("Location", fmt::format("{}{}/", config.prefix, relative));
+      // The path as the client wrote it (still percent-encoded), so Location is a valid URL.
+      head.headers.add("Location", fmt::format("{}/", exchange_.request().path()));
       head.content_length = 0;
       exchange_.respondHead(head);
       exchange_.respondEnd();
-      count(Decision::NotFound);
+      count(Decision::FolderRedirect);
       return;
     }
     name = relative.empty() ? config.index : relative + "/" + config.index;

@@ -239,6 +239,12 @@ class ServingTest(StaticCase):
         self.assertStatus(r, 301)
         self.assertEqual(r.header("location"), "/static/docs/")
         self.assertStatus(self.get(self.gh, "/static/img/"), 404)  # no index there
+        os.makedirs(os.path.join(self.root, "a b"))
+        with open(os.path.join(self.root, "a b", "index.html"), "wb") as f:
+            f.write(b"spaced")
+        r = self.get(self.gh, "/static/a%20b?x=1")
+        self.assertEqual((r.status, r.header("location")), (301, "/static/a%20b/"))
+        self.assertEqual(self.get(self.gh, "/static/a%20b/").body, b"spaced")
 
     def test_missing_files_and_other_methods(self):
         self.assertStatus(self.get(self.gh, "/static/nope.css"), 404)
