@@ -84,6 +84,8 @@ class TcpConnection {
   bool readPlain(evbuffer_iovec* vec, int n_vec, size_t* got);  // false: handled a close
   bool readTls(evbuffer_iovec* vec, size_t* got);
   bool writePlain();
+  bool writePlainRound();
+  void setCork(bool on);
   bool writeTls();
   void continueHandshake();
   void afterWrite();
