@@ -11,6 +11,7 @@
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
 #include "proxy/server/tls_handshake.h"
+#include "proxy/static_files/static_counters.h"
 
 namespace gatehouse::admin {
 namespace {
@@ -101,6 +102,9 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));
   out.add(Metric::TlsResumed, {}, server::TlsHandshake::resumed_total.load(relaxed));
+  for (size_t i = 0; i < static_files::kDecisionCount; ++i)
+    out.add(Metric::StaticDecisions, {{"decision", static_files::kDecisionTable[i].label}},
+            static_files::countOf(static_cast<static_files::Decision>(i)));
   out.add(Metric::AdminRequests, {}, counters.requests);
   out.add(Metric::AdminUnauthorized, {}, counters.unauthorized);
   const server::ProcessStatus status = control.status();

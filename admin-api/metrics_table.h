@@ -72,6 +72,8 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(AdminRequests, Counter, "gatehouse_admin_requests_total", "Requests to the admin API")       \
   X(AdminUnauthorized, Counter, "gatehouse_admin_unauthorized_total",                            \
     "Admin API requests refused for a missing or wrong token")                                   \
+  X(StaticDecisions, Counter, "gatehouse_static_decisions_total",                                \
+    "Static file decisions; the labels are in proxy/static_files/static_counters.h")             \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")
 

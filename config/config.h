@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "proxy/base/byte_size.h"
@@ -92,6 +93,23 @@ struct RouteConfig {
   bool strip_set_cookie = false;
 };
 
+// `static:` one URL prefix served from a folder (INTERFACE.md; proxy/static_files/README.md).
+struct StaticConfig {
+  std::string prefix;      // starts and ends with '/'
+  std::string root;        // a folder; must exist when the server starts
+  bool versioned = false;  // name.<hash>.ext served immutable; plain names revalidate
+  std::string manifest;    // a URL under `prefix` serving the JSON manifest; empty: none
+  // Old versions of changed files stay served under their old hash this long, from copies in
+  // `versions_dir` (content-addressed). 0: only the current version of each file is served.
+  Duration keep_versions{0};
+  std::string versions_dir;     // required when keep_versions > 0
+  std::string index;            // file served for a folder, e.g. index.html; empty: 404
+  bool allow_symlinks = false;  // false: symlinks may not lead out of `root`
+  bool dotfiles = false;        // false: any path segment starting with '.' is 404
+  bool precompressed = true;    // serve name.br / name.gz siblings when accepted
+  std::vector<std::pair<std::string, std::string>> types;  // extension (no dot) -> Content-Type
+};
+
 struct Timeouts {
   Duration client_header{10000};
   Duration client_idle{60000};
@@ -152,7 +170,8 @@ struct Config {
   Http2Config http2;
   std::optional<AdminConfig> admin;
   std::optional<CacheConfig> cache;
-  // Later: state_file, static, cache, read_only (rejected by the loader until implemented).
+  std::vector<StaticConfig> statics;  // `static:`; matched before routes, in file order
+  // Later: state_file, read_only (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

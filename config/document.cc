@@ -9,7 +9,7 @@ namespace {
 
 // Sections INTERFACE.md defines that this version does not implement; rejected so that an
 // operator never believes, say, the cache or the state file is in use.
-constexpr std::string_view kUnsupported[] = {"state_file", "static", "read_only"};
+constexpr std::string_view kUnsupported[] = {"state_file", "read_only"};
 
 }  // namespace
 
@@ -35,6 +35,7 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"http2", [&](const Value& v) { readHttp2(v, config.http2, diag); }},
               {"admin", [&](const Value& v) { admin = v; }},
               {"cache", [&](const Value& v) { readCache(v, config.cache.emplace(), diag); }},
+              {"static", [&](const Value& v) { readStatics(v, config.statics, diag); }},
           },
           kUnsupported, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);

@@ -46,5 +46,7 @@ void readRoutes(const Value& v, const std::vector<BackendConfig>& backends, bool
 
 // cache.cc: `cache:`.
 void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag);
+// static_files.cc: `static:`.
+void readStatics(const Value& v, std::vector<StaticConfig>& statics, Diagnostics& diag);
 
 }  // namespace gatehouse::config

@@ -6,6 +6,10 @@
 // written at the end of the current loop iteration, directly, and the write event is armed only
 // when the kernel buffer is full; reads go straight into reserved evbuffer space.
 //
+// Files: a plain connection's output may hold evbuffer file segments (added through a buffer
+// flagged EVBUFFER_FLAG_DRAINS_TO_FD); evbuffer_write() sends them with sendfile(2). TLS output
+// must not: SSL_write needs the bytes in memory. Writes above 64 KiB are corked (tcp_nopush).
+//
 // Flow control: reading stops while the owner has paused it or while the input holds
 // `read_limit` bytes; onDrained() fires whenever a write leaves at most `low_watermark` bytes
 // queued. Timeouts count inactivity: the read timeout while reading is wanted, the write
@@ -84,6 +88,8 @@ class TcpConnection {
   bool readPlain(evbuffer_iovec* vec, int n_vec, size_t* got);  // false: handled a close
   bool readTls(evbuffer_iovec* vec, size_t* got);
   bool writePlain();
+  bool writePlainRound();
+  void setCork(bool on);
   bool writeTls();
   void continueHandshake();
   void afterWrite();

@@ -40,6 +40,7 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     redirectToHttps(exchange);
     return;
   }
+  if (statics_.dispatch(exchange)) return;  // static prefixes are matched before routes
   const routing::Route* route = router_->match(request.authority, request.path());
   if (!route) {
     exchange.respondError(404, "No route matches this host and path.");

@@ -10,6 +10,7 @@
 #include "proxy/pipeline/background_refresh.h"
 #include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
+#include "proxy/static_files/static_files.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/connection_pool.h"
 
@@ -45,6 +46,11 @@ class Pipeline final : public http::ExchangeDispatcher {
     cache_ = std::move(cache);
   }
 
+  // The static sites of the snapshot in force (at start and on each reload).
+  void setStaticSites(const std::vector<std::shared_ptr<const static_files::StaticSite>>& sites) {
+    statics_.update(sites);
+  }
+
   void dispatch(http::Exchange& exchange) override;
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
@@ -57,6 +63,7 @@ class Pipeline final : public http::ExchangeDispatcher {
   OnComplete on_complete_;
   std::shared_ptr<const CachePolicy> cache_;
   BackgroundRefreshes refreshes_;
+  static_files::StaticFiles statics_;
 };
 
 }  // namespace gatehouse::pipeline

@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
 
 #include "admin-api/admin_server.h"
 #include "admin-api/ctl/ctl_command.h"
 #include "config/loader.h"
 #include "proxy/server/server.h"
 #include "proxy/server/snapshot.h"
+#include "proxy/static_files/asset_versions.h"
 
 namespace gatehouse::server {
 namespace {
@@ -40,6 +42,21 @@ int serve(const std::string& path) {
   return server::run(std::move(*config), admin::adminExtension());
 }
 
+// `gatehouse assets manifest DIR`: the manifest a versioned `static:` site serves for DIR, for
+// build steps that render templates before deploying.
+int assetsManifest(const std::string& dir, const std::string& prefix) {
+  auto files = static_files::scanTree(dir, /*allow_dotfiles=*/false, /*allow_symlinks=*/false);
+  if (!files) {
+    fmt::print(stderr, "{}\n", files.error().message);
+    return 1;
+  }
+  std::map<std::string, std::string> hashes;
+  for (const static_files::ScannedFile& f : *files)
+    hashes.emplace(f.relative, f.hash);
+  fmt::print("{}", static_files::manifestJson(hashes, prefix));
+  return 0;
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv) {
@@ -56,6 +73,14 @@ int runCli(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file and exit");
   check_cmd->add_option("-c,--config", check_path, "configuration file")->required();
   admin::CtlCommand ctl(app);
+  std::string assets_dir, assets_prefix;
+  CLI::App* assets_cmd = app.add_subcommand("assets", "static file tools");
+  assets_cmd->require_subcommand(1);
+  CLI::App* manifest_cmd = assets_cmd->add_subcommand(
+      "manifest", "print the JSON manifest of content-hashed static files under DIR");
+  manifest_cmd->add_option("DIR", assets_dir, "the folder a `static:` root will serve")->required();
+  manifest_cmd->add_option("--prefix", assets_prefix,
+                           "URL prefix of the hashed names, e.g. /static/ (default: none)");
 
   try {
     app.parse(argc, argv);
@@ -67,6 +92,7 @@ int runCli(int argc, char** argv) {
   if (ctl.chosen()) return ctl.run();
   if (*run_cmd) return serve(run_path);
   if (*check_cmd) return check(check_path);
+  if (*manifest_cmd) return assetsManifest(assets_dir, assets_prefix);
   if (!config_path.empty()) return serve(config_path);
   std::fputs(app.help().c_str(), stderr);
   return 2;

@@ -68,6 +68,11 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(
     policy->config = cc;
     snapshot->cache = std::move(policy);
   }
+  for (const config::StaticConfig& sc : config->statics) {
+    auto site = static_files::StaticSite::create(sc);
+    if (!site) return Error{fmt::format("{}: {}", config->source, site.error().message)};
+    snapshot->static_sites.push_back(std::move(*site));
+  }
   const config::Limits& limits = config->limits;
   snapshot->http.limits.request_line = limits.request_line.bytes();
   snapshot->http.limits.headers = limits.headers.bytes();

@@ -12,6 +12,7 @@
 #include "proxy/net/tls_context.h"
 #include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
+#include "proxy/static_files/static_site.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 
@@ -32,6 +33,7 @@ struct Snapshot {
   http::Http2Settings http2;
   upstream::BackendConnection::Timeouts backend_timeouts;
   std::shared_ptr<const pipeline::CachePolicy> cache;  // null without a `cache:` section
+  std::vector<std::shared_ptr<const static_files::StaticSite>> static_sites;  // `static:` order
 };
 
 // Resolves backend addresses (blocking), loads certificates and builds the router. Every

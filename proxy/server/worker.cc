@@ -17,7 +17,9 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
             access_log_.record(exchange);
             countExchange(exchange);
           },
-          snapshot_->cache) {}
+          snapshot_->cache) {
+  pipeline_.setStaticSites(snapshot_->static_sites);
+}
 
 Worker::~Worker() {
   join();
@@ -181,6 +183,7 @@ void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
     snapshot_ = std::move(next);
     pipeline_.update(snapshot_->router, snapshot_, snapshot_->backend_timeouts, snapshot_->cache);
+    pipeline_.setStaticSites(snapshot_->static_sites);
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();

@@ -161,6 +161,62 @@ TEST_F(TcpConnectionTest, LargeWriteWaitsForThePeerAndDrains) {
   EXPECT_EQ(conn_->pendingOutput(), 0u);
 }
 
+// A file segment queued the way the static file handler does (a buffer flagged
+// EVBUFFER_FLAG_DRAINS_TO_FD, moved into the output) goes out with sendfile, whole and in order,
+// between ordinary memory chunks.
+class TcpConnectionFileTest : public TcpConnectionTest {
+ protected:
+  void SetUp() override {
+    TcpConnectionTest::SetUp();
+    char path[] = "/tmp/gatehouse-tcp-file-XXXXXX";
+    file_fd_ = ::mkstemp(path);
+    ASSERT_GE(file_fd_, 0);
+    ::unlink(path);
+    ASSERT_EQ(::write(file_fd_, data_.data(), data_.size()), static_cast<ssize_t>(data_.size()));
+  }
+  // Queues head + file[first, first+length) + tail; the segment owns a dup of the fd.
+  void queueFile(ev_off_t first, ev_off_t length) {
+    evbuffer_file_segment* seg =
+        evbuffer_file_segment_new(::dup(file_fd_), 0, data_.size(), EVBUF_FS_CLOSE_ON_FREE);
+    ASSERT_NE(seg, nullptr);
+    EvbufferPtr body = makeEvbuffer();
+    evbuffer_set_flags(body.get(), EVBUFFER_FLAG_DRAINS_TO_FD);
+    evbuffer_add(conn_->output(), "head|", 5);
+    ASSERT_EQ(evbuffer_add_file_segment(body.get(), seg, first, length), 0);
+    evbuffer_add_buffer(conn_->output(), body.get());
+    evbuffer_add(conn_->output(), "|tail", 5);
+    evbuffer_file_segment_free(seg);  // the buffer's chain keeps its own reference
+  }
+  void TearDown() override {
+    if (file_fd_ >= 0) ::close(file_fd_);
+    TcpConnectionTest::TearDown();
+  }
+  int file_fd_ = -1;
+  const std::string data_ = pattern(kBig);
+};
+
+TEST_F(TcpConnectionFileTest, FileSegmentsGoOutWholeAndInOrder) {
+  queueFile(1000, static_cast<ev_off_t>(kBig - 2000));
+  const size_t want = 10 + kBig - 2000;
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return received_.size() >= want;
+  }));
+  EXPECT_TRUE(received_ == "head|" + data_.substr(1000, kBig - 2000) + "|tail");
+  EXPECT_EQ(conn_->pendingOutput(), 0u);
+  EXPECT_FALSE(handler_.closed);
+}
+
+TEST_F(TcpConnectionFileTest, AFileTruncatedUnderneathFailsInsteadOfSpinning) {
+  queueFile(0, static_cast<ev_off_t>(kBig));
+  ASSERT_EQ(::ftruncate(file_fd_, 1000), 0);  // an in-place deploy shrinks the file
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return handler_.closed.has_value();
+  }));
+  EXPECT_EQ(*handler_.closed, CloseReason::Error);
+}
+
 // Reading stops near the limit and resumes when the owner drains input. How near: see the
 // disabled test below; here the bound allows one evbuffer chain of slack.
 TEST_F(TcpConnectionTest, ReadLimitStopsReadingUntilInputIsDrained) {

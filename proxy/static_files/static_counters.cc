@@ -1,0 +1,10 @@
+#include "proxy/static_files/static_counters.h"
+
+namespace gatehouse::static_files {
+
+std::array<std::atomic<uint64_t>, kDecisionCount>& decisionCounters() {
+  static std::array<std::atomic<uint64_t>, kDecisionCount> counters{};
+  return counters;
+}
+
+}  // namespace gatehouse::static_files
