@@ -139,12 +139,12 @@ struct AdminConfig {
 // `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
 // opt in with `cache: true`.
 struct CacheConfig {
-  ByteSize memory = ByteSize::mib(256);     // bodies + headers + per-object overhead, all counted
-  ByteSize max_object = ByteSize::mib(8);   // larger responses pass through unstored
-  Duration grace{3600 * 1000};              // stale objects kept this long past their freshness
+  ByteSize memory = ByteSize::mib(256);    // bodies + headers + per-object overhead, all counted
+  ByteSize max_object = ByteSize::mib(8);  // larger responses pass through unstored
+  Duration grace{3600 * 1000};             // stale objects kept this long past their freshness
   std::vector<std::string> anonymous_ignore_cookies;  // cookie names that do not personalise
-  Duration coalesce_timeout{10 * 1000};     // how long a request waits on another's fill
-  Duration heuristic_max{24 * 3600 * 1000}; // cap of the 10% Last-Modified heuristic
+  Duration coalesce_timeout{10 * 1000};               // how long a request waits on another's fill
+  Duration heuristic_max{24 * 3600 * 1000};           // cap of the 10% Last-Modified heuristic
 };
 
 enum class AccessLogFormat { Combined, Json };
