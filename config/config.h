@@ -135,7 +135,10 @@ struct Config {
   LogConfig log;
   Http2Config http2;
   std::optional<AdminConfig> admin;
-  // Later: state_file, static, cache, read_only (rejected by the loader until implemented).
+  // `state_file:` the JSON file where run-time changes (read-only mode, backend states) survive
+  // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
+  std::string state_file;
+  // Later: static, cache, read_only (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {
