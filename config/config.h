@@ -113,6 +113,18 @@ struct AdminConfig {
   std::string token;  // one line of visible ASCII, never empty; keep it out of logs
 };
 
+// `read_only:` how read-only mode behaves while it is on (the switch itself is the admin API's
+// PUT /read-only, kept in the state file).
+struct ReadOnlyConfig {
+  Duration retry_after{300000};    // the Retry-After of blocked requests
+  std::string page_file;           // `page`: the HTML file served with the 503; empty: built in
+  std::string page;                // its content, read at load time (a reload re-reads it)
+  std::vector<std::string> allow;  // path prefixes still allowed to write, untouched by the gate
+  Duration min_ttl{60000};         // GET/HEAD responses are cached at least this long while on
+  bool default_enabled = false;    // `default`: the state when the state file has none (missing,
+                                   // corrupt, or no state_file configured)
+};
+
 enum class AccessLogFormat { Combined, Json };
 
 struct LogConfig {
@@ -138,7 +150,8 @@ struct Config {
   // `state_file:` the JSON file where run-time changes (read-only mode, backend states) survive
   // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
   std::string state_file;
-  // Later: static, cache, read_only (rejected by the loader until implemented).
+  ReadOnlyConfig read_only;
+  // Later: static, cache (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {
