@@ -8,6 +8,7 @@
 
 #include "config/loader.h"
 #include "proxy/base/log.h"
+#include "proxy/gate/read_only_state.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/timer.h"
 #include "proxy/server/readiness.h"
@@ -33,6 +34,7 @@ class Process final : public ProcessControl {
 
   int run(int access_log_fd, const Extension& extension) {
     const config::Config& config = *snapshot_->config;
+    configureReadOnly();
     for (unsigned i = 0; i < config.workers; ++i)
       workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd));
     if (!bindListeners()) return 1;
@@ -110,6 +112,7 @@ class Process final : public ProcessControl {
     auto next = buildSnapshot(*config, ticket_keys_);
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
+    configureReadOnly();
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_)
       w->updateSnapshot(snapshot_);
@@ -136,6 +139,13 @@ class Process final : public ProcessControl {
   void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const override {
     for (auto& w : workers_)
       f(w->counters());
+  }
+
+  // The read_only: settings in force, for the gate (the switch itself is the admin API's).
+  void configureReadOnly() {
+    const std::shared_ptr<const config::Config>& config = snapshot_->config;
+    gate::ReadOnlyState::process().configure(
+        std::shared_ptr<const config::ReadOnlyConfig>(config, &config->read_only));
   }
 
   static Result<void> reloadFailed(const Error& error) {
