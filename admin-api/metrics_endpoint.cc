@@ -88,12 +88,29 @@ void addBackends(PrometheusText& out, const server::ProcessControl& control) {
   }
 }
 
+void addReadOnly(PrometheusText& out, const gate::ReadOnlyState& state) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  const gate::ReadOnlyState::View view = state.view();
+  out.add(Metric::ReadOnly, {}, uint64_t{view.enabled ? 1u : 0u});
+  const int64_t since =
+      view.since
+          ? std::chrono::duration_cast<std::chrono::seconds>(view.since->time_since_epoch()).count()
+          : 0;
+  out.add(Metric::ReadOnlySince, {}, since);
+  out.add(Metric::ReadOnlyBlocked, {}, state.blocked_total.load(relaxed));
+  out.add(Metric::ReadOnlyAllowed, {}, state.allowed_total.load(relaxed));
+  out.add(Metric::ReadOnlyAnonymized, {}, state.anonymized_total.load(relaxed));
+  out.add(Metric::ReadOnlySetCookieDropped, {}, state.set_cookie_dropped_total.load(relaxed));
+}
+
 }  // namespace
 
-std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters) {
+std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
+                          const gate::ReadOnlyState& read_only) {
   PrometheusText out;
   addTraffic(out, control);
   addBackends(out, control);
+  addReadOnly(out, read_only);
   constexpr auto relaxed = std::memory_order_relaxed;
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},
@@ -111,7 +128,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
 AdminResponse metricsEndpoint(const AdminRequest&, AdminContext& context) {
   AdminResponse response;
   response.content_type = kPrometheusContentType;
-  response.body = renderMetrics(context.control, context.counters);
+  response.body = renderMetrics(context.control, context.counters, context.read_only);
   return response;
 }
 

@@ -61,6 +61,7 @@ class CtlCommand {
   std::string token_file_;
   std::string config_path_;
   bool json_ = false;
+  std::string reason_;  // read-only on --reason
   std::vector<Command> commands_;
 };
 
