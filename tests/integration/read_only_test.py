@@ -7,9 +7,11 @@ and by admin_support's strict parser)."""
 
 import json
 import os
-import re
 import signal
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 from admin_support import AdminApi, AdminCase, parse_prometheus
@@ -206,6 +208,91 @@ class ReadOnlyGateTest(ReadOnlyCase):
         self.assertWritesFlow(gh)
         r = self.send(gh, "GET", "/page", [("Cookie", "session=abc")])
         self.assertEqual(r.json()["cookie"], "session=abc")
+
+
+class FullBacklogOrigin:
+    """A listener whose accept queue is full, so that a new connection waits in SYN
+    retransmission until drain() starts accepting (and counting what arrives)."""
+
+    def __init__(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.fillers = []
+        # Connect until one stays pending: the queue is then full and further SYNs are dropped.
+        for _ in range(8):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(0.3)
+            self.fillers.append(s)
+            try:
+                s.connect(self.listener.getsockname())
+            except (socket.timeout, BlockingIOError):
+                break
+        self.bytes_received = 0
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+
+    def drain(self):
+        self._thread.start()
+
+    def _drain(self):
+        self.listener.settimeout(0.1)
+        conns = []
+        while not self._stop.is_set():
+            try:
+                c, _ = self.listener.accept()
+                c.setblocking(False)
+                conns.append(c)
+                self.accepted += 1
+            except socket.timeout:
+                pass
+            for c in conns:
+                try:
+                    self.bytes_received += len(c.recv(65536))
+                except (BlockingIOError, OSError):
+                    pass
+        for c in conns:
+            c.close()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        for s in self.fillers:
+            s.close()
+        self.listener.close()
+
+
+class ReadOnlyQueuedTest(ReadOnlyCase):
+    def test_a_write_waiting_for_a_backend_connection_is_blocked_when_the_mode_switches(self):
+        slow = FullBacklogOrigin()
+        self.addCleanup(slow.stop)
+        if len(slow.fillers) == 8:
+            self.skipTest("could not fill the accept queue")
+        cfg, token = self.config()
+        cfg["backends"]["app"]["servers"] = [{"name": "slow", "address": slow.address}]
+        cfg["backends"]["app"]["retries"] = 0
+        cfg["timeouts"]["backend_connect"] = "20s"
+        gh = self.gatehouse(cfg)
+        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
+                         cfg["admin"]["token_file"])
+        admin.wait_ready()
+        c = self.client(gh)
+        c.send(request("POST", "/orders", body=b"x=1"))
+        # The request is with the backend pool (connecting) once it is counted there.
+        deadline = time.monotonic() + 10
+        while parse_prometheus(admin.get("/metrics").text)[
+                "gatehouse_backend_requests_total"].value(pool="app", server="slow") < 1:
+            self.assertLess(time.monotonic(), deadline, "the POST never reached the pool")
+            time.sleep(0.02)  # poll interval, bounded by the deadline
+        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        slow.drain()  # the connection completes at its next SYN retransmission
+        r = c.read_response(timeout=15)
+        self.assertBlocked(r)
+        self.assertEqual(slow.bytes_received, 0)
+        self.assertEqual(admin.get("/read-only").json()["blocked"], 1)
 
 
 class ReadOnlyStateFileTest(ReadOnlyCase):
