@@ -16,6 +16,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpResponses, Counter, "gatehouse_http_responses_total",                                    \
     "Responses to clients by status class; class=\"aborted\" when the exchange ended before a "  \
     "status was sent")                                                                           \
+  X(HttpRequests, Counter, "gatehouse_http_requests_total",                                      \
+    "Requests answered, by listener (its configured address) and status class; "                 \
+    "class=\"aborted\" when the exchange ended before a status was sent")                        \
   X(HttpResponseBytes, Counter, "gatehouse_http_response_bytes_total",                           \
     "Response body bytes sent to clients")                                                       \
   X(HttpRequestBytes, Counter, "gatehouse_http_request_bytes_total",                             \

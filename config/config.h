@@ -52,6 +52,9 @@ struct ListenerConfig {
   bool redirect_https = false;  // plain listeners: 301 to https://host/path
   uint32_t hsts = 0;            // TLS listeners: Strict-Transport-Security max-age; 0 = off
   bool h2c = false;             // plain listeners: also accept HTTP/2 with prior knowledge
+  // "FILE:LINE:COL: listeners[1]" of the item, so that a reload refusing a changed listener
+  // points at its line.
+  std::string origin;
 };
 
 // HTTP/2 limits toward clients (the defences of RFC 9113 §10.5 and CVE-2023-44487).

@@ -155,15 +155,29 @@ class Process final : public ProcessControl {
 
   // Listening sockets are bound once at start: adding, removing or moving one (or switching
   // TLS on or off) needs a restart. Everything else may change.
+  // The error points at the first listener that differs (FILE:LINE:COL of its item).
   Result<void> sameListeners(const config::Config& next) const {
     const auto& now = snapshot_->config->listeners;
-    bool same = now.size() == next.listeners.size();
-    for (size_t i = 0; same && i < now.size(); ++i)
-      same = now[i].address == next.listeners[i].address &&
-             now[i].tls.has_value() == next.listeners[i].tls.has_value();
-    if (same) return {};
-    return Error{fmt::format("{}: listeners changed (address or TLS on/off); restart to apply",
-                             next.source)};
+    const auto& then = next.listeners;
+    for (size_t i = 0; i < now.size() && i < then.size(); ++i) {
+      if (now[i].address == then[i].address && now[i].tls.has_value() == then[i].tls.has_value())
+        continue;
+      return Error{fmt::format(
+          "{}: changed from {}{} to {}{}; listeners are bound at start: restart to apply",
+          then[i].origin, now[i].address.text, now[i].tls ? " (TLS)" : "", then[i].address.text,
+          then[i].tls ? " (TLS)" : "")};
+    }
+    if (then.size() > now.size()) {
+      return Error{fmt::format("{}: a new listener; listeners are bound at start: restart to apply",
+                               then[now.size()].origin)};
+    }
+    if (then.size() < now.size()) {
+      return Error{fmt::format(
+          "{}: the last listener now; {} listener(s) after it were removed; listeners are bound "
+          "at start: restart to apply",
+          then.back().origin, now.size() - then.size())};
+    }
+    return {};
   }
 
   static void onSignal(evutil_socket_t signal, short, void* arg) {

@@ -90,7 +90,8 @@ TEST_F(AdminServerTest, ShowsTheStatus) {
   EXPECT_EQ(s["connections"], 3);
   EXPECT_EQ(s["config"], "/etc/gatehouse/gatehouse.yaml");
   EXPECT_TRUE(s["last_reload"].is_null());
-  EXPECT_EQ(s["read_only"], nlohmann::json({{"enabled", false}, {"reason", ""}, {"since", nullptr}}));
+  EXPECT_EQ(s["read_only"],
+            nlohmann::json({{"enabled", false}, {"reason", ""}, {"since", nullptr}}));
   EXPECT_TRUE(s["started"].get<std::string>().ends_with("Z"));
 }
 
