@@ -406,6 +406,46 @@ class ReadOnlyCtlTest(ReadOnlyCase):
         self.assertFalse(admin.get("/read-only").json()["enabled"])
 
 
+class DbMigrationExampleTest(ReadOnlyCase):
+    """examples/db-migration: the config checks, and migrate.sh runs a command read-only."""
+
+    SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                          "db-migration", "migrate.sh")
+    # What the "migration" sees: a POST blocked with 503 (exit 0), else exit 3.
+    PROBE = ("import http.client, sys\n"
+             "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=10)\n"
+             "c.request('POST', '/orders', body=b'x')\n"
+             "sys.exit(0 if c.getresponse().status == 503 else 3)\n")
+
+    def migrate(self, gh, *command):
+        env = dict(os.environ, GATEHOUSE_BIN=gatehouse_bin())
+        env.pop("GATEHOUSE_ADMIN_TOKEN", None)
+        p = subprocess.run([self.SCRIPT, "-c", gh.config_path, "--reason", "schema v42", "--"]
+                           + list(command), capture_output=True, timeout=60, env=env,
+                           stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def test_the_example_config_checks(self):
+        example = os.path.join(os.path.dirname(self.SCRIPT), "gatehouse.yaml")
+        p = subprocess.run([gatehouse_bin(), "check", "-c", example], capture_output=True,
+                           timeout=30, env=dict(os.environ, GATEHOUSE_ADMIN_TOKEN="example"))
+        self.assertEqual(p.returncode, 0, p)
+
+    def test_migrate_sh_runs_the_command_read_only_and_switches_off_after(self):
+        gh, admin = self.start_ro()
+        rc, out, err = self.migrate(gh, "/usr/bin/python3", "-c", self.PROBE, str(gh.port))
+        self.assertEqual(rc, 0, (out, err))
+        self.assertIn("read-only: ON since", out)
+        self.assertIn("(schema v42)", out)
+        self.assertFalse(admin.get("/read-only").json()["enabled"])
+        self.assertWritesFlow(gh)
+        # A failing migration: its exit code, and read-only is off again all the same.
+        rc, out, err = self.migrate(gh, "/bin/sh", "-c", "exit 7")
+        self.assertEqual(rc, 7, (out, err))
+        self.assertIn("the migration failed (exit 7)", err)
+        self.assertFalse(admin.get("/read-only").json()["enabled"])
+
+
 class ReadOnlyMetricsTest(ReadOnlyCase):
     def test_metrics_show_the_mode_and_the_blocked_requests(self):
         gh, admin = self.start_ro()
