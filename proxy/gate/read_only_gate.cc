@@ -105,12 +105,13 @@ bool ReadOnlyGate::prefersJson(std::string_view accept) {
   return json.q == html.q && json.specificity > html.specificity;
 }
 
-Admission ReadOnlyGate::admit(http::RequestHead& request) const {
+Admission ReadOnlyGate::admit(http::RequestHead& request, Stage stage) const {
   if (!state_.enabled()) return Admission::Pass;
   const ReadOnlyState::View view = state_.view();
   if (!view.enabled) return Admission::Pass;  // switched off since the flag was read
   if (isAllowed(request.path(), *view.settings)) {
-    if (!isSafeMethod(request.method)) state_.allowed_total.fetch_add(1, std::memory_order_relaxed);
+    if (!isSafeMethod(request.method) && stage == Stage::Dispatch)
+      state_.allowed_total.fetch_add(1, std::memory_order_relaxed);
     return Admission::Pass;
   }
   if (!isSafeMethod(request.method)) {

@@ -22,13 +22,16 @@
 namespace gatehouse::gate {
 
 enum class Admission { Pass, Blocked };
+// Where admit() is asked: at dispatch, or again just before the request goes to a backend
+// (counters count each request once, at its first look).
+enum class Stage { Dispatch, BeforeBackend };
 
 class ReadOnlyGate {
  public:
   explicit ReadOnlyGate(ReadOnlyState& state = ReadOnlyState::process()) : state_(state) {}
 
   // Pass (the request anonymised when the mode is on) or Blocked (counted; nothing changed).
-  Admission admit(http::RequestHead& request) const;
+  Admission admit(http::RequestHead& request, Stage stage = Stage::Dispatch) const;
   // The 503 for a Blocked exchange.
   void respondBlocked(http::Exchange& exchange) const;
   // admit(), answering a Blocked exchange at once. True when the exchange may go on.

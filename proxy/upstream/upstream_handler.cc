@@ -65,7 +65,7 @@ void UpstreamHandler::sendRequest() {
   http::RequestHead& head = exchange_.request();
   // Read-only mode may have been switched on while this exchange waited for a connection: the
   // gate looks again before anything reaches the backend.
-  if (gate::ReadOnlyGate().admit(head) == gate::Admission::Blocked) {
+  if (gate::ReadOnlyGate().admit(head, gate::Stage::BeforeBackend) == gate::Admission::Blocked) {
     blockForReadOnly();
     return;
   }

@@ -7,6 +7,7 @@ and by admin_support's strict parser)."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -166,6 +167,27 @@ class ReadOnlyGateTest(ReadOnlyCase):
         self.assertEqual(self.a1.requests, before)
         self.assertEqual(admin.get("/read-only").json()["blocked"], 6)
 
+    def test_a_blocked_body_is_never_read_as_a_request(self):
+        gh, admin = self.start_ro()
+        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        smuggled = b"GET /orders?smuggled=1 HTTP/1.1\r\nHost: test.local\r\n\r\n"
+        c = self.client(gh)
+        c.send(request("POST", "/orders", body=smuggled) +
+               request("GET", "/page"))
+        self.assertBlocked(c.read_response())
+        # The connection either goes on with the next real request or closes; the body's
+        # bytes are never a request of their own.
+        if not c.is_closed(timeout=0.5):
+            r = c.read_response()
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json()["method"], "GET")
+        self.assertNotIn("/orders", self.a1.paths())
+        chunked_body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled)
+        c2 = self.client(gh)
+        c2.send(request("PUT", "/orders", [("Transfer-Encoding", "chunked")]) + chunked_body)
+        self.assertBlocked(c2.read_response())
+        self.assertNotIn("/orders", self.a1.paths())
+
     def test_get_is_served_anonymised_both_ways(self):
         gh, admin = self.start_ro()
         creds = [("Cookie", "session=abc; theme=dark"), ("Authorization", "Bearer user")]
@@ -293,6 +315,41 @@ class ReadOnlyQueuedTest(ReadOnlyCase):
         self.assertBlocked(r)
         self.assertEqual(slow.bytes_received, 0)
         self.assertEqual(admin.get("/read-only").json()["blocked"], 1)
+
+
+class ReadOnlyHttp2Test(ReadOnlyCase):
+    """The gate sees Exchanges, so HTTP/2 (h2c here, with curl) is blocked and anonymised too."""
+
+    def curl(self, port, *args):
+        p = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D", "-", "--max-time", "10"]
+                           + list(args), capture_output=True, timeout=30)
+        head, _, body = p.stdout.decode("utf-8", "replace").partition("\r\n\r\n")
+        return p.returncode, head.lower(), body
+
+    def test_http2_writes_are_blocked_and_reads_anonymised(self):
+        if not shutil.which("curl"):
+            self.skipTest("curl is not installed")
+        cfg, token = self.config()
+        cfg["listeners"][0]["h2c"] = True
+        gh = self.gatehouse(cfg)
+        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
+                         cfg["admin"]["token_file"])
+        admin.wait_ready()
+        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        url = "http://127.0.0.1:%d" % gh.port
+        before = self.a1.requests
+        rc, head, body = self.curl(gh.port, "-X", "POST", "--data-binary", "x=1", url + "/orders")
+        self.assertEqual(rc, 0, head)
+        self.assertTrue(head.startswith("http/2 503"), head)
+        self.assertIn("retry-after: 120", head)
+        self.assertEqual(body, PAGE)
+        self.assertEqual(self.a1.requests, before)
+        rc, head, body = self.curl(gh.port, "-H", "Cookie: a=1", "-H", "Cookie: b=2",
+                                   "-H", "Authorization: Bearer u", url + "/page")
+        self.assertTrue(head.startswith("http/2 200"), head)
+        self.assertNotIn("set-cookie", head)
+        self.assertEqual(json.loads(body)["cookie"], None, body)
+        self.assertEqual(json.loads(body)["authorization"], None, body)
 
 
 class ReadOnlyStateFileTest(ReadOnlyCase):

@@ -124,6 +124,8 @@ TEST(ReadOnlyGate, LetsAllowedPrefixesThroughUntouched) {
   gate.filterResponse(request("POST", "/login"), head);
   EXPECT_TRUE(head.headers.has("set-cookie"));
   EXPECT_EQ(state.allowed_total.load(), 1u);
+  EXPECT_EQ(gate.admit(r, Stage::BeforeBackend), Admission::Pass);
+  EXPECT_EQ(state.allowed_total.load(), 1u);  // counted once, at dispatch
   auto other = request("POST", "/api/orders");
   EXPECT_EQ(gate.admit(other), Admission::Blocked);
 }
