@@ -9,6 +9,7 @@ import unittest
 
 from admin_support import AdminCase
 from gatehouse_process import _set_pdeathsig, free_port, gatehouse_bin
+from raw_client import request
 
 
 class ReloadTest(AdminCase):
@@ -44,6 +45,42 @@ class ReloadTest(AdminCase):
             line = f.read().split("\n")[int(m.group(1)) - 1]
         self.assertIn("address:", line)
         self.assertStillServing(gh, admin)
+
+    def test_a_reload_applies_new_read_only_settings_and_keeps_the_mode(self):
+        page = self.write("ro.html", "<p>one</p>\n")
+        gh, admin = self.start_with_admin([self.a1], read_only={"retry_after": "60s",
+                                                                "page": page})
+        r = admin.request("PUT", "/read-only", body={"enabled": True, "reason": "db"})
+        self.assertEqual(r.status, 200, r)
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "60", b"<p>one</p>\n"))
+
+        cfg = dict(gh.config)
+        cfg["read_only"] = {"retry_after": "90s", "page": page}
+        self.rewrite_config(gh, cfg)
+        with open(page, "w") as f:
+            f.write("<p>two</p>\n")
+        self.assertEqual(admin.post("/reload").status, 200)
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "90", b"<p>two</p>\n"))
+        j = admin.get("/read-only").json()
+        self.assertEqual((j["enabled"], j["reason"], j["retry_after_s"]), (True, "db", 90), j)
+
+        # A page that cannot be read is a config error: refused, and the old page stays.
+        cfg["read_only"] = {"retry_after": "30s", "page": page + ".missing"}
+        self.rewrite_config(gh, cfg)
+        r = admin.post("/reload")
+        self.assertEqual(r.status, 422, r)
+        self.assertRegex(r.json()["error"], r"^%s:\d+:\d+: read_only\.page: cannot read "
+                                            % re.escape(gh.config_path))
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "90", b"<p>two</p>\n"))
 
     def test_ctl_reload_of_a_broken_config_exits_1_with_the_errors_and_the_old_one_serves(self):
         gh, admin = self.start_with_admin([self.a1])
