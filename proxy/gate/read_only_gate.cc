@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -107,9 +107,9 @@ bool ReadOnlyGate::prefersJson(std::string_view accept) {
 
 Admission ReadOnlyGate::admit(http::RequestHead& request, Stage stage) const {
   if (!state_.enabled()) return Admission::Pass;
-  const ReadOnlyState::View view = state_.view();
-  if (!view.enabled) return Admission::Pass;  // switched off since the flag was read
-  if (isAllowed(request.path(), *view.settings)) {
+  const std::shared_ptr<const ReadOnlyState::View> view = state_.snapshot();
+  if (!view->enabled) return Admission::Pass;  // switched off since the flag was read
+  if (isAllowed(request.path(), *view->settings)) {
     if (!isSafeMethod(request.method) && stage == Stage::Dispatch)
       state_.allowed_total.fetch_add(1, std::memory_order_relaxed);
     return Admission::Pass;
@@ -124,8 +124,8 @@ Admission ReadOnlyGate::admit(http::RequestHead& request, Stage stage) const {
 }
 
 void ReadOnlyGate::respondBlocked(http::Exchange& exchange) const {
-  const ReadOnlyState::View view = state_.view();
-  const config::ReadOnlyConfig& settings = *view.settings;
+  const std::shared_ptr<const ReadOnlyState::View> view = state_.snapshot();
+  const config::ReadOnlyConfig& settings = *view->settings;
   const int64_t retry_after = settings.retry_after.count() / 1000;
   std::string body;
   http::ResponseHead head;
@@ -134,7 +134,7 @@ void ReadOnlyGate::respondBlocked(http::Exchange& exchange) const {
     nlohmann::json j = {{"error", "read_only"},
                         {"message", "The site is read-only for maintenance; retry later."},
                         {"retry_after", retry_after}};
-    if (!view.reason.empty()) j["reason"] = view.reason;
+    if (!view->reason.empty()) j["reason"] = view->reason;
     body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     head.headers.add("Content-Type", "application/json");
   } else {
@@ -163,8 +163,8 @@ bool ReadOnlyGate::pass(http::Exchange& exchange) const {
 void ReadOnlyGate::filterResponse(const http::RequestHead& request,
                                   http::ResponseHead& head) const {
   if (!state_.enabled()) return;
-  const ReadOnlyState::View view = state_.view();
-  if (!view.enabled || isAllowed(request.path(), *view.settings)) return;
+  const std::shared_ptr<const ReadOnlyState::View> view = state_.snapshot();
+  if (!view->enabled || isAllowed(request.path(), *view->settings)) return;
   if (head.headers.remove("set-cookie") > 0)
     state_.set_cookie_dropped_total.fetch_add(1, std::memory_order_relaxed);
 }

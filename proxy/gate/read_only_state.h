@@ -9,8 +9,9 @@
 //
 // Writers are on the main loop: the admin API (set) and start-up/reload (configure).
 //
-// A cache handler asks ReadOnlyState::current(): `enabled` and `minTtl()` say whether to treat
-// every request as anonymous and how long GET/HEAD responses are kept at least.
+// A cache handler asks ReadOnlyState::process().enabled() (one atomic load) and, only when it is
+// true, ReadOnlyState::current(): `enabled` and `minTtl()` say whether to treat every request as
+// anonymous and how long GET/HEAD responses are kept at least.
 
 #include <atomic>
 #include <chrono>
@@ -46,12 +47,15 @@ class ReadOnlyState {
 
   // The process's state, which the pipeline, the upstream handler and the admin API share.
   static ReadOnlyState& process();
-  // process().view(), for handlers (the cache) that need the mode and min_ttl.
-  static View current() { return process().view(); }
+  // process().snapshot(), for handlers (the cache) that need the mode and min_ttl.
+  static std::shared_ptr<const View> current() { return process().snapshot(); }
 
   // The fast path: one acquire load.
   bool enabled() const { return enabled_.load(std::memory_order_acquire); }
-  View view() const { return *view_.load(std::memory_order_acquire); }
+  // The whole picture, shared (no copy): for the data path once enabled() said yes.
+  std::shared_ptr<const View> snapshot() const { return view_.load(std::memory_order_acquire); }
+  // A copy, for the admin API and tests.
+  View view() const { return *snapshot(); }
 
   // The read_only: section in force (start-up and every reload). Keeps enabled/reason/since.
   void configure(std::shared_ptr<const config::ReadOnlyConfig> settings);

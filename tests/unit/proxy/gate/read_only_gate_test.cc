@@ -216,6 +216,7 @@ TEST(ReadOnlyState, SetReturnsTheViewBeforeAndConfigureKeepsTheSwitch) {
   EXPECT_EQ(now.since, t);
   EXPECT_EQ(now.settings->allow, std::vector<std::string>{"/x"});
   EXPECT_EQ(now.minTtl().count(), 60000);
+  EXPECT_EQ(state.snapshot()->reason, "db");
   state.set(false, "", t);
   EXPECT_FALSE(state.enabled());
   EXPECT_FALSE(state.view().enabled);
