@@ -40,13 +40,20 @@ std::string renderStatus(const nlohmann::json& s) {
   int64_t uptime = s.value("uptime_s", int64_t{0});
   bool read_only = s.contains("read_only") && s["read_only"].is_object() &&
                    s["read_only"].value("enabled", false);
+  std::string read_only_text = read_only ? "on" : "off";
+  if (read_only) {
+    const nlohmann::json& r = s["read_only"];
+    if (field(r, "since") != "-") read_only_text += " since " + field(r, "since");
+    if (!r.value("reason", std::string()).empty())
+      read_only_text += " (" + field(r, "reason") + ")";
+  }
   std::string last_reload = field(s, "last_reload");
   return fmt::format(
       "gatehouse {}, up {} (since {})\n"
       "workers      {}\nconnections  {}\nconfig       {}\nlast reload  {}\nread-only    {}\n",
       field(s, "version"), humanDuration(uptime), field(s, "started"), field(s, "workers"),
       field(s, "connections"), field(s, "config"), last_reload == "-" ? "never" : last_reload,
-      read_only ? "on" : "off");
+      read_only_text);
 }
 
 // GET/PUT /read-only for a person:

@@ -442,7 +442,7 @@ class ReadOnlyCtlTest(ReadOnlyCase):
         rc, out, err = self.ctl(*where, "read-only", "status", "--json")
         self.assertEqual((rc, json.loads(out)["reason"]), (0, "db migration"), (out, err))
         rc, out, err = self.ctl(*where, "status")
-        self.assertRegex(out, r"read-only\s+on")
+        self.assertRegex(out, r"read-only\s+on since \S+Z \(db migration\)\n")
         rc, out, err = self.ctl(*where, "read-only", "off")
         self.assertEqual(rc, 0, err)
         self.assertTrue(out.startswith("read-only: off since "), out)
