@@ -20,7 +20,8 @@ std::string fileWith(const char* name, std::string_view content) {
 }
 
 TEST(ReadOnly, HasDefaultsWithoutTheSection) {
-  const ReadOnlyConfig& r = load(testing::kMinimalConfig)->read_only;
+  auto c = load(testing::kMinimalConfig);  // keeps the Config alive for `r`
+  const ReadOnlyConfig& r = c->read_only;
   EXPECT_EQ(r.retry_after.count(), 300000);
   EXPECT_EQ(r.page, "");
   EXPECT_TRUE(r.allow.empty());
