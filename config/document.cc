@@ -5,13 +5,6 @@
 #include "config/sections.h"
 
 namespace gatehouse::config {
-namespace {
-
-// Sections INTERFACE.md defines that this version does not implement; rejected so that an
-// operator never believes, say, the cache or the state file is in use.
-constexpr std::string_view kUnsupported[] = {"state_file", "read_only"};
-
-}  // namespace
 
 Config readDocument(const Value& root, Diagnostics& diag) {
   Config config;
@@ -36,8 +29,10 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"admin", [&](const Value& v) { admin = v; }},
               {"cache", [&](const Value& v) { readCache(v, config.cache.emplace(), diag); }},
               {"static", [&](const Value& v) { readStatics(v, config.statics, diag); }},
+              {"state_file", [&](const Value& v) { readStateFile(v, config.state_file, diag); }},
+              {"read_only", [&](const Value& v) { readReadOnly(v, config.read_only, diag); }},
           },
-          kUnsupported, diag);
+          {}, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);
   if (backends) readBackends(*backends, config.backends, diag);
   if (routes) readRoutes(*routes, config.backends, config.cache.has_value(), config.routes, diag);

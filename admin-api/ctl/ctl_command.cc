@@ -40,13 +40,42 @@ std::string renderStatus(const nlohmann::json& s) {
   int64_t uptime = s.value("uptime_s", int64_t{0});
   bool read_only = s.contains("read_only") && s["read_only"].is_object() &&
                    s["read_only"].value("enabled", false);
+  std::string read_only_text = read_only ? "on" : "off";
+  if (read_only) {
+    const nlohmann::json& r = s["read_only"];
+    if (field(r, "since") != "-") read_only_text += " since " + field(r, "since");
+    if (!r.value("reason", std::string()).empty())
+      read_only_text += " (" + field(r, "reason") + ")";
+  }
   std::string last_reload = field(s, "last_reload");
   return fmt::format(
       "gatehouse {}, up {} (since {})\n"
       "workers      {}\nconnections  {}\nconfig       {}\nlast reload  {}\nread-only    {}\n",
       field(s, "version"), humanDuration(uptime), field(s, "started"), field(s, "workers"),
       field(s, "connections"), field(s, "config"), last_reload == "-" ? "never" : last_reload,
-      read_only ? "on" : "off");
+      read_only_text);
+}
+
+// GET/PUT /read-only for a person:
+//   read-only: ON since 2026-11-25T04:50:00Z (db migration)
+//   blocked 17 unsafe requests; allowed prefixes: /api/webhooks/
+std::string renderReadOnly(const nlohmann::json& r) {
+  const bool on = r.value("enabled", false);
+  std::string out = on ? "read-only: ON" : "read-only: off";
+  if (field(r, "since") != "-") out += fmt::format(" since {}", field(r, "since"));
+  const std::string reason = r.value("reason", std::string());
+  if (!reason.empty()) out += fmt::format(" ({})", reason);
+  out += '\n';
+  std::string allow;
+  if (r.contains("allow") && r["allow"].is_array()) {
+    for (const auto& prefix : r["allow"])
+      if (prefix.is_string()) allow += (allow.empty() ? "" : ", ") + prefix.get<std::string>();
+  }
+  out += fmt::format("blocked {} unsafe request(s); allowed prefixes: {}\n", field(r, "blocked"),
+                     allow.empty() ? "none" : allow);
+  if (r.contains("persisted") && !r.value("persisted", false))
+    out += "not saved: no state_file is configured, a restart forgets this\n";
+  return out;
 }
 
 // 0.0.0.0 and [::] are where the server listens, not where a client connects.
@@ -79,6 +108,25 @@ CtlCommand::CtlCommand(CLI::App& app) {
       [] { return "/reload"; }, {},
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
   addCacheCommands();
+
+  CLI::App* read_only =
+      ctl_->add_subcommand("read-only", "read-only mode: block writes, log everyone out");
+  read_only->require_subcommand(1);
+  read_only->fallthrough();
+  CLI::App* on = add(
+      *read_only, "on", "switch read-only mode on", "PUT", [] { return "/read-only"; },
+      [this] {
+        return nlohmann::json({{"enabled", true}, {"reason", reason_}})
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      },
+      renderReadOnly);
+  on->add_option("--reason", reason_, "why, for /status and the logs (e.g. \"db migration\")");
+  add(
+      *read_only, "off", "switch read-only mode off", "PUT", [] { return "/read-only"; },
+      [] { return std::string(R"({"enabled": false})"); }, renderReadOnly);
+  add(
+      *read_only, "status", "show read-only mode", "GET", [] { return "/read-only"; }, {},
+      renderReadOnly);
 }
 
 CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::string& help,
@@ -137,7 +185,9 @@ int CtlCommand::run() const {
 }
 
 int CtlCommand::call(const Command& command, AdminClient& client) const {
-  const std::string name = command.app->get_name();
+  std::string name = command.app->get_name();
+  // "read-only on", not just "on".
+  if (command.app->get_parent() != ctl_) name = command.app->get_parent()->get_name() + " " + name;
   auto reply = client.send(command.method, command.path(), command.body ? command.body() : "");
   if (!reply) {
     fmt::print(stderr, "gatehouse ctl {}: {}\n", name, reply.error().message);

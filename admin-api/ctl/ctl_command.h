@@ -66,6 +66,7 @@ class CtlCommand {
   std::string purge_url_;
   std::string ban_prefix_;
   std::string ban_tag_;
+  std::string reason_;  // read-only on --reason
   std::vector<Command> commands_;
 };
 

@@ -3,6 +3,7 @@
 #include "cache/cache_key.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
+#include "proxy/gate/read_only_state.h"
 #include "proxy/pipeline/background_refresh.h"
 #include "proxy/pipeline/cache_request.h"
 #include "proxy/pipeline/cached_response_writer.h"
@@ -69,6 +70,10 @@ cache::FreshnessPolicy CacheHandler::freshnessPolicy() const {
   p.heuristic_max = policy_->config.heuristic_max;
   p.forced_ttl = route_.cache_ttl;
   p.strip_set_cookie = route_.strip_set_cookie;
+  // Read-only mode: requests are anonymous (the gate dropped Cookie and Authorization, and
+  // Set-Cookie from responses), and responses are kept at least read_only.min_ttl.
+  if (gate::ReadOnlyState::process().enabled())
+    p.min_ttl = gate::ReadOnlyState::current()->minTtl();
   return p;
 }
 

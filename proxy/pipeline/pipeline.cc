@@ -1,5 +1,6 @@
 #include "proxy/pipeline/pipeline.h"
 
+#include "proxy/gate/read_only_gate.h"
 #include "proxy/pipeline/cache_handler.h"
 #include "proxy/upstream/upstream_handler.h"
 
@@ -46,7 +47,10 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     exchange.respondError(404, "No route matches this host and path.");
     return;
   }
-  if (route->cache && cache_) {
+  // The gate: while read-only, unsafe methods get 503 here and the rest go on anonymised.
+  if (!gate::ReadOnlyGate().pass(exchange)) return;
+  // Read-only mode caches aggressively: every route goes through the cache while it is on.
+  if (cache_ && (route->cache || gate::ReadOnlyState::process().enabled())) {
     CacheHandler::UpstreamFactory make_upstream =
         [this, pool = route->pool, owner = owner_, timeouts = timeouts_](
             http::Exchange& ex, upstream::ResponseInterceptor* interceptor) {

@@ -401,6 +401,29 @@ class CacheTest(AdminCase):
         # /item: GET, POST (its own route answers any method), GET again; /list: twice.
         self.assertEqual((self.co.count("/item"), self.co.count("/list")), (3, 2))
 
+    # -- read-only mode ---------------------------------------------------------------------
+    def test_read_only_mode_caches_every_get_for_at_least_min_ttl(self):
+        self.co.route("/account", [("Cache-Control", "private, no-cache")],
+                      per_request=lambda ctx, n: [("Set-Cookie", "session=s%d" % n),
+                                                  ("X-Saw-Cookie", ctx.request.header("cookie", "-"))])
+        gh = self.start_cache(routes=[{"host": "*", "path_prefix": "/", "backend": "app"}],
+                              read_only={"min_ttl": "60s"})
+        r = self.admin.request("PUT", "/read-only", {"enabled": True, "reason": "migration"})
+        self.assertEqual(r.status, 200, r)
+        a = self.get(gh, "/account", [("Cookie", "session=alice")])
+        b = self.get(gh, "/account", [("Cookie", "session=bob")])
+        self.assertEqual((a.status, b.status), (200, 200))
+        self.assertEqual(b.body, a.body)
+        self.assertIn("; hit", b.header("cache-status"), self.diag(b))
+        self.assertIsNone(a.header("set-cookie"))
+        self.assertIsNone(b.header("set-cookie"))
+        self.assertEqual(a.header("x-saw-cookie"), "-")
+        self.assertEqual(self.co.count("/account"), 1)
+        self.assertEqual(self.admin.request("PUT", "/read-only", {"enabled": False}).status, 200)
+        c = self.get(gh, "/account", [("Cookie", "session=carol")])
+        self.assertEqual(c.header("set-cookie"), "session=s2")
+        self.assertEqual(self.co.count("/account"), 2)
+
     # -- the memory bound -------------------------------------------------------------------
     def test_memory_stays_under_the_bound_while_ten_times_it_is_requested(self):
         size = 64 * 1024
