@@ -33,6 +33,11 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("GET", "/status", Access::Token, statusEndpoint);
   router_.add("POST", "/reload", Access::Token, reloadEndpoint);
   router_.add("GET", "/metrics", Access::Token, metricsEndpoint);
+  router_.add("GET", "/backends", Access::Token, backendsEndpoint);
+  router_.add("GET", "/backends/:pool", Access::Token, backendPoolEndpoint);
+  router_.add("PUT", "/backends/:pool", Access::Token, setBackendPoolEndpoint);
+  router_.add("GET", "/backends/:pool/:server", Access::Token, backendServerEndpoint);
+  router_.add("PUT", "/backends/:pool/:server", Access::Token, setBackendServerEndpoint);
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,

@@ -67,6 +67,12 @@ AdminResponse healthzEndpoint(const AdminRequest& request, AdminContext& context
 AdminResponse statusEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse reloadEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse metricsEndpoint(const AdminRequest& request, AdminContext& context);
+// backends_endpoint.cc: GET /backends, GET|PUT /backends/:pool, GET|PUT /backends/:pool/:server.
+AdminResponse backendsEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse backendPoolEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse backendServerEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters);
 

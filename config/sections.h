@@ -37,6 +37,8 @@ void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, Adm
 
 // backends.cc
 void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
+// health_check.cc: `backends.POOL.health:`.
+void readHealthCheck(const Value& v, HealthCheckConfig& health, Diagnostics& diag);
 
 // routes.cc: `backends` are the pools read so far; a route must name one of them. When it is
 // empty the backends section has already been reported and route targets are not checked.

@@ -78,6 +78,7 @@ CtlCommand::CtlCommand(CLI::App& app) {
       *ctl_, "reload", "re-read the config file and certificates (like SIGHUP)", "POST",
       [] { return "/reload"; }, {},
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
+  addBackendCommands();
 }
 
 CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::string& help,
@@ -87,7 +88,7 @@ CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::
   // `ctl status --json` as well as `ctl --json status`.
   command->fallthrough();
   commands_.push_back(
-      {command, std::move(method), std::move(path), std::move(body), std::move(render)});
+      {command, std::move(method), std::move(path), std::move(body), std::move(render), {}});
   return command;
 }
 
@@ -164,6 +165,8 @@ int CtlCommand::call(const Command& command, AdminClient& client) const {
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
+  std::fflush(stdout);
+  if (command.then) return command.then(client);
   return kDone;
 }
 

@@ -17,8 +17,9 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
 }
 }  // namespace
 
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys) {
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys,
+                                                      const Snapshot* previous) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
@@ -40,7 +41,8 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(
     snapshot->listeners.push_back(std::move(runtime));
   }
   for (const config::BackendConfig& backend : config->backends) {
-    auto pool = upstream::BackendPool::create(backend);
+    auto pool = upstream::BackendPool::create(
+        backend, previous ? previous->findPool(backend.name) : nullptr);
     if (!pool) return Error{fmt::format("{}: {}", config->source, pool.error().message)};
     snapshot->pools.push_back(std::move(*pool));
   }

@@ -30,11 +30,21 @@ struct Snapshot {
   http::Http1Settings http;
   http::Http2Settings http2;
   upstream::BackendConnection::Timeouts backend_timeouts;
+
+  // The pool called `name`, or nullptr.
+  upstream::BackendPool* findPool(std::string_view name) const {
+    for (const auto& p : pools)
+      if (p->name() == name) return p.get();
+    return nullptr;
+  }
 };
 
 // Resolves backend addresses (blocking), loads certificates and builds the router. Every
 // TLS context shares `ticket_keys`, which outlive reloads so resumption survives them.
+// `previous` (the running snapshot, on reload) hands its pools' servers and state to the
+// pools of the same name (BackendPool::create).
 Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                                      std::shared_ptr<net::TicketKeys> ticket_keys);
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys,
+                                                      const Snapshot* previous = nullptr);
 
 }  // namespace gatehouse::server

@@ -6,7 +6,16 @@
 //   - a reused keep-alive connection closed before answering (the classic keep-alive race),
 //     once, for idempotent requests whose body was not yet read.
 // Failures become 502 (refused, invalid response), 503 (no server available) or 504 (timeout).
+//
+// No server available (all down, draining or in maintenance) or the pool paused: with the
+// pool's `hold`, the request waits in the worker's HoldQueue (at most `hold_max` per pool)
+// until a server is available or the hold runs out; then, or at once without a hold, it goes
+// to unavailable(): the UnavailableFallback if one is set (the cache's stale copy), else 503.
+//
+// Passive checks: connect failures, response timeouts and 5xx answers are reported to the
+// server (Server::recordFailure), which ejects it after `health.passive.fall` in a row.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,11 +23,19 @@
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/hold_queue.h"
 
 namespace gatehouse::upstream {
 
-class UpstreamHandler final : public http::Handler, private BackendConnection::User {
+class UpstreamHandler final : public http::Handler,
+                              private BackendConnection::User,
+                              private HoldQueue::Waiter {
  public:
+  // Called when no server of the pool can answer (after any hold). Returns true when it has
+  // answered the exchange itself (e.g. the cache serving a stale copy); false lets the
+  // handler answer 503. The integration point for "stale from the cache if there is one".
+  using UnavailableFallback = std::function<bool(http::Exchange& exchange)>;
+
   // `owner` keeps `pool` alive for as long as this exchange runs (across reloads).
   UpstreamHandler(http::Exchange& exchange, BackendPool& pool, std::shared_ptr<const void> owner,
                   ConnectionPool& connections, net::EventLoop& loop,
@@ -26,6 +43,9 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   ~UpstreamHandler() override;
 
   void start();
+  void setUnavailableFallback(UnavailableFallback fallback) {
+    unavailable_fallback_ = std::move(fallback);
+  }
 
   // http::Handler
   void onRequestBody(evbuffer* data) override;
@@ -44,6 +64,16 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   void onFailure(BackendFailure failure) override;
 
   void tryServer();
+  // Picks a server, counts the request on it, and makes sure it was still Ready after that
+  // (so that `drained` never misses a request). Null when none is available.
+  health::Server* pickServer();
+  // No server now: hold the request if the pool has a hold and room, else unavailable().
+  void noServerAvailable();
+  void onHoldWake() override;
+  void onHoldExpired();
+  void leaveHold();
+  // The one place a request ends for want of a server: fallback, else 503.
+  void unavailable(std::string_view why);
   void sendRequest();
   void finishWithError(int status, std::string_view detail);
   void releaseServer();
@@ -64,6 +94,10 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   bool head_sent_ = false;      // the request head is queued on conn_ (body may follow)
   bool response_paused_ = false;
   bool done_ = false;
+  bool held_ = false;       // waiting in the HoldQueue now
+  bool hold_used_ = false;  // has waited once: a request holds at most `hold` in all
+  std::unique_ptr<net::Timer> hold_timer_;
+  UnavailableFallback unavailable_fallback_;
 };
 
 }  // namespace gatehouse::upstream
