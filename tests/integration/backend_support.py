@@ -81,7 +81,7 @@ class LoadLoop:
         self.origins = {}
         self.errors = []
         self.count = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
