@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "admin-api/admin_exchange.h"
+#include "admin-api/backend_state_store.h"
+#include "admin-api/read_only_persistence.h"
 #include "proxy/base/log.h"
 
 namespace gatehouse::admin {
@@ -19,9 +23,10 @@ constexpr uint64_t kCodecMaxBody = 1 << 20;
 }  // namespace
 
 AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
-                         const config::AdminConfig& config)
+                         const config::AdminConfig& config, StateFile* state_file)
     : loop_(loop),
       control_(control),
+      state_file_(state_file),
       bound_address_(config.address),
       auth_config_(control.snapshot()->config),
       token_(config.token),
@@ -38,16 +43,19 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("PUT", "/backends/:pool", Access::Token, setBackendPoolEndpoint);
   router_.add("GET", "/backends/:pool/:server", Access::Token, backendServerEndpoint);
   router_.add("PUT", "/backends/:pool/:server", Access::Token, setBackendServerEndpoint);
+  router_.add("GET", "/read-only", Access::Token, readOnlyGetEndpoint);
+  router_.add("PUT", "/read-only", Access::Token, readOnlyPutEndpoint);
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
                                                         server::ProcessControl& control,
-                                                        const config::AdminConfig& config) {
+                                                        const config::AdminConfig& config,
+                                                        StateFile* state_file) {
   auto address = net::SocketAddress::resolve(config.address.host, config.address.port);
   if (!address)
     return Error{
         fmt::format("admin.address: {}: {}", config.address.text, address.error().message)};
-  std::unique_ptr<AdminServer> self(new AdminServer(loop, control, config));
+  std::unique_ptr<AdminServer> self(new AdminServer(loop, control, config, state_file));
   AdminServer* raw = self.get();
   auto listener = net::Listener::open(
       loop.base(), *address,
@@ -126,14 +134,52 @@ void AdminServer::onComplete(const http::Exchange& exchange) {
              exchange.client().ip);
 }
 
+namespace {
+
+// What adminExtension() keeps alive while the process runs. The state file is opened once, at
+// start, with the path then configured: one StateFile per process, so that the sections of
+// different modules never overwrite each other (a changed state_file: needs a restart).
+struct AdminRuntime {
+  std::optional<StateFile> state_file;
+  std::unique_ptr<AdminServer> server;
+};
+
+// Opens the state file and restores read-only mode from it (or from read_only.default), and
+// the backends' drain/maint states and pools' pause.
+void openStateAndRestore(const config::Config& config, const server::Snapshot& snapshot,
+                         AdminRuntime& runtime) {
+  std::string open_error;
+  if (!config.state_file.empty()) {
+    auto opened = StateFile::open(config.state_file);
+    if (opened) {
+      runtime.state_file.emplace(std::move(*opened));
+    } else {
+      open_error = opened.error().message;
+      // Changes are still saved: the first one replaces the unusable file.
+      runtime.state_file.emplace(StateFile::empty(config.state_file));
+    }
+  }
+  const StateFile* usable =
+      open_error.empty() && runtime.state_file ? &*runtime.state_file : nullptr;
+  restoreReadOnly(usable, open_error, config.read_only, gate::ReadOnlyState::process());
+  restoreBackendStates(usable, snapshot);
+}
+
+}  // namespace
+
 server::Extension adminExtension() {
   return
       [](net::EventLoop& loop, server::ProcessControl& control) -> Result<std::shared_ptr<void>> {
         std::shared_ptr<const config::Config> config = control.snapshot()->config;
-        if (!config->admin) return std::shared_ptr<void>();
-        auto started = AdminServer::start(loop, control, *config->admin);
-        if (!started) return started.error();
-        return std::shared_ptr<void>(std::move(*started));
+        auto runtime = std::make_shared<AdminRuntime>();
+        openStateAndRestore(*config, *control.snapshot(), *runtime);
+        if (config->admin) {
+          auto started = AdminServer::start(loop, control, *config->admin,
+                                            runtime->state_file ? &*runtime->state_file : nullptr);
+          if (!started) return started.error();
+          runtime->server = std::move(*started);
+        }
+        return std::shared_ptr<void>(std::move(runtime));
       };
 }
 

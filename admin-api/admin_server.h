@@ -14,6 +14,7 @@
 #include "admin-api/auth.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/router.h"
+#include "admin-api/state_file.h"
 #include "config/config.h"
 #include "proxy/http/http1_server_connection.h"
 #include "proxy/net/event_loop.h"
@@ -24,10 +25,12 @@ namespace gatehouse::admin {
 
 class AdminServer final : private http::ExchangeDispatcher {
  public:
-  // Binds config.address on `loop`. Errors say which address and why.
+  // Binds config.address on `loop`. Errors say which address and why. `state_file` is where
+  // changes are persisted (it must outlive the server); nullptr when none is configured.
   static Result<std::unique_ptr<AdminServer>> start(net::EventLoop& loop,
                                                     server::ProcessControl& control,
-                                                    const config::AdminConfig& config);
+                                                    const config::AdminConfig& config,
+                                                    StateFile* state_file = nullptr);
   ~AdminServer() override;
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -39,12 +42,12 @@ class AdminServer final : private http::ExchangeDispatcher {
   // The token check for the configuration in force: a reload that rotates the token takes
   // effect with the next request.
   const BearerAuth& auth();
-  AdminContext context() { return AdminContext{control_, counters_}; }
+  AdminContext context() { return AdminContext{control_, counters_, state_file_}; }
   AdminCounters& counters() { return counters_; }
 
  private:
   AdminServer(net::EventLoop& loop, server::ProcessControl& control,
-              const config::AdminConfig& config);
+              const config::AdminConfig& config, StateFile* state_file);
   void accept(evutil_socket_t fd, const net::SocketAddress& peer);
   void onClosed(http::Http1ServerConnection* connection);
 
@@ -54,6 +57,7 @@ class AdminServer final : private http::ExchangeDispatcher {
 
   net::EventLoop& loop_;
   server::ProcessControl& control_;
+  StateFile* state_file_;
   Router router_;
   AdminCounters counters_;
   // The admin section the listener was started with, and the one whose token auth_ checks.
@@ -69,8 +73,10 @@ class AdminServer final : private http::ExchangeDispatcher {
       connections_;
 };
 
-// What the CLI passes to server::run(): starts an AdminServer when the configuration has an
-// `admin:` section, and nothing otherwise.
+// What the CLI passes to server::run(): opens the state file (state_file:) and restores
+// read-only mode from it (or read_only.default), whether or not the admin API runs; then starts
+// an AdminServer when the configuration has an `admin:` section. Runs before the workers start,
+// so no request is served in the wrong mode.
 server::Extension adminExtension();
 
 }  // namespace gatehouse::admin

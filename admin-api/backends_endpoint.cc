@@ -10,7 +10,9 @@
 //   PUT /backends/POOL {"paused": true | false}                        -> POOL
 // Every change is logged with what changed and who asked; the workers hear of it at once
 // (ProcessControl::backendsChanged: idle connections to a server taken out close, held
-// requests wake up).
+// requests wake up), and it is saved in the state file (section "backends") when one is
+// configured: the answers of PUT carry "persisted", and a change that could not be saved is
+// applied but answered 500 saying so.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -94,6 +96,23 @@ Result<Found> find(const AdminRequest& request, AdminContext& context, bool want
   return f;
 }
 
+// Saves the states (always: the file may lack a change made before it became writable) and
+// answers `body` with "persisted", or 500 when the save failed.
+AdminResponse persisted(Json body, const server::Snapshot& snapshot, AdminContext& context,
+                        const std::string& what) {
+  body["persisted"] = false;
+  if (!context.state_file) return jsonResponse(200, body);
+  auto saved = saveBackendStates(snapshot, context.state_file);
+  if (!saved) {
+    log::error("admin: {} but it was not saved: {}", what, saved.error().message);
+    body["error"] = fmt::format("{}, but it could not be saved and a restart would lose it: {}",
+                                what, saved.error().message);
+    return jsonResponse(500, body);
+  }
+  body["persisted"] = true;
+  return jsonResponse(200, body);
+}
+
 }  // namespace
 
 AdminResponse backendsEndpoint(const AdminRequest&, AdminContext& context) {
@@ -143,9 +162,9 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
               toString(before), toString(state), request.client, server.inFlight(),
               toString(server.health()));
     context.control.backendsChanged();
-    saveBackendStates(context.control);
   }
-  return jsonResponse(200, serverJson(*found->pool, server));
+  return persisted(serverJson(*found->pool, server), *found->snapshot, context,
+                   fmt::format("{} is {}", server.label(), toString(state)));
 }
 
 AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context) {
@@ -163,10 +182,11 @@ AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& 
       log::warn("admin: pool {} has no hold: its requests get 503 while paused",
                 found->pool->name());
     context.control.backendsChanged();
-    saveBackendStates(context.control);
   }
-  return jsonResponse(
-      200, poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name())));
+  return persisted(
+      poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name())),
+      *found->snapshot, context,
+      fmt::format("pool {} is {}", found->pool->name(), paused ? "paused" : "serving"));
 }
 
 }  // namespace gatehouse::admin

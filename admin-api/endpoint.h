@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/gate/read_only_state.h"
 #include "proxy/server/process_control.h"
 
 namespace gatehouse::admin {
@@ -54,10 +55,15 @@ struct AdminCounters {
   uint64_t unauthorized = 0;
 };
 
+class StateFile;
+
 // What endpoints may use: the process, and the admin API's counters for /metrics.
 struct AdminContext {
   server::ProcessControl& control;
   const AdminCounters& counters;
+  // Where changes are persisted (state_file:); nullptr when none is configured.
+  StateFile* state_file = nullptr;
+  gate::ReadOnlyState& read_only = gate::ReadOnlyState::process();
 };
 
 using Endpoint = std::function<AdminResponse(const AdminRequest&, AdminContext&)>;
@@ -73,7 +79,10 @@ AdminResponse backendPoolEndpoint(const AdminRequest& request, AdminContext& con
 AdminResponse backendServerEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse readOnlyGetEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
-std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters);
+std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
+                          const gate::ReadOnlyState& read_only = gate::ReadOnlyState::process());
 
 }  // namespace gatehouse::admin

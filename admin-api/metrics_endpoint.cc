@@ -22,6 +22,7 @@ static_assert(TrafficCounters::kDurationBucketsMs.size() + 1 == kBuckets, "last 
 // during traffic may be off by the requests of that instant; every counter still only grows.
 struct TrafficTotals {
   std::array<uint64_t, 6> responses_by_class{};
+  std::vector<std::array<uint64_t, 6>> responses_by_listener;
   uint64_t bytes_sent = 0, bytes_received = 0, connections_accepted = 0;
   int64_t connections_open = 0;
   std::vector<uint64_t> duration_buckets = std::vector<uint64_t>(kBuckets, 0);  // per bucket
@@ -34,6 +35,11 @@ TrafficTotals sumTraffic(const server::ProcessControl& control) {
   control.forEachCounters([&](const TrafficCounters& c) {
     for (size_t i = 0; i < t.responses_by_class.size(); ++i)
       t.responses_by_class[i] += c.responses_by_class[i].load(relaxed);
+    if (t.responses_by_listener.size() < c.responses_by_listener.size())
+      t.responses_by_listener.resize(c.responses_by_listener.size());
+    for (size_t l = 0; l < c.responses_by_listener.size(); ++l)
+      for (size_t i = 0; i < 6; ++i)
+        t.responses_by_listener[l][i] += c.responses_by_listener[l][i].load(relaxed);
     t.bytes_sent += c.bytes_sent.load(relaxed);
     t.bytes_received += c.bytes_received.load(relaxed);
     t.connections_accepted += c.connections_accepted.load(relaxed);
@@ -47,9 +53,19 @@ TrafficTotals sumTraffic(const server::ProcessControl& control) {
 
 void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
   const TrafficTotals t = sumTraffic(control);
-  static constexpr std::string_view kClasses[] = {"aborted", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  static constexpr std::array<std::string_view, 6> kClasses = {"aborted", "1xx", "2xx",
+                                                               "3xx",     "4xx", "5xx"};
   for (size_t i = 0; i < t.responses_by_class.size(); ++i)
     out.add(Metric::HttpResponses, {{"class", kClasses[i]}}, t.responses_by_class[i]);
+  // Labelled with the address as configured: the listeners cannot change on reload, so the
+  // index still names the same one.
+  const auto& listeners = control.snapshot()->config->listeners;
+  for (size_t l = 0; l < t.responses_by_listener.size() && l < listeners.size(); ++l) {
+    for (size_t i = 0; i < kClasses.size(); ++i)
+      out.add(Metric::HttpRequests,
+              {{"listener", listeners[l].address.text}, {"class", kClasses[i]}},
+              t.responses_by_listener[l][i]);
+  }
   out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
@@ -113,12 +129,29 @@ void addBackends(PrometheusText& out, const server::ProcessControl& control) {
   }
 }
 
+void addReadOnly(PrometheusText& out, const gate::ReadOnlyState& state) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  const gate::ReadOnlyState::View view = state.view();
+  out.add(Metric::ReadOnly, {}, uint64_t{view.enabled ? 1u : 0u});
+  const int64_t since =
+      view.since
+          ? std::chrono::duration_cast<std::chrono::seconds>(view.since->time_since_epoch()).count()
+          : 0;
+  out.add(Metric::ReadOnlySince, {}, since);
+  out.add(Metric::ReadOnlyBlocked, {}, state.blocked_total.load(relaxed));
+  out.add(Metric::ReadOnlyAllowed, {}, state.allowed_total.load(relaxed));
+  out.add(Metric::ReadOnlyAnonymized, {}, state.anonymized_total.load(relaxed));
+  out.add(Metric::ReadOnlySetCookieDropped, {}, state.set_cookie_dropped_total.load(relaxed));
+}
+
 }  // namespace
 
-std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters) {
+std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
+                          const gate::ReadOnlyState& read_only) {
   PrometheusText out;
   addTraffic(out, control);
   addBackends(out, control);
+  addReadOnly(out, read_only);
   constexpr auto relaxed = std::memory_order_relaxed;
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},
@@ -136,7 +169,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
 AdminResponse metricsEndpoint(const AdminRequest&, AdminContext& context) {
   AdminResponse response;
   response.content_type = kPrometheusContentType;
-  response.body = renderMetrics(context.control, context.counters);
+  response.body = renderMetrics(context.control, context.counters, context.read_only);
   return response;
 }
 

@@ -16,6 +16,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpResponses, Counter, "gatehouse_http_responses_total",                                    \
     "Responses to clients by status class; class=\"aborted\" when the exchange ended before a "  \
     "status was sent")                                                                           \
+  X(HttpRequests, Counter, "gatehouse_http_requests_total",                                      \
+    "Requests answered, by listener (its configured address) and status class; "                 \
+    "class=\"aborted\" when the exchange ended before a status was sent")                        \
   X(HttpResponseBytes, Counter, "gatehouse_http_response_bytes_total",                           \
     "Response body bytes sent to clients")                                                       \
   X(HttpRequestBytes, Counter, "gatehouse_http_request_bytes_total",                             \
@@ -68,6 +71,17 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(AdminRequests, Counter, "gatehouse_admin_requests_total", "Requests to the admin API")       \
   X(AdminUnauthorized, Counter, "gatehouse_admin_unauthorized_total",                            \
     "Admin API requests refused for a missing or wrong token")                                   \
+  X(ReadOnly, Gauge, "gatehouse_read_only", "1 while read-only mode is on")                      \
+  X(ReadOnlySince, Gauge, "gatehouse_read_only_since_seconds",                                   \
+    "Unix time read-only mode last switched on or off; 0 when it has not since the start")       \
+  X(ReadOnlyBlocked, Counter, "gatehouse_read_only_blocked_total",                               \
+    "Unsafe requests answered 503 because read-only mode was on")                                \
+  X(ReadOnlyAllowed, Counter, "gatehouse_read_only_allowed_total",                               \
+    "Unsafe requests let through by read_only.allow while read-only mode was on")                \
+  X(ReadOnlyAnonymized, Counter, "gatehouse_read_only_anonymized_total",                         \
+    "Requests whose Cookie or Authorization was dropped because read-only mode was on")          \
+  X(ReadOnlySetCookieDropped, Counter, "gatehouse_read_only_set_cookie_dropped_total",           \
+    "Backend responses whose Set-Cookie was dropped because read-only mode was on")              \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")
 

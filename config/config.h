@@ -52,6 +52,9 @@ struct ListenerConfig {
   bool redirect_https = false;  // plain listeners: 301 to https://host/path
   uint32_t hsts = 0;            // TLS listeners: Strict-Transport-Security max-age; 0 = off
   bool h2c = false;             // plain listeners: also accept HTTP/2 with prior knowledge
+  // "FILE:LINE:COL: listeners[1]" of the item, so that a reload refusing a changed listener
+  // points at its line.
+  std::string origin;
 };
 
 // HTTP/2 limits toward clients (the defences of RFC 9113 §10.5 and CVE-2023-44487).
@@ -145,6 +148,18 @@ struct AdminConfig {
   std::string token;  // one line of visible ASCII, never empty; keep it out of logs
 };
 
+// `read_only:` how read-only mode behaves while it is on (the switch itself is the admin API's
+// PUT /read-only, kept in the state file).
+struct ReadOnlyConfig {
+  Duration retry_after{300000};    // the Retry-After of blocked requests
+  std::string page_file;           // `page`: the HTML file served with the 503; empty: built in
+  std::string page;                // its content, read at load time (a reload re-reads it)
+  std::vector<std::string> allow;  // path prefixes still allowed to write, untouched by the gate
+  Duration min_ttl{60000};         // GET/HEAD responses are cached at least this long while on
+  bool default_enabled = false;    // `default`: the state when the state file has none (missing,
+                                   // corrupt, or no state_file configured)
+};
+
 enum class AccessLogFormat { Combined, Json };
 
 struct LogConfig {
@@ -167,7 +182,11 @@ struct Config {
   LogConfig log;
   Http2Config http2;
   std::optional<AdminConfig> admin;
-  // Later: state_file, static, cache, read_only (rejected by the loader until implemented).
+  // `state_file:` the JSON file where run-time changes (read-only mode, backend states) survive
+  // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
+  std::string state_file;
+  ReadOnlyConfig read_only;
+  // Later: static, cache (rejected by the loader until implemented).
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

@@ -9,7 +9,7 @@ namespace {
 
 // Sections INTERFACE.md defines that this version does not implement; rejected so that an
 // operator never believes, say, the cache or the state file is in use.
-constexpr std::string_view kUnsupported[] = {"state_file", "static", "cache", "read_only"};
+constexpr std::string_view kUnsupported[] = {"static", "cache"};
 
 }  // namespace
 
@@ -34,6 +34,8 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"log", [&](const Value& v) { readLog(v, config.log, diag); }},
               {"http2", [&](const Value& v) { readHttp2(v, config.http2, diag); }},
               {"admin", [&](const Value& v) { admin = v; }},
+              {"state_file", [&](const Value& v) { readStateFile(v, config.state_file, diag); }},
+              {"read_only", [&](const Value& v) { readReadOnly(v, config.read_only, diag); }},
           },
           kUnsupported, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);

@@ -1,6 +1,8 @@
 #include "config/file_reader.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,6 +30,18 @@ Result<std::string> readAllBounded(int fd, size_t max_bytes, std::string_view li
   }
   ::close(fd);
   return text;
+}
+
+Result<std::string> readRegularFile(const std::string& path, size_t max_bytes,
+                                    std::string_view limit_text) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Error{std::strerror(errno)};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{"not a regular file"};
+  }
+  return readAllBounded(fd, max_bytes, limit_text);
 }
 
 }  // namespace gatehouse::config

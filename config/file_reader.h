@@ -14,4 +14,10 @@ namespace gatehouse::config {
 // right file?".
 Result<std::string> readAllBounded(int fd, size_t max_bytes, std::string_view limit_text);
 
+// Opens `path` and reads it with readAllBounded(). Only regular files: a FIFO or a device would
+// block or never end. The error is the reason alone ("No such file or directory", "not a
+// regular file", "larger than ...").
+Result<std::string> readRegularFile(const std::string& path, size_t max_bytes,
+                                    std::string_view limit_text);
+
 }  // namespace gatehouse::config

@@ -1,8 +1,11 @@
 // The small keys: workers, timeouts, limits, log.
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <thread>
 
 #include "config/sections.h"
@@ -120,6 +123,34 @@ void readLog(const Value& v, LogConfig& out, Diagnostics& diag) {
            }},
       },
       {}, diag);
+}
+
+void readStateFile(const Value& v, std::string& path, Diagnostics& diag) {
+  auto text = readString(v, diag);
+  if (!text) return;
+  // Checked here so that `gatehouse check` finds a typo before the first `ctl read-only on`
+  // fails to persist; the file itself is created by the first write.
+  const size_t slash = text->rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? std::string(".") : text->substr(0, slash == 0 ? 1 : slash);
+  struct stat st {};
+  if (text->back() == '/') {
+    diag.error(v.mark, v.path, "must name a file, not a directory");
+    return;
+  }
+  if (::stat(dir.c_str(), &st) != 0) {
+    diag.error(v.mark, v.path, fmt::format("directory \"{}\": {}", dir, std::strerror(errno)));
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    diag.error(v.mark, v.path, fmt::format("\"{}\" is not a directory", dir));
+    return;
+  }
+  if (::stat(text->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    diag.error(v.mark, v.path, fmt::format("\"{}\" is not a regular file", *text));
+    return;
+  }
+  path = *text;
 }
 
 }  // namespace gatehouse::config

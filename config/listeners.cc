@@ -28,6 +28,8 @@ void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagn
       [&](const Value& item) {
         ++count;
         ListenerConfig listener;
+        listener.origin = fmt::format("{}:{}:{}: {}", diag.source(), item.mark.line + 1,
+                                      item.mark.column + 1, item.path);
         // Checked after the map: keys may come in any order.
         std::optional<Value> redirect_v, hsts_v, h2c_v;
         readMap(item,

@@ -35,6 +35,12 @@ void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag);
 void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, AdminConfig& admin,
                Diagnostics& diag);
 
+// general.cc: `state_file:`, a path whose directory exists (the file itself may not, yet).
+void readStateFile(const Value& v, std::string& path, Diagnostics& diag);
+
+// read_only.cc: `read_only:`, reading the page file at load time.
+void readReadOnly(const Value& v, ReadOnlyConfig& read_only, Diagnostics& diag);
+
 // backends.cc
 void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
 // health_check.cc: `backends.POOL.health:`.

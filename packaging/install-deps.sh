@@ -15,6 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
     googletest libgtest-dev libgmock-dev libbenchmark-dev
     clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format
     curl nghttp2-client wrk haproxy nginx-light
+    python3-prometheus-client
   )
 fi
 

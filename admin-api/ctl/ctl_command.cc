@@ -49,6 +49,28 @@ std::string renderStatus(const nlohmann::json& s) {
       read_only ? "on" : "off");
 }
 
+// GET/PUT /read-only for a person:
+//   read-only: ON since 2026-11-25T04:50:00Z (db migration)
+//   blocked 17 unsafe requests; allowed prefixes: /api/webhooks/
+std::string renderReadOnly(const nlohmann::json& r) {
+  const bool on = r.value("enabled", false);
+  std::string out = on ? "read-only: ON" : "read-only: off";
+  if (field(r, "since") != "-") out += fmt::format(" since {}", field(r, "since"));
+  const std::string reason = r.value("reason", std::string());
+  if (!reason.empty()) out += fmt::format(" ({})", reason);
+  out += '\n';
+  std::string allow;
+  if (r.contains("allow") && r["allow"].is_array()) {
+    for (const auto& prefix : r["allow"])
+      if (prefix.is_string()) allow += (allow.empty() ? "" : ", ") + prefix.get<std::string>();
+  }
+  out += fmt::format("blocked {} unsafe request(s); allowed prefixes: {}\n", field(r, "blocked"),
+                     allow.empty() ? "none" : allow);
+  if (r.contains("persisted") && !r.value("persisted", false))
+    out += "not saved: no state_file is configured, a restart forgets this\n";
+  return out;
+}
+
 // 0.0.0.0 and [::] are where the server listens, not where a client connects.
 config::Address reachable(config::Address a) {
   if (a.host == "0.0.0.0") a.host = "127.0.0.1";
@@ -79,6 +101,25 @@ CtlCommand::CtlCommand(CLI::App& app) {
       [] { return "/reload"; }, {},
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
   addBackendCommands();
+
+  CLI::App* read_only =
+      ctl_->add_subcommand("read-only", "read-only mode: block writes, log everyone out");
+  read_only->require_subcommand(1);
+  read_only->fallthrough();
+  CLI::App* on = add(
+      *read_only, "on", "switch read-only mode on", "PUT", [] { return "/read-only"; },
+      [this] {
+        return nlohmann::json({{"enabled", true}, {"reason", reason_}})
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      },
+      renderReadOnly);
+  on->add_option("--reason", reason_, "why, for /status and the logs (e.g. \"db migration\")");
+  add(
+      *read_only, "off", "switch read-only mode off", "PUT", [] { return "/read-only"; },
+      [] { return std::string(R"({"enabled": false})"); }, renderReadOnly);
+  add(
+      *read_only, "status", "show read-only mode", "GET", [] { return "/read-only"; }, {},
+      renderReadOnly);
 }
 
 CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::string& help,
@@ -137,7 +178,9 @@ int CtlCommand::run() const {
 }
 
 int CtlCommand::call(const Command& command, AdminClient& client) const {
-  const std::string name = command.app->get_name();
+  std::string name = command.app->get_name();
+  // "read-only on", not just "on".
+  if (command.app->get_parent() != ctl_) name = command.app->get_parent()->get_name() + " " + name;
   auto reply = client.send(command.method, command.path(), command.body ? command.body() : "");
   if (!reply) {
     fmt::print(stderr, "gatehouse ctl {}: {}\n", name, reply.error().message);

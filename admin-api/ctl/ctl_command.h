@@ -71,6 +71,7 @@ class CtlCommand {
   bool json_ = false;
   std::string target_;  // POOL/SERVER, POOL, or empty (backends)
   std::string wait_;    // --wait DURATION, as given; empty: do not wait
+  std::string reason_;  // read-only on --reason
   std::vector<Command> commands_;
 };
 

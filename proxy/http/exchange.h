@@ -64,6 +64,7 @@ struct ClientInfo {
   std::string_view protocol = "HTTP/1.1";  // for the access log: HTTP/1.0, HTTP/1.1, HTTP/2
   uint32_t hsts = 0;                       // Strict-Transport-Security max-age to add; 0: none
   bool redirect_https = false;             // answer every request with a 301 to https
+  uint16_t listener = 0;                   // index of its listener in the config (for /metrics)
 };
 
 class Exchange {

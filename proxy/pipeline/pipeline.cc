@@ -1,5 +1,6 @@
 #include "proxy/pipeline/pipeline.h"
 
+#include "proxy/gate/read_only_gate.h"
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
@@ -44,6 +45,8 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     exchange.respondError(404, "No route matches this host and path.");
     return;
   }
+  // The gate: while read-only, unsafe methods get 503 here and the rest go on anonymised.
+  if (!gate::ReadOnlyGate().pass(exchange)) return;
   auto handler = std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_,
                                                              connections_, loop_, timeouts_);
   upstream::UpstreamHandler* raw = handler.get();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proxy/base/result.h"
 #include "proxy/net/event_loop.h"
@@ -30,6 +31,10 @@ struct TrafficCounters {
   // +Inf); /metrics accumulates them into Prometheus' cumulative buckets.
   std::array<std::atomic<uint64_t>, 11> duration_buckets{};
   std::atomic<uint64_t> duration_sum_us{0};
+  // responses_by_class again, per listener (index as in the config's listeners, which a reload
+  // cannot change). Sized once by the worker before it starts; never resized.
+  using ClassCounts = std::array<std::atomic<uint64_t>, 6>;
+  std::vector<ClassCounts> responses_by_listener;
 };
 
 struct ProcessStatus {

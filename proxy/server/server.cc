@@ -9,6 +9,7 @@
 #include "config/loader.h"
 #include "health/active_checker.h"
 #include "proxy/base/log.h"
+#include "proxy/gate/read_only_state.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/timer.h"
 #include "proxy/server/readiness.h"
@@ -34,6 +35,7 @@ class Process final : public ProcessControl {
 
   int run(int access_log_fd, const Extension& extension) {
     const config::Config& config = *snapshot_->config;
+    configureReadOnly();
     for (unsigned i = 0; i < config.workers; ++i)
       workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd));
     if (!bindListeners()) return 1;
@@ -113,6 +115,7 @@ class Process final : public ProcessControl {
     auto next = buildSnapshot(*config, ticket_keys_, snapshot_.get());
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
+    configureReadOnly();
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_)
       w->updateSnapshot(snapshot_);
@@ -159,6 +162,13 @@ class Process final : public ProcessControl {
     }
   }
 
+  // The read_only: settings in force, for the gate (the switch itself is the admin API's).
+  void configureReadOnly() {
+    const std::shared_ptr<const config::Config>& config = snapshot_->config;
+    gate::ReadOnlyState::process().configure(
+        std::shared_ptr<const config::ReadOnlyConfig>(config, &config->read_only));
+  }
+
   static Result<void> reloadFailed(const Error& error) {
     log::error("reload failed, still serving the previous configuration:\n{}", error.message);
     return error;
@@ -166,15 +176,29 @@ class Process final : public ProcessControl {
 
   // Listening sockets are bound once at start: adding, removing or moving one (or switching
   // TLS on or off) needs a restart. Everything else may change.
+  // The error points at the first listener that differs (FILE:LINE:COL of its item).
   Result<void> sameListeners(const config::Config& next) const {
     const auto& now = snapshot_->config->listeners;
-    bool same = now.size() == next.listeners.size();
-    for (size_t i = 0; same && i < now.size(); ++i)
-      same = now[i].address == next.listeners[i].address &&
-             now[i].tls.has_value() == next.listeners[i].tls.has_value();
-    if (same) return {};
-    return Error{fmt::format("{}: listeners changed (address or TLS on/off); restart to apply",
-                             next.source)};
+    const auto& then = next.listeners;
+    for (size_t i = 0; i < now.size() && i < then.size(); ++i) {
+      if (now[i].address == then[i].address && now[i].tls.has_value() == then[i].tls.has_value())
+        continue;
+      return Error{fmt::format(
+          "{}: changed from {}{} to {}{}; listeners are bound at start: restart to apply",
+          then[i].origin, now[i].address.text, now[i].tls ? " (TLS)" : "", then[i].address.text,
+          then[i].tls ? " (TLS)" : "")};
+    }
+    if (then.size() > now.size()) {
+      return Error{fmt::format("{}: a new listener; listeners are bound at start: restart to apply",
+                               then[now.size()].origin)};
+    }
+    if (then.size() < now.size()) {
+      return Error{fmt::format(
+          "{}: the last listener now; {} listener(s) after it were removed; listeners are bound "
+          "at start: restart to apply",
+          then.back().origin, now.size() - then.size())};
+    }
+    return {};
   }
 
   static void onSignal(evutil_socket_t signal, short, void* arg) {

@@ -15,7 +15,10 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
                 snapshot_->backend_timeouts, [this](const http::Exchange& exchange) {
                   access_log_.record(exchange);
                   countExchange(exchange);
-                }) {}
+                }) {
+  counters_.responses_by_listener =
+      std::vector<TrafficCounters::ClassCounts>(snapshot_->listeners.size());
+}
 
 Worker::~Worker() {
   join();
@@ -59,6 +62,7 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
   http::ClientInfo client{peer.ip(), peer.port(), runtime.tls != nullptr};
   client.hsts = runtime.config->hsts;
   client.redirect_https = runtime.config->redirect_https;
+  client.listener = static_cast<uint16_t>(listener);
   if (!runtime.tls && runtime.config->h2c) {
     // h2c with prior knowledge is told apart from HTTP/1.1 by its first bytes.
     adoptConnection(std::make_shared<PrefaceSniffer>(
@@ -119,6 +123,8 @@ void Worker::countExchange(const http::Exchange& exchange) {
                    ? static_cast<size_t>(r.status / 100)
                    : 0;
   counters_.responses_by_class[cls].fetch_add(1, std::memory_order_relaxed);
+  if (const uint16_t l = exchange.client().listener; l < counters_.responses_by_listener.size())
+    counters_.responses_by_listener[l][cls].fetch_add(1, std::memory_order_relaxed);
   counters_.bytes_sent.fetch_add(r.bytes_sent, std::memory_order_relaxed);
   counters_.bytes_received.fetch_add(r.bytes_received, std::memory_order_relaxed);
   auto elapsed = std::chrono::steady_clock::now() - exchange.started();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "proxy/base/log.h"
+#include "proxy/gate/read_only_gate.h"
 #include "proxy/http/error_page.h"
 #include "proxy/upstream/forwarded_headers.h"
 
@@ -163,6 +164,12 @@ void UpstreamHandler::onConnected() {
 
 void UpstreamHandler::sendRequest() {
   http::RequestHead& head = exchange_.request();
+  // Read-only mode may have been switched on while this exchange waited for a connection: the
+  // gate looks again before anything reaches the backend.
+  if (gate::ReadOnlyGate().admit(head, gate::Stage::BeforeBackend) == gate::Admission::Blocked) {
+    blockForReadOnly();
+    return;
+  }
   head.headers.set("Host", head.authority);
   conn_->sendRequestHead(head);
   head_sent_ = true;
@@ -217,6 +224,7 @@ void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
     else
       server_->recordSuccess();
   }
+  dropSetCookieWhileReadOnly(head);
   addResponseVia(head.headers);
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
   exchange_.respondHead(head);
@@ -299,6 +307,17 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
     default:
       finishWithError(502, "The backend failed to answer.");
   }
+}
+
+void UpstreamHandler::blockForReadOnly() {
+  done_ = true;
+  BackendConnection::retire(std::move(conn_));
+  releaseServer();
+  gate::ReadOnlyGate().respondBlocked(exchange_);
+}
+
+void UpstreamHandler::dropSetCookieWhileReadOnly(http::ResponseHead& head) {
+  gate::ReadOnlyGate().filterResponse(exchange_.request(), head);
 }
 
 void UpstreamHandler::finishWithError(int status, std::string_view detail) {

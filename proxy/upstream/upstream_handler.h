@@ -76,6 +76,10 @@ class UpstreamHandler final : public http::Handler,
   void unavailable(std::string_view why);
   void sendRequest();
   void finishWithError(int status, std::string_view detail);
+  // Read-only mode (proxy/gate): a request blocked after it was queued, and the response hook
+  // that keeps anyone from being logged in while the mode is on.
+  void blockForReadOnly();
+  void dropSetCookieWhileReadOnly(http::ResponseHead& head);
   void releaseServer();
 
   http::Exchange& exchange_;

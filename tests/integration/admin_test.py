@@ -76,7 +76,7 @@ class AdminTest(AdminCase):
         self.assertEqual(s["connections"], 1, s)
         self.assertEqual(s["config"], gh.config_path)
         self.assertIsNone(s["last_reload"])
-        self.assertEqual(s["read_only"], {"enabled": False})
+        self.assertEqual(s["read_only"], {"enabled": False, "reason": "", "since": None})
         self.assertEqual(admin.post("/reload").status, 200)
         self.assertRegex(admin.get("/status").json()["last_reload"], r"Z$")
 

@@ -2,11 +2,12 @@
 log; and that a reload keeps all of it."""
 
 import json
+import os
 import threading
 import time
 import unittest
 
-from admin_support import parse_prometheus
+from admin_support import AdminApi, parse_prometheus
 from backend_support import BackendCase, fast_health, get
 from gatehouse_process import pool
 
@@ -210,7 +211,6 @@ class DrainTest(BackendCase):
         a1, a2 = self.origin("a1"), self.origin("a2")
         cfg, token = self.admin_config([a1, a2], backends={"app": pool([a1, a2], hold="5s")})
         gh = self.gatehouse(cfg)
-        from admin_support import AdminApi
         admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
                          cfg["admin"]["token_file"])
         admin.wait_ready()
@@ -234,6 +234,35 @@ class DrainTest(BackendCase):
         self.put_state(admin, "app", "a1", "ready")
         self.assertEqual(get(gh.port, "/hello")[0], 200)
         self.assertEqual(self.server(admin, "app", "a1")["requests"], requests_before + 1)
+
+    def test_states_and_pause_survive_a_restart_through_the_state_file(self):
+        a1, a2 = self.origin("a1"), self.origin("a2")
+        state_file = os.path.join(self.tmp, "state.json")
+        cfg, token = self.admin_config([a1, a2], state_file=state_file,
+                                       backends={"app": pool([a1, a2], hold="5s")})
+        gh = self.gatehouse(cfg)
+        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
+                         cfg["admin"]["token_file"])
+        admin.wait_ready()
+        self.assertTrue(self.put_state(admin, "app", "a1", "maint")["persisted"])
+        self.put_state(admin, "app", "a2", "drain")
+        self.assertTrue(self.put_paused(admin, "app", True)["persisted"])
+        with open(state_file) as f:
+            saved = json.load(f)["backends"]
+        self.assertEqual(saved, {"app": {"paused": True,
+                                         "servers": {"a1": "maint", "a2": "drain"}}})
+        gh.kill()  # a crash, not a clean stop
+        gh2 = self.gatehouse(cfg)
+        admin.wait_ready()
+        self.assertEqual(self.server(admin, "app", "a1")["state"], "maint")
+        self.assertEqual(self.server(admin, "app", "a2")["state"], "drain")
+        self.assertTrue(admin.get("/backends/app").json()["paused"])
+        self.assertIn("backend app/a1 is in state maint, restored from", gh2.stderr_text())
+        self.assertIn("pool app is PAUSED, restored from", gh2.stderr_text())
+        self.put_paused(admin, "app", False)
+        self.put_state(admin, "app", "a2", "ready")
+        status, headers, _ = get(gh2.port, "/hello")
+        self.assertEqual((status, headers.get("x-origin")), (200, "a2"))
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ TEST_F(AdminServerTest, ShowsTheStatus) {
   EXPECT_EQ(s["connections"], 3);
   EXPECT_EQ(s["config"], "/etc/gatehouse/gatehouse.yaml");
   EXPECT_TRUE(s["last_reload"].is_null());
-  EXPECT_EQ(s["read_only"], nlohmann::json({{"enabled", false}}));
+  EXPECT_EQ(s["read_only"],
+            nlohmann::json({{"enabled", false}, {"reason", ""}, {"since", nullptr}}));
   EXPECT_TRUE(s["started"].get<std::string>().ends_with("Z"));
 }
 
@@ -139,6 +140,43 @@ TEST_F(AdminServerTest, ServesMetricsAsPrometheusText) {
   EXPECT_NE(r.body.find("# TYPE gatehouse_http_responses_total counter\n"), std::string::npos);
   // This request and the ones before it in this test are counted.
   EXPECT_NE(r.body.find("gatehouse_admin_requests_total 1\n"), std::string::npos) << r.body;
+}
+
+// The endpoint switches the process's read-only state; each test leaves it off.
+class ReadOnlyEndpointTest : public AdminServerTest {
+ protected:
+  ~ReadOnlyEndpointTest() override { gate::ReadOnlyState::process().set(false, "", std::nullopt); }
+};
+
+TEST_F(ReadOnlyEndpointTest, SwitchesTheModeAndSaysItIsNotSavedWithoutAStateFile) {
+  AdminReply on = send("PUT", "/read-only", R"({"enabled": true, "reason": "db migration"})");
+  ASSERT_EQ(on.status, 200) << on.body;
+  auto j = json(on);
+  EXPECT_EQ(j["enabled"], true);
+  EXPECT_EQ(j["reason"], "db migration");
+  EXPECT_EQ(j["changed"], true);
+  EXPECT_EQ(j["persisted"], false);
+  EXPECT_TRUE(j["state_file"].is_null());
+  EXPECT_TRUE(gate::ReadOnlyState::process().enabled());
+  auto status = json(send("GET", "/status"))["read_only"];
+  EXPECT_EQ(status["enabled"], true);
+  EXPECT_EQ(status["since"], j["since"]);
+  AdminReply off = send("PUT", "/read-only", R"({"enabled": false})");
+  EXPECT_EQ(json(off)["enabled"], false);
+  EXPECT_FALSE(gate::ReadOnlyState::process().enabled());
+}
+
+TEST_F(ReadOnlyEndpointTest, RefusesBadBodiesAndChangesNothing) {
+  for (std::string_view body : {R"({"enabled": true, "extra": 1})", R"({"enabled": 1})",
+                                R"({"reason": "x"})", "[true]", "{"}) {
+    AdminReply r = send("PUT", "/read-only", body);
+    EXPECT_EQ(r.status, 400) << body;
+  }
+  EXPECT_EQ(json(send("PUT", "/read-only", R"({"enabled": true, "extra": 1})"))["error"],
+            "unknown field \"extra\"");
+  EXPECT_FALSE(gate::ReadOnlyState::process().enabled());
+  EXPECT_EQ(send("PUT", "/read-only", R"({"enabled": true})", "wrong").status, 401);
+  EXPECT_FALSE(gate::ReadOnlyState::process().enabled());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // counters the test sets, and reload() outcomes the test scripts. The ProcessControl seam's
 // mock (STYLE.md habit 7).
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,11 +20,17 @@ inline constexpr std::string_view kToken = "test-token-0123456789";
 class FakeProcessControl final : public server::ProcessControl {
  public:
   explicit FakeProcessControl(unsigned workers = 2) {
-    for (unsigned i = 0; i < workers; ++i)
+    for (unsigned i = 0; i < workers; ++i) {
       counters.push_back(std::make_unique<server::TrafficCounters>());
+      counters.back()->responses_by_listener = std::vector<server::TrafficCounters::ClassCounts>(2);
+    }
     auto config = std::make_shared<config::Config>();
     config->source = "/etc/gatehouse/gatehouse.yaml";
     config->workers = workers;
+    for (uint16_t port : {80, 443}) {
+      config->listeners.emplace_back();
+      config->listeners.back().address = {"0.0.0.0", port, fmt::format("0.0.0.0:{}", port)};
+    }
     config->admin.emplace();
     config->admin->address = {"127.0.0.1", 0, "127.0.0.1:0"};
     config->admin->token = std::string(kToken);

@@ -158,6 +158,44 @@ TEST_F(MetricsTest, SumsTheWorkersCounters) {
   EXPECT_EQ(e.types["gatehouse_connections_open"], "gauge");
 }
 
+TEST_F(MetricsTest, CountsRequestsByListenerAndStatusClass) {
+  control.counters[0]->responses_by_listener[0][2] = 4;  // :80, 2xx
+  control.counters[1]->responses_by_listener[0][2] = 1;
+  control.counters[1]->responses_by_listener[1][5] = 3;  // :443, 5xx
+  control.counters[0]->responses_by_listener[1][0] = 1;  // :443, aborted
+  Exposition e = parse(render());
+  EXPECT_TRUE(e.errors.empty()) << ::testing::PrintToString(e.errors);
+  const std::string m = "gatehouse_http_requests_total";
+  EXPECT_EQ(e.types[m], "counter");
+  EXPECT_EQ(e.value(m, {{"listener", "0.0.0.0:80"}, {"class", "2xx"}}), "5");
+  EXPECT_EQ(e.value(m, {{"listener", "0.0.0.0:80"}, {"class", "5xx"}}), "0");
+  EXPECT_EQ(e.value(m, {{"listener", "0.0.0.0:443"}, {"class", "5xx"}}), "3");
+  EXPECT_EQ(e.value(m, {{"listener", "0.0.0.0:443"}, {"class", "aborted"}}), "1");
+  size_t samples = 0;
+  for (const Sample& s : e.samples)
+    samples += s.name == m;
+  EXPECT_EQ(samples, 12u);  // 2 listeners x 6 classes
+}
+
+TEST_F(MetricsTest, ShowsReadOnlyModeAndItsCounters) {
+  gate::ReadOnlyState state;
+  state.set(true, "db", std::chrono::system_clock::from_time_t(1764000000));
+  state.blocked_total = 7;
+  state.anonymized_total = 3;
+  Exposition e = parse(renderMetrics(control, counters, state));
+  EXPECT_TRUE(e.errors.empty()) << ::testing::PrintToString(e.errors);
+  EXPECT_EQ(e.value("gatehouse_read_only"), "1");
+  EXPECT_EQ(e.value("gatehouse_read_only_since_seconds"), "1764000000");
+  EXPECT_EQ(e.value("gatehouse_read_only_blocked_total"), "7");
+  EXPECT_EQ(e.value("gatehouse_read_only_anonymized_total"), "3");
+  EXPECT_EQ(e.value("gatehouse_read_only_allowed_total"), "0");
+  EXPECT_EQ(e.value("gatehouse_read_only_set_cookie_dropped_total"), "0");
+  gate::ReadOnlyState off;
+  Exposition e2 = parse(renderMetrics(control, counters, off));
+  EXPECT_EQ(e2.value("gatehouse_read_only"), "0");
+  EXPECT_EQ(e2.value("gatehouse_read_only_since_seconds"), "0");
+}
+
 TEST_F(MetricsTest, AccumulatesPerBucketCountsIntoCumulativeBucketsEndingInInf) {
   // Per-bucket counts, as the workers keep them: 2 requests <= 1 ms, 3 in (5, 10] ms, 1 over 30 s.
   control.counters[0]->duration_buckets[0] = 2;

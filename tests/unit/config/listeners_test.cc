@@ -135,5 +135,11 @@ TEST(Listeners, RejectUnknownKeys) {
             "gatehouse.yaml:2:28: listeners[0].backlog: unknown key");
 }
 
+TEST(Listeners, RememberWhereEachItemIsForReloadErrors) {
+  auto c = testing::load(testing::minimalPlus(""));
+  ASSERT_EQ(c->listeners.size(), 1u);
+  EXPECT_EQ(c->listeners[0].origin, "gatehouse.yaml:2:5: listeners[0]");
+}
+
 }  // namespace
 }  // namespace gatehouse::config

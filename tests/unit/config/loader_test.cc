@@ -226,20 +226,21 @@ TEST(LoadConfigText, StopsAfterFiftyErrorsAndSaysSo) {
 }
 
 TEST(LoadConfigText, RejectsSectionsNotSupportedYet) {
-  // admin is supported now; it stays here to show it is checked, not refused.
+  // admin, state_file and read_only are supported now; they stay here to show they are checked, not
+  // refused.
   std::string yaml(kMinimalConfig);
-  yaml += R"(state_file: /var/lib/gatehouse/state.json
+  yaml += R"(state_file: /nonexistent/state.json
 admin: { address: 127.0.0.1:9901 }
 static: []
 cache: { memory: 256MiB }
 read_only: { retry_after: 300s }
 )";
   EXPECT_EQ(errorsOf(yaml),
-            "gatehouse.yaml:9:1: state_file: not supported yet in this version\n"
+            "gatehouse.yaml:9:13: state_file: directory \"/nonexistent\": No such file or "
+            "directory\n"
             "gatehouse.yaml:10:8: admin: one of token_file or token_env is required\n"
             "gatehouse.yaml:11:1: static: not supported yet in this version\n"
-            "gatehouse.yaml:12:1: cache: not supported yet in this version\n"
-            "gatehouse.yaml:13:1: read_only: not supported yet in this version");
+            "gatehouse.yaml:12:1: cache: not supported yet in this version");
 }
 
 TEST(LoadConfigText, RejectsUnknownTopLevelKeys) {

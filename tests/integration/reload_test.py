@@ -1,0 +1,101 @@
+"""POST /reload and `ctl reload` with configs the running process cannot take: the old config
+keeps serving, and the answer says FILE:LINE:COL: key: why, also for a changed listener (which
+needs a restart)."""
+
+import os
+import re
+import subprocess
+import unittest
+
+from admin_support import AdminCase
+from gatehouse_process import _set_pdeathsig, free_port, gatehouse_bin
+from raw_client import request
+
+
+class ReloadTest(AdminCase):
+    def setUp(self):
+        super().setUp()
+        self.a1 = self.origin("a1")
+
+    def assertStillServing(self, gh, admin):
+        self.assertEqual(self.client(gh).get("/hello").status, 200, self.diag())
+        self.assertIsNone(admin.get("/status").json()["last_reload"])
+
+    def test_a_changed_listener_is_refused_pointing_at_its_line(self):
+        gh, admin = self.start_with_admin([self.a1])
+        cfg = dict(gh.config)
+        cfg["listeners"] = [dict(cfg["listeners"][0]), {"address": "127.0.0.1:%d" % free_port()}]
+        self.rewrite_config(gh, cfg)
+        r = admin.post("/reload")
+        self.assertEqual(r.status, 422, r)
+        self.assertRegex(r.json()["error"],
+                         r"^%s:\d+:\d+: listeners\[1\]: a new listener; listeners are bound at "
+                         r"start: restart to apply$" % re.escape(gh.config_path))
+        self.assertStillServing(gh, admin)
+
+        cfg["listeners"] = [{"address": "127.0.0.1:%d" % free_port()}]
+        self.rewrite_config(gh, cfg)
+        r = admin.post("/reload")
+        self.assertEqual(r.status, 422, r)
+        m = re.match(r"^%s:(\d+):(\d+): listeners\[0\]: changed from 127\.0\.0\.1:%d to "
+                     r"127\.0\.0\.1:\d+; listeners are bound at start: restart to apply$"
+                     % (re.escape(gh.config_path), gh.port), r.json()["error"])
+        self.assertTrue(m, r.json())
+        with open(gh.config_path) as f:
+            line = f.read().split("\n")[int(m.group(1)) - 1]
+        self.assertIn("address:", line)
+        self.assertStillServing(gh, admin)
+
+    def test_a_reload_applies_new_read_only_settings_and_keeps_the_mode(self):
+        page = self.write("ro.html", "<p>one</p>\n")
+        gh, admin = self.start_with_admin([self.a1], read_only={"retry_after": "60s",
+                                                                "page": page})
+        r = admin.request("PUT", "/read-only", body={"enabled": True, "reason": "db"})
+        self.assertEqual(r.status, 200, r)
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "60", b"<p>one</p>\n"))
+
+        cfg = dict(gh.config)
+        cfg["read_only"] = {"retry_after": "90s", "page": page}
+        self.rewrite_config(gh, cfg)
+        with open(page, "w") as f:
+            f.write("<p>two</p>\n")
+        self.assertEqual(admin.post("/reload").status, 200)
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "90", b"<p>two</p>\n"))
+        j = admin.get("/read-only").json()
+        self.assertEqual((j["enabled"], j["reason"], j["retry_after_s"]), (True, "db", 90), j)
+
+        # A page that cannot be read is a config error: refused, and the old page stays.
+        cfg["read_only"] = {"retry_after": "30s", "page": page + ".missing"}
+        self.rewrite_config(gh, cfg)
+        r = admin.post("/reload")
+        self.assertEqual(r.status, 422, r)
+        self.assertRegex(r.json()["error"], r"^%s:\d+:\d+: read_only\.page: cannot read "
+                                            % re.escape(gh.config_path))
+        c = self.client(gh)
+        c.send(request("POST", "/x", body=b"1"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("retry-after"), r.body), (503, "90", b"<p>two</p>\n"))
+
+    def test_ctl_reload_of_a_broken_config_exits_1_with_the_errors_and_the_old_one_serves(self):
+        gh, admin = self.start_with_admin([self.a1])
+        cfg = dict(gh.config)
+        cfg["routes"] = [{"path_prefix": "/", "backend": "nope"}]
+        self.rewrite_config(gh, cfg)
+        e = {k: v for k, v in os.environ.items() if k != "GATEHOUSE_ADMIN_TOKEN"}
+        p = subprocess.run([gatehouse_bin(), "ctl", "--admin", admin.url, "--token-file",
+                            admin.token_file, "reload"], capture_output=True, timeout=30, env=e,
+                           stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+        self.assertEqual(p.returncode, 1, p)
+        self.assertRegex(p.stderr.decode(), r"gatehouse ctl reload: 422 [^\n]*: %s:\d+:\d+: "
+                                             r"routes\[0\]\.backend: " % re.escape(gh.config_path))
+        self.assertStillServing(gh, admin)
+
+
+if __name__ == "__main__":
+    unittest.main()
