@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "health/server_state.h"
@@ -29,7 +30,9 @@ struct PassiveSettings {
   bool on_5xx = false;
 };
 
-class Server {
+// Owned by shared_ptr in pools (enable_shared_from_this lets a pooled connection keep its
+// server alive past a reload that removed it).
+class Server : public std::enable_shared_from_this<Server> {
  public:
   Server(std::string pool, std::string name, net::SocketAddress address, uint32_t weight)
       : pool_(std::move(pool)),
