@@ -25,7 +25,7 @@ class HealthTest(BackendCase):
         a2.stop()
         took = self.wait_for_server(admin, "app", "a2", timeout=5, health="down")
         # fall checks, each up to an interval (+10% jitter) apart, the last one up to `timeout`.
-        bound = fall * interval * 1.1 + timeout + 0.25  # + the poll and scheduling slack
+        bound = fall * interval * 1.1 + timeout + 0.4  # + the poll and scheduling slack
         self.assertLess(took, bound, self.diag("DOWN after %.2fs" % took))
         c = self.keepalive(gh)
         for _ in range(20):
