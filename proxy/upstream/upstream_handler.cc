@@ -77,7 +77,9 @@ void UpstreamHandler::tryServer() {
 void UpstreamHandler::noServerAvailable() {
   PoolState& state = pool_.state();
   const char* why = pool_.paused() ? "paused" : "no server available";
-  if (pool_.hold().count() == 0 || hold_used_) {
+  // One hold per request: woken but beaten to the server, it waits on until the same deadline.
+  const bool first = !hold_timer_;
+  if (pool_.hold().count() == 0 || (!first && !hold_timer_->armed())) {
     unavailable(why);
     return;
   }
@@ -89,9 +91,10 @@ void UpstreamHandler::noServerAvailable() {
     unavailable(why);
     return;
   }
-  state.hold_waits_total.fetch_add(1, std::memory_order_relaxed);
-  held_ = hold_used_ = true;
+  held_ = true;
   connections_.holdQueue().add(this);
+  if (!first) return;
+  state.hold_waits_total.fetch_add(1, std::memory_order_relaxed);
   hold_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] { onHoldExpired(); });
   hold_timer_->arm(pool_.hold());
   log::debug("pool {}: {}; holding {} {} for up to {} ms", pool_.name(), why,
@@ -103,7 +106,6 @@ void UpstreamHandler::leaveHold() {
   held_ = false;
   connections_.holdQueue().remove(this);
   pool_.state().holding.fetch_sub(1, std::memory_order_relaxed);
-  if (hold_timer_) hold_timer_->cancel();
 }
 
 void UpstreamHandler::onHoldWake() {
@@ -114,6 +116,7 @@ void UpstreamHandler::onHoldWake() {
 }
 
 void UpstreamHandler::onHoldExpired() {
+  if (!held_) return;  // it got a server in time
   leaveHold();
   pool_.state().hold_timeouts_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("pool {}: held {} {} for {} ms and no server became available", pool_.name(),

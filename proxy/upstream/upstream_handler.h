@@ -98,8 +98,8 @@ class UpstreamHandler final : public http::Handler,
   bool head_sent_ = false;      // the request head is queued on conn_ (body may follow)
   bool response_paused_ = false;
   bool done_ = false;
-  bool held_ = false;       // waiting in the HoldQueue now
-  bool hold_used_ = false;  // has waited once: a request holds at most `hold` in all
+  bool held_ = false;  // waiting in the HoldQueue now
+  // Armed at the first wait, for `hold`: a request holds at most that long in all.
   std::unique_ptr<net::Timer> hold_timer_;
   UnavailableFallback unavailable_fallback_;
 };
