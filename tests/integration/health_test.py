@@ -56,6 +56,26 @@ class HealthTest(BackendCase):
         self.assertIn("backend app/a2: health down", gh.stderr_text())
         self.assertIn("backend app/a2: health up", gh.stderr_text())
 
+    def test_ready_sends_requests_only_once_the_checks_pass(self):
+        a1, a2 = self.origin("a1"), self.origin("a2")
+        gh, admin = self.start_with_admin(
+            [a1, a2], backends={"app": pool([a1, a2], health=fast_health(), retries=0)})
+        self.put_state(admin, "app", "a2", "maint")
+        port = a2.port
+        a2.stop()
+        self.wait_for_server(admin, "app", "a2", health="down")
+        s = self.put_state(admin, "app", "a2", "ready")
+        self.assertEqual((s["state"], s["health"], s["available"]), ("ready", "down", False))
+        c = self.keepalive(gh)
+        for _ in range(10):
+            status, headers, _ = c.get("/hello")
+            self.assertEqual((status, headers.get("x-origin")), (200, "a1"))
+        b2 = TestOrigin(name="a2", port=port)
+        self.addCleanup(b2.stop)
+        self.wait_for_server(admin, "app", "a2", health="up", available=True)
+        seen = {c.get("/hello")[1].get("x-origin") for _ in range(10)}
+        self.assertEqual(seen, {"a1", "a2"})
+
     def test_expect_and_host_decide_what_passes(self):
         a1 = self.origin("a1")
         hosts = []
@@ -139,6 +159,21 @@ class HealthTest(BackendCase):
         families = parse_prometheus(admin.get("/metrics").text)
         self.assertGreaterEqual(
             families["gatehouse_backend_retries_total"].value(pool="app", server="dead"), 10)
+
+    def test_a_request_whose_body_went_out_is_never_retried(self):
+        a1, a2 = self.origin("a1"), self.origin("a2")
+
+        def swallow(ctx):  # reads the whole body, then hangs up without an answer
+            ctx.keep_alive = False
+
+        for o in (a1, a2):
+            o.add_route("/upload", swallow)
+        gh, admin = self.start_with_admin([a1, a2], backends={"app": pool([a1, a2], retries=1)})
+        status, _, _ = self.keepalive(gh).get("/upload", method="POST", body=b"y" * 100000)
+        self.assertEqual(status, 502)
+        self.assertTrue(a1.wait_for_completed(1, 0.2) or a2.wait_for_completed(1, 0.2))
+        seen = [r.path for o in (a1, a2) for r in o.request_log]
+        self.assertEqual(seen, ["/upload"], "the POST reached a backend more than once")
 
     def test_weights_hold_within_5_percent_over_10000_requests(self):
         a1, a2, a3 = self.origin("a1"), self.origin("a2"), self.origin("a3")
