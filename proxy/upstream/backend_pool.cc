@@ -45,6 +45,8 @@ Result<std::unique_ptr<BackendPool>> BackendPool::create(const config::BackendCo
       // is for the checks of the new address to tell.
       if (before) server->setAdminState(before->adminState());
     }
+    // Without checks nothing would ever bring a down server back: it is assumed up.
+    if (!config.health) server->setHealth(health::Health::Up);
     server->setSlowStart(config.slow_start);
     server->setPassive(passiveSettings(config));
     pool->servers_.push_back(std::move(server));

@@ -235,6 +235,22 @@ class DrainTest(BackendCase):
         self.assertEqual(get(gh.port, "/hello")[0], 200)
         self.assertEqual(self.server(admin, "app", "a1")["requests"], requests_before + 1)
 
+    def test_a_reload_that_removes_health_checks_brings_a_down_server_back(self):
+        a1 = self.origin("a1")
+        cfg, token = self.admin_config([a1], backends={"app": pool([a1], health=fast_health(
+            path="/missing"))})
+        gh = self.gatehouse(cfg)
+        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
+                         cfg["admin"]["token_file"])
+        admin.wait_ready()
+        self.wait_for_server(admin, "app", "a1", health="down")  # /missing answers 404
+        del cfg["backends"]["app"]["health"]
+        self.rewrite_config(gh, cfg)
+        self.assertEqual(admin.post("/reload").status, 200)
+        s = self.server(admin, "app", "a1")
+        self.assertEqual((s["health"], s["checked"]), ("up", False))
+        self.assertEqual(get(gh.port, "/hello")[0], 200)
+
     def test_states_and_pause_survive_a_restart_through_the_state_file(self):
         a1, a2 = self.origin("a1"), self.origin("a2")
         state_file = os.path.join(self.tmp, "state.json")
