@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 from admin_support import parse_prometheus
-from backend_support import BackendCase, LoadLoop, fast_health
+from backend_support import BackendCase, LoadLoop, fast_health, get
 from gatehouse_process import _set_pdeathsig, free_port, gatehouse_bin, pool
 from origin_processes import OriginProcesses
 
@@ -75,6 +75,21 @@ class RollingDeployTest(BackendCase):
         load.assert_all_ok(self, out + err)
         states = {n: self.server(admin, "app", n)["state"] for n in origins.names}
         self.assertEqual(states, {"s1": "ready", "s2": "drain", "s3": "ready"})
+
+    def test_a_server_that_does_not_drain_in_time_is_set_back_and_the_deploy_stops(self):
+        origins = self.origins(["s1", "s2"])
+        gh, admin = self.start(origins)
+        pids_before = {n: origins.pid(n) for n in origins.names}
+        # One slow request on each server (round robin), still running during the drain.
+        threads, results, _ = self.run_threads([lambda: get(gh.port, "/delay?ms=4000")] * 2)
+        self.wait_for_server(admin, "app", "s1", in_flight=1)
+        rc, out, err = self.deploy(admin, origins.restart_command(), "--drain-timeout", "1s")
+        self.assertEqual(rc, 1, self.diag(out, err))
+        self.assertIn("app/s1 did not drain within 1s; set back to ready; stopping", err)
+        self.assertEqual(self.server(admin, "app", "s1")["state"], "ready")
+        self.assertEqual({n: origins.pid(n) for n in origins.names}, pids_before)
+        self.join_threads(threads, 15)
+        self.assertEqual([r[0] for r in results], [200, 200])
 
     def test_one_server_pool_restarted_between_pause_and_resume_fails_no_request(self):
         origins = self.origins(["only"])
