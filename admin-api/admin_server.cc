@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "admin-api/admin_exchange.h"
+#include "admin-api/backend_state_store.h"
 #include "admin-api/read_only_persistence.h"
 #include "proxy/base/log.h"
 
@@ -39,6 +40,11 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("GET", "/metrics", Access::Token, metricsEndpoint);
   router_.add("POST", "/cache/purge", Access::Token, cachePurgeEndpoint);
   router_.add("POST", "/cache/ban", Access::Token, cacheBanEndpoint);
+  router_.add("GET", "/backends", Access::Token, backendsEndpoint);
+  router_.add("GET", "/backends/:pool", Access::Token, backendPoolEndpoint);
+  router_.add("PUT", "/backends/:pool", Access::Token, setBackendPoolEndpoint);
+  router_.add("GET", "/backends/:pool/:server", Access::Token, backendServerEndpoint);
+  router_.add("PUT", "/backends/:pool/:server", Access::Token, setBackendServerEndpoint);
   router_.add("GET", "/read-only", Access::Token, readOnlyGetEndpoint);
   router_.add("PUT", "/read-only", Access::Token, readOnlyPutEndpoint);
 }
@@ -140,8 +146,10 @@ struct AdminRuntime {
   std::unique_ptr<AdminServer> server;
 };
 
-// Opens the state file and restores read-only mode from it (or from read_only.default).
-void openStateAndRestore(const config::Config& config, AdminRuntime& runtime) {
+// Opens the state file and restores read-only mode from it (or from read_only.default), and
+// the backends' drain/maint states and pools' pause.
+void openStateAndRestore(const config::Config& config, const server::Snapshot& snapshot,
+                         AdminRuntime& runtime) {
   std::string open_error;
   if (!config.state_file.empty()) {
     auto opened = StateFile::open(config.state_file);
@@ -153,8 +161,10 @@ void openStateAndRestore(const config::Config& config, AdminRuntime& runtime) {
       runtime.state_file.emplace(StateFile::empty(config.state_file));
     }
   }
-  restoreReadOnly(open_error.empty() && runtime.state_file ? &*runtime.state_file : nullptr,
-                  open_error, config.read_only, gate::ReadOnlyState::process());
+  const StateFile* usable =
+      open_error.empty() && runtime.state_file ? &*runtime.state_file : nullptr;
+  restoreReadOnly(usable, open_error, config.read_only, gate::ReadOnlyState::process());
+  restoreBackendStates(usable, snapshot);
 }
 
 }  // namespace
@@ -164,7 +174,7 @@ server::Extension adminExtension() {
       [](net::EventLoop& loop, server::ProcessControl& control) -> Result<std::shared_ptr<void>> {
         std::shared_ptr<const config::Config> config = control.snapshot()->config;
         auto runtime = std::make_shared<AdminRuntime>();
-        openStateAndRestore(*config, *runtime);
+        openStateAndRestore(*config, *control.snapshot(), *runtime);
         if (config->admin) {
           auto started = AdminServer::start(loop, control, *config->admin,
                                             runtime->state_file ? &*runtime->state_file : nullptr);

@@ -75,6 +75,12 @@ AdminResponse reloadEndpoint(const AdminRequest& request, AdminContext& context)
 AdminResponse metricsEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse cachePurgeEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse cacheBanEndpoint(const AdminRequest& request, AdminContext& context);
+// backends_endpoint.cc: GET /backends, GET|PUT /backends/:pool, GET|PUT /backends/:pool/:server.
+AdminResponse backendsEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse backendPoolEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse backendServerEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse readOnlyGetEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.

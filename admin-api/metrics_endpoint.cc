@@ -102,7 +102,32 @@ void addBackends(PrometheusText& out, const server::ProcessControl& control) {
         out.add(Metric::BackendState, {{"pool", p}, {"server", s}, {"state", toString(state)}},
                 uint64_t{current ? 1u : 0u});
       }
+      out.add(Metric::BackendEffectiveWeight, {{"pool", p}, {"server", s}},
+              server->effectiveWeight(std::chrono::steady_clock::now()));
+      out.add(Metric::BackendHealthTransitions, {{"pool", p}, {"server", s}, {"to", "up"}},
+              server->went_up_total.load(relaxed));
+      out.add(Metric::BackendHealthTransitions, {{"pool", p}, {"server", s}, {"to", "down"}},
+              server->went_down_total.load(relaxed));
+      out.add(Metric::BackendChecks, {{"pool", p}, {"server", s}, {"result", "pass"}},
+              server->checks_passed_total.load(relaxed));
+      out.add(Metric::BackendChecks, {{"pool", p}, {"server", s}, {"result", "fail"}},
+              server->checks_failed_total.load(relaxed));
+      out.add(Metric::BackendEjections, {{"pool", p}, {"server", s}},
+              server->ejections_total.load(relaxed));
+      out.add(Metric::BackendPassiveFailures, {{"pool", p}, {"server", s}},
+              server->passive_failures_total.load(relaxed));
+      out.add(Metric::BackendRetries, {{"pool", p}, {"server", s}},
+              server->retries_total.load(relaxed));
     }
+    const upstream::PoolState& st = pool->state();
+    const std::string_view p = pool->name();
+    out.add(Metric::PoolPaused, {{"pool", p}}, uint64_t{pool->paused() ? 1u : 0u});
+    out.add(Metric::PoolHolding, {{"pool", p}}, st.holding.load(relaxed));
+    out.add(Metric::PoolHoldWaits, {{"pool", p}}, st.hold_waits_total.load(relaxed));
+    out.add(Metric::PoolHoldResumed, {{"pool", p}}, st.hold_resumed_total.load(relaxed));
+    out.add(Metric::PoolHoldTimeouts, {{"pool", p}}, st.hold_timeouts_total.load(relaxed));
+    out.add(Metric::PoolHoldOverflows, {{"pool", p}}, st.hold_overflows_total.load(relaxed));
+    out.add(Metric::PoolUnavailable, {{"pool", p}}, st.unavailable_total.load(relaxed));
   }
 }
 

@@ -68,6 +68,31 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(CacheBytes, Gauge, "gatehouse_cache_bytes", "Bytes the stored objects take, all counted")    \
   X(CacheCapacityBytes, Gauge, "gatehouse_cache_capacity_bytes", "cache.memory")                 \
   X(CacheObjects, Gauge, "gatehouse_cache_objects", "Objects stored")                            \
+  X(BackendEffectiveWeight, Gauge, "gatehouse_backend_effective_weight",                         \
+    "A backend server's weight now, slow-start ramp included")                                   \
+  X(BackendHealthTransitions, Counter, "gatehouse_backend_health_transitions_total",             \
+    "Health changes of a backend server, by the state entered (to=up|down)")                     \
+  X(BackendChecks, Counter, "gatehouse_backend_checks_total",                                    \
+    "Active health checks of a backend server, by result (pass|fail)")                           \
+  X(BackendEjections, Counter, "gatehouse_backend_ejections_total",                              \
+    "Times passive checks (failures on live traffic) took a backend server down")                \
+  X(BackendPassiveFailures, Counter, "gatehouse_backend_passive_failures_total",                 \
+    "Live requests that counted against a backend server (connect, timeout, 5xx as configured)") \
+  X(BackendRetries, Counter, "gatehouse_backend_retries_total",                                  \
+    "Requests moved from a backend server to another after a failed connect")                    \
+  X(PoolPaused, Gauge, "gatehouse_backend_pool_paused", "1 while a pool is paused")              \
+  X(PoolHolding, Gauge, "gatehouse_backend_pool_holding",                                        \
+    "Requests waiting now for a server of the pool (hold)")                                      \
+  X(PoolHoldWaits, Counter, "gatehouse_backend_hold_waits_total",                                \
+    "Requests that waited for a server of the pool (hold)")                                      \
+  X(PoolHoldResumed, Counter, "gatehouse_backend_hold_resumed_total",                            \
+    "Held requests that got a server before their hold ran out")                                 \
+  X(PoolHoldTimeouts, Counter, "gatehouse_backend_hold_timeouts_total",                          \
+    "Held requests whose hold ran out without a server")                                         \
+  X(PoolHoldOverflows, Counter, "gatehouse_backend_hold_overflows_total",                        \
+    "Requests refused at once because hold_max requests were already waiting")                   \
+  X(PoolUnavailable, Counter, "gatehouse_backend_unavailable_total",                             \
+    "Requests answered 503 (or by the fallback) because no server of the pool was available")    \
   X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \

@@ -9,13 +9,12 @@
 namespace gatehouse::config {
 namespace {
 
-// Parts of INTERFACE.md's pool not built yet; rejected so that nobody believes health checks run.
-constexpr std::string_view kUnsupported[] = {"health", "slow_start", "hold", "hold_max"};
-
 constexpr uint32_t kMaxWeight = 256;
 // More than a handful of retries turns one failing request into a storm against the pool.
 constexpr uint32_t kMaxRetries = 10;
 constexpr uint32_t kMaxIdlePerServer = 4096;
+// Requests held for a pool (all workers): each one is a client connection kept open.
+constexpr uint32_t kMaxHoldMax = 1000000;
 
 // One entry of `servers:`. `names` maps server names seen so far in this pool to their position.
 ServerConfig readServer(const Value& item, std::unordered_map<std::string, YAML::Mark>& names,
@@ -93,8 +92,21 @@ BackendConfig readBackend(const std::string& name, const Value& v, Diagnostics& 
            [&](const Value& m) {
              if (auto n = readUint(m, 0, kMaxIdlePerServer, diag)) backend.max_idle_per_server = *n;
            }},
+          {"health", [&](const Value& h) { readHealthCheck(h, backend.health.emplace(), diag); }},
+          {"slow_start",
+           [&](const Value& d) {
+             if (auto slow_start = readDuration(d, diag)) backend.slow_start = *slow_start;
+           }},
+          {"hold",
+           [&](const Value& d) {
+             if (auto hold = readDuration(d, diag)) backend.hold = *hold;
+           }},
+          {"hold_max",
+           [&](const Value& m) {
+             if (auto n = readUint(m, 0, kMaxHoldMax, diag)) backend.hold_max = *n;
+           }},
       },
-      kUnsupported, diag);
+      {}, diag);
   return backend;
 }
 

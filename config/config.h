@@ -75,13 +75,45 @@ struct ServerConfig {
   uint32_t weight = 1;  // 0..256; 0 = never picked (parked without draining)
 };
 
+// `backends.POOL.health:` active HTTP checks (HAProxy's `option httpchk` + rise/fall) and the
+// passive checks on live traffic. Present only when the key is: without it servers are assumed
+// up and nothing ejects them.
+struct StatusRange {
+  uint16_t low = 200;
+  uint16_t high = 399;
+  friend bool operator==(const StatusRange&, const StatusRange&) = default;
+};
+
+struct PassiveCheckConfig {
+  uint32_t fall = 5;       // consecutive failures on live traffic that eject; 0 = off
+  bool on_connect = true;  // a failed or timed-out connect counts
+  bool on_timeout = true;  // backend_response elapsing counts
+  bool on_5xx = false;     // a 5xx answer counts (off: one broken URL must not eject)
+  friend bool operator==(const PassiveCheckConfig&, const PassiveCheckConfig&) = default;
+};
+
+struct HealthCheckConfig {
+  std::string path;  // GET target, starts with '/'; required
+  Duration interval{2000};
+  Duration timeout{1000};
+  uint32_t rise = 2;  // consecutive passes that bring a down server up
+  uint32_t fall = 3;  // consecutive failures that take an up server down
+  std::vector<StatusRange> expect = {StatusRange{}};  // passing statuses
+  std::string host;                                   // Host header; empty: the server's address
+  PassiveCheckConfig passive;
+  friend bool operator==(const HealthCheckConfig&, const HealthCheckConfig&) = default;
+};
+
 struct BackendConfig {
   std::string name;  // the key under `backends:`
   Balance balance = Balance::RoundRobin;
   std::vector<ServerConfig> servers;  // never empty once loaded
   uint32_t retries = 1;               // idempotent requests, on connect failure, another server
   uint32_t max_idle_per_server = 32;  // key `max_idle`: idle keep-alive conns per server per worker
-  // Later: health, slow_start, hold, hold_max (rejected by the loader until implemented).
+  std::optional<HealthCheckConfig> health;
+  Duration slow_start{0};     // weight ramps from ~0 to full over this after coming back; 0 = off
+  Duration hold{0};           // with no server available, a request waits this long; 0 = 503 now
+  uint32_t hold_max = 10000;  // requests waiting at most (whole pool, all workers)
 };
 
 struct RouteConfig {

@@ -43,6 +43,8 @@ void readReadOnly(const Value& v, ReadOnlyConfig& read_only, Diagnostics& diag);
 
 // backends.cc
 void readBackends(const Value& v, std::vector<BackendConfig>& backends, Diagnostics& diag);
+// health_check.cc: `backends.POOL.health:`.
+void readHealthCheck(const Value& v, HealthCheckConfig& health, Diagnostics& diag);
 
 // routes.cc: `backends` are the pools read so far; a route must name one of them. When it is
 // empty the backends section has already been reported and route targets are not checked.

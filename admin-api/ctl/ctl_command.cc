@@ -108,6 +108,7 @@ CtlCommand::CtlCommand(CLI::App& app) {
       [] { return "/reload"; }, {},
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
   addCacheCommands();
+  addBackendCommands();
 
   CLI::App* read_only =
       ctl_->add_subcommand("read-only", "read-only mode: block writes, log everyone out");
@@ -136,7 +137,7 @@ CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::
   // `ctl status --json` as well as `ctl --json status`.
   command->fallthrough();
   commands_.push_back(
-      {command, std::move(method), std::move(path), std::move(body), std::move(render)});
+      {command, std::move(method), std::move(path), std::move(body), std::move(render), {}});
   return command;
 }
 
@@ -215,6 +216,8 @@ int CtlCommand::call(const Command& command, AdminClient& client) const {
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
+  std::fflush(stdout);
+  if (command.then) return command.then(client);
   return kDone;
 }
 

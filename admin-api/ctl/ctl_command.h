@@ -44,6 +44,8 @@ class CtlCommand {
     std::function<std::string()> path;  // called after parsing: may use the command's arguments
     std::function<std::string()> body;  // empty function: no body
     Render render;
+    // After a 2xx answer (and its rendering), e.g. `drain --wait`: the exit code.
+    std::function<int(const AdminClient&)> then;
   };
 
   // Adds one command under `parent` (ctl itself, or a group such as `read-only`). A new command
@@ -54,6 +56,12 @@ class CtlCommand {
                 std::string method, std::function<std::string()> path,
                 std::function<std::string()> body, Render render);
   int call(const Command& command, AdminClient& client) const;
+  // backend_commands.cc: backends, drain, ready, maint, pause, resume.
+  void addBackendCommands();
+  // Polls `path` until `done(answer)` or --wait runs out: kDone or kFailed.
+  int waitFor(const AdminClient& client, const std::string& what, const std::string& path,
+              const std::function<bool(const nlohmann::json&)>& done,
+              const std::function<std::string(const nlohmann::json&)>& pending) const;
   Result<AdminClient> connect() const;
 
   CLI::App* ctl_;
@@ -66,6 +74,8 @@ class CtlCommand {
   std::string purge_url_;
   std::string ban_prefix_;
   std::string ban_tag_;
+  std::string target_;  // POOL/SERVER, POOL, or empty (backends)
+  std::string wait_;    // --wait DURATION, as given; empty: do not wait
   std::string reason_;  // read-only on --reason
   std::vector<Command> commands_;
 };

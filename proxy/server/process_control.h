@@ -58,6 +58,9 @@ class ProcessControl {
   virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
   // Calls f with each worker's counters.
   virtual void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const = 0;
+  // A server's admin state or a pool's pause changed (the admin API set it): every worker
+  // closes its idle connections to servers taken out and wakes its held requests.
+  virtual void backendsChanged() = 0;
 };
 
 // Started on the main loop once the listeners are bound, stopped (destroyed) when the

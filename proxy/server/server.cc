@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "config/loader.h"
+#include "health/active_checker.h"
 #include "proxy/base/log.h"
 #include "proxy/gate/read_only_state.h"
 #include "proxy/net/event_loop.h"
@@ -60,6 +61,7 @@ class Process final : public ProcessControl {
       }
       extension_handle = std::move(*started);
     }
+    startHealthChecks();
     for (auto& w : workers_) {
       w->start([this] {
         if (++stopped_ == workers_.size()) main_loop_.stop();
@@ -68,6 +70,7 @@ class Process final : public ProcessControl {
     log::info("gatehouse {} serving with {} worker(s)", GATEHOUSE_VERSION, workers_.size());
     notifyReady();
     main_loop_.run();
+    checkers_.clear();
     extension_handle.reset();
     for (auto& w : workers_)
       w->join();
@@ -109,14 +112,14 @@ class Process final : public ProcessControl {
     auto config = config::loadConfigFile(path);
     if (!config) return reloadFailed(config.error());
     if (auto same = sameListeners(**config); !same) return reloadFailed(same.error());
-    auto next =
-        buildSnapshot(*config, ticket_keys_, snapshot_->cache ? snapshot_->cache->store : nullptr);
+    auto next = buildSnapshot(*config, ticket_keys_, snapshot_.get());
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
     configureReadOnly();
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_)
       w->updateSnapshot(snapshot_);
+    startHealthChecks();
     last_reload_ = std::chrono::system_clock::now();
     log::info("reloaded {}", path);
     return {};
@@ -140,6 +143,23 @@ class Process final : public ProcessControl {
   void forEachCounters(const std::function<void(const TrafficCounters&)>& f) const override {
     for (auto& w : workers_)
       f(w->counters());
+  }
+
+  void backendsChanged() override {
+    for (auto& w : workers_)
+      w->backendsChanged();
+  }
+
+  // One ActiveChecker per pool with `health:`, for the snapshot in force (a reload replaces
+  // them; the servers they check, and so their health, carry over).
+  void startHealthChecks() {
+    checkers_.clear();
+    for (const auto& pool : snapshot_->pools) {
+      if (!pool->healthCheck()) continue;
+      checkers_.push_back(std::make_unique<health::ActiveChecker>(
+          main_loop_, *pool->healthCheck(), pool->servers(),
+          [this](health::Server&, health::Health) { backendsChanged(); }));
+    }
   }
 
   // The read_only: settings in force, for the gate (the switch itself is the admin API's).
@@ -209,6 +229,7 @@ class Process final : public ProcessControl {
   std::chrono::system_clock::time_point last_reload_ = started_;
   net::EventLoop main_loop_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<health::ActiveChecker>> checkers_;
   std::unique_ptr<net::Timer> grace_timer_;
   std::atomic<size_t> stopped_{0};
   bool stopping_ = false;

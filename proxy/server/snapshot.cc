@@ -17,9 +17,9 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
 }
 }  // namespace
 
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys,
-    std::shared_ptr<cache::CacheStore> previous_cache) {
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys,
+                                                      const Snapshot* previous) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
@@ -41,7 +41,8 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(
     snapshot->listeners.push_back(std::move(runtime));
   }
   for (const config::BackendConfig& backend : config->backends) {
-    auto pool = upstream::BackendPool::create(backend);
+    auto pool = upstream::BackendPool::create(
+        backend, previous ? previous->findPool(backend.name) : nullptr);
     if (!pool) return Error{fmt::format("{}: {}", config->source, pool.error().message)};
     snapshot->pools.push_back(std::move(*pool));
   }
@@ -57,7 +58,8 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(
   snapshot->router = std::make_shared<routing::Router>(std::move(routes));
   if (config->cache) {
     // One store for the life of the process: a reload resizes it and keeps what it holds.
-    auto store = previous_cache;
+    std::shared_ptr<cache::CacheStore> store =
+        previous && previous->cache ? previous->cache->store : nullptr;
     const config::CacheConfig& cc = *config->cache;
     if (store)
       store->setLimits(cc.memory.bytes(), cc.max_object.bytes());

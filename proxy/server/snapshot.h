@@ -34,13 +34,22 @@ struct Snapshot {
   upstream::BackendConnection::Timeouts backend_timeouts;
   std::shared_ptr<const pipeline::CachePolicy> cache;  // null without a `cache:` section
   std::vector<std::shared_ptr<const static_files::StaticSite>> static_sites;  // `static:` order
+
+  // The pool called `name`, or nullptr.
+  upstream::BackendPool* findPool(std::string_view name) const {
+    for (const auto& p : pools)
+      if (p->name() == name) return p.get();
+    return nullptr;
+  }
 };
 
 // Resolves backend addresses (blocking), loads certificates and builds the router. Every
-// TLS context shares `ticket_keys`, which outlive reloads so resumption survives them. A reload
-// passes the running cache store in `previous_cache` so that cached objects survive it too.
-Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-    std::shared_ptr<const config::Config> config, std::shared_ptr<net::TicketKeys> ticket_keys,
-    std::shared_ptr<cache::CacheStore> previous_cache = nullptr);
+// TLS context shares `ticket_keys`, which outlive reloads so resumption survives them.
+// `previous` (the running snapshot, on reload) hands its pools' servers and state to the
+// pools of the same name (BackendPool::create), and its cache store, so that cached objects
+// survive a reload too.
+Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                                      std::shared_ptr<net::TicketKeys> ticket_keys,
+                                                      const Snapshot* previous = nullptr);
 
 }  // namespace gatehouse::server

@@ -184,6 +184,10 @@ void Worker::forceStop() {
   loop_.stop();
 }
 
+void Worker::backendsChanged() {
+  loop_.post([this] { backend_connections_.onBackendsChanged(); });
+}
+
 void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
     snapshot_ = std::move(next);
@@ -192,6 +196,8 @@ void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();
+    // Held requests may find a server in the new configuration.
+    backend_connections_.holdQueue().wakeAll();
     // HTTP/2 connections get a graceful GOAWAY: their streams finish and the client opens a
     // new connection onto the new settings, so no old snapshot lives on behind a connection
     // that may last for hours. HTTP/1.1 connections continue undisturbed: closing one that

@@ -43,6 +43,9 @@ class Worker {
   // the snapshot they started with (and with it their settings and pools) until they close.
   void updateSnapshot(std::shared_ptr<const Snapshot> next);
   const TrafficCounters& counters() const { return counters_; }
+  // Thread-safe. A server or pool changed state: close idle connections to servers taken out,
+  // wake held requests (upstream::ConnectionPool::onBackendsChanged).
+  void backendsChanged();
 
  private:
   void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);

@@ -47,7 +47,11 @@ std::string_view describe(BackendFailure f) {
 }
 
 BackendConnection::BackendConnection(net::EventLoop& loop, health::Server& server, User& user)
-    : loop_(loop), server_(server), user_(&user), body_chunk_(net::makeEvbuffer()) {}
+    : loop_(loop),
+      server_(server),
+      server_owner_(server.weak_from_this().lock()),
+      user_(&user),
+      body_chunk_(net::makeEvbuffer()) {}
 
 BackendConnection::~BackendConnection() = default;
 

@@ -97,6 +97,10 @@ class BackendConnection final : private net::TcpConnection::Handler {
 
   net::EventLoop& loop_;
   health::Server& server_;
+  // Keeps server_ alive while this connection exists (also idle in a ConnectionPool, which
+  // keys by the server's address) even if a reload dropped it; empty for a server not owned
+  // by a shared_ptr (tests).
+  std::shared_ptr<health::Server> server_owner_;
   User* user_;
   std::unique_ptr<net::TcpConnection> conn_;
   net::EvbufferPtr body_chunk_;

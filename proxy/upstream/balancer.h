@@ -8,22 +8,35 @@
 #include <vector>
 
 #include "health/server.h"
+#include "proxy/base/clock.h"
 
 namespace gatehouse::upstream {
 
+// Both skip servers that are down, draining or in maintenance (Server::available()), and give
+// a server in its slow-start ramp only its ramped share (Server::rampFactor()).
 class Balancer {
  public:
+  explicit Balancer(const Clock& clock) : clock_(clock) {}
   virtual ~Balancer() = default;
   // A Ready and Up server not in `exclude` (servers already tried for this request), or null.
   virtual health::Server* pick(std::span<health::Server* const> exclude) = 0;
+
+ protected:
+  // The server's ramp factor; the clock is read only for servers with slow start on.
+  double rampFactor(const health::Server& s) const {
+    return s.slowStart().count() > 0 ? s.rampFactor(clock_.now()) : 1.0;
+  }
+  const Clock& clock_;
 };
 
 // Smooth weighted round robin (nginx's interleaving): weights 5:1:1 give a b a a c a a, not
 // a a a a a b c. The schedule is computed once; a shared atomic cursor walks it, and servers
-// that are not available are stepped over.
+// that are not available are stepped over. A server in its slow-start ramp takes its turn with
+// probability rampFactor and passes it on otherwise, so its share grows with the ramp.
 class RoundRobinBalancer final : public Balancer {
  public:
-  explicit RoundRobinBalancer(std::span<health::Server* const> servers);
+  explicit RoundRobinBalancer(std::span<health::Server* const> servers,
+                              const Clock& clock = RealClock::instance());
   health::Server* pick(std::span<health::Server* const> exclude) override;
   const std::vector<health::Server*>& schedule() const { return schedule_; }
 
@@ -32,11 +45,12 @@ class RoundRobinBalancer final : public Balancer {
   std::atomic<uint64_t> cursor_{0};
 };
 
-// Fewest requests in flight relative to weight; ties go round robin so that an idle pool
-// still spreads its load.
+// Fewest requests in flight relative to (ramped) weight; ties go round robin so that an idle
+// pool still spreads its load.
 class LeastConnBalancer final : public Balancer {
  public:
-  explicit LeastConnBalancer(std::span<health::Server* const> servers);
+  explicit LeastConnBalancer(std::span<health::Server* const> servers,
+                             const Clock& clock = RealClock::instance());
   health::Server* pick(std::span<health::Server* const> exclude) override;
 
  private:

@@ -24,7 +24,12 @@ void ConnectionPool::release(std::unique_ptr<BackendConnection> conn, uint32_t m
     return;
   }
   auto& list = idle_[&conn->server()];
-  if (!conn->reusable() || list.size() >= max_idle) {
+  // A server being drained (or gone down) gets no more requests: its connections close as
+  // their responses end instead of waiting idle.
+  const health::Server& server = conn->server();
+  const bool keep =
+      server.adminState() == health::AdminState::Ready && server.health() == health::Health::Up;
+  if (!keep || !conn->reusable() || list.size() >= max_idle) {
     BackendConnection::retire(std::move(conn));
     return;
   }
@@ -47,6 +52,24 @@ size_t ConnectionPool::idleCount() const {
   for (auto& [server, list] : idle_)
     n += list.size();
   return n;
+}
+
+size_t ConnectionPool::closeUnavailable() {
+  size_t closed = 0;
+  for (auto& [server, list] : idle_) {
+    if (server->adminState() == health::AdminState::Ready && server->health() == health::Health::Up)
+      continue;
+    closed += list.size();
+    for (auto& conn : list)
+      BackendConnection::retire(std::move(conn));
+    list.clear();
+  }
+  return closed;
+}
+
+void ConnectionPool::onBackendsChanged() {
+  closeUnavailable();
+  hold_queue_.wakeAll();
 }
 
 void ConnectionPool::closeAll() {

@@ -1,13 +1,18 @@
 #pragma once
-// A worker's idle keep-alive connections to backend servers, at most `max_idle` per server.
-// Most recently used first: warm connections are reused, cold ones age out when the server
-// closes them.
+// A worker's idle keep-alive connections to backend servers, at most `max_idle` per server,
+// and its requests waiting for a server (HoldQueue). Most recently used first: warm
+// connections are reused, cold ones age out when the server closes them.
+//
+// Drain and maintenance reach the workers here: a connection to a server that is no longer
+// Ready (or no longer Up) is never pooled again, so busy ones close after their response, and
+// onBackendsChanged() closes the idle ones.
 
 #include <deque>
 #include <memory>
 #include <unordered_map>
 
 #include "proxy/upstream/backend_connection.h"
+#include "proxy/upstream/hold_queue.h"
 
 namespace gatehouse::upstream {
 
@@ -27,6 +32,13 @@ class ConnectionPool {
   // (busy during a reload, to servers of an old snapshot) are not taken back.
   void closeAll();
   uint64_t generation() const { return generation_; }
+  // Closes the idle connections to servers that may not be given requests (drain, maint,
+  // down); returns how many.
+  size_t closeUnavailable();
+  // Posted by the main loop when a server's or a pool's state changed: closes idle
+  // connections to servers taken out and wakes the held requests.
+  void onBackendsChanged();
+  HoldQueue& holdQueue() { return hold_queue_; }
 
   uint64_t reused_total = 0;
 
@@ -35,6 +47,7 @@ class ConnectionPool {
 
  private:
   void forget(BackendConnection* conn);
+  HoldQueue hold_queue_;
   std::unordered_map<const health::Server*, std::deque<std::unique_ptr<BackendConnection>>> idle_;
 };
 

@@ -1,7 +1,10 @@
 #include "proxy/upstream/upstream_handler.h"
 
+#include <fmt/format.h>
+
 #include "proxy/base/log.h"
 #include "proxy/gate/read_only_gate.h"
+#include "proxy/http/error_page.h"
 #include "proxy/upstream/forwarded_headers.h"
 
 namespace gatehouse::upstream {
@@ -20,6 +23,7 @@ UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
       interceptor_(interceptor) {}
 
 UpstreamHandler::~UpstreamHandler() {
+  leaveHold();
   BackendConnection::retire(std::move(conn_));
   releaseServer();
 }
@@ -29,18 +33,36 @@ void UpstreamHandler::start() {
   tryServer();
 }
 
+health::Server* UpstreamHandler::pickServer() {
+  // A few rounds at most: each miss means a server left Ready between pick and count.
+  for (int round = 0; round < 4; ++round) {
+    health::Server* s = pool_.balancer().pick(tried_);
+    if (!s) return nullptr;
+    s->beginRequest();
+    if (s->adminState() == health::AdminState::Ready) return s;
+    s->endRequest();  // drained meanwhile: an admin may already have seen in_flight 0
+  }
+  return nullptr;
+}
+
 void UpstreamHandler::tryServer() {
   releaseServer();
-  server_ = pool_.balancer().pick(tried_);
+  if (tried_.empty() && pool_.paused()) {
+    noServerAvailable();
+    return;
+  }
+  server_ = pickServer();
   if (!server_) {
-    log::warn("pool {}: no server available for {} {}", pool_.name(), exchange_.request().method,
-              exchange_.request().target);
-    finishWithError(tried_.empty() ? 503 : 502,
-                    tried_.empty() ? "No backend server is available." : "The backend failed.");
+    if (tried_.empty()) {
+      noServerAvailable();
+      return;
+    }
+    log::warn("pool {}: no other server to retry {} {} on", pool_.name(),
+              exchange_.request().method, exchange_.request().target);
+    finishWithError(502, "The backend failed.");
     return;
   }
   tried_.push_back(server_);
-  server_->beginRequest();
   server_->requests_total.fetch_add(1, std::memory_order_relaxed);
   exchange_.record().server = server_->label();
   head_sent_ = false;
@@ -52,6 +74,91 @@ void UpstreamHandler::tryServer() {
     conn_ = BackendConnection::connect(loop_, *server_, timeouts_, *this);
     conn_->setGeneration(connections_.generation());
   }
+}
+
+void UpstreamHandler::noServerAvailable() {
+  PoolState& state = pool_.state();
+  const char* why = pool_.paused() ? "paused" : "no server available";
+  // One hold per request: woken but beaten to the server, it waits on until the same deadline.
+  const bool first = !hold_timer_;
+  if (pool_.hold().count() == 0 || (!first && !hold_timer_->armed())) {
+    unavailable(why);
+    return;
+  }
+  if (state.holding.fetch_add(1, std::memory_order_relaxed) >= pool_.holdMax()) {
+    state.holding.fetch_sub(1, std::memory_order_relaxed);
+    state.hold_overflows_total.fetch_add(1, std::memory_order_relaxed);
+    log::warn("pool {}: {} and hold_max ({}) requests already waiting", pool_.name(), why,
+              pool_.holdMax());
+    unavailable(why);
+    return;
+  }
+  held_ = true;
+  connections_.holdQueue().add(this);
+  if (!first) return;
+  state.hold_waits_total.fetch_add(1, std::memory_order_relaxed);
+  hold_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] { onHoldExpired(); });
+  hold_timer_->arm(pool_.hold());
+  log::debug("pool {}: {}; holding {} {} for up to {} ms", pool_.name(), why,
+             exchange_.request().method, exchange_.request().target, pool_.hold().count());
+}
+
+void UpstreamHandler::leaveHold() {
+  if (!held_) return;
+  held_ = false;
+  connections_.holdQueue().remove(this);
+  pool_.state().holding.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void UpstreamHandler::onHoldWake() {
+  if (pool_.paused() || !pool_.anyAvailable()) return;  // not yet: keep waiting
+  leaveHold();
+  pool_.state().hold_resumed_total.fetch_add(1, std::memory_order_relaxed);
+  tryServer();
+}
+
+void UpstreamHandler::onHoldExpired() {
+  if (!held_) return;  // it got a server in time
+  leaveHold();
+  pool_.state().hold_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+  log::warn("pool {}: held {} {} for {} ms and no server became available", pool_.name(),
+            exchange_.request().method, exchange_.request().target, pool_.hold().count());
+  unavailable(pool_.paused() ? "paused" : "no server available");
+}
+
+void UpstreamHandler::unavailable(std::string_view why) {
+  pool_.state().unavailable_total.fetch_add(1, std::memory_order_relaxed);
+  // "Then stale from the cache if there is one": the cache answers, or we do.
+  if (interceptor_ && !consumed_ && !exchange_.headSent() && interceptor_->onBackendError(503)) {
+    done_ = true;
+    BackendConnection::retire(std::move(conn_));
+    releaseServer();
+    return;
+  }
+  log::warn("pool {}: {} for {} {}", pool_.name(), why, exchange_.request().method,
+            exchange_.request().target);
+  done_ = true;
+  BackendConnection::retire(std::move(conn_));
+  releaseServer();
+  if (exchange_.headSent()) {
+    exchange_.abort();
+    return;
+  }
+  const std::string detail =
+      pool_.paused()
+          ? "The service is briefly paused for maintenance. Please try again in a moment."
+          : "No backend server is available right now. Please try again in a moment.";
+  std::string body = http::errorBody(503, detail);
+  http::ResponseHead head = http::errorHead(503, body.size());
+  head.headers.add("Retry-After", "5");
+  head.has_body = exchange_.request().method != "HEAD";
+  exchange_.respondHead(head);
+  if (head.has_body) {
+    net::EvbufferPtr buf = net::makeEvbuffer();
+    evbuffer_add(buf.get(), body.data(), body.size());
+    exchange_.respondBody(buf.get());
+  }
+  exchange_.respondEnd();
 }
 
 void UpstreamHandler::releaseServer() {
@@ -119,6 +226,12 @@ void UpstreamHandler::onRequestDrained() {
 }
 
 void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
+  if (server_) {
+    if (head.status >= 500)
+      server_->recordFailure(health::PassiveFailure::ServerError);
+    else
+      server_->recordSuccess();
+  }
   dropSetCookieWhileReadOnly(head);
   addResponseVia(head.headers);
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
@@ -172,6 +285,7 @@ void UpstreamHandler::onResponseEnd() {
 void UpstreamHandler::onDownstreamReset() {
   if (interceptor_ && !done_ && !consumed_ && exchange_.headSent()) interceptor_->onBackendAbort();
   done_ = true;
+  leaveHold();
   BackendConnection::retire(std::move(conn_));
   releaseServer();
 }
@@ -185,8 +299,14 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
   exchange_.pauseRequestBody();  // until the next attempt has sent its head
   const bool nothing_sent =
       failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout;
-  if (nothing_sent && connect_retries_left_ > 0) {
+  if (server_ && nothing_sent) server_->recordFailure(health::PassiveFailure::Connect);
+  if (server_ && failure == BackendFailure::ResponseTimeout)
+    server_->recordFailure(health::PassiveFailure::Timeout);
+  // Nothing of the request went out (the body is read only once connected): another server
+  // may have it, whatever its method.
+  if (nothing_sent && !body_started_ && connect_retries_left_ > 0) {
     --connect_retries_left_;
+    if (server_) server_->retries_total.fetch_add(1, std::memory_order_relaxed);
     log::info("backend {}: {}; retrying on another server", server, describe(failure));
     tryServer();
     return;

@@ -6,7 +6,16 @@
 //   - a reused keep-alive connection closed before answering (the classic keep-alive race),
 //     once, for idempotent requests whose body was not yet read.
 // Failures become 502 (refused, invalid response), 503 (no server available) or 504 (timeout).
+//
+// No server available (all down, draining or in maintenance) or the pool paused: with the
+// pool's `hold`, the request waits in the worker's HoldQueue (at most `hold_max` per pool)
+// until a server is available or the hold runs out; then, or at once without a hold, it goes
+// to unavailable(): the interceptor's onBackendError() (the cache's stale copy), else 503.
+//
+// Passive checks: connect failures, response timeouts and 5xx answers are reported to the
+// server (Server::recordFailure), which ejects it after `health.passive.fall` in a row.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,11 +23,14 @@
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/hold_queue.h"
 #include "proxy/upstream/response_interceptor.h"
 
 namespace gatehouse::upstream {
 
-class UpstreamHandler final : public http::Handler, private BackendConnection::User {
+class UpstreamHandler final : public http::Handler,
+                              private BackendConnection::User,
+                              private HoldQueue::Waiter {
  public:
   // `owner` keeps `pool` alive for as long as this exchange runs (across reloads).
   // `interceptor` (optional, outliving this handler) sees the response on its way (the cache).
@@ -47,6 +59,16 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   void onFailure(BackendFailure failure) override;
 
   void tryServer();
+  // Picks a server, counts the request on it, and makes sure it was still Ready after that
+  // (so that `drained` never misses a request). Null when none is available.
+  health::Server* pickServer();
+  // No server now: hold the request if the pool has a hold and room, else unavailable().
+  void noServerAvailable();
+  void onHoldWake() override;
+  void onHoldExpired();
+  void leaveHold();
+  // The one place a request ends for want of a server: fallback, else 503.
+  void unavailable(std::string_view why);
   void sendRequest();
   void finishWithError(int status, std::string_view detail);
   // Read-only mode (proxy/gate): a request blocked after it was queued, and the response hook
@@ -73,6 +95,9 @@ class UpstreamHandler final : public http::Handler, private BackendConnection::U
   bool done_ = false;
   ResponseInterceptor* interceptor_ = nullptr;
   bool consumed_ = false;  // the interceptor answered the client; the body is dropped
+  bool held_ = false;      // waiting in the HoldQueue now
+  // Armed at the first wait, for `hold`: a request holds at most that long in all.
+  std::unique_ptr<net::Timer> hold_timer_;
 };
 
 }  // namespace gatehouse::upstream

@@ -323,6 +323,22 @@ class CacheTest(AdminCase):
             time.sleep(0.05)
         self.fail(self.diag("condition not met within %.1fs" % timeout))
 
+    def test_stale_is_served_while_no_server_can_take_the_request(self):
+        self.co.route("/m", [("Cache-Control", "max-age=1")])
+        gh = self.start_cache()
+        self.assertEqual(self.get(gh, "/m").body, b"/m #1")
+        r = self.admin.request("PUT", "/backends/app/a1", {"state": "maint"})
+        self.assertEqual(r.status, 200, r)
+        time.sleep(1.6)
+        first = self.get(gh, "/m")
+        self.assertEqual((first.status, first.body), (200, b"/m #1"), self.diag(first))
+        # The refresh found no server: later hits say why they are stale.
+        self.wait_for(lambda: "stale-if-error" in self.get(gh, "/m").header("cache-status"))
+        self.assertEqual(self.co.count("/m"), 1)
+        # A URL never cached gets the pool's 503.
+        self.co.route("/never", [("Cache-Control", "max-age=60")])
+        self.assertEqual(self.get(gh, "/never").status, 503)
+
     # -- invalidation -----------------------------------------------------------------------
     def test_purge_takes_effect_at_once(self):
         self.co.route("/purge-me", [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")])

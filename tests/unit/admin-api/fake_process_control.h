@@ -34,7 +34,8 @@ class FakeProcessControl final : public server::ProcessControl {
     config->admin.emplace();
     config->admin->address = {"127.0.0.1", 0, "127.0.0.1:0"};
     config->admin->token = std::string(kToken);
-    config::BackendConfig app{"app", config::Balance::RoundRobin, {}, 1, 32};
+    config::BackendConfig app;
+    app.name = "app";
     app.servers.push_back({"app1", {"127.0.0.1", 8001, "127.0.0.1:8001"}, 1});
     app.servers.push_back({"app2", {"127.0.0.1", 8002, "127.0.0.1:8002"}, 1});
     config->backends.push_back(app);
@@ -72,12 +73,15 @@ class FakeProcessControl final : public server::ProcessControl {
       f(*c);
   }
 
+  void backendsChanged() override { ++backends_changed; }
+
   // The servers of the one pool, for setting their state.
   health::Server& server(size_t i) const { return *snapshot_->pools.at(0)->servers().at(i); }
 
   std::vector<std::unique_ptr<server::TrafficCounters>> counters;
   std::optional<std::string> reload_error;  // reload() fails with this when set
   int reloads = 0;
+  int backends_changed = 0;
 
  private:
   std::shared_ptr<const server::Snapshot> snapshot_;

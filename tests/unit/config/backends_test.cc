@@ -165,19 +165,116 @@ TEST(Backends, AcceptOnlyKnownBalanceNames) {
             "\"random\"");
 }
 
-TEST(Backends, RejectHealthSlowStartAndHoldAsNotSupportedYet) {
+TEST(Backends, ReadHealthSlowStartAndHold) {
+  auto c = load(withBackends(R"(backends:
+  app:
+    servers: [{ name: a, address: 127.0.0.1:8001 }]
+    health:
+      path: /health
+      interval: 2s
+      timeout: 500ms
+      rise: 3
+      fall: 4
+      expect: [200, 301-302]
+      host: app.internal
+      passive: { fall: 7, on: [connect, 5xx] }
+    slow_start: 10s
+    hold: 10s
+    hold_max: 500
+)"));
+  const BackendConfig& b = c->backends[0];
+  ASSERT_TRUE(b.health.has_value());
+  EXPECT_EQ(b.health->path, "/health");
+  EXPECT_EQ(b.health->interval, Duration(2000));
+  EXPECT_EQ(b.health->timeout, Duration(500));
+  EXPECT_EQ(b.health->rise, 3u);
+  EXPECT_EQ(b.health->fall, 4u);
+  EXPECT_EQ(b.health->expect, (std::vector<StatusRange>{{200, 200}, {301, 302}}));
+  EXPECT_EQ(b.health->host, "app.internal");
+  EXPECT_EQ(b.health->passive.fall, 7u);
+  EXPECT_TRUE(b.health->passive.on_connect);
+  EXPECT_FALSE(b.health->passive.on_timeout);
+  EXPECT_TRUE(b.health->passive.on_5xx);
+  EXPECT_EQ(b.slow_start, Duration(10000));
+  EXPECT_EQ(b.hold, Duration(10000));
+  EXPECT_EQ(b.hold_max, 500u);
+}
+
+TEST(Backends, HealthDefaultsAreInterfaceMds) {
+  auto c = load(withBackends(R"(backends:
+  app:
+    servers: [{ name: a, address: 127.0.0.1:8001 }]
+    health: { path: /health }
+)"));
+  const HealthCheckConfig& h = *c->backends[0].health;
+  EXPECT_EQ(h.interval, Duration(2000));
+  EXPECT_EQ(h.timeout, Duration(1000));
+  EXPECT_EQ(h.rise, 2u);
+  EXPECT_EQ(h.fall, 3u);
+  EXPECT_EQ(h.expect, (std::vector<StatusRange>{{200, 399}}));
+  EXPECT_EQ(h.passive.fall, 5u);
+  EXPECT_TRUE(h.passive.on_connect && h.passive.on_timeout && !h.passive.on_5xx);
+  EXPECT_EQ(c->backends[0].hold, Duration(0));
+  EXPECT_EQ(c->backends[0].hold_max, 10000u);
+}
+
+TEST(Backends, NoHealthKeyMeansNoChecks) {
+  auto c = load(withBackends(R"(backends:
+  app:
+    servers: [{ name: a, address: 127.0.0.1:8001 }]
+)"));
+  EXPECT_FALSE(c->backends[0].health.has_value());
+}
+
+TEST(Backends, RejectBadHealthChecks) {
   EXPECT_EQ(errorsOf(withBackends(R"(backends:
   app:
     servers: [{ name: a, address: 127.0.0.1:8001 }]
-    health: { path: /health, interval: 2s }
-    slow_start: 10s
-    hold: 10s
-    hold_max: 10000
+    health:
+      path: health
+      interval: 0s
+      rise: 0
+      expect: 399-200
+      passive: { on: [refused] }
 )")),
-            "gatehouse.yaml:6:5: backends.app.health: not supported yet in this version\n"
-            "gatehouse.yaml:7:5: backends.app.slow_start: not supported yet in this version\n"
-            "gatehouse.yaml:8:5: backends.app.hold: not supported yet in this version\n"
-            "gatehouse.yaml:9:5: backends.app.hold_max: not supported yet in this version");
+            "gatehouse.yaml:7:13: backends.app.health.path: expected a path starting with '/' "
+            "and without spaces\n"
+            "gatehouse.yaml:8:17: backends.app.health.interval: must be more than 0\n"
+            "gatehouse.yaml:9:13: backends.app.health.rise: expected a whole number from 1 to 100, "
+            "got "
+            "\"0\"\n"
+            "gatehouse.yaml:10:15: backends.app.health.expect: expected a status like 200 or a "
+            "range like 200-399, got \"399-200\"\n"
+            "gatehouse.yaml:11:23: backends.app.health.passive.on[0]: expected connect, timeout "
+            "or 5xx, got \"refused\"");
+}
+
+TEST(Backends, RejectAHealthCheckWithoutPathOrWithTimeoutOverInterval) {
+  EXPECT_EQ(errorsOf(withBackends(R"(backends:
+  app:
+    servers: [{ name: a, address: 127.0.0.1:8001 }]
+    health: { interval: 1s, timeout: 2s }
+)")),
+            "gatehouse.yaml:6:13: backends.app.health.path: required key is missing\n"
+            "gatehouse.yaml:6:38: backends.app.health.timeout: must not be longer than interval "
+            "(1000 ms)");
+}
+
+TEST(Backends, RejectBadHoldValues) {
+  EXPECT_EQ(
+      errorsOf(withBackends(R"(backends:
+  app:
+    servers: [{ name: a, address: 127.0.0.1:8001 }]
+    hold: 10
+    hold_max: -1
+    slow_start: soon
+)")),
+      "gatehouse.yaml:6:11: backends.app.hold: bad duration \"10\": needs a unit (ms, s, m or "
+      "h)\n"
+      "gatehouse.yaml:7:15: backends.app.hold_max: expected a whole number from 0 to 1000000, "
+      "got \"-1\"\n"
+      "gatehouse.yaml:8:17: backends.app.slow_start: bad duration \"soon\": expected a whole "
+      "number (like 10s)");
 }
 
 TEST(Backends, RejectUnknownKeysInPoolsAndServers) {
