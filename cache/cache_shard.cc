@@ -13,6 +13,10 @@ constexpr uint64_t kSmallPercent = 10;
 // Ghost entries are key hashes only: remember about as many as main could hold of 1 KiB
 // objects would cost little, but a fixed bound keeps it simple and bounded.
 constexpr size_t kMaxGhosts = 65536;
+// Purge times remembered per shard; older ones only raise the floor.
+constexpr size_t kMaxPurgesRemembered = 4096;
+// Dead slots tolerated in the queues beyond the live ones before a compaction.
+constexpr uint64_t kDeadSlack = 4096;
 
 }  // namespace
 
@@ -55,17 +59,28 @@ std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
   return nullptr;
 }
 
-void CacheShard::insert(std::shared_ptr<const CachedObject> object) {
+bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fill_epoch,
+                        const std::atomic<uint64_t>& ban_epoch) {
   std::lock_guard lock(mu_);
+  if (fill_epoch < purge_floor_ || ban_epoch.load(std::memory_order_acquire) > fill_epoch)
+    return false;
+  if (auto it = purged_at_.find(object->key); it != purged_at_.end() && it->second > fill_epoch)
+    return false;
   auto slot = std::make_shared<Slot>();
   slot->object = std::move(object);
   const CachedObject& o = *slot->object;
   // Replaced: the same variant (a refresh keeps its hits), and any hit-for-pass marker of the
   // key once a real response is stored (or every variant once a marker is).
+  // A marker replaces only markers: it must not wipe the real variants others are served.
+  // A real object also drops variants stored under another Vary (the origin changed its mind).
   std::vector<SlotPtr> replaced;
   for (const SlotPtr& old : index_[o.key]) {
-    if (old->object->vary_key == o.vary_key || old->object->hit_for_pass || o.hit_for_pass)
-      replaced.push_back(old);
+    const CachedObject& prev = *old->object;
+    const bool same_variant = prev.vary_key == o.vary_key && prev.hit_for_pass == o.hit_for_pass;
+    const bool stale_kind = o.hit_for_pass
+                                ? prev.hit_for_pass
+                                : (prev.hit_for_pass || prev.vary_fields != o.vary_fields);
+    if (same_variant || stale_kind) replaced.push_back(old);
   }
   for (const SlotPtr& old : replaced) {
     if (old->object->vary_key == o.vary_key) slot->frequency = old->frequency;
@@ -84,6 +99,28 @@ void CacheShard::insert(std::shared_ptr<const CachedObject> object) {
     small_.push_back(slot);
   }
   evictUntilWithin();
+  if (dead_queued_ > objects_ + kDeadSlack) compactQueues();
+  return true;
+}
+
+void CacheShard::compactQueues() {
+  auto dead = [](const SlotPtr& s) { return !s->live; };
+  std::erase_if(small_, dead);
+  std::erase_if(main_, dead);
+  dead_queued_ = 0;
+}
+
+void CacheShard::notePurge(const std::string& key, uint64_t epoch) {
+  auto [it, fresh] = purged_at_.insert_or_assign(key, epoch);
+  (void)it;
+  if (fresh) purge_order_.emplace_back(key, epoch);
+  while (purge_order_.size() > kMaxPurgesRemembered) {
+    auto& [old_key, old_epoch] = purge_order_.front();
+    purge_floor_ = std::max(purge_floor_, old_epoch);
+    auto found = purged_at_.find(old_key);
+    if (found != purged_at_.end() && found->second <= old_epoch) purged_at_.erase(found);
+    purge_order_.pop_front();
+  }
 }
 
 void CacheShard::unlink(Slot& slot) {
@@ -93,10 +130,14 @@ void CacheShard::unlink(Slot& slot) {
   bytes_ -= o.charge;
   --objects_;
   if (!slot.in_main) small_bytes_ -= o.charge;
+  ++dead_queued_;
   auto it = index_.find(o.key);
-  if (it == index_.end()) return;
-  std::erase_if(it->second, [&](const SlotPtr& p) { return p.get() == &slot; });
-  if (it->second.empty()) index_.erase(it);
+  if (it != index_.end()) {
+    std::erase_if(it->second, [&](const SlotPtr& p) { return p.get() == &slot; });
+    if (it->second.empty()) index_.erase(it);
+  }
+  // The queue keeps the slot until it gets there; the object (and its body) go now.
+  slot.object.reset();
 }
 
 void CacheShard::evictUntilWithin() {
@@ -111,7 +152,10 @@ void CacheShard::evictUntilWithin() {
 void CacheShard::evictFromSmall() {
   SlotPtr slot = std::move(small_.front());
   small_.pop_front();
-  if (!slot->live) return;
+  if (!slot->live) {
+    if (dead_queued_ > 0) --dead_queued_;
+    return;
+  }
   if (slot->frequency > 1) {
     // Hit again while young: worth keeping.
     small_bytes_ -= slot->object->charge;
@@ -128,7 +172,10 @@ void CacheShard::evictFromSmall() {
 void CacheShard::evictFromMain() {
   SlotPtr slot = std::move(main_.front());
   main_.pop_front();
-  if (!slot->live) return;
+  if (!slot->live) {
+    if (dead_queued_ > 0) --dead_queued_;
+    return;
+  }
   if (slot->frequency > 0) {
     --slot->frequency;
     main_.push_back(std::move(slot));
@@ -148,8 +195,9 @@ void CacheShard::rememberGhost(uint64_t hash) {
 }
 
 size_t CacheShard::remove(const std::string* key,
-                          const std::function<bool(const CachedObject&)>& match) {
+                          const std::function<bool(const CachedObject&)>& match, uint64_t epoch) {
   std::lock_guard lock(mu_);
+  if (key) notePurge(*key, epoch);
   std::vector<SlotPtr> doomed;
   auto collect = [&](const std::vector<SlotPtr>& variants) {
     for (const SlotPtr& slot : variants)
@@ -167,18 +215,30 @@ size_t CacheShard::remove(const std::string* key,
   return doomed.size();
 }
 
-bool CacheShard::joinFill(const std::string& key, Wake wake) {
+uint64_t CacheShard::joinFill(const std::string& key, Wake wake) {
   std::lock_guard lock(mu_);
   auto [it, first] = fills_.try_emplace(key);
-  if (!first) it->second.push_back(std::move(wake));
-  return first;
+  if (first) return 0;
+  const uint64_t id = next_waiter_++;
+  it->second.emplace_back(id, std::move(wake));
+  return id;
+}
+
+void CacheShard::leaveFill(const std::string& key, uint64_t waiter) {
+  std::lock_guard lock(mu_);
+  auto it = fills_.find(key);
+  if (it == fills_.end()) return;
+  std::erase_if(it->second, [waiter](const auto& w) { return w.first == waiter; });
 }
 
 std::vector<Wake> CacheShard::takeWaiters(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = fills_.find(key);
   if (it == fills_.end()) return {};
-  std::vector<Wake> waiters = std::move(it->second);
+  std::vector<Wake> waiters;
+  waiters.reserve(it->second.size());
+  for (auto& [id, wake] : it->second)
+    waiters.push_back(std::move(wake));
   fills_.erase(it);
   return waiters;
 }

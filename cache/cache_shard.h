@@ -4,6 +4,7 @@
 // shard's mutex for a short, allocation-light critical section; callbacks run after it is
 // released.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,12 +34,20 @@ class CacheShard {
   void setCapacity(uint64_t bytes);
   std::shared_ptr<const CachedObject> lookup(const std::string& key,
                                              const http::HeaderMap& request_headers, int64_t now);
-  void insert(std::shared_ptr<const CachedObject> object);
+  // Refused (false) when the object's key was purged, or anything banned, after `fill_epoch`
+  // (the store's epoch when the fill began); `ban_epoch` is read under the shard's lock so that
+  // a ban racing this insert either removes the object or makes the insert refuse it.
+  bool insert(std::shared_ptr<const CachedObject> object, uint64_t fill_epoch,
+              const std::atomic<uint64_t>& ban_epoch);
   // Removes the objects for which `match` is true among those of `key` (or all keys when
-  // key is null); returns how many.
-  size_t remove(const std::string* key, const std::function<bool(const CachedObject&)>& match);
+  // key is null); returns how many. A removal by key records `epoch` as its purge time.
+  size_t remove(const std::string* key, const std::function<bool(const CachedObject&)>& match,
+                uint64_t epoch);
 
-  bool joinFill(const std::string& key, Wake wake);
+  // 0: the caller is the filler; otherwise its waiter id, for leaveFill().
+  uint64_t joinFill(const std::string& key, Wake wake);
+  // A waiter that gave up or went away: it must never be woken (its loop may be gone).
+  void leaveFill(const std::string& key, uint64_t waiter);
   std::vector<Wake> takeWaiters(const std::string& key);
   bool beginRefresh(const std::string& key);
   void endRefresh(const std::string& key);
@@ -64,6 +73,8 @@ class CacheShard {
   void evictFromMain();
   void unlink(Slot& slot);  // index removal and accounting; with mu_ held
   void rememberGhost(uint64_t hash);
+  void notePurge(const std::string& key, uint64_t epoch);
+  void compactQueues();
 
   static uint64_t hashOf(const CachedObject& o);
 
@@ -78,7 +89,14 @@ class CacheShard {
   std::deque<SlotPtr> main_;
   std::deque<uint64_t> ghost_order_;
   std::unordered_set<uint64_t> ghost_;
-  std::unordered_map<std::string, std::vector<Wake>> fills_;
+  uint64_t dead_queued_ = 0;  // unlinked slots still in small_/main_, dropped lazily
+  // Purge times of recently purged keys, bounded: the oldest forgotten raises purge_floor_,
+  // and a fill that began before the floor is refused (conservative, never wrong).
+  std::unordered_map<std::string, uint64_t> purged_at_;
+  std::deque<std::pair<std::string, uint64_t>> purge_order_;
+  uint64_t purge_floor_ = 0;
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, Wake>>> fills_;
+  uint64_t next_waiter_ = 1;
   std::unordered_set<std::string> refreshing_;
   std::unordered_set<std::string> failing_;  // keys whose last refresh the origin failed
 };

@@ -34,55 +34,63 @@ std::shared_ptr<const CachedObject> CacheStore::lookup(const std::string& key,
 
 bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epoch) {
   if (object->body && object->body->size() > maxObjectBytes()) return false;
-  // Checked and inserted without one lock over both: a purge racing this insert bumps the
-  // epoch first and removes after, so the object is either refused here or removed there.
-  if (epoch != this->epoch()) return false;
   CacheShard& shard = shardFor(object->key);
   const std::string key = object->key;
   const bool real = !object->hit_for_pass;
-  shard.insert(std::move(object));
-  if (real) shard.setOriginFailing(key, false);
-  if (epoch != this->epoch()) shard.remove(&key, [](const CachedObject&) { return true; });
-  counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  // Purge times are checked per key under the shard's lock, where purges record them: a purge
+  // of this URL since the fill began refuses it, a purge of another URL does not.
+  if (!shard.insert(std::move(object), epoch, ban_epoch_)) return false;
+  if (real) {
+    shard.setOriginFailing(key, false);
+    counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  }
   return true;
 }
 
 size_t CacheStore::purge(const std::string& key) {
-  bumpEpoch();
+  const uint64_t epoch = bumpEpoch();
   counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
-  size_t n = shardFor(key).remove(&key, [](const CachedObject&) { return true; });
+  size_t n = shardFor(key).remove(
+      &key, [](const CachedObject&) { return true; }, epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
 
 size_t CacheStore::banPathPrefix(std::string_view prefix) {
-  bumpEpoch();
+  const uint64_t epoch = bumpBanEpoch();
   counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
   size_t n = 0;
   for (auto& shard : shards_)
-    n += shard->remove(nullptr,
-                       [&](const CachedObject& o) { return keyPath(o.key).starts_with(prefix); });
+    n += shard->remove(
+        nullptr, [&](const CachedObject& o) { return keyPath(o.key).starts_with(prefix); }, epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
 
 size_t CacheStore::banTag(std::string_view tag) {
-  bumpEpoch();
+  const uint64_t epoch = bumpBanEpoch();
   counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
   size_t n = 0;
   for (auto& shard : shards_) {
-    n += shard->remove(nullptr, [&](const CachedObject& o) {
-      for (const std::string& t : o.tags)
-        if (t == tag) return true;
-      return false;
-    });
+    n += shard->remove(
+        nullptr,
+        [&](const CachedObject& o) {
+          for (const std::string& t : o.tags)
+            if (t == tag) return true;
+          return false;
+        },
+        epoch);
   }
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
 
-bool CacheStore::joinFill(const std::string& key, Wake wake) {
+uint64_t CacheStore::joinFill(const std::string& key, Wake wake) {
   return shardFor(key).joinFill(key, std::move(wake));
+}
+
+void CacheStore::leaveFill(const std::string& key, uint64_t waiter) {
+  shardFor(key).leaveFill(key, waiter);
 }
 
 void CacheStore::finishFill(const std::string& key, FillOutcome outcome) {

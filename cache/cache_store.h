@@ -46,8 +46,8 @@ class CacheStore {
                                              const http::HeaderMap& request_headers, int64_t now);
 
   // Stores `object`, replacing the variant with the same vary key. Refused (false) when it is
-  // over max_object, or when an invalidation happened since `epoch` (from epoch() when the
-  // fill began): the response might predate a purge and must not outlive it.
+  // over max_object, or when its URL was purged (or anything banned) since `epoch` (from
+  // epoch() when the fill began): the response might predate the purge and must not outlive it.
   bool insert(std::shared_ptr<const CachedObject> object, uint64_t epoch);
 
   // Invalidation; each returns the number of objects removed and bumps the epoch.
@@ -56,10 +56,12 @@ class CacheStore {
   size_t banTag(std::string_view tag);            // every object carrying the tag
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
-  // Coalescing. Returns true when the caller is the filler for `key` (it must call
-  // finishFill() exactly once); false when `wake` was queued and will be called once, on the
-  // filler's thread, with the outcome. `wake` must therefore hop to its own thread itself.
-  bool joinFill(const std::string& key, Wake wake);
+  // Coalescing. The filler for `key` must call finishFill() exactly once; a waiter's `wake` is
+  // called once, on the filler's thread, with the outcome, so it must hop to its own thread.
+  // Returns 0 when the caller is the filler; else its waiter id, to leaveFill() if it stops
+  // waiting (timeout, client gone) so that it is never woken on a loop that may be gone.
+  uint64_t joinFill(const std::string& key, Wake wake);
+  void leaveFill(const std::string& key, uint64_t waiter);
   void finishFill(const std::string& key, FillOutcome outcome);
   // A background refresh for `key` may start (no other is running); endRefresh() when done.
   bool beginRefresh(const std::string& key);
@@ -77,11 +79,17 @@ class CacheStore {
 
  private:
   CacheShard& shardFor(std::string_view key);
-  void bumpEpoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+  uint64_t bumpEpoch() { return epoch_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  uint64_t bumpBanEpoch() {
+    const uint64_t epoch = bumpEpoch();
+    ban_epoch_.store(epoch, std::memory_order_release);
+    return epoch;
+  }
 
   std::atomic<uint64_t> memory_;
   std::atomic<uint64_t> max_object_;
   std::atomic<uint64_t> epoch_{0};
+  std::atomic<uint64_t> ban_epoch_{0};  // the epoch of the last ban (prefix or tag)
   std::vector<std::unique_ptr<CacheShard>> shards_;
   CacheCounters counters_;
 };

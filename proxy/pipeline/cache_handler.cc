@@ -59,7 +59,8 @@ CacheHandler::CacheHandler(http::Exchange& exchange, std::shared_ptr<const Cache
       stale_(std::move(stale)) {}
 
 CacheHandler::~CacheHandler() {
-  if (wait_token_) wait_token_->handler = nullptr;
+  stopWaiting();
+  if (alive_) alive_->handler = nullptr;
   // Never leave waiters hanging, whatever ended this exchange.
   if (filler_) finishFill(cache::FillOutcome::NotStored);
   if (refreshing_) store_.endRefresh(key_);
@@ -77,10 +78,16 @@ cache::FreshnessPolicy CacheHandler::freshnessPolicy() const {
   return p;
 }
 
+std::string_view CacheHandler::scheme() const {
+  // What the client connected with, never what it claims (:scheme, an absolute-form target):
+  // a plaintext request must not fill what TLS clients are served, and purges of https://
+  // URLs must find what HTTPS clients got.
+  return exchange_.client().tls ? "https" : "http";
+}
+
 void CacheHandler::start() {
   http::RequestHead& request = exchange_.request();
-  removeIgnoredCookies(request.headers, policy_->config.anonymous_ignore_cookies);
-  key_ = cache::primaryKey(request);
+  key_ = cache::primaryKey(scheme(), request.authority, request.target);
   if (mode_ == Mode::Refresh) {
     refreshing_ = true;  // the client exchange that started us took beginRefresh() for the key
     status_.fwd = cache::CacheStatus::Fwd::Stale;
@@ -92,7 +99,15 @@ void CacheHandler::start() {
     forward(Fetch::Invalidate);
     return;
   }
-  if (!isCacheableMethod(request.method) || !isAnonymous(request)) {
+  // Only the cacheable path loses the ignored cookies: a POST or a logged-in request goes to
+  // the origin as it came.
+  if (isCacheableMethod(request.method))
+    removeIgnoredCookies(request.headers, policy_->config.anonymous_ignore_cookies);
+  // A tunnel (WebSocket) and preconditions other than the validators we answer ourselves
+  // (If-Match, If-Unmodified-Since: a 412 must never be stored for everyone) are passed.
+  const bool passed_as_is = request.upgrade || request.headers.has("if-match") ||
+                            request.headers.has("if-unmodified-since");
+  if (!isCacheableMethod(request.method) || !isAnonymous(request) || passed_as_is) {
     count(store_.counters().passes);
     status_.fwd = cache::CacheStatus::Fwd::Bypass;
     forward(Fetch::Pass);
@@ -146,22 +161,33 @@ void CacheHandler::lookupAndServe() {
     return;
   }
   stale_ = std::move(found);  // stale with validators: the fill revalidates it
-  wait_token_ = std::make_shared<WaitToken>(WaitToken{this});
-  std::weak_ptr<WaitToken> weak = wait_token_;
+  std::weak_ptr<AliveToken> weak = aliveToken();
   net::EventLoop* loop = &loop_;
   auto wake = [weak, loop](cache::FillOutcome outcome) {
-    // Runs on the filler's thread: hop to ours, where the handler may be gone by then.
+    // Runs on the filler's thread: hop to ours. The handler may be gone by the time the task
+    // runs (the token says), but not its loop: a handler that stops waiting leaves the list.
     loop->post([weak, outcome] {
       if (auto token = weak.lock(); token && token->handler) token->handler->onFillDone(outcome);
     });
   };
-  if (store_.joinFill(key_, std::move(wake))) {
+  waiter_id_ = store_.joinFill(key_, std::move(wake));
+  if (waiter_id_ == 0) {
     filler_ = true;
-    wait_token_.reset();
     forward(Fetch::Fill);
   } else {
     waitForFill();
   }
+}
+
+std::shared_ptr<CacheHandler::AliveToken> CacheHandler::aliveToken() {
+  if (!alive_) alive_ = std::make_shared<AliveToken>(AliveToken{this});
+  return alive_;
+}
+
+void CacheHandler::stopWaiting() {
+  wait_timer_.reset();
+  if (waiter_id_ != 0) store_.leaveFill(key_, waiter_id_);
+  waiter_id_ = 0;
 }
 
 void CacheHandler::waitForFill() {
@@ -170,15 +196,17 @@ void CacheHandler::waitForFill() {
   wait_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] {
     count(store_.counters().coalesce_timeouts);
     log::info("cache: gave up waiting for the fill of {}", key_);
-    wait_token_->handler = nullptr;
+    if (waiter_id_ != 0) store_.leaveFill(key_, waiter_id_);
+    waiter_id_ = 0;
     forward(Fetch::Fill);
   });
   wait_timer_->arm(policy_->config.coalesce_timeout);
 }
 
 void CacheHandler::onFillDone(cache::FillOutcome outcome) {
+  if (waiter_id_ == 0) return;  // gave up waiting already
+  waiter_id_ = 0;               // taken off the list by the filler
   wait_timer_.reset();
-  wait_token_.reset();
   if (outcome == cache::FillOutcome::Stored) {
     const int64_t now = policy_->now();
     auto found = store_.lookup(key_, exchange_.request().headers, now);
@@ -198,6 +226,9 @@ void CacheHandler::forward(Fetch fetch) {
   fetch_ = fetch;
   http::RequestHead& request = exchange_.request();
   if (fetch == Fetch::Fill) {
+    // The request as looked up: the Vary key of what is stored is computed from this, before
+    // the forwarded headers and our validators are added.
+    lookup_headers_ = request.headers;
     epoch_ = store_.epoch();
     timing_.request_time = policy_->now();
     client_conditions_ = takeConditions(request.headers);
@@ -237,16 +268,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   std::vector<std::string> tags = cache::takeTags(head.headers);
   if (fetch_ == Fetch::Invalidate) invalidateAfterUnsafe(head);
   if (fetch_ == Fetch::Fill) {
-    if (stale_ && head.status == 304) {
-      auto refreshed = cache::refreshObject(*stale_, head, freshnessPolicy(),
-                                            policy_->config.grace.count() / 1000, timing_);
-      count(store_.counters().revalidated);
-      const bool stored = store_.insert(refreshed, epoch_);
-      finishFill(stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
-      status_.fwd_status = 304;
-      serve(std::move(refreshed), status_);
-      return HeadAction::Consume;
-    }
+    if (stale_ && head.status == 304) return onNotModified(head);
     if (isServerError(head.status) && serveStaleOnError(head.status)) return HeadAction::Consume;
     startStoring(head, std::move(tags));
   }
@@ -254,6 +276,40 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   exchange_.record().cache_status = status_.format();
   head.headers.set("Cache-Status", exchange_.record().cache_status);
   return HeadAction::Forward;
+}
+
+upstream::ResponseInterceptor::HeadAction CacheHandler::onNotModified(
+    const http::ResponseHead& head) {
+  // RFC 9111 §4.3.4: a strong validator in the 304 names the representation to update; if it
+  // is not ours, our body is not the current one: fetch it whole instead.
+  std::string_view etag = ascii::trimOws(head.headers.get("etag"));
+  if (!etag.empty() && !etag.starts_with("W/") && etag != ascii::trimOws(stale_->etag)) {
+    log::info("cache: 304 for {} names another representation; refetching", key_);
+    stale_.reset();
+    std::weak_ptr<AliveToken> weak = aliveToken();
+    // After this callback: the fetch that got the 304 is still on the stack.
+    loop_.post([weak] {
+      if (auto token = weak.lock(); token && token->handler) token->handler->refetch();
+    });
+    return HeadAction::Consume;
+  }
+  auto refreshed = cache::refreshObject(*stale_, head, freshnessPolicy(),
+                                        policy_->config.grace.count() / 1000, timing_);
+  count(store_.counters().revalidated);
+  // The 304's own directives now apply: one that forbids storing drops the stored copy, and
+  // this client is answered from the merged response all the same.
+  const cache::CacheControl cc = cache::parseCacheControl(refreshed->headers);
+  const bool keep = !cc.no_store && (!cc.private_ || freshnessPolicy().min_ttl);
+  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.purge(key_), false);
+  finishFill(stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
+  status_.fwd_status = 304;
+  serve(std::move(refreshed), status_);
+  return HeadAction::Consume;
+}
+
+void CacheHandler::refetch() {
+  upstream_.reset();
+  forward(Fetch::Fill);
 }
 
 void CacheHandler::startStoring(http::ResponseHead& head, std::vector<std::string> tags) {
@@ -264,7 +320,7 @@ void CacheHandler::startStoring(http::ResponseHead& head, std::vector<std::strin
   cache::NotStorable why = cache::checkStorable(request, request_cc, head, response_cc, policy);
   std::shared_ptr<cache::CachedObject> object;
   if (why == cache::NotStorable::None) {
-    object = cache::buildObject(key_, request.headers, head, response_cc, policy,
+    object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy,
                                 policy_->config.grace.count() / 1000, timing_);
     // Nothing to gain from an object that is stale at once and cannot be revalidated.
     if (object->freshness_lifetime <= 0 && !object->hasValidator())
@@ -278,7 +334,9 @@ void CacheHandler::startStoring(http::ResponseHead& head, std::vector<std::strin
   if (why != cache::NotStorable::None) {
     count(store_.counters().not_stored);
     log::debug("cache: not storing {}: {}", key_, cache::describe(why));
-    if (!isServerError(head.status)) markHitForPass();
+    // Hit-for-pass only when the response is to blame: a client's own no-store must not
+    // send everyone else's requests for this URL to the origin.
+    if (!isServerError(head.status) && !request_cc.no_store) markHitForPass();
     finishFill(cache::FillOutcome::NotStored);
     return;
   }
@@ -342,11 +400,8 @@ void CacheHandler::onBackendAbort() {
 }
 
 bool CacheHandler::onBackendError(int status) {
+  // (In a background refresh, serveStaleOnError() counts the failure and keeps the stale copy.)
   if (fetch_ == Fetch::Fill && serveStaleOnError(status)) return true;
-  if (mode_ == Mode::Refresh) {
-    count(store_.counters().refresh_failures);
-    store_.setOriginFailing(key_, true);
-  }
   finishFill(cache::FillOutcome::NotStored);
   return false;
 }
@@ -383,11 +438,11 @@ void CacheHandler::invalidateAfterUnsafe(const http::ResponseHead& head) {
     if (value.empty()) continue;
     std::optional<std::string> key;
     if (value.front() == '/') {
-      key = cache::primaryKey(request.scheme, request.authority, value);
+      key = cache::primaryKey(scheme(), request.authority, value);
     } else {
       // Same origin only: another host's objects are not ours to drop on this one's word.
       key = cache::primaryKeyFromUrl(value);
-      if (key && !key->starts_with(cache::primaryKey(request.scheme, request.authority, "/")))
+      if (key && !key->starts_with(cache::primaryKey(scheme(), request.authority, "/")))
         key.reset();
     }
     if (key) store_.purge(*key);
@@ -414,8 +469,7 @@ void CacheHandler::onDownstreamDrained() {
 }
 
 void CacheHandler::onDownstreamReset() {
-  if (wait_token_) wait_token_->handler = nullptr;
-  wait_timer_.reset();
+  stopWaiting();
   if (upstream_) upstream_->onDownstreamReset();
   abandonStore();
 }

@@ -77,6 +77,9 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   bool serveStaleOnError(int status);
   void invalidateAfterUnsafe(const http::ResponseHead& head);
   void startStoring(http::ResponseHead& head, std::vector<std::string> tags);
+  HeadAction onNotModified(const http::ResponseHead& head);
+  void refetch();
+  std::string_view scheme() const;
   void markHitForPass();
   void storeFilled();
   void abandonStore();
@@ -109,12 +112,18 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
 
   // Waiting on another exchange's fill: the token lets a wake-up posted from another thread
   // find out whether this handler still exists.
-  struct WaitToken {
+  // Whether this handler still exists, for tasks posted to its loop (a wake-up from another
+  // worker, a refetch after this callback).
+  struct AliveToken {
     CacheHandler* handler;
   };
-  std::shared_ptr<WaitToken> wait_token_;
+  std::shared_ptr<AliveToken> aliveToken();
+  void stopWaiting();
+  std::shared_ptr<AliveToken> alive_;
+  uint64_t waiter_id_ = 0;  // while waiting on another's fill
   std::unique_ptr<net::Timer> wait_timer_;
-  bool request_ended_ = false;  // the client's request ended before the fetch began
+  http::HeaderMap lookup_headers_;  // the request as looked up, for the Vary key of a fill
+  bool request_ended_ = false;      // the client's request ended before the fetch began
 };
 
 }  // namespace gatehouse::pipeline

@@ -11,6 +11,7 @@ import unittest
 
 from admin_support import AdminCase, parse_prometheus
 from gatehouse_process import free_port, gatehouse_bin
+from tls_material import curl, missing_tools, test_pki, tls_listener
 from raw_client import request
 
 CACHE = {"memory": "8MiB", "max_object": "1MiB", "grace": "1h", "coalesce_timeout": "5s",
@@ -71,6 +72,10 @@ class CacheTest(AdminCase):
 
     def get(self, gh, path, headers=(), method="GET"):
         c = self.client(gh)
+        if any(k.lower() == "host" for k, _ in headers):
+            host = [v for k, v in headers if k.lower() == "host"][0]
+            c.send(request(method, path, [h for h in headers if h[0].lower() != "host"], host=host))
+            return c.read_response(head_request=(method == "HEAD"))
         c.send(request(method, path, headers))
         return c.read_response(head_request=(method == "HEAD"))
 
@@ -477,6 +482,51 @@ class CacheTest(AdminCase):
             self.assertEqual(got, body)
         self.assertIn(b"cache-status: gatehouse; hit", outs[2])
         self.assertEqual(self.co.count("/h2"), 1)
+
+    def test_tls_and_plaintext_are_separate_and_https_purges_find_tls_entries(self):
+        if missing_tools("openssl", "curl"):
+            self.skipTest("openssl and curl are needed")
+        pki = test_pki()
+        self.co.route("/s", [("Cache-Control", "max-age=60")],
+                      per_request=lambda ctx, n: [("X-Proto", ctx.request.header("x-forwarded-proto"))])
+        tls_port, plain_port = free_port(), free_port()
+        gh = self.start_cache(listeners=[tls_listener(tls_port, [pki.a]),
+                                         {"address": "127.0.0.1:%d" % plain_port}])
+        def via_tls(http):
+            return curl(tls_port, "/s", cafile=pki.ca, http=http)
+        plain = self.get(plain_port, "/s", [("Host", "a.test")])
+        t1, t2 = via_tls("--http1.1"), via_tls("--http2")
+        self.assertEqual(plain.header("x-proto"), "http")
+        self.assertEqual((t1.status, t2.status), (200, 200), self.diag(t1, t2))
+        self.assertEqual([t1.header("x-proto"), t2.header("x-proto")], ["https", "https"])
+        self.assertIn("; hit", t2.header("cache-status"))
+        self.assertEqual(self.co.count("/s"), 2)
+        r = self.admin.post("/cache/purge", {"url": "https://a.test:%d/s" % tls_port})
+        self.assertEqual(r.json(), {"purged": 1}, r)
+        self.assertEqual(via_tls("--http1.1").body, b"/s #3")
+        self.assertEqual(self.get(plain_port, "/s", [("Host", "a.test")]).body, b"/s #1")
+
+    def test_a_304_naming_another_representation_is_not_merged(self):
+        def handler(ctx):
+            n = self.co.hit("/etag-change")
+            if n == 2:  # the revalidation: "not modified", but with another strong ETag
+                ctx.respond(304, b"", headers=[("ETag", '"v2"'), ("Cache-Control", "max-age=60")])
+            else:
+                ctx.respond(200, ("body %d" % n).encode(),
+                            headers=[("ETag", '"v%d"' % n), ("Cache-Control", "no-cache")])
+        self.o.add_route("/etag-change", handler)
+        gh = self.start_cache()
+        self.assertEqual(self.get(gh, "/etag-change").body, b"body 1")
+        r = self.get(gh, "/etag-change")
+        self.assertEqual((r.status, r.body), (200, b"body 3"), self.diag(r))
+
+    def test_if_match_and_upgrade_requests_are_passed(self):
+        self.co.route("/pre", [("Cache-Control", "max-age=60")])
+        gh = self.start_cache()
+        self.get(gh, "/pre")
+        r = self.get(gh, "/pre", [("If-Match", '"x"')])
+        self.assertIn("fwd=bypass", r.header("cache-status"))
+        self.assertEqual(self.co.count("/pre"), 2)
 
     def test_objects_over_max_object_pass_through(self):
         self.co.route("/huge", [("Cache-Control", "max-age=60")], body=b"y" * (300 * 1024))

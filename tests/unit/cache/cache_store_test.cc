@@ -129,17 +129,62 @@ TEST(CacheStore, ObjectsSurviveEvictionWhileReferenced) {
 TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
   CacheStore store(16 << 20, 1 << 20);
   std::vector<FillOutcome> woken;
-  EXPECT_TRUE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
-  EXPECT_FALSE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
-  EXPECT_FALSE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }));
-  EXPECT_TRUE(store.joinFill("other", [&](FillOutcome o) { woken.push_back(o); }));
+  EXPECT_EQ(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);  // filler
+  EXPECT_NE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);
+  EXPECT_NE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);
+  EXPECT_EQ(store.joinFill("other", [&](FillOutcome o) { woken.push_back(o); }), 0u);
   store.finishFill("k", FillOutcome::Stored);
   EXPECT_EQ(woken, (std::vector<FillOutcome>{FillOutcome::Stored, FillOutcome::Stored}));
   // The next miss for the key starts a new fill.
-  EXPECT_TRUE(store.joinFill("k", [](FillOutcome) {}));
+  EXPECT_EQ(store.joinFill("k", [](FillOutcome) {}), 0u);
   store.finishFill("k", FillOutcome::NotStored);
   store.finishFill("other", FillOutcome::NotStored);
   EXPECT_EQ(woken.size(), 2u);
+}
+
+TEST(CacheStore, AWaiterThatLeftIsNeverWoken) {
+  CacheStore store(16 << 20, 1 << 20);
+  int woken = 0;
+  ASSERT_EQ(store.joinFill("k", [](FillOutcome) {}), 0u);
+  const uint64_t gone = store.joinFill("k", [&](FillOutcome) { woken += 100; });
+  store.joinFill("k", [&](FillOutcome) { woken += 1; });
+  store.leaveFill("k", gone);
+  store.finishFill("k", FillOutcome::Stored);
+  EXPECT_EQ(woken, 1);
+}
+
+TEST(CacheStore, APurgeOfAnotherUrlDoesNotRefuseAFill) {
+  CacheStore store(16 << 20, 1 << 20);
+  const uint64_t began = store.epoch();
+  store.purge("http://h/other");
+  EXPECT_TRUE(store.insert(object("http://h/a", 10), began));
+  // A ban may match anything: fills that began before it are refused.
+  const uint64_t before_ban = store.epoch();
+  store.banPathPrefix("/zzz/");
+  EXPECT_FALSE(store.insert(object("http://h/b", 10), before_ban));
+}
+
+TEST(CacheStore, ReplacedAndPurgedBodiesAreFreedAtOnce) {
+  CacheStore store(16 << 20, 1 << 20);
+  auto first = object("http://h/a", 1000);
+  std::weak_ptr<const Body> first_body = first->body;
+  store.insert(std::move(first), 0);
+  store.insert(object("http://h/a", 1000), 0);  // a refresh replaces it
+  EXPECT_TRUE(first_body.expired());
+  auto second = store.lookup("http://h/a", kNoHeaders, kNow);
+  std::weak_ptr<const Body> second_body = second->body;
+  second.reset();
+  store.purge("http://h/a");
+  EXPECT_TRUE(second_body.expired());
+}
+
+TEST(CacheStore, AMarkerNeverDisplacesRealVariants) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(object("k", 10, "en"), 0);
+  auto marker = object("k", 0, "fr");
+  marker->hit_for_pass = true;
+  store.insert(marker, 0);
+  EXPECT_EQ(store.objectCount(), 2u);
 }
 
 TEST(CacheStore, OneBackgroundRefreshPerKey) {
