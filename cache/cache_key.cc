@@ -7,13 +7,6 @@
 namespace gatehouse::cache {
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 char upper(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
 }
@@ -46,7 +39,7 @@ std::string normalizeTarget(std::string_view target) {
   for (size_t i = 0; i < target.size(); ++i) {
     char c = target[i];
     if (c == '%' && i + 2 < target.size()) {
-      int hi = hexValue(target[i + 1]), lo = hexValue(target[i + 2]);
+      int hi = ascii::hexValue(target[i + 1]), lo = ascii::hexValue(target[i + 2]);
       if (hi >= 0 && lo >= 0) {
         char decoded = static_cast<char>(hi * 16 + lo);
         if (isUnreserved(decoded)) {

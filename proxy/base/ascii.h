@@ -46,6 +46,14 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The value of a hex digit, or -1.
+constexpr int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 constexpr bool isOws(char c) {
   return c == ' ' || c == '\t';
 }

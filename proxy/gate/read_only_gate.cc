@@ -143,15 +143,7 @@ void ReadOnlyGate::respondBlocked(http::Exchange& exchange) const {
   }
   head.headers.add("Retry-After", fmt::format("{}", retry_after));
   head.headers.add("Cache-Control", "no-store");
-  head.content_length = body.size();
-  head.has_body = exchange.request().method != "HEAD";
-  exchange.respondHead(head);
-  if (head.has_body) {
-    net::EvbufferPtr buf = net::makeEvbuffer();
-    evbuffer_add(buf.get(), body.data(), body.size());
-    exchange.respondBody(buf.get());
-  }
-  exchange.respondEnd();
+  exchange.respondWhole(std::move(head), body);
 }
 
 bool ReadOnlyGate::pass(http::Exchange& exchange) const {

@@ -8,13 +8,6 @@
 namespace gatehouse::http {
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool isBws(char c) {
   return c == ' ' || c == '\t';
 }
@@ -49,7 +42,7 @@ void ChunkedDecoder::sizeLineByte(char c) {
   auto next = [this](State s) { state_ = s; };
   switch (state_) {
     case State::Size:
-      if (int v = hexValue(c); v >= 0) {
+      if (int v = ascii::hexValue(c); v >= 0) {
         if (size_digits_ == kMaxSizeDigits) return fail(ParseError::ChunkSizeOverflow);
         remaining_ = remaining_ * 16 + static_cast<uint64_t>(v);
         ++size_digits_;

@@ -12,10 +12,14 @@ void Exchange::respondError(int status, std::string_view detail) {
     return;
   }
   std::string body = errorBody(status, detail);
-  ResponseHead head = errorHead(status, body.size());
+  respondWhole(errorHead(status, body.size()), body);
+}
+
+void Exchange::respondWhole(ResponseHead head, std::string_view body) {
+  head.content_length = body.size();
   head.has_body = request_.method != "HEAD";
   respondHead(head);
-  if (head.has_body) {
+  if (head.has_body && !body.empty()) {
     net::EvbufferPtr buf = net::makeEvbuffer();
     evbuffer_add(buf.get(), body.data(), body.size());
     respondBody(buf.get());

@@ -113,6 +113,8 @@ class Exchange {
   HeaderMap& requestTrailers() { return request_trailers_; }
   // Answers with a short generated page, or aborts if a head already went out.
   void respondError(int status, std::string_view detail);
+  // A whole response whose body is in memory: sets its length, and sends no body to a HEAD.
+  void respondWhole(ResponseHead head, std::string_view body);
   bool headSent() const { return head_sent_; }
   bool downstreamFull() const { return downstream_.pendingOutput() > kHighWatermark; }
   void pauseRequestBody() { downstream_.pauseRequestBody(); }

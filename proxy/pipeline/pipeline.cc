@@ -23,15 +23,7 @@ void redirectToHttps(http::Exchange& exchange) {
   head.status = 301;
   head.headers.add("Location", location);
   head.headers.add("Content-Type", "text/plain; charset=utf-8");
-  head.content_length = body.size();
-  head.has_body = request.method != "HEAD";
-  exchange.respondHead(head);
-  if (head.has_body) {
-    net::EvbufferPtr buf = net::makeEvbuffer();
-    evbuffer_add(buf.get(), body.data(), body.size());
-    exchange.respondBody(buf.get());
-  }
-  exchange.respondEnd();
+  exchange.respondWhole(std::move(head), body);
 }
 }  // namespace
 

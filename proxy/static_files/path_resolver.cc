@@ -1,14 +1,9 @@
 #include "proxy/static_files/path_resolver.h"
 
+#include "proxy/base/ascii.h"
+
 namespace gatehouse::static_files {
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Refusal refuse(Decision reason, int status = 400) {
   return Refusal{status, reason};
@@ -58,7 +53,7 @@ std::variant<ResolvedPath, Refusal> resolvePath(std::string_view encoded, const 
       continue;
     }
     if (i + 2 >= encoded.size()) return refuse(Decision::RefusedBadEncoding);
-    int hi = hexValue(encoded[i + 1]), lo = hexValue(encoded[i + 2]);
+    int hi = ascii::hexValue(encoded[i + 1]), lo = ascii::hexValue(encoded[i + 2]);
     if (hi < 0 || lo < 0) return refuse(Decision::RefusedBadEncoding);
     char d = static_cast<char>(hi * 16 + lo);
     if (d == '/' || d == '\\') return refuse(Decision::RefusedEncodedSlash);

@@ -166,14 +166,7 @@ void StaticFileHandler::serveManifest() {
     exchange_.respondEnd();
     return;
   }
-  head.content_length = body.size();
-  exchange_.respondHead(head);
-  if (exchange_.request().method != "HEAD") {
-    net::EvbufferPtr buf = net::makeEvbuffer();
-    evbuffer_add(buf.get(), body.data(), body.size());
-    exchange_.respondBody(buf.get());
-  }
-  exchange_.respondEnd();
+  exchange_.respondWhole(std::move(head), body);
 }
 
 void StaticFileHandler::send(Representation rep) {

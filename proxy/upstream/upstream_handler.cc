@@ -151,14 +151,7 @@ void UpstreamHandler::unavailable(std::string_view why) {
   std::string body = http::errorBody(503, detail);
   http::ResponseHead head = http::errorHead(503, body.size());
   head.headers.add("Retry-After", "5");
-  head.has_body = exchange_.request().method != "HEAD";
-  exchange_.respondHead(head);
-  if (head.has_body) {
-    net::EvbufferPtr buf = net::makeEvbuffer();
-    evbuffer_add(buf.get(), body.data(), body.size());
-    exchange_.respondBody(buf.get());
-  }
-  exchange_.respondEnd();
+  exchange_.respondWhole(std::move(head), body);
 }
 
 void UpstreamHandler::releaseServer() {
