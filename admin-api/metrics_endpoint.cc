@@ -10,6 +10,7 @@
 #include "admin-api/endpoint.h"
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
+#include "proxy/http/http2_counters.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
 
@@ -156,6 +157,12 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   addCacheMetrics(out, control);
   addReadOnly(out, read_only);
   constexpr auto relaxed = std::memory_order_relaxed;
+  const http::Http2Counters& h2 = http::Http2Counters::process();
+  out.add(Metric::Http2Sessions, {}, h2.sessions.load(relaxed));
+  out.add(Metric::Http2Streams, {}, h2.streams.load(relaxed));
+  out.add(Metric::Http2ClientResets, {}, h2.client_resets.load(relaxed));
+  out.add(Metric::Http2CalmGoaways, {}, h2.calm_goaways.load(relaxed));
+  out.add(Metric::Http2SessionErrors, {}, h2.session_errors.load(relaxed));
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));

@@ -93,6 +93,15 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Requests refused at once because hold_max requests were already waiting")                   \
   X(PoolUnavailable, Counter, "gatehouse_backend_unavailable_total",                             \
     "Requests answered 503 (or by the fallback) because no server of the pool was available")    \
+  X(Http2Sessions, Counter, "gatehouse_http2_sessions_total",                                    \
+    "Client connections speaking HTTP/2")                                                        \
+  X(Http2Streams, Counter, "gatehouse_http2_streams_total", "HTTP/2 streams opened by clients")  \
+  X(Http2ClientResets, Counter, "gatehouse_http2_client_resets_total",                           \
+    "RST_STREAM frames received from clients")                                                   \
+  X(Http2CalmGoaways, Counter, "gatehouse_http2_calm_goaways_total",                             \
+    "Connections closed with GOAWAY ENHANCE_YOUR_CALM (rapid reset, frame floods)")              \
+  X(Http2SessionErrors, Counter, "gatehouse_http2_session_errors_total",                         \
+    "HTTP/2 connections ended by a protocol error from the client")                              \
   X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/base/log.h"
+#include "proxy/http/http2_counters.h"
 #include "proxy/http/http2_stream.h"
 
 namespace gatehouse::http {
@@ -74,6 +75,7 @@ Http2ServerConnection::Http2ServerConnection(net::EventLoop& loop,
 Http2ServerConnection::~Http2ServerConnection() = default;
 
 void Http2ServerConnection::start() {
+  Http2Counters::process().sessions.fetch_add(1, std::memory_order_relaxed);
   if (!session_) {  // out of memory: nothing to say to the client
     log::error("client {}: cannot create an HTTP/2 session", client_.ip);
     closeNow();
@@ -154,6 +156,7 @@ void Http2ServerConnection::receive() {
       log::info("client {}: HTTP/2 session ended: {}", client_.ip,
                 nghttp2_strerror(static_cast<int>(n)));
       session_failed_ = true;
+      Http2Counters::process().session_errors.fetch_add(1, std::memory_order_relaxed);
       evbuffer_drain(in, evbuffer_get_length(in));
       break;
     }
@@ -273,6 +276,7 @@ void Http2ServerConnection::countClientCausedReset() {
 void Http2ServerConnection::calmDown(const char* why) {
   if (!active() || terminating_) return;
   log::warn("client {}: {}: GOAWAY ENHANCE_YOUR_CALM", client_.ip, why);
+  Http2Counters::process().calm_goaways.fetch_add(1, std::memory_order_relaxed);
   terminate(NGHTTP2_ENHANCE_YOUR_CALM);
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "proxy/base/log.h"
+#include "proxy/http/http2_counters.h"
 #include "proxy/http/http2_server_connection.h"
 #include "proxy/http/http2_stream.h"
 
@@ -40,6 +41,7 @@ int Http2ServerConnection::onBeginHeaders(nghttp2_session*, const nghttp2_frame*
     return 0;
   const int32_t id = frame->hd.stream_id;
   c.streams_.emplace(id, std::make_unique<Http2Stream>(c, id));
+  Http2Counters::process().streams.fetch_add(1, std::memory_order_relaxed);
   return 0;
 }
 
@@ -74,6 +76,7 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
       if (s && endStream(*frame)) s->onRemoteEnd();
       break;
     case NGHTTP2_RST_STREAM:
+      Http2Counters::process().client_resets.fetch_add(1, std::memory_order_relaxed);
       c.countClientCausedReset();
       break;
     default:

@@ -482,6 +482,9 @@ class CacheTest(AdminCase):
             self.assertEqual(got, body)
         self.assertIn(b"cache-status: gatehouse; hit", outs[2])
         self.assertEqual(self.co.count("/h2"), 1)
+        m = self.metrics()
+        self.assertEqual(m["gatehouse_http2_streams_total"].value(), 3)
+        self.assertEqual(m["gatehouse_http2_sessions_total"].value(), 3)
 
     def test_tls_and_plaintext_are_separate_and_https_purges_find_tls_entries(self):
         if missing_tools("openssl", "curl"):
