@@ -114,6 +114,18 @@ class ConfigCheckTest(IntegrationCase):
                 self.assertEqual(rc, 1, "%s: exit code %d, output:\n%s" % (name, rc, out))
                 self.assertDiagnostic(name, out, line, words)
 
+    def test_every_example_config_passes(self):
+        examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+        # db-migration reads its admin token from the environment.
+        os.environ.setdefault("GATEHOUSE_ADMIN_TOKEN", "example-token-0123456789")
+        configs = sorted(os.path.join(examples, d, "gatehouse.yaml") for d in os.listdir(examples)
+                         if os.path.exists(os.path.join(examples, d, "gatehouse.yaml")))
+        self.assertGreaterEqual(len(configs), 3)
+        for path in configs:
+            with self.subTest(config=path):
+                rc, out = run_gatehouse(["check", "-c", path])
+                self.assertEqual(rc, 0, out)
+
     def test_missing_file_fails(self):
         rc, out = run_gatehouse(["check", "-c", "/nonexistent/gatehouse.yaml"])
         self.assertNotEqual(rc, 0, out)
