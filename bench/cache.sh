@@ -51,48 +51,8 @@ if [[ -x "$gatehouse_src" ]]; then
   gatehouse_bin="$work/bin/gatehouse"
 fi
 
-# serves PORT: true once GET /1k.bin on 127.0.0.1:PORT returns 200 with 1024 bytes (10 s deadline).
-serves() {
-  local port="$1" i
-  for i in $(seq 100); do
-    if [[ "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$port/1k.bin")" == "200 1024" ]]; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-
 # origin_requests: requests that reached the origin so far (lines of its access log).
 origin_requests() { wc -l <"$work/origin/access.log"; }
-
-# memory_kib PID: "PSS RSS" in KiB, each summed over PID and its descendants.
-memory_kib() {
-  "$python" - "$1" <<'PY'
-import os, sys
-def tree(pid):
-    yield pid
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            kids = open(f"/proc/{pid}/task/{task}/children").read().split()
-        except OSError:
-            kids = []
-        for kid in kids:
-            yield from tree(int(kid))
-pss = rss = 0
-for pid in set(tree(int(sys.argv[1]))):
-    try:
-        for line in open(f"/proc/{pid}/smaps_rollup"):
-            key, _, rest = line.partition(":")
-            if key == "Pss":
-                pss += int(rest.split()[0])
-            elif key == "Rss":
-                rss += int(rest.split()[0])
-    except OSError:
-        continue
-print(pss, rss)
-PY
-}
 
 read -r origin_port varnish_port nginx_port haproxy_port gatehouse_port admin_port <<<"$(free_ports 6)"
 nofile="$(ulimit -Hn)"

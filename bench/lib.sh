@@ -1,5 +1,5 @@
-# Shared by bench/run.sh and bench/tls_h2.sh: pinning, a temp work dir whose processes are
-# stopped by PID on exit, config templates, and CPU accounting. Source it after setting
+# Shared by the bench scripts: pinning, a temp work dir whose processes are
+# stopped by PID on exit, config templates, CPU and memory accounting (proc_tree.py). Source it after setting
 # $here (bench/) and $python, then call bench_setup PREFIX.
 
 # bench_setup PREFIX: decides pinning, makes $work, and installs the cleanup traps.
@@ -69,25 +69,20 @@ start() {
 }
 
 # cpu_seconds PID: user+system CPU time of PID and its children (nginx: master + worker).
-cpu_seconds() {
-  "$python" - "$1" <<'PY'
-import os, sys
-def tree(pid):
-    yield pid
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            kids = open(f"/proc/{pid}/task/{task}/children").read().split()
-        except OSError:
-            kids = []
-        for kid in kids:
-            yield from tree(int(kid))
-ticks = 0
-for pid in tree(int(sys.argv[1])):
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        continue
-    ticks += int(fields[11]) + int(fields[12])  # utime, stime
-print(ticks / os.sysconf("SC_CLK_TCK"))
-PY
+cpu_seconds() { "$python" "$here/proc_tree.py" cpu "$1"; }
+
+# memory_kib PID: "PSS RSS" in KiB, each summed over PID and its descendants.
+memory_kib() { "$python" "$here/proc_tree.py" memory "$1"; }
+
+# serves PORT [TRIES]: true once GET /1k.bin on 127.0.0.1:PORT returns 200 with 1024 bytes
+# (TRIES x 0.1 s, default 100).
+serves() {
+  local port="$1" tries="${2:-100}" i
+  for i in $(seq "$tries"); do
+    if [[ "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$port/1k.bin")" == "200 1024" ]]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
 }

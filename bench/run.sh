@@ -33,18 +33,6 @@ done
 source "$here/lib.sh"
 bench_setup gatehouse-bench
 
-# serves PORT: true once GET /1k.bin on 127.0.0.1:PORT returns 200 with 1024 bytes (5 s deadline).
-serves() {
-  local port="$1" i
-  for i in $(seq 50); do
-    if [[ "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$port/1k.bin")" == "200 1024" ]]; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-
 read -r origin_port haproxy_port nginx_port gatehouse_port <<<"$(free_ports 4)"
 nofile="$(ulimit -Hn)"
 
