@@ -21,27 +21,27 @@ std::string_view fwdName(CacheStatus::Fwd fwd) {
 }
 }  // namespace
 
-std::string CacheStatus::format() const {
-  std::string out = "gatehouse";
-  if (hit) out += "; hit";
+InlineBuffer<128> CacheStatus::format() const {
+  InlineBuffer<128> out;
+  out.append("gatehouse");
+  if (hit) out.append("; hit");
   if (fwd != Fwd::None) {
-    out += "; fwd=";
-    out += fwdName(fwd);
+    out.append("; fwd=");
+    out.append(fwdName(fwd));
   }
-  // Appended by hand, not with fmt: this runs for every cache hit.
   if (fwd_status) {
-    out += "; fwd-status=";
-    out += std::to_string(*fwd_status);
+    out.append("; fwd-status=");
+    out.appendNumber(*fwd_status);
   }
   if (ttl) {
-    out += "; ttl=";
-    out += std::to_string(*ttl);
+    out.append("; ttl=");
+    out.appendNumber(*ttl);
   }
-  if (stored) out += "; stored";
-  if (collapsed) out += "; collapsed";
+  if (stored) out.append("; stored");
+  if (collapsed) out.append("; collapsed");
   if (!detail.empty()) {
-    out += "; detail=";
-    out += detail;
+    out.append("; detail=");
+    out.append(detail);
   }
   return out;
 }

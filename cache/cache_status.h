@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/base/inline_buffer.h"
+
 namespace gatehouse::cache {
 
 struct CacheStatus {
@@ -22,7 +24,7 @@ struct CacheStatus {
   bool collapsed = false;
   std::string_view detail;  // a token: "stale-while-revalidate", "stale-if-error", ...
 
-  std::string format() const;
+  InlineBuffer<128> format() const;  // no allocation: this runs for every hit
 };
 
 }  // namespace gatehouse::cache

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/http/header_map.h"
+#include "proxy/http/field_lines.h"
 
 namespace gatehouse::cache {
 
@@ -24,9 +24,10 @@ struct CachedObject {
 
   int status = 200;
   std::string reason;
-  // As clients see them: no hop-by-hop fields, no Age, no Set-Cookie (only stored when the
-  // route strips it), no Surrogate-Key/Cache-Tag.
-  http::HeaderMap headers;
+  // As clients see them, in HTTP/1 wire form (a hit copies them as bytes): no hop-by-hop
+  // fields, no Age, no Set-Cookie (only stored when the route strips it), no
+  // Surrogate-Key/Cache-Tag, no Accept-Ranges (a hit says what it does with ranges).
+  http::FieldLines fields;
   std::shared_ptr<const Body> body;
   std::vector<std::string> tags;  // from Surrogate-Key / Cache-Tag
   std::string etag;               // validators, for conditional requests both ways
@@ -67,8 +68,7 @@ inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
   uint64_t bytes = kOverhead + o.key.size() + o.vary_key.size() + o.reason.size() + o.etag.size() +
                    o.last_modified.size();
   if (o.body) bytes += o.body->capacity();
-  for (const http::Header& h : o.headers)
-    bytes += h.name.size() + h.value.size() + 64;
+  bytes += o.fields.bytes();
   for (const std::string& f : o.vary_fields)
     bytes += f.size() + 32;
   for (const std::string& t : o.tags)

@@ -13,6 +13,15 @@ bool keepsStoredValue(std::string_view name) {
          ascii::iequals(name, "transfer-encoding") || ascii::iequals(name, "content-range");
 }
 
+// Fields that belong to one response, never to the stored object: a hit writes its own Age,
+// Cache-Status, X-Request-Id and Accept-Ranges; Set-Cookie is never served to another client
+// (stored only when the route strips it, which the freshness rules checked before).
+bool isPerResponse(std::string_view name) {
+  return ascii::iequals(name, "age") || ascii::iequals(name, "set-cookie") ||
+         ascii::iequals(name, "cache-status") || ascii::iequals(name, "x-request-id") ||
+         ascii::iequals(name, "accept-ranges");
+}
+
 // Freshness and grace of a stored response, from its (merged) fields.
 void setFreshness(CachedObject& o, const http::ResponseHead& response, const CacheControl& cc,
                   const FreshnessPolicy& policy, int64_t grace_seconds, FetchTiming timing) {
@@ -66,14 +75,13 @@ std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap
   o->vary_key = varyKey(o->vary_fields, request_headers);
   o->status = response.status;
   o->reason = response.reason;
-  o->headers.reserve(response.headers.size());
+  http::HeaderMap kept;
+  kept.reserve(response.headers.size());
   for (const http::Header& h : response.headers) {
-    if (ascii::iequals(h.name, "age") || ascii::iequals(h.name, "set-cookie") ||
-        ascii::iequals(h.name, "cache-status") || ascii::iequals(h.name, "content-length") ||
-        ascii::iequals(h.name, "x-request-id"))
-      continue;
-    o->headers.add(h.name, h.value);
+    if (!isPerResponse(h.name) && !ascii::iequals(h.name, "content-length"))
+      kept.add(h.name, h.value);
   }
+  o->fields = http::FieldLines(kept);
   setFreshness(*o, response, cc, policy, grace_seconds, timing);
   return o;
 }
@@ -85,20 +93,18 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
   auto o = std::make_shared<CachedObject>(stale);
   // §4.3.4: every field of the 304 replaces the stored fields of that name.
   http::HeaderMap merged;
-  for (const http::Header& h : stale.headers) {
+  for (const http::Header& h : stale.fields.toMap()) {
     if (keepsStoredValue(h.name) || !not_modified.headers.has(h.name)) merged.add(h.name, h.value);
   }
   for (const http::Header& h : not_modified.headers) {
-    if (keepsStoredValue(h.name) || ascii::iequals(h.name, "age") ||
-        ascii::iequals(h.name, "set-cookie") || ascii::iequals(h.name, "cache-status") ||
-        ascii::iequals(h.name, "x-request-id") || ascii::iequals(h.name, "via"))
+    if (keepsStoredValue(h.name) || isPerResponse(h.name) || ascii::iequals(h.name, "via"))
       continue;
     merged.add(h.name, h.value);
   }
-  o->headers = std::move(merged);
+  o->fields = http::FieldLines(merged);
   http::ResponseHead view;
   view.status = stale.status;
-  view.headers = o->headers;
+  view.headers = std::move(merged);
   // Age and Date of the 304 are what the age calculation must see.
   if (not_modified.headers.has("age")) view.headers.set("Age", not_modified.headers.get("age"));
   CacheControl cc = parseCacheControl(view.headers);

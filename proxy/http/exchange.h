@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "proxy/base/inline_buffer.h"
 #include "proxy/http/message.h"
 
 namespace gatehouse::http {
@@ -25,6 +26,9 @@ class Downstream {
   virtual ~Downstream() = default;
   virtual void sendHead(const ResponseHead& head) = 0;
   virtual void sendBody(evbuffer* data) = 0;  // drains data
+  // The same for bytes in memory that the caller keeps: copied. The default goes through
+  // sendBody(); a codec that can copy straight into its output overrides it.
+  virtual void sendBodyBytes(std::string_view bytes);
   virtual void sendEnd() = 0;
   // Trailer fields to send with the end of the body; before sendEnd(). Codecs that cannot
   // carry them (an HTTP/1.1 response with Content-Length) drop them.
@@ -48,10 +52,10 @@ class Handler {
 // What the access log and counters read when the exchange completes.
 struct ExchangeRecord {
   int status = 0;
-  uint64_t bytes_sent = 0;      // response body bytes
-  uint64_t bytes_received = 0;  // request body bytes
-  std::string server;           // "pool/server" that answered, if any
-  std::string cache_status;     // filled by the cache
+  uint64_t bytes_sent = 0;         // response body bytes
+  uint64_t bytes_received = 0;     // request body bytes
+  std::string server;              // "pool/server" that answered, if any
+  InlineBuffer<128> cache_status;  // filled by the cache (no allocation on a hit)
   bool aborted = false;
 };
 
@@ -91,21 +95,12 @@ class Exchange {
   Handler* handler() const { return handler_.get(); }
 
   // The handler's calls. respond*() record what the access log needs on the way through.
-  void respondHead(const ResponseHead& head) {
-    record_.status = head.status;
-    head_sent_ = true;
-    if (client_.hsts > 0 && !head.headers.has("strict-transport-security")) {
-      ResponseHead with_hsts = head;
-      with_hsts.headers.add("Strict-Transport-Security", "max-age=" + std::to_string(client_.hsts));
-      downstream_.sendHead(with_hsts);
-      return;
-    }
-    downstream_.sendHead(head);
-  }
+  void respondHead(const ResponseHead& head);
   void respondBody(evbuffer* data) {
     record_.bytes_sent += evbuffer_get_length(data);
     downstream_.sendBody(data);
   }
+  void respondBody(std::string_view bytes);  // copied
   void respondEnd() { downstream_.sendEnd(); }
   void respondTrailers(const HeaderMap& trailers) { downstream_.sendTrailers(trailers); }
   // Trailer fields that ended the request body (chunked or HTTP/2), set by the codec before

@@ -174,8 +174,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
       head.authority =
           net::SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&local), len).toString();
   }
-  std::string id = ids_.adoptOrNext(head.headers.get("x-request-id"));
-  head.headers.set("X-Request-Id", id);
+  std::string id = ids_.take(head.headers);
   framing_ = view.framing == http::BodyFraming::Chunked         ? BodyFraming::Chunked
              : view.framing == http::BodyFraming::ContentLength ? BodyFraming::Length
                                                                 : BodyFraming::None;
@@ -348,7 +347,14 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
   } else if (exchange_ && exchange_->request().version_minor == 0) {
     add("Connection: keep-alive\r\n");
   }
-  writeResponseHead(conn_->output(), head, std::string_view(extra.data(), extra.size()));
+  // A small body of known length (a cache hit, an error page) will follow at once: room for it
+  // right behind the head keeps the response in one buffer chunk and one iovec.
+  constexpr uint64_t kBodyRoomMax = 16 * 1024;
+  const size_t body_room = response_body_allowed_ && !response_chunked_ &&
+                                   head.content_length.value_or(kBodyRoomMax + 1) <= kBodyRoomMax
+                               ? static_cast<size_t>(*head.content_length)
+                               : 0;
+  writeResponseHead(conn_->output(), head, std::string_view(extra.data(), extra.size()), body_room);
 }
 
 void Http1ServerConnection::sendBody(evbuffer* data) {
@@ -361,6 +367,12 @@ void Http1ServerConnection::sendBody(evbuffer* data) {
     writeChunk(out, data);
   else
     evbuffer_add_buffer(out, data);
+}
+
+void Http1ServerConnection::sendBodyBytes(std::string_view bytes) {
+  if (response_chunked_) return Downstream::sendBodyBytes(bytes);  // chunk framing needs a buffer
+  if (closed_ || closing_ || !response_started_ || !response_body_allowed_) return;
+  evbuffer_add(conn_->output(), bytes.data(), bytes.size());  // beside the head, in one chain
 }
 
 void Http1ServerConnection::sendEnd() {

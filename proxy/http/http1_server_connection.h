@@ -58,6 +58,7 @@ class Http1ServerConnection final : public ServerConnection,
   // Downstream
   void sendHead(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
+  void sendBodyBytes(std::string_view bytes) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;

@@ -10,8 +10,11 @@
 
 namespace gatehouse::http {
 
-// "HTTP/1.1 200 OK\r\n" + fields + extra (already "Name: value\r\n" lines) + "\r\n".
-void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields);
+// "HTTP/1.1 200 OK\r\n" + head.preformatted + fields + extra (already "Name: value\r\n"
+// lines) + "\r\n". With body_room, the buffer space reserved for the head has that much more
+// room after it, so a small body added next lands in the same chunk (one iovec, one allocation).
+void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
+                       size_t body_room = 0);
 // "GET /x HTTP/1.1\r\n" + fields + extra + "\r\n".
 void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view extra_fields);
 // Moves all of data into out as one chunk ("<hex>\r\n" data "\r\n"); nothing for empty data.

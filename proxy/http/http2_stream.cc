@@ -8,6 +8,7 @@
 
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
+#include "proxy/http/field_lines.h"
 #include "proxy/http/http2_server_connection.h"
 
 namespace gatehouse::http {
@@ -39,24 +40,32 @@ std::optional<uint64_t> parseLength(std::string_view s) {
 // have to live until the submit call returns.
 class ResponseFields {
  public:
-  ResponseFields(int status, const HeaderMap& headers, std::optional<uint64_t> length) {
-    names_.reserve(headers.size());
+  ResponseFields(int status, const ResponseHead& head, std::optional<uint64_t> length) {
+    size_t count = head.headers.size();
+    forEachFieldLine(head.preformatted, [&count](std::string_view, std::string_view) { ++count; });
+    names_.reserve(count);
     status_ = std::to_string(status);
     if (length) length_ = std::to_string(*length);
     add(":status", status_);
-    for (const Header& h : headers) {
-      if (dropFromResponse(h.name)) continue;
-      std::string& lower = names_.emplace_back(h.name);
-      for (char& c : lower)
-        c = ascii::toLower(c);
-      add(lower, h.value);
-    }
+    forEachFieldLine(head.preformatted, [this](std::string_view name, std::string_view value) {
+      addField(name, value);
+    });
+    for (const Header& h : head.headers)
+      addField(h.name, h.value);
     if (length) add("content-length", length_);
   }
   const nghttp2_nv* data() const { return nva_.data(); }
   size_t size() const { return nva_.size(); }
 
  private:
+  // HTTP/2 field names are lowercase (RFC 9113 §8.2.1).
+  void addField(std::string_view name, std::string_view value) {
+    if (dropFromResponse(name)) return;
+    std::string& lower = names_.emplace_back(name);
+    for (char& c : lower)
+      c = ascii::toLower(c);
+    add(lower, value);
+  }
   void add(std::string_view name, std::string_view value) {
     nva_.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
@@ -140,8 +149,7 @@ void Http2Stream::onRequestHead(bool end_stream) {
   head_.version_minor = 1;
   expect_continue_ = expect_continue_ && head_.has_body;
 
-  std::string id = conn_->ids_.adoptOrNext(head_.headers.get("x-request-id"));
-  head_.headers.set("X-Request-Id", id);
+  std::string id = conn_->ids_.take(head_.headers);
   exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_, std::move(id), *this);
   dispatched_ = true;
   conn_->dispatcher_.dispatch(*exchange_);
@@ -249,7 +257,7 @@ void Http2Stream::reject(int status, std::string_view why) {
 
 void Http2Stream::sendInformational(int status) {
   if (!conn_ || !conn_->active()) return;
-  ResponseFields fields(status, HeaderMap{}, std::nullopt);
+  ResponseFields fields(status, ResponseHead{}, std::nullopt);
   nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
                          fields.size(), nullptr);
   conn_->scheduleWork();
@@ -263,7 +271,7 @@ void Http2Stream::sendHead(const ResponseHead& head) {
     return resetStream(NGHTTP2_INTERNAL_ERROR);
   }
   if (head.status < 200) {
-    ResponseFields fields(head.status, head.headers, std::nullopt);
+    ResponseFields fields(head.status, head, std::nullopt);
     nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
                            fields.size(), nullptr);
     conn_->scheduleWork();
@@ -276,7 +284,7 @@ void Http2Stream::sendHead(const ResponseHead& head) {
   // Built step by step: g++ 12 -O2 warns (wrongly) maybe-uninitialized on the ternary form.
   std::optional<uint64_t> length;
   if (head.status != 204 && head.content_length) length.emplace(*head.content_length);
-  ResponseFields fields(head.status, head.headers, length);
+  ResponseFields fields(head.status, head, length);
   nghttp2_data_provider provider;
   provider.source.ptr = this;
   provider.read_callback = &Http2Stream::readResponse;

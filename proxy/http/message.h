@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxy/http/header_map.h"
 
@@ -37,6 +38,10 @@ struct ResponseHead {
   int status = 200;
   std::string reason;  // empty: the codec uses the standard phrase
   HeaderMap headers;   // end-to-end fields only
+  // More fields, already in HTTP/1 wire form ("Name: value\r\n" lines, field_lines.h), sent
+  // before `headers`: a cache hit's stored and per-hit fields, copied as bytes rather than
+  // field by field. Borrowed: the bytes need only outlive the respondHead() call.
+  std::string_view preformatted;
   // The body's length when known; nullopt means "streamed, length unknown".
   std::optional<uint64_t> content_length;
   bool has_body = true;  // false for 1xx/204/304 and answers to HEAD

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/http/header_map.h"
+
 namespace gatehouse::http {
 
 class RequestIdGenerator {
@@ -15,6 +17,10 @@ class RequestIdGenerator {
   std::string next();
   // Keeps a client's id if it is 1..128 visible ASCII characters; otherwise makes one.
   std::string adoptOrNext(std::string_view incoming);
+  // The id of a request with these fields: the client's X-Request-Id when it is sane and
+  // alone (it stays in the fields), else a new one (the client's fields are dropped; whoever
+  // forwards the request adds X-Request-Id with the exchange's id).
+  std::string take(HeaderMap& headers);
 
  private:
   uint32_t prefix_;

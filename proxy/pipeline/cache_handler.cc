@@ -274,7 +274,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   }
   if (status_.fwd == cache::CacheStatus::Fwd::Stale) status_.fwd_status = head.status;
   exchange_.record().cache_status = status_.format();
-  head.headers.set("Cache-Status", exchange_.record().cache_status);
+  head.headers.set("Cache-Status", exchange_.record().cache_status.view());
   return HeadAction::Forward;
 }
 
@@ -298,7 +298,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onNotModified(
   count(store_.counters().revalidated);
   // The 304's own directives now apply: one that forbids storing drops the stored copy, and
   // this client is answered from the merged response all the same.
-  const cache::CacheControl cc = cache::parseCacheControl(refreshed->headers);
+  const cache::CacheControl cc = cache::parseCacheControl(refreshed->fields.toMap());
   const bool keep = !cc.no_store && (!cc.private_ || freshnessPolicy().min_ttl);
   const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.purge(key_), false);
   finishFill(stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);

@@ -5,6 +5,8 @@
 #include "cache/byte_range.h"
 #include "cache/conditional.h"
 #include "proxy/base/ascii.h"
+#include "proxy/base/inline_buffer.h"
+#include "proxy/http/field_lines.h"
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::pipeline {
@@ -15,9 +17,17 @@ void releaseBody(const void*, size_t, void* holder) {
   delete static_cast<std::shared_ptr<const cache::Body>*>(holder);
 }
 
+// Bodies up to this size are copied into the connection's output next to the head (one
+// memcpy, and the response leaves in one write); larger ones go by reference.
+constexpr uint64_t kCopyBodyMax = 16 * 1024;
+
 void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const cache::Body>& body,
                    uint64_t offset, uint64_t length) {
   if (length == 0) return;
+  if (length <= kCopyBodyMax) {
+    exchange.respondBody(std::string_view(body->data() + offset, length));
+    return;
+  }
   net::EvbufferPtr buf = net::makeEvbuffer();
   auto* holder = new std::shared_ptr<const cache::Body>(body);
   if (evbuffer_add_reference(buf.get(), body->data() + offset, length, releaseBody, holder) != 0) {
@@ -37,6 +47,9 @@ bool belongsIn304(std::string_view name) {
 
 }  // namespace
 
+// The hit path allocates nothing for a typical object: the stored fields and the per-hit ones
+// (Age, Cache-Status, X-Request-Id) are laid out in one stack buffer that the codec copies as
+// bytes, and a small body is copied next to them.
 void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
                        int64_t now, cache::CacheStatus status) {
   const http::RequestHead& request = exchange.request();
@@ -49,14 +62,22 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   http::ResponseHead head;
   head.status = o.status;
   head.reason = o.reason;
-  head.headers.reserve(o.headers.size() + 4);
+  InlineBuffer<2048> fields;
   const bool not_modified =
       (o.status == 200) && cache::isNotModified(request.headers, o.etag, o.last_modified);
-  for (const http::Header& h : o.headers)
-    if (!not_modified || belongsIn304(h.name)) head.headers.add(h.name, h.value);
-  head.headers.add("Age", std::to_string(std::max<int64_t>(0, o.currentAge(now))));
-  head.headers.add("Cache-Status", exchange.record().cache_status);
-  head.headers.add("X-Request-Id", exchange.requestId());
+  if (not_modified) {
+    http::forEachFieldLine(o.fields.wire(),
+                           [&fields](std::string_view name, std::string_view value) {
+                             if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
+                           });
+  } else {
+    fields.append(o.fields.wire());
+  }
+  InlineBuffer<24> age;
+  age.appendNumber(std::max<int64_t>(0, o.currentAge(now)));
+  http::appendFieldLine(fields, "Age", age.view());
+  http::appendFieldLine(fields, "Cache-Status", exchange.record().cache_status.view());
+  http::appendFieldLine(fields, "X-Request-Id", exchange.requestId());
 
   uint64_t first = 0, count = length;
   if (not_modified) {
@@ -82,11 +103,12 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
         count = 0;
       }
     }
-    if (o.status == 200) head.headers.set("Accept-Ranges", "bytes");
+    if (o.status == 200) http::appendFieldLine(fields, "Accept-Ranges", "bytes");
     head.content_length = count;
     head.has_body = request.method != "HEAD" && o.status != 204;
     if (o.status == 204) head.content_length.reset();
   }
+  head.preformatted = fields.view();
   exchange.respondHead(head);
   if (head.has_body && body) sendBodySlice(exchange, body, first, count);
   exchange.respondEnd();

@@ -94,7 +94,7 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
         {"bytes_in", rec.bytes_received},
         {"duration_ms", std::round(seconds * 1e6) / 1e3},
         {"server", rec.server},
-        {"cache", rec.cache_status},
+        {"cache", rec.cache_status.view()},
         {"request_id", exchange.requestId()},
         {"referer", std::string(req.headers.get("referer"))},
         {"user_agent", std::string(req.headers.get("user-agent"))},
@@ -110,7 +110,7 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
       exchange.client().ip, stamp, escapeQuoted(req.method), escapeQuoted(req.target), protocol,
       rec.status, rec.bytes_sent, escapeQuoted(req.headers.get("referer")),
       escapeQuoted(req.headers.get("user-agent")), seconds, orDash(rec.server),
-      orDash(rec.cache_status), exchange.requestId(), rec.aborted ? " aborted" : "");
+      orDash(rec.cache_status.view()), exchange.requestId(), rec.aborted ? " aborted" : "");
 }
 
 Result<int> openAccessLog(const std::string& target) {

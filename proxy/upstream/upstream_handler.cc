@@ -172,6 +172,8 @@ void UpstreamHandler::sendRequest() {
     return;
   }
   head.headers.set("Host", head.authority);
+  // The codec left the client's id in place when it adopted it; otherwise ours goes here.
+  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
   conn_->sendRequestHead(head);
   head_sent_ = true;
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101

@@ -31,10 +31,10 @@ TEST(ObjectBuilder, StoresWhatClientsMaySeeAndTheValidators) {
   EXPECT_EQ(o->corrected_initial_age, 6);  // Age 5 + 1 s in transit
   EXPECT_EQ(o->stale_window, 3600);
   EXPECT_EQ(o->vary_fields, (std::vector<std::string>{"accept-language"}));
-  EXPECT_FALSE(o->headers.has("set-cookie"));
-  EXPECT_FALSE(o->headers.has("age"));
-  EXPECT_FALSE(o->headers.has("x-request-id"));
-  EXPECT_TRUE(o->headers.has("content-type"));
+  EXPECT_FALSE(o->fields.has("set-cookie"));
+  EXPECT_FALSE(o->fields.has("age"));
+  EXPECT_FALSE(o->fields.has("x-request-id"));
+  EXPECT_TRUE(o->fields.has("content-type"));
 }
 
 TEST(ObjectBuilder, NoGraceForWhatMustBeRevalidated) {
@@ -59,7 +59,7 @@ TEST(ObjectBuilder, ANotModifiedRefreshesFieldsAndAgeAndSharesTheBody) {
   EXPECT_EQ(fresh->body.get(), stale->body.get());
   EXPECT_EQ(fresh->freshness_lifetime, 600);
   EXPECT_TRUE(fresh->isFresh(550));
-  EXPECT_EQ(fresh->headers.get("cache-control"), "max-age=600");
+  EXPECT_EQ(fresh->fields.get("cache-control"), "max-age=600");
   EXPECT_EQ(fresh->etag, "\"v1\"");
 }
 

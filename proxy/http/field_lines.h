@@ -1,0 +1,58 @@
+#pragma once
+// Header fields in HTTP/1 wire form: "Name: value\r\n" lines in one string. A stored response
+// keeps its fields this way: one allocation instead of two per field, and a cache hit hands the
+// bytes to the codec as they are (ResponseHead::preformatted): HTTP/1 copies them, HTTP/2 walks
+// them with forEachFieldLine. Only well-formed fields go in (names without ':', values without
+// CR or LF, as both parsers guarantee), so walking the lines back is exact.
+
+#include <string>
+#include <string_view>
+
+#include "proxy/http/header_map.h"
+
+namespace gatehouse::http {
+
+// Calls fn(name, value) for each line of `lines`, which appendFieldLine() wrote.
+template <typename Fn>
+void forEachFieldLine(std::string_view lines, Fn&& fn) {
+  while (!lines.empty()) {
+    const size_t colon = lines.find(':');
+    const size_t end = lines.find("\r\n", colon);
+    if (colon == std::string_view::npos || end == std::string_view::npos || end < colon + 2) return;
+    fn(lines.substr(0, colon), lines.substr(colon + 2, end - colon - 2));
+    lines.remove_prefix(end + 2);
+  }
+}
+
+// Appends "name: value\r\n" to anything with append(std::string_view).
+template <typename Out>
+void appendFieldLine(Out& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(std::string_view(": "));
+  out.append(value);
+  out.append(std::string_view("\r\n"));
+}
+
+// The first value of `name` (case-insensitive) in `lines`, or empty; `found` says whether the
+// field is there at all (an empty value is a value).
+std::string_view findFieldLine(std::string_view lines, std::string_view name,
+                               bool* found = nullptr);
+
+class FieldLines {
+ public:
+  FieldLines() = default;
+  explicit FieldLines(const HeaderMap& fields);
+
+  std::string_view wire() const { return text_; }
+  std::string_view get(std::string_view name) const { return findFieldLine(text_, name); }
+  bool has(std::string_view name) const;
+  HeaderMap toMap() const;
+  bool empty() const { return text_.empty(); }
+  // Heap bytes held (for the cache's memory accounting).
+  size_t bytes() const { return text_.capacity(); }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace gatehouse::http

@@ -1,0 +1,52 @@
+#include "proxy/http/request_id.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace gatehouse::http {
+namespace {
+
+bool isHex16(const std::string& id) {
+  return id.size() == 16 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+TEST(RequestId, NewIdsAreSixteenHexDigitsAndDiffer) {
+  RequestIdGenerator ids;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = ids.next();
+    EXPECT_TRUE(isHex16(id)) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(RequestId, TakeKeepsASaneClientIdInPlace) {
+  RequestIdGenerator ids;
+  HeaderMap h;
+  h.add("X-Request-Id", "client-1");
+  EXPECT_EQ(ids.take(h), "client-1");
+  EXPECT_EQ(h.get("x-request-id"), "client-1");
+}
+
+TEST(RequestId, TakeReplacesAMissingBadOrRepeatedClientId) {
+  RequestIdGenerator ids;
+  HeaderMap none;
+  EXPECT_TRUE(isHex16(ids.take(none)));
+  EXPECT_FALSE(none.has("x-request-id"));  // the forwarder adds the exchange's id
+
+  HeaderMap bad;
+  bad.add("X-Request-Id", "has space");
+  EXPECT_TRUE(isHex16(ids.take(bad)));
+  EXPECT_FALSE(bad.has("x-request-id"));
+
+  HeaderMap twice;
+  twice.add("X-Request-Id", "a");
+  twice.add("x-request-id", "b");
+  EXPECT_TRUE(isHex16(ids.take(twice)));
+  EXPECT_FALSE(twice.has("x-request-id"));
+}
+
+}  // namespace
+}  // namespace gatehouse::http
