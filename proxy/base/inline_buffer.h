@@ -28,6 +28,23 @@ class InlineBuffer {
     }
     heap_.append(text);
   }
+  // Makes room for n more bytes and returns where they go (for writers that fill several
+  // pieces at once; every byte must be written).
+  char* grow(size_t n) {
+    if (!spilled_ && size_ + n <= N) {
+      char* at = inline_.data() + size_;
+      size_ += n;
+      return at;
+    }
+    if (!spilled_) {
+      heap_.reserve(2 * (size_ + n));
+      heap_.assign(inline_.data(), size_);
+      spilled_ = true;
+    }
+    const size_t at = heap_.size();
+    heap_.resize(at + n);
+    return heap_.data() + at;
+  }
   void appendNumber(int64_t value) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);

@@ -76,17 +76,19 @@ class Exchange {
   static constexpr size_t kHighWatermark = 256 * 1024;
   static constexpr size_t kLowWatermark = 64 * 1024;
 
-  Exchange(RequestHead request, ClientInfo client, std::string request_id, Downstream& downstream)
+  Exchange(RequestHead request, ClientInfo client, std::string_view request_id,
+           Downstream& downstream)
       : request_(std::move(request)),
         client_(std::move(client)),
-        request_id_(std::move(request_id)),
         downstream_(downstream),
-        started_(std::chrono::steady_clock::now()) {}
+        started_(std::chrono::steady_clock::now()) {
+    request_id_.append(request_id);
+  }
 
   const RequestHead& request() const { return request_; }
   RequestHead& request() { return request_; }
   const ClientInfo& client() const { return client_; }
-  const std::string& requestId() const { return request_id_; }
+  std::string_view requestId() const { return request_id_.view(); }
   std::chrono::steady_clock::time_point started() const { return started_; }
   ExchangeRecord& record() { return record_; }
   const ExchangeRecord& record() const { return record_; }
@@ -122,7 +124,7 @@ class Exchange {
  private:
   RequestHead request_;
   ClientInfo client_;
-  std::string request_id_;
+  InlineBuffer<128> request_id_;  // no allocation per request
   Downstream& downstream_;
   std::unique_ptr<Handler> handler_;
   ExchangeRecord record_;

@@ -5,6 +5,7 @@
 // them with forEachFieldLine. Only well-formed fields go in (names without ':', values without
 // CR or LF, as both parsers guarantee), so walking the lines back is exact.
 
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -24,13 +25,26 @@ void forEachFieldLine(std::string_view lines, Fn&& fn) {
   }
 }
 
-// Appends "name: value\r\n" to anything with append(std::string_view).
+// Appends "name: value\r\n" to anything with append(std::string_view); in one piece to a
+// buffer that can grow(n) (InlineBuffer), which is what a cache hit writes its fields with.
 template <typename Out>
 void appendFieldLine(Out& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out.append(std::string_view(": "));
-  out.append(value);
-  out.append(std::string_view("\r\n"));
+  if constexpr (requires { out.grow(size_t{0}); }) {
+    char* at = out.grow(name.size() + value.size() + 4);
+    if (!name.empty()) std::memcpy(at, name.data(), name.size());
+    at += name.size();
+    *at++ = ':';
+    *at++ = ' ';
+    if (!value.empty()) std::memcpy(at, value.data(), value.size());
+    at += value.size();
+    *at++ = '\r';
+    *at = '\n';
+  } else {
+    out.append(name);
+    out.append(std::string_view(": "));
+    out.append(value);
+    out.append(std::string_view("\r\n"));
+  }
 }
 
 // The first value of `name` (case-insensitive) in `lines`, or empty; `found` says whether the

@@ -137,14 +137,16 @@ void Http1ServerConnection::readHead() {
     if (shutting_down_) closeAfterFlush();
     return;
   }
-  if (timer_mode_ != TimerMode::Header) armTimer(TimerMode::Header, settings_.client_header);
   const size_t cap = settings_.limits.request_line + settings_.limits.headers + 2;
   size_t n = std::min(available, cap);
   const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(n)));
   auto outcome = parser_.parseRequest(std::string_view(data, n));
   switch (outcome.state) {
     case ParseState::Incomplete:
-      if (n >= cap) reject(431, "request head too large");
+      if (n >= cap) return reject(431, "request head too large");
+      // Only a head that arrives in pieces is timed (client_header, from its first bytes): a
+      // whole one is handled now, without arming and cancelling a timer per request.
+      if (timer_mode_ != TimerMode::Header) armTimer(TimerMode::Header, settings_.client_header);
       return;
     case ParseState::Error:
       log::debug("client {}: bad request: {}", client_.ip, describe(outcome.error));
@@ -174,7 +176,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
       head.authority =
           net::SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&local), len).toString();
   }
-  std::string id = ids_.take(head.headers);
+  RequestId id = ids_.take(head.headers);
   framing_ = view.framing == http::BodyFraming::Chunked         ? BodyFraming::Chunked
              : view.framing == http::BodyFraming::ContentLength ? BodyFraming::Length
                                                                 : BodyFraming::None;
@@ -191,7 +193,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
   discarding_body_ = response_chunked_ = false;
   request_done_ = framing_ == BodyFraming::None;
   keep_alive_ = true;
-  exchange_ = std::make_unique<Exchange>(std::move(head), client_, std::move(id), *this);
+  exchange_ = std::make_unique<Exchange>(std::move(head), client_, id.view(), *this);
   Exchange* exchange = exchange_.get();
   dispatcher_.dispatch(*exchange);
   // The handler may have answered, or the connection closed, inside dispatch().
@@ -435,7 +437,9 @@ void Http1ServerConnection::maybeFinishExchange() {
   body_wanted_ = false;
   conn_->setReading(true);
   armTimer(TimerMode::Idle, settings_.client_idle);
-  scheduleProcess();  // a pipelined request may already be waiting
+  // A pipelined request may already be waiting (or, shutting down, the close is due); new
+  // bytes will call onReadable() by themselves.
+  if (evbuffer_get_length(conn_->input()) > 0 || shutting_down_) scheduleProcess();
 }
 
 void Http1ServerConnection::completeExchange(bool aborted) {
@@ -445,7 +449,7 @@ void Http1ServerConnection::completeExchange(bool aborted) {
   if (aborted && exchange_->record().status == 0) exchange_->record().status = 499;
   dispatcher_.onComplete(*exchange_);
   // The handler may be the caller several frames up: destroy it after the callback returns.
-  loop_.deferDelete(std::shared_ptr<Exchange>(std::move(exchange_)));
+  loop_.deferDelete(std::move(exchange_));
 }
 
 void Http1ServerConnection::abort() {
@@ -506,7 +510,7 @@ void Http1ServerConnection::logRejected(int status, size_t bytes) {
   RequestHead head;
   head.method = "-";
   head.target = "-";
-  Exchange rejected(std::move(head), client_, ids_.next(), *this);
+  Exchange rejected(std::move(head), client_, ids_.next().view(), *this);
   rejected.record().status = status;
   rejected.record().bytes_sent = bytes;
   dispatcher_.onComplete(rejected);

@@ -149,8 +149,8 @@ void Http2Stream::onRequestHead(bool end_stream) {
   head_.version_minor = 1;
   expect_continue_ = expect_continue_ && head_.has_body;
 
-  std::string id = conn_->ids_.take(head_.headers);
-  exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_, std::move(id), *this);
+  RequestId id = conn_->ids_.take(head_.headers);
+  exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_, id.view(), *this);
   dispatched_ = true;
   conn_->dispatcher_.dispatch(*exchange_);
   if (!exchange_->request().has_body && !request_end_delivered_) {
@@ -238,8 +238,8 @@ void Http2Stream::reject(int status, std::string_view why) {
   log::debug("client {}: stream {}: {} {}", conn_->client_.ip, id_, status, why);
   if (!exchange_) {
     // Never dispatched, so never seen by a handler: only its access-log line.
-    exchange_ =
-        std::make_unique<Exchange>(std::move(head_), conn_->client_, conn_->ids_.next(), *this);
+    exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_,
+                                           conn_->ids_.next().view(), *this);
   } else if (Handler* h = handler()) {
     handler_detached_ = true;
     h->onDownstreamReset();

@@ -11,25 +11,28 @@ RequestIdGenerator::RequestIdGenerator() {
     prefix_ = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this));
 }
 
-std::string RequestIdGenerator::next() {
+RequestId RequestIdGenerator::next() {
   // By hand rather than fmt::format("{:08x}{:08x}"): this runs for every request, and the
   // format-string machinery cost more than the rest of a cache hit's head.
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(16, '0');
+  RequestId id;
+  char* digits = id.grow(16);
   const uint64_t value = (uint64_t{prefix_} << 32) | ++counter_;
   for (int i = 0; i < 16; ++i)
-    id[static_cast<size_t>(15 - i)] = kHex[(value >> (4 * i)) & 0xf];
+    digits[15 - i] = kHex[(value >> (4 * i)) & 0xf];
   return id;
 }
 
-std::string RequestIdGenerator::adoptOrNext(std::string_view incoming) {
+RequestId RequestIdGenerator::adoptOrNext(std::string_view incoming) {
   if (incoming.empty() || incoming.size() > 128) return next();
   for (char c : incoming)
     if (c < 0x21 || c > 0x7e) return next();
-  return std::string(incoming);
+  RequestId id;
+  id.append(incoming);
+  return id;
 }
 
-std::string RequestIdGenerator::take(HeaderMap& headers) {
+RequestId RequestIdGenerator::take(HeaderMap& headers) {
   std::string_view incoming;
   size_t count = 0;
   for (const Header& h : headers) {
@@ -37,8 +40,8 @@ std::string RequestIdGenerator::take(HeaderMap& headers) {
     if (count++ == 0) incoming = h.value;
   }
   if (count == 0) return next();
-  std::string id = count == 1 ? adoptOrNext(incoming) : next();
-  if (count > 1 || id != incoming) headers.remove("x-request-id");
+  RequestId id = count == 1 ? adoptOrNext(incoming) : next();
+  if (count > 1 || id.view() != incoming) headers.remove("x-request-id");
   return id;
 }
 

@@ -21,6 +21,9 @@ EventLoop::EventLoop() : base_(event_base_new()) {
 }
 
 EventLoop::~EventLoop() {
+  for (const Owned& o : owned_graveyard_)
+    o.destroy(o.object);
+  owned_graveyard_.clear();
   graveyard_.clear();
   reap_event_.reset();
   posted_event_.reset();
@@ -55,14 +58,24 @@ void EventLoop::onPosted(evutil_socket_t, short, void* self) {
 
 void EventLoop::deferDelete(std::shared_ptr<const void> object) {
   graveyard_.push_back(std::move(object));
+  scheduleReap();
+}
+
+void EventLoop::scheduleReap() {
   event_active(reap_event_.get(), EV_TIMEOUT, 0);
 }
 
 void EventLoop::onReap(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
   // Destructors may defer further deletions; swap first so those land in the next round.
+  // Sole-owned objects first: an Exchange goes before the connection it was queued ahead of
+  // (its handler's destructor may still talk to the codec).
+  loop->owned_dying_.swap(loop->owned_graveyard_);
   std::vector<std::shared_ptr<const void>> dead;
   dead.swap(loop->graveyard_);
+  for (const Owned& o : loop->owned_dying_)
+    o.destroy(o.object);
+  loop->owned_dying_.clear();
   dead.clear();
 }
 

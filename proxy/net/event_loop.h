@@ -29,10 +29,24 @@ class EventLoop {
   void post(std::function<void()> task);
   // Loop thread only: destroys the object once the current callback has returned.
   void deferDelete(std::shared_ptr<const void> object);
+  // The same for a sole owner, without a shared_ptr control block to allocate (an Exchange per
+  // request goes this way).
+  template <typename T>
+  void deferDelete(std::unique_ptr<T> object) {
+    if (!object) return;
+    owned_graveyard_.push_back({object.release(), [](void* p) { delete static_cast<T*>(p); }});
+    scheduleReap();
+  }
 
  private:
   static void onPosted(evutil_socket_t, short, void* self);
   static void onReap(evutil_socket_t, short, void* self);
+  void scheduleReap();
+
+  struct Owned {
+    void* object;
+    void (*destroy)(void*);
+  };
 
   EventBasePtr base_;
   EventPtr posted_event_;
@@ -40,6 +54,8 @@ class EventLoop {
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::shared_ptr<const void>> graveyard_;
+  std::vector<Owned> owned_graveyard_;
+  std::vector<Owned> owned_dying_;  // kept between rounds: its capacity is reused
 };
 
 // Makes libevent thread-aware (locks for cross-thread event_active). Call once, before any loop.

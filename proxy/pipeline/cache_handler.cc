@@ -38,6 +38,13 @@ void restoreConditions(http::HeaderMap& headers, const http::HeaderMap& client_c
     headers.add(h.name, h.value);
 }
 
+// What the client connected with, never what it claims (:scheme, an absolute-form target): a
+// plaintext request must not fill what TLS clients are served, and purges of https:// URLs
+// must find what HTTPS clients got.
+std::string_view schemeOf(const http::Exchange& exchange) {
+  return exchange.client().tls ? "https" : "http";
+}
+
 bool isServerError(int status) {
   return status == 500 || status == 502 || status == 503 || status == 504;
 }
@@ -79,10 +86,23 @@ cache::FreshnessPolicy CacheHandler::freshnessPolicy() const {
 }
 
 std::string_view CacheHandler::scheme() const {
-  // What the client connected with, never what it claims (:scheme, an absolute-form target):
-  // a plaintext request must not fill what TLS clients are served, and purges of https://
-  // URLs must find what HTTPS clients got.
-  return exchange_.client().tls ? "https" : "http";
+  return schemeOf(exchange_);
+}
+
+bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& policy) {
+  http::RequestHead& request = exchange.request();
+  if (prepareCacheRequest(request, policy.config.anonymous_ignore_cookies) != CacheRoute::Lookup)
+    return false;
+  const int64_t now = policy.now();
+  const std::string key = cache::primaryKey(schemeOf(exchange), request.authority, request.target);
+  std::shared_ptr<const cache::CachedObject> found =
+      policy.store->lookup(key, request.headers, now);
+  if (!found || found->hit_for_pass || !found->isFresh(now)) return false;
+  count(policy.store->counters().hits);
+  cache::CacheStatus status;
+  status.hit = true;
+  serveCachedObject(exchange, std::move(found), now, status);
+  return true;
 }
 
 void CacheHandler::start() {
@@ -94,29 +114,18 @@ void CacheHandler::start() {
     forward(Fetch::Fill);
     return;
   }
-  if (isUnsafeMethod(request.method)) {
-    status_.fwd = cache::CacheStatus::Fwd::Bypass;
-    forward(Fetch::Invalidate);
-    return;
-  }
-  // Only the cacheable path loses the ignored cookies: a POST or a logged-in request goes to
-  // the origin as it came.
-  if (isCacheableMethod(request.method))
-    removeIgnoredCookies(request.headers, policy_->config.anonymous_ignore_cookies);
-  // A tunnel (WebSocket) and preconditions other than the validators we answer ourselves
-  // (If-Match, If-Unmodified-Since: a 412 must never be stored for everyone) are passed.
-  const bool passed_as_is = request.upgrade || request.headers.has("if-match") ||
-                            request.headers.has("if-unmodified-since");
-  if (!isCacheableMethod(request.method) || !isAnonymous(request) || passed_as_is) {
-    count(store_.counters().passes);
-    status_.fwd = cache::CacheStatus::Fwd::Bypass;
-    forward(Fetch::Pass);
-    return;
-  }
-  if (request.headers.has("accept-encoding")) {
-    std::string coding = cache::normalizeAcceptEncoding(request.headers.get("accept-encoding"));
-    request.headers.remove("accept-encoding");
-    if (!coding.empty()) request.headers.add("Accept-Encoding", coding);
+  switch (prepareCacheRequest(request, policy_->config.anonymous_ignore_cookies)) {
+    case CacheRoute::Invalidate:
+      status_.fwd = cache::CacheStatus::Fwd::Bypass;
+      forward(Fetch::Invalidate);
+      return;
+    case CacheRoute::Pass:
+      count(store_.counters().passes);
+      status_.fwd = cache::CacheStatus::Fwd::Bypass;
+      forward(Fetch::Pass);
+      return;
+    case CacheRoute::Lookup:
+      break;
   }
   lookupAndServe();
 }
@@ -251,8 +260,9 @@ void CacheHandler::serve(std::shared_ptr<const cache::CachedObject> object,
 }
 
 void CacheHandler::startBackgroundRefresh(std::shared_ptr<const cache::CachedObject> stale) {
-  refreshes_.start(exchange_.request(), exchange_.client(), exchange_.requestId() + "-refresh",
-                   policy_, route_, make_upstream_, std::move(stale));
+  refreshes_.start(exchange_.request(), exchange_.client(),
+                   std::string(exchange_.requestId()) + "-refresh", policy_, route_, make_upstream_,
+                   std::move(stale));
 }
 
 void CacheHandler::finishFill(cache::FillOutcome outcome) {

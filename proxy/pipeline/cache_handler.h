@@ -51,6 +51,11 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
 
   void start();
 
+  // Answers a fresh hit before any handler exists (most requests of a cached site): no
+  // CacheHandler, upstream factory or fetch state is built for it. False for anything else,
+  // which then goes through a CacheHandler (and is looked up again there).
+  static bool serveFreshHit(http::Exchange& exchange, const CachePolicy& policy);
+
   // http::Handler: forwarded to the upstream fetch, when there is one.
   void onRequestBody(evbuffer* data) override;
   void onRequestEnd() override;

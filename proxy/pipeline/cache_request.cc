@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cache/cache_key.h"
 #include "proxy/base/ascii.h"
 
 namespace gatehouse::pipeline {
@@ -38,6 +39,26 @@ bool isCacheableMethod(std::string_view method) {
 
 bool isUnsafeMethod(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS" && method != "TRACE";
+}
+
+CacheRoute prepareCacheRequest(http::RequestHead& request,
+                               const std::vector<std::string>& ignored_cookies) {
+  if (isUnsafeMethod(request.method)) return CacheRoute::Invalidate;
+  if (!isCacheableMethod(request.method)) return CacheRoute::Pass;
+  // Only the cacheable path loses the ignored cookies: a POST or a logged-in request goes to
+  // the origin as it came.
+  removeIgnoredCookies(request.headers, ignored_cookies);
+  // A tunnel (WebSocket) and preconditions other than the validators we answer ourselves
+  // (If-Match, If-Unmodified-Since: a 412 must never be stored for everyone) are passed.
+  const bool passed_as_is = request.upgrade || request.headers.has("if-match") ||
+                            request.headers.has("if-unmodified-since");
+  if (!isAnonymous(request) || passed_as_is) return CacheRoute::Pass;
+  if (request.headers.has("accept-encoding")) {
+    std::string coding = cache::normalizeAcceptEncoding(request.headers.get("accept-encoding"));
+    request.headers.remove("accept-encoding");
+    if (!coding.empty()) request.headers.add("Accept-Encoding", coding);
+  }
+  return CacheRoute::Lookup;
 }
 
 }  // namespace gatehouse::pipeline

@@ -23,4 +23,17 @@ bool isCacheableMethod(std::string_view method);
 // POST, PUT, PATCH, DELETE and any unknown method: a success invalidates (RFC 9111 §4.4).
 bool isUnsafeMethod(std::string_view method);
 
+// What the cache does with a request, decided once its head is normalised.
+enum class CacheRoute {
+  Invalidate,  // unsafe method: forwarded, and a success invalidates the URL
+  Pass,        // forwarded as is, never answered from the cache
+  Lookup,      // anonymous GET/HEAD: looked up
+};
+
+// Classifies the request and, for a lookup, normalises it in place: the ignored cookies go and
+// Accept-Encoding is reduced to the coding keyed on. Idempotent (a request may be prepared by
+// the fast hit path and again by the CacheHandler).
+CacheRoute prepareCacheRequest(http::RequestHead& request,
+                               const std::vector<std::string>& ignored_cookies);
+
 }  // namespace gatehouse::pipeline

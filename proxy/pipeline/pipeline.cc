@@ -43,6 +43,7 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   if (!gate::ReadOnlyGate().pass(exchange)) return;
   // Read-only mode caches aggressively: every route goes through the cache while it is on.
   if (cache_ && (route->cache || gate::ReadOnlyState::process().enabled())) {
+    if (CacheHandler::serveFreshHit(exchange, *cache_)) return;
     CacheHandler::UpstreamFactory make_upstream =
         [this, pool = route->pool, owner = owner_, timeouts = timeouts_](
             http::Exchange& ex, upstream::ResponseInterceptor* interceptor) {

@@ -15,7 +15,7 @@ TEST(RequestId, NewIdsAreSixteenHexDigitsAndDiffer) {
   RequestIdGenerator ids;
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    std::string id = ids.next();
+    std::string id(ids.next().view());
     EXPECT_TRUE(isHex16(id)) << id;
     seen.insert(id);
   }
@@ -26,25 +26,25 @@ TEST(RequestId, TakeKeepsASaneClientIdInPlace) {
   RequestIdGenerator ids;
   HeaderMap h;
   h.add("X-Request-Id", "client-1");
-  EXPECT_EQ(ids.take(h), "client-1");
+  EXPECT_EQ(ids.take(h).view(), "client-1");
   EXPECT_EQ(h.get("x-request-id"), "client-1");
 }
 
 TEST(RequestId, TakeReplacesAMissingBadOrRepeatedClientId) {
   RequestIdGenerator ids;
   HeaderMap none;
-  EXPECT_TRUE(isHex16(ids.take(none)));
+  EXPECT_TRUE(isHex16(std::string(ids.take(none).view())));
   EXPECT_FALSE(none.has("x-request-id"));  // the forwarder adds the exchange's id
 
   HeaderMap bad;
   bad.add("X-Request-Id", "has space");
-  EXPECT_TRUE(isHex16(ids.take(bad)));
+  EXPECT_TRUE(isHex16(std::string(ids.take(bad).view())));
   EXPECT_FALSE(bad.has("x-request-id"));
 
   HeaderMap twice;
   twice.add("X-Request-Id", "a");
   twice.add("x-request-id", "b");
-  EXPECT_TRUE(isHex16(ids.take(twice)));
+  EXPECT_TRUE(isHex16(std::string(ids.take(twice).view())));
   EXPECT_FALSE(twice.has("x-request-id"));
 }
 
