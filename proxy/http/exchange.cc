@@ -12,14 +12,29 @@ void Downstream::sendBodyBytes(std::string_view bytes) {
   sendBody(buf.get());
 }
 
+void Downstream::sendWhole(const ResponseHead& head, std::string_view body) {
+  sendHead(head);
+  if (!body.empty()) sendBodyBytes(body);
+  sendEnd();
+}
+
+bool Exchange::needsHsts(const ResponseHead& head) const {
+  if (client_.hsts == 0 || head.headers.has("strict-transport-security")) return false;
+  bool has_hsts = false;
+  findFieldLine(head.preformatted, "strict-transport-security", &has_hsts);
+  return !has_hsts;
+}
+
+void Exchange::addHsts(ResponseHead& head) const {
+  head.headers.add("Strict-Transport-Security", "max-age=" + std::to_string(client_.hsts));
+}
+
 void Exchange::respondHead(const ResponseHead& head) {
   record_.status = head.status;
   head_sent_ = true;
-  bool has_hsts = false;
-  if (client_.hsts > 0) findFieldLine(head.preformatted, "strict-transport-security", &has_hsts);
-  if (client_.hsts > 0 && !has_hsts && !head.headers.has("strict-transport-security")) {
+  if (needsHsts(head)) {
     ResponseHead with_hsts = head;
-    with_hsts.headers.add("Strict-Transport-Security", "max-age=" + std::to_string(client_.hsts));
+    addHsts(with_hsts);
     downstream_.sendHead(with_hsts);
     return;
   }
@@ -45,9 +60,12 @@ void Exchange::respondError(int status, std::string_view detail) {
 void Exchange::respondWhole(ResponseHead head, std::string_view body) {
   head.content_length = body.size();
   head.has_body = request_.method != "HEAD";
-  respondHead(head);
-  if (head.has_body) respondBody(body);
-  respondEnd();
+  if (!head.has_body) body = {};
+  record_.status = head.status;
+  record_.bytes_sent += body.size();
+  head_sent_ = true;
+  if (needsHsts(head)) addHsts(head);
+  downstream_.sendWhole(head, body);
 }
 
 }  // namespace gatehouse::http

@@ -29,6 +29,9 @@ class Downstream {
   // The same for bytes in memory that the caller keeps: copied. The default goes through
   // sendBody(); a codec that can copy straight into its output overrides it.
   virtual void sendBodyBytes(std::string_view bytes);
+  // A whole response whose body is in memory (empty for none): by default head, body and end;
+  // a codec may send it in one write.
+  virtual void sendWhole(const ResponseHead& head, std::string_view body);
   virtual void sendEnd() = 0;
   // Trailer fields to send with the end of the body; before sendEnd(). Codecs that cannot
   // carry them (an HTTP/1.1 response with Content-Length) drop them.
@@ -122,6 +125,9 @@ class Exchange {
   }
 
  private:
+  bool needsHsts(const ResponseHead& head) const;
+  void addHsts(ResponseHead& head) const;
+
   RequestHead request_;
   ClientInfo client_;
   InlineBuffer<128> request_id_;  // no allocation per request

@@ -301,9 +301,6 @@ void Http1ServerConnection::resumeRequestBody() {
 
 void Http1ServerConnection::sendHead(const ResponseHead& head) {
   if (closed_ || closing_ || response_started_) return;
-  // Framing fields, on the stack: a heap string here would cost an allocation per response.
-  fmt::basic_memory_buffer<char, 128> extra;
-  auto add = [&extra](std::string_view text) { extra.append(text); };
   if (head.status == 101) {
     // Switching protocols: from here on both directions are opaque bytes.
     response_started_ = true;
@@ -319,6 +316,33 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
     scheduleProcess();
     return;
   }
+  InlineBuffer<128> extra;
+  startResponse(head, extra);
+  // A small body of known length (a cache hit, an error page) will follow at once: room for it
+  // right behind the head keeps the response in one buffer chunk and one iovec.
+  constexpr uint64_t kBodyRoomMax = 16 * 1024;
+  const size_t body_room = response_body_allowed_ && !response_chunked_ &&
+                                   head.content_length.value_or(kBodyRoomMax + 1) <= kBodyRoomMax
+                               ? static_cast<size_t>(*head.content_length)
+                               : 0;
+  writeResponseHead(conn_->output(), head, extra.view(), body_room);
+}
+
+void Http1ServerConnection::sendWhole(const ResponseHead& head, std::string_view body) {
+  if (closed_ || closing_ || response_started_ || head.status == 101 || !head.content_length)
+    return Downstream::sendWhole(head, body);
+  InlineBuffer<128> extra;
+  startResponse(head, extra);
+  // Head and body leave in one writev from here when nothing is queued ahead of them.
+  InlineBuffer<4096> bytes;
+  writeResponseHeadTo(bytes.grow(responseHeadSize(head, extra.view())), head, extra.view());
+  conn_->writeNow(bytes.view(), response_body_allowed_ ? body : std::string_view());
+  sendEnd();
+}
+
+void Http1ServerConnection::startResponse(const ResponseHead& head, InlineBuffer<128>& extra) {
+  // Framing fields, on the stack: a heap string here would cost an allocation per response.
+  auto add = [&extra](std::string_view text) { extra.append(text); };
   response_started_ = true;
   response_body_allowed_ = head.has_body && !is_head_request_;
   keep_alive_ = request_keep_alive_ && !shutting_down_;
@@ -349,14 +373,6 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
   } else if (exchange_ && exchange_->request().version_minor == 0) {
     add("Connection: keep-alive\r\n");
   }
-  // A small body of known length (a cache hit, an error page) will follow at once: room for it
-  // right behind the head keeps the response in one buffer chunk and one iovec.
-  constexpr uint64_t kBodyRoomMax = 16 * 1024;
-  const size_t body_room = response_body_allowed_ && !response_chunked_ &&
-                                   head.content_length.value_or(kBodyRoomMax + 1) <= kBodyRoomMax
-                               ? static_cast<size_t>(*head.content_length)
-                               : 0;
-  writeResponseHead(conn_->output(), head, std::string_view(extra.data(), extra.size()), body_room);
 }
 
 void Http1ServerConnection::sendBody(evbuffer* data) {

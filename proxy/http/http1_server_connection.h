@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "proxy/base/duration.h"
+#include "proxy/base/inline_buffer.h"
 #include "proxy/http/chunked_decoder.h"
 #include "proxy/http/exchange.h"
 #include "proxy/http/http1_parser.h"
@@ -59,6 +60,7 @@ class Http1ServerConnection final : public ServerConnection,
   void sendHead(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendBodyBytes(std::string_view bytes) override;
+  void sendWhole(const ResponseHead& head, std::string_view body) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;
@@ -67,6 +69,8 @@ class Http1ServerConnection final : public ServerConnection,
   void abort() override;
 
  private:
+  // Decides the response's framing and connection fate; its framing fields go to `extra`.
+  void startResponse(const ResponseHead& head, InlineBuffer<128>& extra);
   enum class TimerMode { None, Idle, Header, Linger };
   enum class BodyFraming { None, Length, Chunked, Tunnel };
 

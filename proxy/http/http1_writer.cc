@@ -1,5 +1,6 @@
 #include "proxy/http/http1_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
@@ -40,6 +41,8 @@ class HeadWriter {
       put("\r\n");
     }
   }
+  size_t size() const { return size_; }
+  void beginAt(char* at) { at_ = at; }
   void commit() {
     vec_.iov_len = static_cast<size_t>(at_ - static_cast<char*>(vec_.iov_base));
     evbuffer_commit_space(out_, &vec_, 1);
@@ -54,29 +57,61 @@ class HeadWriter {
 
 }  // namespace
 
-void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
-                       size_t body_room) {
-  const std::string_view reason = head.reason.empty() ? reasonPhrase(head.status) : head.reason;
+namespace {
+struct StatusLine {
+  explicit StatusLine(const ResponseHead& head) {
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.status);
+    (void)ec;  // 16 bytes hold any int
+    pieces = {"HTTP/1.1 ", std::string_view(digits, static_cast<size_t>(end - digits)), " ",
+              head.reason.empty() ? reasonPhrase(head.status) : head.reason, "\r\n"};
+  }
   char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.status);
-  (void)ec;  // 16 bytes hold any int
-  const std::string_view status(digits, static_cast<size_t>(end - digits));
-  const std::initializer_list<std::string_view> line = {"HTTP/1.1 ", status, " ", reason, "\r\n"};
-  HeadWriter w;
-  for (std::string_view s : line)
+  std::array<std::string_view, 5> pieces;
+};
+
+void countResponseHead(HeadWriter& w, const StatusLine& line, const ResponseHead& head,
+                       std::string_view extra_fields) {
+  for (std::string_view s : line.pieces)
     w.count(s);
   w.count(head.preformatted);
   w.countFields(head.headers);
   w.count(extra_fields);
   w.count("\r\n");
-  if (!w.begin(out, body_room)) return;
-  for (std::string_view s : line)
+}
+
+void putResponseHead(HeadWriter& w, const StatusLine& line, const ResponseHead& head,
+                     std::string_view extra_fields) {
+  for (std::string_view s : line.pieces)
     w.put(s);
   w.put(head.preformatted);
   w.putFields(head.headers);
   w.put(extra_fields);
   w.put("\r\n");
+}
+}  // namespace
+
+void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
+                       size_t body_room) {
+  const StatusLine line(head);
+  HeadWriter w;
+  countResponseHead(w, line, head, extra_fields);
+  if (!w.begin(out, body_room)) return;
+  putResponseHead(w, line, head, extra_fields);
   w.commit();
+}
+
+size_t responseHeadSize(const ResponseHead& head, std::string_view extra_fields) {
+  const StatusLine line(head);
+  HeadWriter w;
+  countResponseHead(w, line, head, extra_fields);
+  return w.size();
+}
+
+void writeResponseHeadTo(char* at, const ResponseHead& head, std::string_view extra_fields) {
+  const StatusLine line(head);
+  HeadWriter w;
+  w.beginAt(at);
+  putResponseHead(w, line, head, extra_fields);
 }
 
 void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view extra_fields) {

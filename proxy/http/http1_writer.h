@@ -15,6 +15,9 @@ namespace gatehouse::http {
 // room after it, so a small body added next lands in the same chunk (one iovec, one allocation).
 void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
                        size_t body_room = 0);
+// The same head in memory: its size, and the bytes written at `at` (which has that many).
+size_t responseHeadSize(const ResponseHead& head, std::string_view extra_fields);
+void writeResponseHeadTo(char* at, const ResponseHead& head, std::string_view extra_fields);
 // "GET /x HTTP/1.1\r\n" + fields + extra + "\r\n".
 void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view extra_fields);
 // Moves all of data into out as one chunk ("<hex>\r\n" data "\r\n"); nothing for empty data.

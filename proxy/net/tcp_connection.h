@@ -58,6 +58,11 @@ class TcpConnection {
   size_t pendingOutput() const { return evbuffer_get_length(output_.get()); }
   evutil_socket_t fd() const { return fd_; }
 
+  // Sends these bytes at once when nothing is queued ahead of them on a plain connection, and
+  // queues whatever the socket did not take (everything, under TLS or behind queued output).
+  // For a whole small response: no buffer chunk to allocate and no loop pass to wait for.
+  void writeNow(std::string_view first, std::string_view second = {});
+
   void setReading(bool on);
   void setReadLimit(size_t bytes);
   void setLowWatermark(size_t bytes) { low_watermark_ = bytes; }

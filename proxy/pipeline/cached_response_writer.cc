@@ -109,6 +109,14 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
     if (o.status == 204) head.content_length.reset();
   }
   head.preformatted = fields.view();
+  if (!not_modified && o.status != 204 && count <= kCopyBodyMax) {
+    // The common case, a small body: head and body leave together (respondWhole sets the
+    // length, and sends no body to a HEAD).
+    std::string_view slice =
+        body ? std::string_view(body->data() + first, count) : std::string_view();
+    exchange.respondWhole(std::move(head), slice);
+    return;
+  }
   exchange.respondHead(head);
   if (head.has_body && body) sendBodySlice(exchange, body, first, count);
   exchange.respondEnd();

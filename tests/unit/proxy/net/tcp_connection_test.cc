@@ -144,6 +144,37 @@ TEST_F(TcpConnectionTest, CoalescesWritesQueuedInOneCallbackIntoOneFlush) {
   EXPECT_EQ(conn_->pendingOutput(), 0u);
 }
 
+TEST_F(TcpConnectionTest, WriteNowSendsAtOnceWhenNothingIsQueued) {
+  conn_->writeNow("HTTP/1.1 200 OK\r\n\r\n", "body");
+  EXPECT_EQ(conn_->pendingOutput(), 0u);
+  peerRead();
+  EXPECT_EQ(received_, "HTTP/1.1 200 OK\r\n\r\nbody") << "sent inside the call, no loop pass";
+}
+
+TEST_F(TcpConnectionTest, WriteNowQueuesBehindOutputAlreadyWaiting) {
+  evbuffer_add(conn_->output(), "first ", 6);
+  conn_->writeNow("second ", "third");
+  peerRead();
+  EXPECT_EQ(received_, "") << "nothing may overtake the queued bytes";
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return received_.size() >= 17;
+  }));
+  EXPECT_EQ(received_, "first second third");
+}
+
+TEST_F(TcpConnectionTest, WriteNowQueuesWhatTheSocketDidNotTake) {
+  const std::string head = "head:";
+  const std::string body = pattern(kBig);
+  conn_->writeNow(head, body);
+  EXPECT_GT(conn_->pendingOutput(), 0u) << "the kernel buffer is full; the rest waits";
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return received_.size() >= head.size() + body.size();
+  }));
+  EXPECT_TRUE(received_ == head + body) << "whole and in order";
+}
+
 TEST_F(TcpConnectionTest, LargeWriteWaitsForThePeerAndDrains) {
   const std::string data = pattern(kBig);
   conn_->setLowWatermark(64 * 1024);
