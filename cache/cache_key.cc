@@ -23,20 +23,28 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// "Example.COM:443" with scheme https -> "example.com"; other ports stay.
-std::string normalizeHost(std::string_view host, std::string_view scheme) {
-  std::string out = lower(host);
-  const std::string_view default_port = scheme == "https" ? ":443" : ":80";
-  if (std::string_view(out).ends_with(default_port)) out.resize(out.size() - default_port.size());
-  return out;
+void appendLower(std::string& out, std::string_view s) {
+  const size_t start = out.size();
+  out.append(s);
+  for (size_t i = start; i < out.size(); ++i)
+    out[i] = ascii::toLower(out[i]);
 }
 
-}  // namespace
+// "Example.COM:443" with scheme https -> "example.com"; other ports stay.
+void appendNormalizedHost(std::string& out, std::string_view host, std::string_view scheme) {
+  const size_t start = out.size();
+  appendLower(out, host);
+  const std::string_view default_port = scheme == "https" ? ":443" : ":80";
+  if (std::string_view(out).substr(start).ends_with(default_port))
+    out.resize(out.size() - default_port.size());
+}
 
-std::string normalizeTarget(std::string_view target) {
-  std::string out;
-  out.reserve(target.size());
-  for (size_t i = 0; i < target.size(); ++i) {
+void appendNormalizedTarget(std::string& out, std::string_view target) {
+  const size_t start = out.size();
+  // Most targets have no escapes: copied whole.
+  const size_t first_escape = target.find('%');
+  out.append(target.substr(0, first_escape));
+  for (size_t i = out.size() - start; i < target.size(); ++i) {
     char c = target[i];
     if (c == '%' && i + 2 < target.size()) {
       int hi = ascii::hexValue(target[i + 1]), lo = ascii::hexValue(target[i + 2]);
@@ -55,17 +63,35 @@ std::string normalizeTarget(std::string_view target) {
     }
     out += c;
   }
-  if (out.empty() || out.front() != '/') out.insert(out.begin(), '/');
+  if (out.size() == start || out[start] != '/')
+    out.insert(out.begin() + static_cast<ptrdiff_t>(start), '/');
+}
+
+std::string normalizeHost(std::string_view host, std::string_view scheme) {
+  std::string out;
+  appendNormalizedHost(out, host, scheme);
   return out;
 }
 
+}  // namespace
+
+std::string normalizeTarget(std::string_view target) {
+  std::string out;
+  out.reserve(target.size() + 1);
+  appendNormalizedTarget(out, target);
+  return out;
+}
+
+// Built in one string with its size reserved: this runs for every cacheable request.
 std::string primaryKey(std::string_view scheme_text, std::string_view authority,
                        std::string_view target) {
-  std::string key = lower(scheme_text);
-  const std::string scheme = key;
+  std::string key;
+  key.reserve(scheme_text.size() + 3 + authority.size() + target.size() + 1);
+  appendLower(key, scheme_text);
+  const bool https = key == "https";
   key += "://";
-  key += normalizeHost(authority, scheme);
-  key += normalizeTarget(target);
+  appendNormalizedHost(key, authority, https ? "https" : "http");
+  appendNormalizedTarget(key, target);
   return key;
 }
 
