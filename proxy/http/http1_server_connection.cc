@@ -333,10 +333,16 @@ void Http1ServerConnection::sendWhole(const ResponseHead& head, std::string_view
     return Downstream::sendWhole(head, body);
   InlineBuffer<128> extra;
   startResponse(head, extra);
-  // Head and body leave in one writev from here when nothing is queued ahead of them.
+  // Head and body leave from here in one write when nothing is queued ahead of them; a small
+  // body is copied behind the head, so that the write is a plain send(2).
   InlineBuffer<4096> bytes;
   writeResponseHeadTo(bytes.grow(responseHeadSize(head, extra.view())), head, extra.view());
-  conn_->writeNow(bytes.view(), response_body_allowed_ ? body : std::string_view());
+  if (!response_body_allowed_) body = {};
+  if (bytes.size() + body.size() <= 4096) {
+    bytes.append(body);
+    body = {};
+  }
+  conn_->writeNow(bytes.view(), body);
   sendEnd();
 }
 
