@@ -30,6 +30,7 @@ class HeadWriter {
     return true;
   }
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may have no data pointer, which memcpy must not see
     std::memcpy(at_, s.data(), s.size());
     at_ += s.size();
   }
