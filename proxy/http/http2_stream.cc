@@ -44,6 +44,7 @@ class ResponseFields {
     size_t count = head.headers.size();
     forEachFieldLine(head.preformatted, [&count](std::string_view, std::string_view) { ++count; });
     names_.reserve(count);
+    nva_.reserve(count + 2);  // + :status and content-length: one allocation
     status_ = std::to_string(status);
     if (length) length_ = std::to_string(*length);
     add(":status", status_);
@@ -64,12 +65,17 @@ class ResponseFields {
     std::string& lower = names_.emplace_back(name);
     for (char& c : lower)
       c = ascii::toLower(c);
-    add(lower, value);
+    // X-Request-Id is new in every response, so HPACK must not index it: each entry would
+    // evict a reusable one (server, content-type, via) from the 4 KiB dynamic table, and
+    // nghttp2 compares each new value against every indexed one of that name (a memcmp per
+    // entry, dozens per response once the table is full of ids).
+    const bool unique = lower == "x-request-id";
+    add(lower, value, unique ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
   }
-  void add(std::string_view name, std::string_view value) {
+  void add(std::string_view name, std::string_view value, uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
     nva_.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE});
+                    value.size(), flags});
   }
   std::string status_;
   std::string length_;

@@ -28,7 +28,7 @@ struct TlsSettings {
   std::vector<TlsCertificateFiles> certificates;       // at least one; the first is the default
   std::string min_version = "TLSv1.2";                 // TLSv1.2 | TLSv1.3
   std::string ciphers;                                 // TLS 1.2 cipher list; empty: modern default
-  std::string ciphersuites;                            // TLS 1.3 suites; empty: OpenSSL default
+  std::string ciphersuites;                            // TLS 1.3 suites; empty: AES-128-GCM first
   std::vector<std::string> alpn = {"h2", "http/1.1"};  // in server preference order
 };
 
@@ -38,6 +38,9 @@ struct TlsSettings {
 class TicketKeys {
  public:
   explicit TicketKeys(Duration rotation = Duration(12 * 3600 * 1000));
+  ~TicketKeys();
+  TicketKeys(const TicketKeys&) = delete;
+  TicketKeys& operator=(const TicketKeys&) = delete;
   // For SSL_CTX_set_tlsext_ticket_key_evp_cb: returns 1 (ok), 2 (ok, renew), 0 or -1.
   int callback(unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
                EVP_MAC_CTX* mac, int encrypt);
@@ -51,6 +54,10 @@ class TicketKeys {
   void rotateIfDue();  // caller holds mutex_
   Key fresh() const;
 
+  // Fetched once: EVP_aes_256_cbc() in EncryptInit would look the cipher up in the provider
+  // store again on every ticket (OpenSSL 3's implicit fetch), a lock and a hash lookup each.
+  // Null if the fetch failed; the callback then falls back to the implicit fetch.
+  EVP_CIPHER* cipher_ = nullptr;
   std::mutex mutex_;
   Duration rotation_;
   std::chrono::steady_clock::time_point rotated_at_;

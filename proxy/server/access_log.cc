@@ -1,12 +1,15 @@
 #include "proxy/server/access_log.h"
 
 #include <fcntl.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace gatehouse::server {
@@ -14,25 +17,38 @@ namespace {
 constexpr size_t kFlushBytes = 32 * 1024;
 constexpr Duration kFlushInterval{200};
 
-std::string orDash(std::string_view s) {
-  return s.empty() ? "-" : std::string(s);
+void appendOrDash(std::string& out, std::string_view s) {
+  if (s.empty())
+    out += '-';
+  else
+    out += s;
 }
 
-// Quotes for the combined format: '"' and '\' escaped, control bytes as \xHH (as nginx does).
-std::string escapeQuoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+// Quotes for the combined format: '"' and '\' escaped, control bytes as \xHH (as nginx does);
+// an empty field is "-".
+void appendQuoted(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += '-';
+    return;
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02X}", c);
+      const char escaped[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(escaped, sizeof escaped);
     } else {
       out += static_cast<char>(c);
     }
   }
-  return out.empty() ? "-" : out;
+}
+
+void appendNumber(std::string& out, uint64_t n) {
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
 }
 
 void writeAll(int fd, std::string_view data) {
@@ -54,7 +70,11 @@ AccessLog::~AccessLog() {
 
 void AccessLog::record(const http::Exchange& exchange) {
   if (fd_ < 0) return;
-  buffer_ += format(exchange, format_, std::chrono::system_clock::now());
+  const auto now = std::chrono::system_clock::now();
+  if (format_ == config::AccessLogFormat::Combined)
+    appendCombined(buffer_, exchange, stamp_.at(std::chrono::system_clock::to_time_t(now)));
+  else
+    buffer_ += format(exchange, format_, now);
   if (buffer_.size() >= kFlushBytes)
     flush();
   else if (!flush_timer_.armed())
@@ -67,50 +87,97 @@ void AccessLog::flush() {
   buffer_.clear();
 }
 
+std::string_view AccessLog::CombinedStamp::at(std::time_t second) {
+  if (second != second_) {
+    std::tm tm{};
+    gmtime_r(&second, &tm);
+    length_ = std::strftime(text_, sizeof text_, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    second_ = second;
+  }
+  return {text_, length_};
+}
+
+// The combined line, appended straight to the worker's buffer: every request writes one, so
+// it is built without a temporary string per field or a runtime-parsed format string.
+void AccessLog::appendCombined(std::string& out, const http::Exchange& exchange,
+                               std::string_view stamp) {
+  const http::RequestHead& req = exchange.request();
+  const http::ExchangeRecord& rec = exchange.record();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange.started()).count();
+  out += exchange.client().ip;
+  out += " - - [";
+  out += stamp;
+  out += "] \"";
+  appendQuoted(out, req.method);
+  out += ' ';
+  appendQuoted(out, req.target);
+  if (exchange.client().protocol == "HTTP/2") {
+    out += " HTTP/2.0\" ";
+  } else {
+    out += " HTTP/1.";
+    appendNumber(out, static_cast<uint64_t>(req.version_minor));
+    out += "\" ";
+  }
+  appendNumber(out, static_cast<uint64_t>(rec.status));
+  out += ' ';
+  appendNumber(out, rec.bytes_sent);
+  out += " \"";
+  appendQuoted(out, req.headers.get("referer"));
+  out += "\" \"";
+  appendQuoted(out, req.headers.get("user-agent"));
+  out += "\" rt=";
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.3f}"), seconds);
+  out += " server=";
+  appendOrDash(out, rec.server);
+  out += " cache=";
+  appendOrDash(out, rec.cache_status.view());
+  out += " id=";
+  out += exchange.requestId();
+  if (rec.aborted) out += " aborted";
+  out += '\n';
+}
+
 std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogFormat format,
                               std::chrono::system_clock::time_point now) {
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  if (format == config::AccessLogFormat::Combined) {
+    CombinedStamp stamp;
+    std::string line;
+    appendCombined(line, exchange, stamp.at(t));
+    return line;
+  }
   const http::RequestHead& req = exchange.request();
   const http::ExchangeRecord& rec = exchange.record();
   auto elapsed = std::chrono::steady_clock::now() - exchange.started();
   double seconds = std::chrono::duration<double>(elapsed).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::string protocol = exchange.client().protocol == "HTTP/2"
                              ? std::string("HTTP/2.0")
                              : fmt::format("HTTP/1.{}", req.version_minor);
-  if (format == config::AccessLogFormat::Json) {
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    nlohmann::json line = {
-        {"time", stamp},
-        {"client", exchange.client().ip},
-        {"method", req.method},
-        {"host", req.authority},
-        {"path", req.target},
-        {"protocol", protocol},
-        {"status", rec.status},
-        {"bytes", rec.bytes_sent},
-        {"bytes_in", rec.bytes_received},
-        {"duration_ms", std::round(seconds * 1e6) / 1e3},
-        {"server", rec.server},
-        {"cache", rec.cache_status.view()},
-        {"request_id", exchange.requestId()},
-        {"referer", std::string(req.headers.get("referer"))},
-        {"user_agent", std::string(req.headers.get("user-agent"))},
-        {"aborted", rec.aborted},
-    };
-    // Bytes that are not UTF-8 (a raw path, say) are replaced, never a reason to lose a line.
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  }
-  char stamp[40];
-  std::strftime(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-  return fmt::format(
-      "{} - - [{}] \"{} {} {}\" {} {} \"{}\" \"{}\" rt={:.3f} server={} cache={} id={}{}\n",
-      exchange.client().ip, stamp, escapeQuoted(req.method), escapeQuoted(req.target), protocol,
-      rec.status, rec.bytes_sent, escapeQuoted(req.headers.get("referer")),
-      escapeQuoted(req.headers.get("user-agent")), seconds, orDash(rec.server),
-      orDash(rec.cache_status.view()), exchange.requestId(), rec.aborted ? " aborted" : "");
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  nlohmann::json line = {
+      {"time", stamp},
+      {"client", exchange.client().ip},
+      {"method", req.method},
+      {"host", req.authority},
+      {"path", req.target},
+      {"protocol", protocol},
+      {"status", rec.status},
+      {"bytes", rec.bytes_sent},
+      {"bytes_in", rec.bytes_received},
+      {"duration_ms", std::round(seconds * 1e6) / 1e3},
+      {"server", rec.server},
+      {"cache", rec.cache_status.view()},
+      {"request_id", exchange.requestId()},
+      {"referer", std::string(req.headers.get("referer"))},
+      {"user_agent", std::string(req.headers.get("user-agent"))},
+      {"aborted", rec.aborted},
+  };
+  // Bytes that are not UTF-8 (a raw path, say) are replaced, never a reason to lose a line.
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<int> openAccessLog(const std::string& target) {

@@ -8,7 +8,9 @@
 // json:     {"time":"2026-11-25T04:50:00Z","client":"127.0.0.1","method":"GET",...}
 
 #include <chrono>
+#include <ctime>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "proxy/base/result.h"
@@ -31,8 +33,22 @@ class AccessLog {
                             std::chrono::system_clock::time_point now);
 
  private:
+  // The combined format's timestamp, formatted once per second rather than once per line.
+  class CombinedStamp {
+   public:
+    std::string_view at(std::time_t second);
+
+   private:
+    std::time_t second_ = -1;
+    char text_[40] = {};
+    size_t length_ = 0;
+  };
+  static void appendCombined(std::string& out, const http::Exchange& exchange,
+                             std::string_view stamp);
+
   int fd_;
   config::AccessLogFormat format_;
+  CombinedStamp stamp_;
   std::string buffer_;
   net::Timer flush_timer_;
 };

@@ -22,6 +22,15 @@ TEST(RequestId, NewIdsAreSixteenHexDigitsAndDiffer) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(RequestId, IsTheWorkersPrefixThenACounter) {
+  RequestIdGenerator ids;
+  const std::string first(ids.next().view());
+  const std::string second(ids.next().view());
+  EXPECT_EQ(first.substr(0, 8), second.substr(0, 8));  // the same prefix
+  EXPECT_EQ(first.substr(8), "00000001");
+  EXPECT_EQ(second.substr(8), "00000002");
+}
+
 TEST(RequestId, TakeKeepsASaneClientIdInPlace) {
   RequestIdGenerator ids;
   HeaderMap h;
