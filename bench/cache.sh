@@ -210,7 +210,7 @@ fill() {
 # gatehouse_cache_bytes: the gatehouse_cache_bytes gauge from the admin API's /metrics.
 gatehouse_cache_bytes() {
   curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$admin_port/metrics" |
-    awk '$1 ~ /^gatehouse_cache_bytes/ { print $2; exit }'
+    awk '$1 ~ /^gatehouse_cache_bytes/ && !seen { print $2; seen = 1 }'  # reads it all: no SIGPIPE to curl
 }
 
 for entry in "${skipped[@]}"; do echo "bench: skipped: $entry" >&2; done
