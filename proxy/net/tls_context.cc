@@ -206,6 +206,12 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settin
     chain->names = certificateNames(SSL_CTX_get0_certificate(ctx));
     // Stateless resumption only: tickets under keys every worker shares. No per-worker cache.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    // One TLS 1.3 ticket per handshake, not OpenSSL's two: a ticket is single-use (RFC 8446
+    // C.4) and every resumption hands out a fresh one, so a client resuming connection after
+    // connection never runs short; a second ticket only helps one that opens two at once
+    // right after its first handshake, and costs every full handshake an encryption and a
+    // record (~2% of its instructions, callgrind).
+    SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>("gatehouse"), 9);
     SSL_CTX_set_ex_data(ctx, ticketKeysIndex(), self->ticket_keys_.get());
     SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TlsContext::onTicketKey);
