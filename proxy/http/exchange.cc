@@ -41,12 +41,6 @@ void Exchange::respondHead(const ResponseHead& head) {
   downstream_.sendHead(head);
 }
 
-void Exchange::respondBody(std::string_view bytes) {
-  if (bytes.empty()) return;
-  record_.bytes_sent += bytes.size();
-  downstream_.sendBodyBytes(bytes);
-}
-
 void Exchange::respondError(int status, std::string_view detail) {
   if (head_sent_) {
     // Too late for a clean error: the client must see a truncated response, not a wrong one.

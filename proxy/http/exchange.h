@@ -105,7 +105,6 @@ class Exchange {
     record_.bytes_sent += evbuffer_get_length(data);
     downstream_.sendBody(data);
   }
-  void respondBody(std::string_view bytes);  // copied
   void respondEnd() { downstream_.sendEnd(); }
   void respondTrailers(const HeaderMap& trailers) { downstream_.sendTrailers(trailers); }
   // Trailer fields that ended the request body (chunked or HTTP/2), set by the codec before

@@ -318,14 +318,7 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
   }
   InlineBuffer<128> extra;
   startResponse(head, extra);
-  // A small body of known length (a cache hit, an error page) will follow at once: room for it
-  // right behind the head keeps the response in one buffer chunk and one iovec.
-  constexpr uint64_t kBodyRoomMax = 16 * 1024;
-  const size_t body_room = response_body_allowed_ && !response_chunked_ &&
-                                   head.content_length.value_or(kBodyRoomMax + 1) <= kBodyRoomMax
-                               ? static_cast<size_t>(*head.content_length)
-                               : 0;
-  writeResponseHead(conn_->output(), head, extra.view(), body_room);
+  writeResponseHead(conn_->output(), head, extra.view());
 }
 
 void Http1ServerConnection::sendWhole(const ResponseHead& head, std::string_view body) {

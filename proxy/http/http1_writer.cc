@@ -35,12 +35,10 @@ class HeadWriter {
   size_t size() const { return size_; }
   // Switches from measuring to writing at `at`, which has size() bytes.
   void writeAt(char* at) { at_ = at; }
-  // The same, into `out`'s free space with room_after more bytes behind the head; false if
-  // libevent cannot reserve it (out of memory).
-  bool writeInto(evbuffer* out, size_t room_after = 0) {
+  // The same, into `out`'s free space; false if libevent cannot reserve it (out of memory).
+  bool writeInto(evbuffer* out) {
     out_ = out;
-    const auto want = static_cast<ev_ssize_t>(size_ + room_after);
-    if (evbuffer_reserve_space(out, want, &vec_, 1) != 1) return false;
+    if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(size_), &vec_, 1) != 1) return false;
     at_ = static_cast<char*>(vec_.iov_base);
     return true;
   }
@@ -58,10 +56,10 @@ class HeadWriter {
 
 // Measures, then writes, a head laid out by `layout(HeadWriter&)`.
 template <typename Layout>
-void writeHead(evbuffer* out, Layout layout, size_t room_after = 0) {
+void writeHead(evbuffer* out, Layout layout) {
   HeadWriter w;
   layout(w);
-  if (!w.writeInto(out, room_after)) return;
+  if (!w.writeInto(out)) return;
   layout(w);
   w.commit();
 }
@@ -83,10 +81,8 @@ void layoutResponseHead(HeadWriter& w, const ResponseHead& head, std::string_vie
 
 }  // namespace
 
-void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
-                       size_t body_room) {
-  writeHead(
-      out, [&](HeadWriter& w) { layoutResponseHead(w, head, extra_fields); }, body_room);
+void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields) {
+  writeHead(out, [&](HeadWriter& w) { layoutResponseHead(w, head, extra_fields); });
 }
 
 size_t responseHeadSize(const ResponseHead& head, std::string_view extra_fields) {

@@ -11,10 +11,8 @@
 namespace gatehouse::http {
 
 // "HTTP/1.1 200 OK\r\n" + head.preformatted + fields + extra (already "Name: value\r\n"
-// lines) + "\r\n". With body_room, the buffer space reserved for the head has that much more
-// room after it, so a small body added next lands in the same chunk (one iovec, one allocation).
-void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields,
-                       size_t body_room = 0);
+// lines) + "\r\n".
+void writeResponseHead(evbuffer* out, const ResponseHead& head, std::string_view extra_fields);
 // The same head in memory: its size, and the bytes written at `at` (which has that many).
 size_t responseHeadSize(const ResponseHead& head, std::string_view extra_fields);
 void writeResponseHeadTo(char* at, const ResponseHead& head, std::string_view extra_fields);

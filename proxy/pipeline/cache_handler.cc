@@ -85,10 +85,6 @@ cache::FreshnessPolicy CacheHandler::freshnessPolicy() const {
   return p;
 }
 
-std::string_view CacheHandler::scheme() const {
-  return schemeOf(exchange_);
-}
-
 bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& policy) {
   http::RequestHead& request = exchange.request();
   if (prepareCacheRequest(request, policy.config.anonymous_ignore_cookies) != CacheRoute::Lookup)
@@ -107,7 +103,7 @@ bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& po
 
 void CacheHandler::start() {
   http::RequestHead& request = exchange_.request();
-  key_ = cache::primaryKey(scheme(), request.authority, request.target);
+  key_ = cache::primaryKey(schemeOf(exchange_), request.authority, request.target);
   if (mode_ == Mode::Refresh) {
     refreshing_ = true;  // the client exchange that started us took beginRefresh() for the key
     status_.fwd = cache::CacheStatus::Fwd::Stale;
@@ -448,11 +444,11 @@ void CacheHandler::invalidateAfterUnsafe(const http::ResponseHead& head) {
     if (value.empty()) continue;
     std::optional<std::string> key;
     if (value.front() == '/') {
-      key = cache::primaryKey(scheme(), request.authority, value);
+      key = cache::primaryKey(schemeOf(exchange_), request.authority, value);
     } else {
       // Same origin only: another host's objects are not ours to drop on this one's word.
       key = cache::primaryKeyFromUrl(value);
-      if (key && !key->starts_with(cache::primaryKey(scheme(), request.authority, "/")))
+      if (key && !key->starts_with(cache::primaryKey(schemeOf(exchange_), request.authority, "/")))
         key.reset();
     }
     if (key) store_.purge(*key);

@@ -84,7 +84,6 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   void startStoring(http::ResponseHead& head, std::vector<std::string> tags);
   HeadAction onNotModified(const http::ResponseHead& head);
   void refetch();
-  std::string_view scheme() const;
   void markHitForPass();
   void storeFilled();
   void abandonStore();

@@ -17,17 +17,13 @@ void releaseBody(const void*, size_t, void* holder) {
   delete static_cast<std::shared_ptr<const cache::Body>*>(holder);
 }
 
-// Bodies up to this size are copied into the connection's output next to the head (one
-// memcpy, and the response leaves in one write); larger ones go by reference.
+// Bodies up to this size leave with the head through respondWhole (copied next to it, one
+// write); larger ones go by reference (sendBodySlice).
 constexpr uint64_t kCopyBodyMax = 16 * 1024;
 
 void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const cache::Body>& body,
                    uint64_t offset, uint64_t length) {
   if (length == 0) return;
-  if (length <= kCopyBodyMax) {
-    exchange.respondBody(std::string_view(body->data() + offset, length));
-    return;
-  }
   net::EvbufferPtr buf = net::makeEvbuffer();
   auto* holder = new std::shared_ptr<const cache::Body>(body);
   if (evbuffer_add_reference(buf.get(), body->data() + offset, length, releaseBody, holder) != 0) {

@@ -27,18 +27,6 @@ TEST(Http1Writer, ResponseHeadPutsPreformattedFieldsBeforeTheMapAndTheFraming) {
             "Content-Length: 2\r\n\r\n");
 }
 
-TEST(Http1Writer, BodyRoomKeepsASmallBodyInTheSameChunkAsTheHead) {
-  net::EvbufferPtr out = net::makeEvbuffer();
-  ResponseHead head;
-  head.status = 404;
-  head.reason = "Gone Fishing";
-  const std::string body(3000, 'b');
-  writeResponseHead(out.get(), head, "", body.size());
-  evbuffer_add(out.get(), body.data(), body.size());
-  EXPECT_EQ(evbuffer_peek(out.get(), -1, nullptr, nullptr, 0), 1);  // one chunk, one iovec
-  EXPECT_EQ(drain(out.get()), "HTTP/1.1 404 Gone Fishing\r\n\r\n" + body);
-}
-
 TEST(Http1Writer, RequestHeadAndTrailers) {
   net::EvbufferPtr out = net::makeEvbuffer();
   RequestHead head;
