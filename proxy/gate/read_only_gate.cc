@@ -85,6 +85,11 @@ MediaMatch matchAccept(std::string_view accept, std::string_view type, std::stri
 
 }  // namespace
 
+const ReadOnlyGate& ReadOnlyGate::process() {
+  static const ReadOnlyGate gate(ReadOnlyState::process());
+  return gate;
+}
+
 bool ReadOnlyGate::isSafeMethod(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }

@@ -11,33 +11,40 @@
 // A path under read_only.allow passes untouched (webhooks, a staff login), but only when it holds
 // no dot-segment or encoded '.', '/' or '\' that a backend could resolve outside the prefix.
 //
-// admit() is called at dispatch and again just before a queued exchange's request goes to a
-// backend (upstream_handler.cc), so a switch applies to requests already waiting too.
+// admit() is called at dispatch and again, through BackendAdmission, just before a queued
+// exchange's request goes to a backend (upstream_handler.cc), so a switch applies to requests
+// already waiting too.
 
 #include <string_view>
 
+#include "proxy/gate/backend_admission.h"
 #include "proxy/gate/read_only_state.h"
 #include "proxy/http/exchange.h"
 
 namespace gatehouse::gate {
 
-enum class Admission { Pass, Blocked };
 // Where admit() is asked: at dispatch, or again just before the request goes to a backend
 // (counters count each request once, at its first look).
 enum class Stage { Dispatch, BeforeBackend };
 
-class ReadOnlyGate {
+class ReadOnlyGate final : public BackendAdmission {
  public:
   explicit ReadOnlyGate(ReadOnlyState& state = ReadOnlyState::process()) : state_(state) {}
+  // The gate over the process's read-only state, for upstreams to ask.
+  static const ReadOnlyGate& process();
 
   // Pass (the request anonymised when the mode is on) or Blocked (counted; nothing changed).
   Admission admit(http::RequestHead& request, Stage stage = Stage::Dispatch) const;
   // The 503 for a Blocked exchange.
-  void respondBlocked(http::Exchange& exchange) const;
+  void respondBlocked(http::Exchange& exchange) const override;
   // admit(), answering a Blocked exchange at once. True when the exchange may go on.
   bool pass(http::Exchange& exchange) const;
   // Drops Set-Cookie from a backend response while the mode is on (path not allowed).
-  void filterResponse(const http::RequestHead& request, http::ResponseHead& head) const;
+  void filterResponse(const http::RequestHead& request, http::ResponseHead& head) const override;
+  // BackendAdmission: admit() at Stage::BeforeBackend.
+  Admission admitBeforeBackend(http::RequestHead& request) const override {
+    return admit(request, Stage::BeforeBackend);
+  }
 
   // Pure helpers, public for tests.
   static bool isSafeMethod(std::string_view method);

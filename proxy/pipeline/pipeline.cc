@@ -40,15 +40,16 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     return;
   }
   // The gate: while read-only, unsafe methods get 503 here and the rest go on anonymised.
-  if (!gate::ReadOnlyGate().pass(exchange)) return;
+  if (!gate::ReadOnlyGate::process().pass(exchange)) return;
   // Read-only mode caches aggressively: every route goes through the cache while it is on.
   if (cache_ && (route->cache || gate::ReadOnlyState::process().enabled())) {
     if (CacheHandler::serveFreshHit(exchange, *cache_)) return;
     CacheHandler::UpstreamFactory make_upstream =
         [this, pool = route->pool, owner = owner_, timeouts = timeouts_](
             http::Exchange& ex, upstream::ResponseInterceptor* interceptor) {
-          return std::make_unique<upstream::UpstreamHandler>(ex, *pool, owner, connections_, loop_,
-                                                             timeouts, interceptor);
+          return std::make_unique<upstream::UpstreamHandler>(
+              ex, *pool, owner, connections_, loop_, timeouts, gate::ReadOnlyGate::process(),
+              interceptor);
         };
     auto handler = std::make_unique<CacheHandler>(exchange, cache_, *route, loop_,
                                                   std::move(make_upstream), refreshes_);
@@ -57,8 +58,8 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     raw->start();
     return;
   }
-  auto handler = std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_,
-                                                             connections_, loop_, timeouts_);
+  auto handler = std::make_unique<upstream::UpstreamHandler>(
+      exchange, *route->pool, owner_, connections_, loop_, timeouts_, gate::ReadOnlyGate::process());
   upstream::UpstreamHandler* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();

@@ -9,9 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gatehouse::upstream {
-class BackendPool;
-}
+#include "proxy/upstream/backend_pool.h"
 
 namespace gatehouse::routing {
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "proxy/base/log.h"
-#include "proxy/gate/read_only_gate.h"
 #include "proxy/http/error_page.h"
 #include "proxy/upstream/forwarded_headers.h"
 
@@ -12,6 +11,7 @@ namespace gatehouse::upstream {
 UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
                                  std::shared_ptr<const void> owner, ConnectionPool& connections,
                                  net::EventLoop& loop, const BackendConnection::Timeouts& timeouts,
+                                 const gate::BackendAdmission& admission,
                                  ResponseInterceptor* interceptor)
     : exchange_(exchange),
       pool_(pool),
@@ -19,6 +19,7 @@ UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
       connections_(connections),
       loop_(loop),
       timeouts_(timeouts),
+      admission_(admission),
       connect_retries_left_(pool.retries()),
       interceptor_(interceptor) {}
 
@@ -167,7 +168,7 @@ void UpstreamHandler::sendRequest() {
   http::RequestHead& head = exchange_.request();
   // Read-only mode may have been switched on while this exchange waited for a connection: the
   // gate looks again before anything reaches the backend.
-  if (gate::ReadOnlyGate().admit(head, gate::Stage::BeforeBackend) == gate::Admission::Blocked) {
+  if (admission_.admitBeforeBackend(head) == gate::Admission::Blocked) {
     blockForReadOnly();
     return;
   }
@@ -330,11 +331,11 @@ void UpstreamHandler::blockForReadOnly() {
   done_ = true;
   BackendConnection::retire(std::move(conn_));
   releaseServer();
-  gate::ReadOnlyGate().respondBlocked(exchange_);
+  admission_.respondBlocked(exchange_);
 }
 
 void UpstreamHandler::dropSetCookieWhileReadOnly(http::ResponseHead& head) {
-  gate::ReadOnlyGate().filterResponse(exchange_.request(), head);
+  admission_.filterResponse(exchange_.request(), head);
 }
 
 void UpstreamHandler::finishWithError(int status, std::string_view detail) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "proxy/gate/backend_admission.h"
 #include "proxy/http/exchange.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_pool.h"
@@ -33,10 +34,12 @@ class UpstreamHandler final : public http::Handler,
                               private HoldQueue::Waiter {
  public:
   // `owner` keeps `pool` alive for as long as this exchange runs (across reloads).
+  // `admission` (outliving this handler) is asked just before the request reaches a backend.
   // `interceptor` (optional, outliving this handler) sees the response on its way (the cache).
   UpstreamHandler(http::Exchange& exchange, BackendPool& pool, std::shared_ptr<const void> owner,
                   ConnectionPool& connections, net::EventLoop& loop,
                   const BackendConnection::Timeouts& timeouts,
+                  const gate::BackendAdmission& admission,
                   ResponseInterceptor* interceptor = nullptr);
   ~UpstreamHandler() override;
 
@@ -83,6 +86,7 @@ class UpstreamHandler final : public http::Handler,
   ConnectionPool& connections_;
   net::EventLoop& loop_;
   BackendConnection::Timeouts timeouts_;
+  const gate::BackendAdmission& admission_;
   std::unique_ptr<BackendConnection> conn_;
   health::Server* server_ = nullptr;
   std::vector<health::Server*> tried_;

@@ -1,4 +1,4 @@
-#include "proxy/server/cli.h"
+#include "proxy/cmd/cli.h"
 
 #include <fmt/format.h>
 
@@ -13,7 +13,7 @@
 #include "proxy/server/snapshot.h"
 #include "proxy/static_files/asset_versions.h"
 
-namespace gatehouse::server {
+namespace gatehouse::cmd {
 namespace {
 
 int check(const std::string& path) {
@@ -23,7 +23,7 @@ int check(const std::string& path) {
     return 1;
   }
   // What only building it tells: certificates parse and match their keys, backends resolve.
-  auto snapshot = buildSnapshot(*config, std::make_shared<net::TicketKeys>());
+  auto snapshot = server::buildSnapshot(*config, std::make_shared<net::TicketKeys>());
   if (!snapshot) {
     fmt::print(stderr, "{}\n", snapshot.error().message);
     return 1;
@@ -98,4 +98,4 @@ int runCli(int argc, char** argv) {
   return 2;
 }
 
-}  // namespace gatehouse::server
+}  // namespace gatehouse::cmd
