@@ -58,8 +58,9 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     raw->start();
     return;
   }
-  auto handler = std::make_unique<upstream::UpstreamHandler>(
-      exchange, *route->pool, owner_, connections_, loop_, timeouts_, gate::ReadOnlyGate::process());
+  auto handler =
+      std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_, connections_,
+                                                  loop_, timeouts_, gate::ReadOnlyGate::process());
   upstream::UpstreamHandler* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();
