@@ -1,7 +1,6 @@
 #include "proxy/http/exchange.h"
 
 #include "proxy/http/error_page.h"
-#include "proxy/http/field_lines.h"
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::http {
@@ -18,24 +17,13 @@ void Downstream::sendWhole(const ResponseHead& head, std::string_view body) {
   sendEnd();
 }
 
-bool Exchange::needsHsts(const ResponseHead& head) const {
-  if (client_.hsts == 0 || head.headers.has("strict-transport-security")) return false;
-  bool has_hsts = false;
-  findFieldLine(head.preformatted, "strict-transport-security", &has_hsts);
-  return !has_hsts;
-}
-
-void Exchange::addHsts(ResponseHead& head) const {
-  head.headers.add("Strict-Transport-Security", "max-age=" + std::to_string(client_.hsts));
-}
-
 void Exchange::respondHead(const ResponseHead& head) {
   record_.status = head.status;
   head_sent_ = true;
-  if (needsHsts(head)) {
-    ResponseHead with_hsts = head;
-    addHsts(with_hsts);
-    downstream_.sendHead(with_hsts);
+  if (policy_ && policy_->applies(*this, head)) {
+    ResponseHead changed = head;
+    policy_->apply(*this, changed);
+    downstream_.sendHead(changed);
     return;
   }
   downstream_.sendHead(head);
@@ -58,7 +46,7 @@ void Exchange::respondWhole(ResponseHead head, std::string_view body) {
   record_.status = head.status;
   record_.bytes_sent += body.size();
   head_sent_ = true;
-  if (needsHsts(head)) addHsts(head);
+  if (policy_ && policy_->applies(*this, head)) policy_->apply(*this, head);
   downstream_.sendWhole(head, body);
 }
 

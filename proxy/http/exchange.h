@@ -40,6 +40,21 @@ class Downstream {
   virtual void pauseRequestBody() = 0;
   virtual void resumeRequestBody() = 0;  // the first call also answers Expect: 100-continue
   virtual void abort() = 0;              // the response cannot be completed: reset the stream
+  // Whether sendBody() may be given file segments (evbuffer_add_file_segment) to go out with
+  // sendfile(2): only a plain TCP connection with one response at a time can.
+  virtual bool canSendFile() const { return false; }
+};
+
+class Exchange;
+
+// Policy a response head passes on its way out, set on an exchange by the pipeline (HSTS on a
+// TLS listener). The codec's Exchange knows no policy: it only asks.
+class ResponseHeadPolicy {
+ public:
+  virtual ~ResponseHeadPolicy() = default;
+  // Whether `head` needs apply(); called for every head, so it must be cheap.
+  virtual bool applies(const Exchange& exchange, const ResponseHead& head) const = 0;
+  virtual void apply(const Exchange& exchange, ResponseHead& head) const = 0;
 };
 
 // The handler's side: what it is told about the downstream.
@@ -62,16 +77,14 @@ struct ExchangeRecord {
   bool aborted = false;
 };
 
-// The client's connection as the exchange sees it: who, over what, and the listener's
-// per-connection options.
+// The client's connection as the exchange sees it: who, over what, through which listener
+// (whose options, such as HSTS and redirect_https, are the pipeline's business).
 struct ClientInfo {
   std::string ip;
   uint16_t port = 0;
   bool tls = false;
   std::string_view protocol = "HTTP/1.1";  // for the access log: HTTP/1.0, HTTP/1.1, HTTP/2
-  uint32_t hsts = 0;                       // Strict-Transport-Security max-age to add; 0: none
-  bool redirect_https = false;             // answer every request with a 301 to https
-  uint16_t listener = 0;                   // index of its listener in the config (for /metrics)
+  uint16_t listener = 0;                   // index of its listener in the config
 };
 
 class Exchange {
@@ -97,6 +110,10 @@ class Exchange {
   const ExchangeRecord& record() const { return record_; }
 
   void setHandler(std::unique_ptr<Handler> handler) { handler_ = std::move(handler); }
+  // Every response head passes `policy` (outliving this exchange) on its way out.
+  void setResponsePolicy(const ResponseHeadPolicy* policy) { policy_ = policy; }
+  // The downstream takes file segments for sendfile(2) (Downstream::canSendFile()).
+  bool canSendFile() const { return downstream_.canSendFile(); }
   Handler* handler() const { return handler_.get(); }
 
   // The handler's calls. respond*() record what the access log needs on the way through.
@@ -124,14 +141,12 @@ class Exchange {
   }
 
  private:
-  bool needsHsts(const ResponseHead& head) const;
-  void addHsts(ResponseHead& head) const;
-
   RequestHead request_;
   ClientInfo client_;
   InlineBuffer<128> request_id_;  // no allocation per request
   Downstream& downstream_;
   std::unique_ptr<Handler> handler_;
+  const ResponseHeadPolicy* policy_ = nullptr;
   ExchangeRecord record_;
   HeaderMap request_trailers_;
   std::chrono::steady_clock::time_point started_;

@@ -63,6 +63,7 @@ class Http1ServerConnection final : public ServerConnection,
   void sendWhole(const ResponseHead& head, std::string_view body) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
+  bool canSendFile() const override { return !conn_->tls(); }
   size_t pendingOutput() const override;
   void pauseRequestBody() override;
   void resumeRequestBody() override;

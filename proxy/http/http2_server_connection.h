@@ -74,6 +74,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   void start() override;
   // Graceful: GOAWAY, the streams already open complete, then the connection closes.
   void beginShutdown() override;
+  void onReload() override { beginShutdown(); }
   size_t openStreams() const { return streams_.size(); }
 
   // Above this much queued output nothing more is pulled from nghttp2 and reading stops.

@@ -5,35 +5,10 @@
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
-namespace {
-// A plain listener with redirect_https: 301 to the same host and path over https. The port is
-// dropped: the https listener is assumed to be on 443, as it is in front of real sites.
-void redirectToHttps(http::Exchange& exchange) {
-  const http::RequestHead& request = exchange.request();
-  std::string host = routing::Router::normalizeHost(request.authority);
-  // Only a name the client gave is worth redirecting to (not our own address, filled in for
-  // an HTTP/1.0 request without Host).
-  if (host.empty() || (request.version_minor == 0 && !request.headers.has("host"))) {
-    exchange.respondError(400, "A Host is required.");
-    return;
-  }
-  std::string location = "https://" + host + request.target;
-  std::string body = "Moved to " + location + "\n";
-  http::ResponseHead head;
-  head.status = 301;
-  head.headers.add("Location", location);
-  head.headers.add("Content-Type", "text/plain; charset=utf-8");
-  exchange.respondWhole(std::move(head), body);
-}
-}  // namespace
-
 void Pipeline::dispatch(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
-  if (exchange.client().redirect_https) {
-    redirectToHttps(exchange);
-    return;
-  }
-  if (statics_.dispatch(exchange)) return;  // static prefixes are matched before routes
+  if (listeners_.dispatch(exchange)) return;  // redirect_https answered it
+  if (statics_.dispatch(exchange)) return;    // static prefixes are matched before routes
   const routing::Route* route = router_->match(request.authority, request.path());
   if (!route) {
     exchange.respondError(404, "No route matches this host and path.");

@@ -1,6 +1,6 @@
 #pragma once
-// A worker's path for each exchange: route -> handler. (The read-only gate, static files and
-// the cache slot in here as they arrive; DESIGN.md has the full chain.)
+// A worker's path for each exchange: listener options (redirect_https, HSTS) -> static prefixes
+// -> route -> gate -> handler (cache or upstream). DESIGN.md has the full chain.
 
 #include <functional>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "proxy/net/event_loop.h"
 #include "proxy/pipeline/background_refresh.h"
 #include "proxy/pipeline/cache_policy.h"
+#include "proxy/pipeline/listener_policies.h"
 #include "proxy/routing/router.h"
 #include "proxy/static_files/static_files.h"
 #include "proxy/upstream/backend_connection.h"
@@ -51,6 +52,11 @@ class Pipeline final : public http::ExchangeDispatcher {
     statics_.update(sites);
   }
 
+  // The listeners' options (redirect_https, HSTS), by listener index; at start and on reload.
+  void setListenerOptions(std::vector<ListenerOptions> options) {
+    listeners_.update(std::move(options));
+  }
+
   void dispatch(http::Exchange& exchange) override;
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
@@ -63,6 +69,7 @@ class Pipeline final : public http::ExchangeDispatcher {
   OnComplete on_complete_;
   std::shared_ptr<const CachePolicy> cache_;
   BackgroundRefreshes refreshes_;
+  ListenerPolicies listeners_;
   static_files::StaticFiles statics_;
 };
 

@@ -18,9 +18,18 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
             countExchange(exchange);
           },
           snapshot_->cache) {
-  pipeline_.setStaticSites(snapshot_->static_sites);
+  applySnapshotToPipeline();
   counters_.responses_by_listener =
       std::vector<TrafficCounters::ClassCounts>(snapshot_->listeners.size());
+}
+
+void Worker::applySnapshotToPipeline() {
+  pipeline_.setStaticSites(snapshot_->static_sites);
+  std::vector<pipeline::ListenerOptions> options;
+  options.reserve(snapshot_->listeners.size());
+  for (const ListenerRuntime& listener : snapshot_->listeners)
+    options.push_back({listener.config->hsts, listener.config->redirect_https});
+  pipeline_.setListenerOptions(std::move(options));
 }
 
 Worker::~Worker() {
@@ -63,8 +72,6 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
   counters_.connections_open.fetch_add(1, std::memory_order_relaxed);
   const ListenerRuntime& runtime = snapshot_->listeners.at(listener);
   http::ClientInfo client{peer.ip(), peer.port(), runtime.tls != nullptr};
-  client.hsts = runtime.config->hsts;
-  client.redirect_https = runtime.config->redirect_https;
   client.listener = static_cast<uint16_t>(listener);
   if (!runtime.tls && runtime.config->h2c) {
     // h2c with prior knowledge is told apart from HTTP/1.1 by its first bytes.
@@ -192,21 +199,20 @@ void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {
   loop_.post([this, next = std::move(next)]() mutable {
     snapshot_ = std::move(next);
     pipeline_.update(snapshot_->router, snapshot_, snapshot_->backend_timeouts, snapshot_->cache);
-    pipeline_.setStaticSites(snapshot_->static_sites);
+    applySnapshotToPipeline();
     // Idle backend connections belong to the old pools' servers: let them go. Busy ones stay
     // with their exchanges, which keep the old snapshot alive.
     backend_connections_.closeAll();
     // Held requests may find a server in the new configuration.
     backend_connections_.holdQueue().wakeAll();
-    // HTTP/2 connections get a graceful GOAWAY: their streams finish and the client opens a
-    // new connection onto the new settings, so no old snapshot lives on behind a connection
-    // that may last for hours. HTTP/1.1 connections continue undisturbed: closing one that
-    // is idle races with the client's next request.
-    std::vector<http::ServerConnection*> h2;
+    // Each codec decides what a reload means for its connections (ServerConnection::onReload).
+    // Collected first: a connection may close, and leave connections_, while told.
+    std::vector<http::ServerConnection*> open;
+    open.reserve(connections_.size());
     for (auto& [raw, entry] : connections_)
-      if (dynamic_cast<http::Http2ServerConnection*>(raw)) h2.push_back(raw);
-    for (http::ServerConnection* c : h2)
-      c->beginShutdown();
+      open.push_back(raw);
+    for (http::ServerConnection* c : open)
+      c->onReload();
   });
 }
 

@@ -51,6 +51,8 @@ class Worker {
   void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);
   // Starts the codec that ALPN (or the listener's h2c option) chose, on a ready transport.
   void startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client, bool http2);
+  // The snapshot's static sites and listener options, to the pipeline (at start and on reload).
+  void applySnapshotToPipeline();
   void adoptConnection(std::shared_ptr<http::ServerConnection> conn);
   void onConnectionClosed(http::ServerConnection* conn);
   // A connection object handing over to another (handshake -> codec) leaves the registry.

@@ -262,8 +262,7 @@ void StaticFileHandler::send(Representation rep) {
     exchange_.respondEnd();
     return;
   }
-  const http::ClientInfo& client = exchange_.client();
-  if (!client.tls && client.protocol != "HTTP/2" && body->segment) {
+  if (body->segment && exchange_.canSendFile()) {
     net::EvbufferPtr buf = net::makeEvbuffer();
     evbuffer_set_flags(buf.get(), EVBUFFER_FLAG_DRAINS_TO_FD);
     if (evbuffer_add_file_segment(buf.get(), body->segment, static_cast<ev_off_t>(first),

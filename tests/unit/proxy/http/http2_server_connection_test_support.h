@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "proxy/http/http2_server_connection.h"
+#include "tests/support/loop_runner.h"
 #include "tests/unit/proxy/http/http1_server_connection_test_support.h"
 #include "tests/unit/proxy/http/http2_test_frames.h"
 
@@ -308,20 +309,19 @@ inline void Http2ServerConnectionTest::start() {
 
 inline bool Http2ServerConnectionTest::runUntil(const std::function<bool()>& pred,
                                                 std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (client_) client_->pump();
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
+  return gatehouse::testing::runUntil(
+      loop_.base(),
+      [&] {
+        if (client_) client_->pump();
+        return pred();
+      },
+      timeout);
 }
 
 inline void Http2ServerConnectionTest::spin(int rounds) {
-  for (int i = 0; i < rounds; ++i) {
+  gatehouse::testing::spin(loop_.base(), rounds, [&] {
     if (client_) client_->pump();
-    event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
+  });
 }
 
 inline void Http2ServerConnectionTest::sendRaw(std::string_view bytes) {

@@ -18,6 +18,7 @@
 
 #include "proxy/net/event_loop.h"
 #include "proxy/net/socket_address.h"
+#include "tests/support/loop_runner.h"
 
 namespace gatehouse::net {
 namespace {
@@ -93,18 +94,9 @@ class TcpConnectionTest : public ::testing::Test {
 
   // Runs the loop until pred() holds; false if the deadline passed first.
   bool runUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-    }
-    return true;
+    return gatehouse::testing::runUntil(loop_.base(), pred, timeout);
   }
-  // A fixed number of loop rounds, for "nothing more happens" checks.
-  void spin(int rounds = 50) {
-    for (int i = 0; i < rounds; ++i)
-      event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
+  void spin(int rounds = 50) { gatehouse::testing::spin(loop_.base(), rounds); }
 
   // Reads what the peer end has; sets peer_eof_ on end of stream.
   void peerRead() {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "../../health/fake_clock.h"
+#include "tests/support/fake_clock.h"
 
 namespace gatehouse::upstream {
 namespace {
