@@ -111,8 +111,7 @@ void CacheShard::compactQueues() {
 }
 
 void CacheShard::notePurge(const std::string& key, uint64_t epoch) {
-  auto [it, fresh] = purged_at_.insert_or_assign(key, epoch);
-  (void)it;
+  const bool fresh = purged_at_.insert_or_assign(key, epoch).second;
   if (fresh) purge_order_.emplace_back(key, epoch);
   while (purge_order_.size() > kMaxPurgesRemembered) {
     auto& [old_key, old_epoch] = purge_order_.front();

@@ -46,12 +46,10 @@ TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
 }  // namespace
 
 void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
-  bool has_certificates = false;
   readMap(
       v,
       {{"certificates",
         [&](const Value& list) {
-          has_certificates = true;
           bool is_list = readList(
               list,
               [&](const Value& item) { tls.certificates.push_back(readCertificate(item, diag)); },
@@ -84,7 +82,6 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
             diag.error(list.mark, list.path, "at least one protocol is required");
         }}},
       {}, diag);
-  (void)has_certificates;
 }
 
 void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag) {

@@ -47,8 +47,7 @@ class InlineBuffer {
   }
   void appendNumber(int64_t value) {
     char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-    (void)ec;  // 24 bytes hold every int64_t
+    char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;  // 24 hold any int64_t
     append(std::string_view(digits, static_cast<size_t>(end - digits)));
   }
   void assign(std::string_view text) {

@@ -35,7 +35,7 @@ class Downstream {
   virtual void sendEnd() = 0;
   // Trailer fields to send with the end of the body; before sendEnd(). Codecs that cannot
   // carry them (an HTTP/1.1 response with Content-Length) drop them.
-  virtual void sendTrailers(const HeaderMap& trailers) { (void)trailers; }
+  virtual void sendTrailers(const HeaderMap& /*trailers*/) {}
   virtual size_t pendingOutput() const = 0;
   virtual void pauseRequestBody() = 0;
   virtual void resumeRequestBody() = 0;  // the first call also answers Expect: 100-continue

@@ -66,8 +66,7 @@ void writeHead(evbuffer* out, Layout layout) {
 
 void layoutResponseHead(HeadWriter& w, const ResponseHead& head, std::string_view extra_fields) {
   char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.status);
-  (void)ec;  // 16 bytes hold any int
+  char* end = std::to_chars(digits, digits + sizeof digits, head.status).ptr;  // 16 hold any int
   w.add("HTTP/1.1 ");
   w.add(std::string_view(digits, static_cast<size_t>(end - digits)));
   w.add(" ");

@@ -7,8 +7,7 @@
 namespace gatehouse::net {
 
 void initLibeventThreading() {
-  static const int once = evthread_use_pthreads();
-  (void)once;
+  [[maybe_unused]] static const int once = evthread_use_pthreads();
 }
 
 EventLoop::EventLoop() : base_(event_base_new()) {

@@ -204,7 +204,7 @@ class Process final : public ProcessControl {
   static void onSignal(evutil_socket_t signal, short, void* arg) {
     auto* self = static_cast<Process*>(arg);
     if (signal == SIGHUP) {
-      (void)self->reload();  // the outcome is logged
+      [[maybe_unused]] const auto outcome = self->reload();  // reload() logs it
       return;
     }
     if (self->stopping_) {

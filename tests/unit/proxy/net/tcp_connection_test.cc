@@ -269,10 +269,9 @@ TEST_F(TcpConnectionTest, ReadLimitStopsReadingUntilInputIsDrained) {
   EXPECT_EQ(got, data);
 }
 
-// BUG: the limit is overshot. readSome() asks evbuffer_reserve_space() for read_limit - have
-// bytes, but libevent may hand back more space than asked (the whole free tail of a chain) and
-// readv() fills all of it: with a limit of 1000 one read takes 2000 bytes. The iovec lengths
-// should be clamped to `want` before readv (proxy/net/tcp_connection.cc:155-159).
+// The read limit holds exactly: evbuffer_reserve_space() may hand back more space than asked
+// (the whole free tail of a chain), so readSome() clamps the iovecs to read_limit - have before
+// readv; without the clamp a limit of 1000 took 2000 bytes in one read.
 TEST_F(TcpConnectionTest, ReadLimitIsNeverExceeded) {
   constexpr size_t kLimit = 1000;
   conn_->setReadLimit(kLimit);
