@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "cache/http_date.h"
 #include "proxy/base/ascii.h"
+#include "proxy/http/http_date.h"
 
 namespace gatehouse::cache {
 
@@ -96,15 +96,15 @@ int64_t originLifetime(const http::ResponseHead& response, const CacheControl& c
   if (policy.forced_ttl) return policy.forced_ttl->count() / 1000;
   if (cc.s_maxage) return *cc.s_maxage;
   if (cc.max_age) return *cc.max_age;
-  const std::optional<int64_t> date = parseHttpDate(response.headers.get("date"));
+  const std::optional<int64_t> date = http::parseHttpDate(response.headers.get("date"));
   const int64_t date_value = date.value_or(response_time);
   if (response.headers.has("expires")) {
     // An invalid Expires, such as "0", means already expired (§5.3).
-    std::optional<int64_t> expires = parseHttpDate(response.headers.get("expires"));
+    std::optional<int64_t> expires = http::parseHttpDate(response.headers.get("expires"));
     return expires ? std::max<int64_t>(0, *expires - date_value) : 0;
   }
   if (!isHeuristicallyCacheable(response.status)) return 0;
-  std::optional<int64_t> last_modified = parseHttpDate(response.headers.get("last-modified"));
+  std::optional<int64_t> last_modified = http::parseHttpDate(response.headers.get("last-modified"));
   if (!last_modified || *last_modified >= date_value) return 0;
   const int64_t cap = policy.heuristic_max.count() / 1000;
   return std::min<int64_t>((date_value - *last_modified) / 10, cap);
@@ -128,7 +128,7 @@ int64_t correctedInitialAge(const http::ResponseHead& response, int64_t request_
     if (ec == std::errc() && end == age.data() + age.size())
       age_value = static_cast<int64_t>(std::min<uint64_t>(parsed, 0x7fffffff));
   }
-  const std::optional<int64_t> date = parseHttpDate(response.headers.get("date"));
+  const std::optional<int64_t> date = http::parseHttpDate(response.headers.get("date"));
   const int64_t apparent_age = std::max<int64_t>(0, response_time - date.value_or(response_time));
   const int64_t response_delay = std::max<int64_t>(0, response_time - request_time);
   const int64_t corrected_age_value = age_value + response_delay;

@@ -2,20 +2,16 @@
 
 #include <fmt/format.h>
 
-#include "cache/byte_range.h"
-#include "cache/conditional.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/inline_buffer.h"
+#include "proxy/http/byte_range.h"
+#include "proxy/http/conditional.h"
 #include "proxy/http/field_lines.h"
+#include "proxy/net/evbuffer_reference.h"
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::pipeline {
 namespace {
-
-// evbuffer_add_reference's cleanup: drops the reference that kept the body alive.
-void releaseBody(const void*, size_t, void* holder) {
-  delete static_cast<std::shared_ptr<const cache::Body>*>(holder);
-}
 
 // Bodies up to this size leave with the head through respondWhole (copied next to it, one
 // write); larger ones go by reference (sendBodySlice).
@@ -25,9 +21,7 @@ void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const cache::
                    uint64_t offset, uint64_t length) {
   if (length == 0) return;
   net::EvbufferPtr buf = net::makeEvbuffer();
-  auto* holder = new std::shared_ptr<const cache::Body>(body);
-  if (evbuffer_add_reference(buf.get(), body->data() + offset, length, releaseBody, holder) != 0) {
-    delete holder;
+  if (!net::addSharedReference(buf.get(), std::string_view(body->data() + offset, length), body)) {
     exchange.abort();
     return;
   }
@@ -59,8 +53,8 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   head.status = o.status;
   head.reason = o.reason;
   InlineBuffer<2048> fields;
-  const bool not_modified =
-      (o.status == 200) && cache::isNotModified(request.headers, o.etag, o.last_modified);
+  const http::Validators validators{o.etag, o.last_modified};
+  const bool not_modified = (o.status == 200) && http::isNotModified(request.headers, validators);
   if (not_modified) {
     http::forEachFieldLine(o.fields.wire(),
                            [&fields](std::string_view name, std::string_view value) {
@@ -84,15 +78,17 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   } else {
     std::string_view range = request.headers.get("range");
     if (o.status == 200 && !range.empty() && request.method == "GET" &&
-        cache::ifRangeMatches(request.headers, o.etag, o.last_modified)) {
-      cache::ByteRange r = cache::parseByteRange(range, length);
-      if (r.kind == cache::ByteRange::Kind::Partial) {
+        http::ifRangeAllows(request.headers, validators)) {
+      // Several satisfiable ranges, like an ignored Range, get the whole 200.
+      const http::RangeRequest r = http::parseRange(range, length);
+      if (r.kind == http::RangeKind::Single) {
         head.status = 206;
         head.reason.clear();
-        head.headers.add("Content-Range", fmt::format("bytes {}-{}/{}", r.first, r.last, length));
-        first = r.first;
-        count = r.last - r.first + 1;
-      } else if (r.kind == cache::ByteRange::Kind::Unsatisfiable) {
+        head.headers.add("Content-Range",
+                         fmt::format("bytes {}-{}/{}", r.range.first, r.range.last, length));
+        first = r.range.first;
+        count = r.range.length();
+      } else if (r.kind == http::RangeKind::Unsatisfiable) {
         head.status = 416;
         head.reason.clear();
         head.headers.add("Content-Range", fmt::format("bytes */{}", length));

@@ -2,7 +2,8 @@
 // Answers an exchange from a stored object: the full response, HEAD, 304 for a client whose
 // copy is current, 206/416 for a Range. No lock is held: the object is immutable and the
 // shared_ptr keeps it alive. A small body is copied next to the head; a large one goes out by
-// reference (evbuffer_add_reference holding the object's body alive), without a copy.
+// reference (net::addSharedReference holding the object's body alive), without a copy. The
+// HTTP rules (preconditions, Range) are http/'s, the same that static files answer with.
 
 #include <memory>
 

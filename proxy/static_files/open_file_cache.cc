@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "proxy/static_files/http_date.h"
+#include "proxy/http/http_date.h"
 #include "proxy/static_files/static_counters.h"
 
 namespace gatehouse::static_files {
@@ -19,7 +19,7 @@ OpenFile::OpenFile(UniqueFd owned, const struct stat& s) : st(s) {
   if (!segment) fd = owned.release();  // folders, or no segment: closed by the destructor
   etag = fmt::format("\"{:x}-{:x}{:08x}-{:x}\"", st.st_ino, st.st_mtim.tv_sec,
                      static_cast<uint32_t>(st.st_mtim.tv_nsec), st.st_size);
-  last_modified = formatHttpDate(st.st_mtim.tv_sec);
+  last_modified = http::formatHttpDate(st.st_mtim.tv_sec);
 }
 
 OpenFile::~OpenFile() {

@@ -20,7 +20,7 @@ namespace gatehouse::static_files {
   X(NotModified, "not_modified", "304 from If-None-Match or If-Modified-Since")            \
   X(Partial, "partial", "206 for a single byte range")                                     \
   X(RangeNotSatisfiable, "range_not_satisfiable", "416 for a range past the end")          \
-  X(MultiRangeAsWhole, "multi_range_as_whole", "several ranges asked, 200 with the file")  \
+  X(MultiRangeAsWhole, "multi_range_as_whole", "several satisfiable ranges, 200 with all") \
   X(Head, "head", "answers to HEAD")                                                       \
   X(Manifest, "manifest", "the JSON manifest served")                                      \
   X(NotFound, "not_found", "404: no such file, or a folder without index")                 \

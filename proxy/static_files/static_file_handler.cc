@@ -6,10 +6,11 @@
 #include <cerrno>
 #include <ctime>
 
+#include "proxy/http/byte_range.h"
+#include "proxy/http/conditional.h"
+#include "proxy/net/evbuffer_reference.h"
 #include "proxy/net/libevent_ptr.h"
 #include "proxy/static_files/asset_versions.h"
-#include "proxy/static_files/byte_range.h"
-#include "proxy/static_files/conditional_request.h"
 #include "proxy/static_files/path_resolver.h"
 #include "proxy/static_files/precompressed.h"
 
@@ -159,7 +160,8 @@ void StaticFileHandler::serveManifest() {
   head.headers.add("Content-Type", "application/json");
   head.headers.add("Cache-Control", "no-cache");
   head.headers.add("ETag", etag);
-  if (isNotModified(exchange_.request().headers, {etag, 0})) {
+  // No Last-Modified: If-Modified-Since cannot match, only the ETag can.
+  if (http::isNotModified(exchange_.request().headers, {etag, {}})) {
     head.status = 304;
     head.has_body = false;
     exchange_.respondHead(head);
@@ -204,8 +206,8 @@ void StaticFileHandler::send(Representation rep) {
   head.headers.add("Accept-Ranges", "bytes");
   head.headers.add("X-Content-Type-Options", "nosniff");
 
-  const Validators validators{etag, rep.file->st.st_mtim.tv_sec};
-  if (isNotModified(request.headers, validators)) {
+  const http::Validators validators{etag, rep.file->last_modified};
+  if (http::isNotModified(request.headers, validators)) {
     count(Decision::NotModified);
     head.status = 304;
     head.has_body = false;
@@ -218,9 +220,9 @@ void StaticFileHandler::send(Representation rep) {
   uint64_t first = 0, length = size;
   std::string_view range_header = request.headers.get("range");
   if (!range_header.empty() && request.method == "GET" &&
-      ifRangeAllows(request.headers, validators)) {
-    RangeRequest range = parseRange(range_header, size);
-    if (range.kind == RangeKind::Unsatisfiable) {
+      http::ifRangeAllows(request.headers, validators)) {
+    const http::RangeRequest range = http::parseRange(range_header, size);
+    if (range.kind == http::RangeKind::Unsatisfiable) {
       count(Decision::RangeNotSatisfiable);
       head.status = 416;
       head.headers.add("Content-Range", fmt::format("bytes */{}", size));
@@ -229,14 +231,14 @@ void StaticFileHandler::send(Representation rep) {
       exchange_.respondEnd();
       return;
     }
-    if (range.kind == RangeKind::Single) {
+    if (range.kind == http::RangeKind::Single) {
       head.status = 206;
       first = range.range.first;
       length = range.range.length();
       head.headers.add("Content-Range",
                        fmt::format("bytes {}-{}/{}", range.range.first, range.range.last, size));
       rep.decision = Decision::Partial;
-    } else if (range.kind == RangeKind::Multiple) {
+    } else if (range.kind == http::RangeKind::Multiple) {
       count(Decision::MultiRangeAsWhole);
     }
   }
@@ -251,13 +253,11 @@ void StaticFileHandler::send(Representation rep) {
     // Zero-copy from the cached bytes; the reference keeps the file's entry alive until the
     // bytes are written, even if the cache drops it meanwhile.
     net::EvbufferPtr buf = net::makeEvbuffer();
-    auto* keep = new std::shared_ptr<const OpenFile>(body);
-    evbuffer_add_reference(
-        buf.get(), body->content.data() + first, length,
-        [](const void*, size_t, void* arg) {
-          delete static_cast<std::shared_ptr<const OpenFile>*>(arg);
-        },
-        keep);
+    const std::string_view bytes(body->content.data() + first, length);
+    if (!net::addSharedReference(buf.get(), bytes, body)) {
+      exchange_.abort();
+      return;
+    }
     exchange_.respondBody(buf.get());
     exchange_.respondEnd();
     return;

@@ -1,7 +1,7 @@
 #pragma once
 // Answers a GET or HEAD under a static prefix from the site's folder: path checks
 // (path_resolver.h), hashed and plain names (asset_versions.h), validators and 304, one byte
-// range, precompressed siblings, then the body:
+// range (both by http/'s rules, as the cache's hits), precompressed siblings, then the body:
 //   - HTTP/1 over plain TCP: one evbuffer_file_segment, which TcpConnection writes with
 //     sendfile(2): the bytes never enter user space;
 //   - TLS or HTTP/2: pread() in 64 KiB chunks into the response, paused while the downstream is

@@ -3,6 +3,7 @@ coalescing, what must never be shared, Vary, conditional and range requests from
 purge and ban, invalidation by unsafe methods, and the memory bound."""
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -270,6 +271,28 @@ class CacheTest(AdminCase):
         self.assertEqual((bad.status, bad.header("content-range")), (416, "bytes */1024"))
         self.assertEqual((stale_if_range.status, len(stale_if_range.body)), (200, 1024))
         self.assertEqual(self.co.count("/r"), 1)
+
+    def test_issue13_a_cached_object_answers_ranges_like_a_static_file(self):
+        # Issue 13: the cache and static files each had a Range parser, and they disagreed on
+        # these fields. The same 100 bytes, cached and static, now get the same answers.
+        body = bytes(range(100))
+        root = os.path.join(self.tmp, "static-root")
+        os.makedirs(root)
+        with open(os.path.join(root, "hundred.bin"), "wb") as f:
+            f.write(body)
+        self.co.route("/hundred.bin", [("Cache-Control", "max-age=60"),
+                                       ("Content-Type", "application/octet-stream")], body=body)
+        gh = self.start_cache(static=[{"prefix": "/static/", "root": root}])
+        self.get(gh, "/hundred.bin")
+        cases = [("BYTES = 5-5", (200, None, body)),  # no whitespace around "=": ignored
+                 ("BYTES=5-5", (206, "bytes 5-5/100", body[5:6])),  # the unit in any case
+                 ("bytes=0-9,20000-", (206, "bytes 0-9/100", body[:10]))]  # one satisfiable
+        for spec, want in cases:
+            cached = self.get(gh, "/hundred.bin", [("Range", spec)])
+            static = self.get(gh, "/static/hundred.bin", [("Range", spec)])
+            for r in (cached, static):
+                self.assertEqual((r.status, r.header("content-range"), r.body), want, spec)
+        self.assertEqual(self.co.count("/hundred.bin"), 1)
 
     def test_stale_objects_are_revalidated_and_a_304_refreshes_them(self):
         def validators(ctx, n):

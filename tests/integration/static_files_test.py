@@ -210,6 +210,16 @@ class ServingTest(StaticCase):
             self.assertStatus(r, 200, spec)
             self.assertEqual(r.body, self.files["blob.bin"])
 
+    def test_issue13_range_fields_the_cache_once_answered_otherwise(self):
+        # Issue 13: a static file answered these unlike a cached object (tests/integration/
+        # cache_test.py checks both side by side). data.weird holds 100 bytes.
+        data = self.files["data.weird"]
+        for spec, want in [("BYTES = 5-5", (200, None, data)),  # no whitespace around "="
+                           ("BYTES=5-5", (206, "bytes 5-5/100", data[5:6])),
+                           ("bytes=0-9,20000-", (206, "bytes 0-9/100", data[:10]))]:
+            r = self.get(self.gh, "/static/data.weird", [("Range", spec)])
+            self.assertEqual((r.status, r.header("content-range"), r.body), want, spec)
+
     def test_if_range_keeps_the_range_only_for_the_current_etag(self):
         etag = self.get(self.gh, "/static/blob.bin").header("etag")
         r = self.get(self.gh, "/static/blob.bin", [("Range", "bytes=0-9"), ("If-Range", etag)])

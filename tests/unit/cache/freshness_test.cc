@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cache/http_date.h"
+#include "proxy/http/http_date.h"
 
 namespace gatehouse::cache {
 namespace {
@@ -36,7 +36,7 @@ int64_t lifetime(const http::ResponseHead& head, FreshnessPolicy policy = {}) {
   return freshnessLifetime(head, parseCacheControl(head.headers), kNow, policy);
 }
 
-const std::string kDate = formatHttpDate(kNow);
+const std::string kDate = http::formatHttpDate(kNow);
 
 TEST(Freshness, StorableTable) {
   struct Row {
@@ -85,9 +85,9 @@ TEST(Freshness, SetCookieIsStorableWhenTheRouteStripsIt) {
 }
 
 TEST(Freshness, LifetimeTable) {
-  const std::string an_hour_later = formatHttpDate(kNow + 3600);
-  const std::string ten_days_ago = formatHttpDate(kNow - 10 * 86400);
-  const std::string a_year_ago = formatHttpDate(kNow - 365 * 86400);
+  const std::string an_hour_later = http::formatHttpDate(kNow + 3600);
+  const std::string ten_days_ago = http::formatHttpDate(kNow - 10 * 86400);
+  const std::string a_year_ago = http::formatHttpDate(kNow - 365 * 86400);
   struct Row {
     const char* rule;
     http::ResponseHead head;
@@ -133,10 +133,10 @@ TEST(Freshness, ReadOnlyModeStoresPrivateAndNoCacheForAtLeastMinTtl) {
 
 TEST(Freshness, AgeCalculationFollowsSection423) {
   // Age 10 from upstream, 2 s in transit: corrected_age_value = 12.
-  auto head = response(200, {{"Age", "10"}, {"Date", formatHttpDate(kNow - 1)}});
+  auto head = response(200, {{"Age", "10"}, {"Date", http::formatHttpDate(kNow - 1)}});
   EXPECT_EQ(correctedInitialAge(head, kNow - 2, kNow), 12);
   // A Date far in the past makes the apparent age win.
-  auto old = response(200, {{"Date", formatHttpDate(kNow - 100)}});
+  auto old = response(200, {{"Date", http::formatHttpDate(kNow - 100)}});
   EXPECT_EQ(correctedInitialAge(old, kNow, kNow), 100);
   // A bad Age is ignored.
   EXPECT_EQ(correctedInitialAge(response(200, {{"Age", "x"}}), kNow, kNow), 0);
