@@ -44,7 +44,7 @@ bench_setup gatehouse-bench-cache
 
 # gatehouse: a private copy of the binary, so a rebuild of build/ during the run changes nothing.
 mkdir -p "$work/bin"
-gatehouse_src="${GATEHOUSE_BIN:-$repo/build/proxy/server/gatehouse}"
+gatehouse_src="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
 gatehouse_bin=""
 if [[ -x "$gatehouse_src" ]]; then
   cp "$gatehouse_src" "$work/bin/gatehouse"

@@ -240,7 +240,7 @@ def main():
     parser.add_argument("--only", default=",".join(PROXIES), help="comma-separated subset of " + ",".join(PROXIES))
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     args = parser.parse_args()
-    gatehouse_bin = os.environ.get("GATEHOUSE_BIN", os.path.join(REPO, "build/proxy/server/gatehouse"))
+    gatehouse_bin = os.environ.get("GATEHOUSE_BIN", os.path.join(REPO, "build/gatehouse"))
     names = [n for n in args.only.split(",") if n]
     for n in names:
         if n not in PROXIES:

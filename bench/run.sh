@@ -17,7 +17,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/proxy/server/gatehouse}"
+gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
 duration="${DURATION:-10s}"
 warmup="${WARMUP:-3s}"
 connections="${CONNECTIONS:-64}"

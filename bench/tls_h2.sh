@@ -23,7 +23,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/proxy/server/gatehouse}"
+gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
 duration="${DURATION:-10}"            # seconds of the measured h2 run
 handshake_time="${HANDSHAKE_TIME:-10}"  # seconds of h2load bursts in the full-handshake row
 burst="${BURST:-200}"                 # new clients per h2load run in the full-handshake row

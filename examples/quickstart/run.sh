@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 # $GATEHOUSE_BIN, else the build tree's binary, else an installed gatehouse (the .deb ships this
 # script under /usr/share/doc/gatehouse/examples).
-bin="${GATEHOUSE_BIN:-$repo/build/proxy/server/gatehouse}"
+bin="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
 if [[ -z "${GATEHOUSE_BIN:-}" && ! -x "$bin" ]] && command -v gatehouse >/dev/null; then
   bin="$(command -v gatehouse)"
 fi

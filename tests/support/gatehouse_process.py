@@ -24,7 +24,8 @@ import tempfile
 import threading
 import time
 
-DEFAULT_BIN = "/work/main/build/proxy/server/gatehouse"
+# Run by hand (not through ctest): the binary of this checkout's build/ folder.
+DEFAULT_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "gatehouse")
 READY_TIMEOUT = 10.0
 
 

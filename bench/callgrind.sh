@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Instructions per request (callgrind), the steady signal on a busy machine: wall-clock benches
+# spread by ±15% on a shared VM, callgrind's count is the same twice. For each workload gatehouse
+# runs under callgrind with instrumentation off; after a warm-up, instrumentation is switched on for
+# REQUESTS requests on one keep-alive connection and the dump's total is divided by them.
+#   hit    a stored 1 KiB object (cache route; the origin must see none of them)
+#   pass   the same 1 KiB file proxied without the cache (a route with `cache: false`)
+# Counts user-space instructions of the gatehouse process only (the kernel's TCP work is not in
+# them). Prints one line per workload; nothing asserts. Compare two builds with GATEHOUSE_BIN.
+#
+#   bench/callgrind.sh                       # REQUESTS=2000 WARMUP=200 WORKLOADS="hit pass"
+#   GATEHOUSE_BIN=/tmp/old/gatehouse bench/callgrind.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+requests="${REQUESTS:-2000}"
+warmup="${WARMUP:-200}"
+workloads="${WORKLOADS:-hit pass}"
+python="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
+gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
+
+for tool in nginx curl valgrind callgrind_control; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
+done
+[[ -x "$gatehouse_bin" ]] || { echo "bench: no gatehouse binary at $gatehouse_bin" >&2; exit 1; }
+
+source "$here/lib.sh"
+bench_setup gatehouse-bench-callgrind
+pin=0  # one process counted, whatever CPU it runs on
+
+read -r origin_port gatehouse_port admin_port <<<"$(free_ports 3)"
+mkdir -p "$work/origin/www" "$work/gatehouse"
+head -c 1024 /dev/urandom >"$work/origin/www/1k.bin"
+chmod -R a+rX "$work/origin"
+render cache-origin.conf "$work/origin/nginx.conf" DIR="$work/origin" PORT="$origin_port"
+start origin 0 nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log"
+serves "$origin_port" || { echo "bench: origin did not start" >&2; exit 1; }
+
+# requests N PATH: N GETs of PATH on one keep-alive connection, each read whole.
+requests() {
+  "$python" - "$gatehouse_port" "$1" "$2" <<'PY'
+import http.client, sys
+port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+for _ in range(n):
+    conn.request("GET", path)
+    r = conn.getresponse()
+    body = r.read()
+    if r.status != 200 or len(body) != 1024:
+        sys.exit(f"bench: unexpected answer {r.status}, {len(body)} bytes")
+PY
+}
+
+# measure WORKLOAD CACHE(true|false): prints "WORKLOAD instructions/request".
+measure() {
+  local workload="$1" cache="$2" out="$work/gatehouse/$1"
+  mkdir -p "$out"
+  echo "token-$RANDOM$RANDOM" >"$out/token"
+  render cache-gatehouse.yaml "$out/gatehouse.yaml" PORT="$gatehouse_port" ADMIN_PORT="$admin_port" \
+    TOKEN_FILE="$out/token" ORIGIN_PORT="$origin_port" CACHE_MB=64 MAX_OBJECT=1MiB
+  sed -i "s|cache: true }|cache: $cache }|" "$out/gatehouse.yaml"
+  start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
+  local pid="${server_pid[gatehouse/$workload]}"
+  serves "$gatehouse_port" 600 || { echo "bench: gatehouse did not start" >&2; cat "$out/../$workload/out.log" >&2 || true; exit 1; }
+  requests "$warmup" /1k.bin
+  local before
+  before="$(wc -l <"$work/origin/access.log")"
+  callgrind_control -i on "$pid" >/dev/null 2>&1
+  requests "$requests" /1k.bin
+  callgrind_control -d "$workload" "$pid" >/dev/null 2>&1
+  callgrind_control -i off "$pid" >/dev/null 2>&1
+  local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
+  local total
+  total="$(grep -h '^summary:\|^totals:' "$out"/callgrind.out* | awk '{s += $2} END {print s}')"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  printf '%-5s %8d instructions/request  (%d requests, origin saw %d)\n' "$workload" \
+    $(( total / requests )) "$requests" "$origin_seen"
+}
+
+echo "gatehouse: $gatehouse_bin"
+for w in $workloads; do
+  case "$w" in
+    hit) measure hit true ;;
+    pass) measure pass false ;;
+    *) echo "bench: unknown workload $w" >&2; exit 1 ;;
+  esac
+done
