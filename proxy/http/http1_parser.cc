@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "proxy/base/ascii.h"
+#include "proxy/http/request_target.h"
 
 namespace gatehouse::http {
 namespace {
@@ -35,15 +36,8 @@ constexpr std::array<bool, 256> kFieldValueTable = makeFieldValueTable();
 bool isFieldValueByte(char c) {
   return kFieldValueTable[static_cast<uint8_t>(c)];
 }
-// request-target bytes: visible ASCII only, so no SP, CTL, DEL or 8-bit byte can hide in it.
-bool isTargetByte(char c) {
-  return c > 0x20 && c < 0x7F;
-}
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
-}
-bool isHexDigit(char c) {
-  return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 bool isLineByte(char c) {
   return c == '\r' || c == '\n';
@@ -108,61 +102,6 @@ Stop scanVersion(std::string_view in, size_t pos, int& minor) {
   return {Scan::Ok};
 }
 
-// authority = host [ ":" port ] (RFC 3986 §3.2), as plausible for http(s): an IP-literal or a
-// reg-name of unreserved, pct-encoded and sub-delims except ',' (the list separator a peer that
-// joins repeated fields would produce); no userinfo ('@'), no path; a port is 1-5 digits.
-bool isAuthority(std::string_view a, bool port_required) {
-  size_t i = 0;
-  if (!a.empty() && a[0] == '[') {
-    size_t close = a.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    for (i = 1; i < close; ++i)
-      if (!isHexDigit(a[i]) && a[i] != ':' && a[i] != '.') return false;
-    i = close + 1;
-  } else {
-    constexpr std::string_view kRegNameExtra = "-._~!$&'()*+;=";
-    for (; i < a.size() && a[i] != ':'; ++i) {
-      char c = a[i];
-      if (c == '%') {
-        if (i + 2 >= a.size() || !isHexDigit(a[i + 1]) || !isHexDigit(a[i + 2])) return false;
-        i += 2;
-      } else if (!isDigit(c) && !(ascii::toLower(c) >= 'a' && ascii::toLower(c) <= 'z') &&
-                 kRegNameExtra.find(c) == std::string_view::npos) {
-        return false;
-      }
-    }
-    if (i == 0) return false;
-  }
-  if (i == a.size()) return !port_required;
-  if (a[i] != ':') return false;
-  std::string_view port = a.substr(i + 1);
-  if (port.empty() || port.size() > 5) return false;
-  for (char c : port)
-    if (!isDigit(c)) return false;
-  return true;
-}
-
-// absolute-form: "http://" or "https://" (case-insensitive), an authority, then path or query.
-bool isAbsoluteForm(std::string_view t) {
-  size_t sep = t.find("://");
-  if (sep == std::string_view::npos) return false;
-  std::string_view scheme = t.substr(0, sep);
-  if (!iequals(scheme, "http") && !iequals(scheme, "https")) return false;
-  std::string_view rest = t.substr(sep + 3);
-  return isAuthority(rest.substr(0, rest.find_first_of("/?")), false);
-}
-
-// The four forms of RFC 9112 §3.2, each only with the methods that may use it. A fragment is
-// never sent by a client, and peers disagree on whether '#' ends the path, so it is rejected.
-ParseError checkTarget(std::string_view method, std::string_view target) {
-  if (target.find('#') != std::string_view::npos) return ParseError::BadTarget;
-  bool connect = method == "CONNECT";
-  if (target[0] == '/') return connect ? ParseError::BadTarget : ParseError::None;
-  if (target == "*") return method == "OPTIONS" ? ParseError::None : ParseError::BadTarget;
-  if (connect) return isAuthority(target, true) ? ParseError::None : ParseError::BadTarget;
-  return isAbsoluteForm(target) ? ParseError::None : ParseError::BadTarget;
-}
-
 // request-line = method SP request-target SP HTTP-version CRLF. On Ok, `next` is past the CRLF.
 Stop scanRequestLine(std::string_view in, size_t pos, RequestHeadView& head, size_t& next) {
   size_t start = pos;
@@ -182,8 +121,7 @@ Stop scanRequestLine(std::string_view in, size_t pos, RequestHeadView& head, siz
   if (in[pos] != ' ') return {Scan::Error, ParseError::BadTarget};
   if (pos == start) return {Scan::Error, ParseError::BadRequestLine};  // two SPs
   head.target = in.substr(start, pos - start);
-  if (ParseError e = checkTarget(head.method, head.target); e != ParseError::None)
-    return {Scan::Error, e};
+  if (!isTargetForm(head.method, head.target)) return {Scan::Error, ParseError::BadTarget};
 
   ++pos;
   if (Stop s = scanVersion(in, pos, head.version_minor); s.scan != Scan::Ok) return s;

@@ -10,6 +10,7 @@
 #include "proxy/base/log.h"
 #include "proxy/http/field_lines.h"
 #include "proxy/http/http2_server_connection.h"
+#include "proxy/http/request_target.h"
 
 namespace gatehouse::http {
 namespace {
@@ -135,7 +136,7 @@ void Http2Stream::onRequestHead(bool end_stream) {
   // Extended CONNECT is refused by nghttp2 (we never enable it); plain CONNECT would need a
   // tunnel through the Exchange, which it does not have.
   if (head_.method == "CONNECT") return reject(501, "CONNECT is not supported");
-  if (head_.authority.empty()) head_.authority = head_.headers.get("host");
+  if (const char* why = checkTargetAndAuthority()) return reject(400, why);
   std::optional<uint64_t> length;
   if (head_.headers.has("content-length")) {
     length = parseLength(head_.headers.get("content-length"));  // nghttp2 checked the syntax
@@ -163,6 +164,30 @@ void Http2Stream::onRequestHead(bool end_stream) {
     request_end_delivered_ = true;
     if (Handler* h = handler()) h->onRequestEnd();
   }
+}
+
+const char* Http2Stream::checkTargetAndAuthority() {
+  // One validation for both protocols (request_target.h): what HTTP/1 refuses in a request-line
+  // or a Host field is refused here too, before anything routes, caches or forwards it.
+  if (head_.scheme != "http" && head_.scheme != "https") return "invalid :scheme";
+  if (!isHttp2Path(head_.method, head_.target)) return "invalid :path";
+  size_t hosts = 0;
+  std::string_view host;
+  for (const auto& field : head_.headers) {
+    if (field.name != "host") continue;
+    ++hosts;
+    host = field.value;
+  }
+  if (hosts > 1) return "more than one Host";
+  // RFC 9113 §8.3.1: :authority or Host is required, and a Host that names another entity than
+  // :authority makes the request malformed.
+  if (head_.authority.empty()) {
+    head_.authority = host;
+  } else if (hosts == 1 && host != head_.authority) {
+    return "Host differs from :authority";
+  }
+  if (!isAuthority(head_.authority, false)) return "invalid :authority";
+  return nullptr;
 }
 
 void Http2Stream::onData(const uint8_t* data, size_t len) {

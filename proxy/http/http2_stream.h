@@ -75,6 +75,9 @@ class Http2Stream final : public Downstream {
  private:
   void finishBody(uint32_t* data_flags);
   void reject(int status, std::string_view why);
+  // The request's :scheme, :path, :authority and Host, judged as HTTP/1 judges its request-line
+  // and Host; fills an absent :authority from Host. Null when valid, else why not.
+  const char* checkTargetAndAuthority();
   void resetStream(uint32_t error_code);
   void consume(size_t n);
   void sendInformational(int status);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "proxy/http/http2_server_connection.h"
 #include "tests/unit/proxy/http/http2_server_connection_test_support.h"
@@ -12,6 +14,7 @@ namespace gatehouse::http {
 namespace {
 
 using testsupport::ClientStream;
+using testsupport::ExchangeLog;
 using testsupport::rawFrame;
 using testsupport::rawPreface;
 using testsupport::rawRequest;
@@ -120,6 +123,43 @@ TEST_F(Http2Defences, RefusesAnythingButHttp2AtTheStart) {
   EXPECT_TRUE(dispatcher_.logs.empty());
   ::shutdown(client_fd_, SHUT_WR);
   EXPECT_TRUE(runUntil([&] { return closed_count_ == 1; }));
+}
+
+// Issue 14, defect 10: one validation for both protocols. What HTTP/1 refuses in a Host or a
+// request-line never reaches the pipeline through HTTP/2 either: 400 (or a reset, where nghttp2
+// refuses the field itself), and nothing dispatched.
+TEST_F(Http2Defences, AuthorityAndPathHttp1WouldRefuseAreRefused) {
+  start();
+  startClient();
+  const std::vector<std::vector<std::pair<std::string, std::string>>> bad = {
+      {{":authority", "victim@evil"}},
+      {{":authority", "a,b"}},
+      {{":authority", "a b"}},
+      {{":path", "/a#b"}},
+      {{":path", "/caf\xc3\xa9"}},
+      {{":path", "/a\x7f"}},
+      {{":scheme", "javascript"}},
+      {{"host", "other.example"}},  // differs from :authority (RFC 9113 §8.3.1)
+      {{":authority", ""}},         // neither :authority nor Host
+  };
+  std::vector<int32_t> ids;
+  for (const auto& fields : bad)
+    ids.push_back(client_->request("GET", "/", fields));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ClientStream& s = waitClosed(ids[i]);
+    if (s.reset && s.statuses.empty()) continue;
+    ASSERT_FALSE(s.statuses.empty()) << "case " << i;
+    EXPECT_EQ(s.statuses.back(), 400) << "case " << i;
+  }
+  EXPECT_TRUE(dispatcher_.logs.empty());
+}
+
+TEST_F(Http2Defences, HostAloneStandsInForAuthority) {
+  start();
+  startClient();
+  client_->request("GET", "/", {{":authority", ""}, {"host", "example.org:8443"}});
+  ExchangeLog& log = waitDispatched(1);
+  EXPECT_EQ(log.request.authority, "example.org:8443");
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ class H2Client {
   H2Client(const H2Client&) = delete;
   H2Client& operator=(const H2Client&) = delete;
 
-  // Queues a request; body nullopt ends the stream with the HEADERS.
+  // Queues a request; body nullopt ends the stream with the HEADERS. A pseudo-field given in
+  // `headers` replaces the default one, or with an empty value leaves it out.
   int32_t request(std::string_view method, std::string_view path,
                   std::vector<std::pair<std::string, std::string>> headers = {},
                   std::optional<std::string> body = std::nullopt, bool body_ended = true);
@@ -164,7 +165,14 @@ inline int32_t H2Client::request(std::string_view method, std::string_view path,
                                                           {":scheme", "http"},
                                                           {":authority", "example.com"},
                                                           {":path", std::string(path)}};
-  all.insert(all.end(), headers.begin(), headers.end());
+  // A pseudo-field in `headers` replaces the default one (an empty value leaves it out).
+  for (auto& [name, value] : headers) {
+    if (name.empty() || name[0] != ':') continue;
+    std::erase_if(all, [&](const auto& field) { return field.first == name; });
+    if (!value.empty()) all.emplace_back(name, value);
+  }
+  for (auto& [name, value] : headers)
+    if (name.empty() || name[0] != ':') all.emplace_back(name, value);
   std::vector<nghttp2_nv> nva;
   for (auto& [n, v] : all)
     nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
