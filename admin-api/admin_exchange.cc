@@ -11,13 +11,14 @@
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::admin {
-namespace {
 
 std::string clientAddress(const http::ClientInfo& client) {
   if (client.ip.find(':') != std::string::npos)
     return fmt::format("[{}]:{}", client.ip, client.port);
   return fmt::format("{}:{}", client.ip, client.port);
 }
+
+namespace {
 
 size_t fieldCount(const http::HeaderMap& headers, std::string_view name) {
   size_t n = 0;
@@ -62,7 +63,10 @@ bool AdminExchange::authorized() {
   BearerAuth::Verdict verdict = fieldCount(head.headers, "authorization") > 1
                                     ? BearerAuth::Verdict::WrongToken
                                     : server_.auth().check(head.headers.get("authorization"));
-  if (verdict == BearerAuth::Verdict::Admitted) return true;
+  if (verdict == BearerAuth::Verdict::Admitted) {
+    server_.markAuthenticated(exchange_.client());
+    return true;
+  }
   ++server_.counters().unauthorized;
   log::warn("admin: {} {} from {} refused: {}", head.method, head.path(),
             clientAddress(exchange_.client()), describe(verdict));

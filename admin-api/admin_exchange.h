@@ -14,6 +14,9 @@ namespace gatehouse::admin {
 
 class AdminServer;
 
+// "ip:port" ("[ip]:port" for IPv6): how logs and the admin server name a client's connection.
+std::string clientAddress(const http::ClientInfo& client);
+
 class AdminExchange final : public http::Handler {
  public:
   AdminExchange(http::Exchange& exchange, AdminServer& server)

@@ -13,9 +13,6 @@
 namespace gatehouse::admin {
 namespace {
 
-// The admin API serves a few operators and scripts; more connections than this at once is a
-// runaway script or an attack, and each one costs memory on the loop the health checks share.
-constexpr size_t kMaxConnections = 64;
 // Admin bodies are capped at kMaxBodyBytes by AdminExchange, which answers 413 in JSON. The
 // codec's own cap sits above it and only stops a client that keeps sending after that answer.
 constexpr uint64_t kCodecMaxBody = 1 << 20;
@@ -100,30 +97,74 @@ const BearerAuth& AdminServer::auth() {
 }
 
 void AdminServer::accept(evutil_socket_t fd, const net::SocketAddress& peer) {
-  if (connections_.size() >= kMaxConnections) {
-    log::warn("admin: {} connections open; refusing {}", kMaxConnections, peer.toString());
+  // The limits of the configuration in force (a reload applies them to new connections).
+  std::shared_ptr<const config::Config> config = control_.snapshot()->config;
+  const config::AdminConfig limits = config->admin ? *config->admin : config::AdminConfig{};
+  settings_.client_header = limits.client_header;
+  settings_.client_idle = limits.client_idle;
+  if (!makeRoom(limits, peer)) {
     ::close(fd);
     return;
   }
   http::ClientInfo client{peer.ip(), peer.port(), false};
   http::ExchangeDispatcher& dispatcher = *this;
   auto connection = std::make_shared<http::Http1ServerConnection>(
-      loop_, fd, std::move(client), settings_, parser_, dispatcher, ids_,
+      loop_, fd, client, settings_, parser_, dispatcher, ids_,
       [this](http::Http1ServerConnection* c) { onClosed(c); });
   http::Http1ServerConnection* key = connection.get();
-  connections_.emplace(key, std::move(connection));
+  std::string address = clientAddress(client);
+  by_address_[address] = key;
+  connections_.emplace(
+      key, Peer{std::move(connection), std::move(address), std::chrono::steady_clock::now()});
   key->start();
+}
+
+bool AdminServer::makeRoom(const config::AdminConfig& limits, const net::SocketAddress& peer) {
+  if (connections_.size() >= limits.max_connections) {
+    ++counters_.connections_refused;
+    log::warn("admin: {} connections open; refusing {}", connections_.size(), peer.toString());
+    return false;
+  }
+  size_t unauthenticated = 0;
+  Peer* idlest = nullptr;
+  for (auto& [raw, p] : connections_) {
+    if (p.authenticated || p.closing) continue;
+    ++unauthenticated;
+    if (!idlest || p.last_active < idlest->last_active) idlest = &p;
+  }
+  if (unauthenticated < limits.max_unauthenticated || !idlest) return true;
+  // Whoever holds these connections has not shown the token on them: the one that waited
+  // longest makes room, so an operator's new connection always gets its turn.
+  ++counters_.connections_evicted;
+  log::warn("admin: {} connections without a token; closing the idlest ({}) for {}",
+            unauthenticated, idlest->address, peer.toString());
+  idlest->closing = true;
+  idlest->connection->beginShutdown();  // may call onClosed() and erase it: nothing used after
+  return true;
+}
+
+AdminServer::Peer* AdminServer::peerOf(const http::ClientInfo& client) {
+  auto it = by_address_.find(clientAddress(client));
+  if (it == by_address_.end()) return nullptr;
+  auto peer = connections_.find(it->second);
+  return peer == connections_.end() ? nullptr : &peer->second;
+}
+
+void AdminServer::markAuthenticated(const http::ClientInfo& client) {
+  if (Peer* p = peerOf(client)) p->authenticated = true;
 }
 
 void AdminServer::onClosed(http::Http1ServerConnection* connection) {
   auto it = connections_.find(connection);
   if (it == connections_.end()) return;
+  by_address_.erase(it->second.address);
   // The connection is up the call stack: free it once the current callback has returned.
-  loop_.deferDelete(std::move(it->second));
+  loop_.deferDelete(std::move(it->second.connection));
   connections_.erase(it);
 }
 
 void AdminServer::dispatch(http::Exchange& exchange) {
+  if (Peer* p = peerOf(exchange.client())) p->last_active = std::chrono::steady_clock::now();
   auto handler = std::make_unique<AdminExchange>(exchange, *this);
   AdminExchange* raw = handler.get();
   exchange.setHandler(std::move(handler));

@@ -7,6 +7,7 @@
 // Lifetime: started by the Extension that the CLI passes to server::run() once the proxy's
 // listeners are bound; destroyed when the main loop has stopped, closing every connection.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -44,12 +45,28 @@ class AdminServer final : private http::ExchangeDispatcher {
   const BearerAuth& auth();
   AdminContext context() { return AdminContext{control_, counters_, state_file_}; }
   AdminCounters& counters() { return counters_; }
+  // The connection of `client` showed a valid token: it is never closed to make room.
+  void markAuthenticated(const http::ClientInfo& client);
 
  private:
   AdminServer(net::EventLoop& loop, server::ProcessControl& control,
               const config::AdminConfig& config, StateFile* state_file);
+  // One admin connection: authenticated once a request on it showed the token; closing once it
+  // was chosen to make room (it finishes what it is answering, then closes).
+  struct Peer {
+    std::shared_ptr<http::Http1ServerConnection> connection;
+    std::string address;  // "ip:port", how an exchange names its connection
+    std::chrono::steady_clock::time_point last_active;
+    bool authenticated = false;
+    bool closing = false;
+  };
+
   void accept(evutil_socket_t fd, const net::SocketAddress& peer);
   void onClosed(http::Http1ServerConnection* connection);
+  // Below the hard cap, the unauthenticated connections are kept under their own cap by closing
+  // the least recently active of them. False when the hard cap leaves no room.
+  bool makeRoom(const config::AdminConfig& limits, const net::SocketAddress& peer);
+  Peer* peerOf(const http::ClientInfo& client);
 
   // http::ExchangeDispatcher
   void dispatch(http::Exchange& exchange) override;
@@ -69,8 +86,8 @@ class AdminServer final : private http::ExchangeDispatcher {
   http::Http1Parser parser_;
   http::RequestIdGenerator ids_;
   std::unique_ptr<net::Listener> listener_;
-  std::unordered_map<http::Http1ServerConnection*, std::shared_ptr<http::Http1ServerConnection>>
-      connections_;
+  std::unordered_map<http::Http1ServerConnection*, Peer> connections_;
+  std::unordered_map<std::string, http::Http1ServerConnection*> by_address_;
 };
 
 // What the CLI passes to server::run(): opens the state file (state_file:) and restores

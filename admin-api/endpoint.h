@@ -53,6 +53,8 @@ AdminResponse errorResponse(int status, std::string_view message);
 struct AdminCounters {
   uint64_t requests = 0;
   uint64_t unauthorized = 0;
+  uint64_t connections_refused = 0;  // admin.max_connections reached
+  uint64_t connections_evicted = 0;  // closed to keep admin.max_unauthenticated
 };
 
 class StateFile;

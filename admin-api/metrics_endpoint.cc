@@ -172,6 +172,8 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
             static_files::countOf(static_cast<static_files::Decision>(i)));
   out.add(Metric::AdminRequests, {}, counters.requests);
   out.add(Metric::AdminUnauthorized, {}, counters.unauthorized);
+  out.add(Metric::AdminConnectionsRefused, {}, counters.connections_refused);
+  out.add(Metric::AdminConnectionsEvicted, {}, counters.connections_evicted);
   const server::ProcessStatus status = control.status();
   out.add(Metric::BuildInfo, {{"version", status.version}}, uint64_t{1});
   const std::chrono::duration<double> uptime = std::chrono::system_clock::now() - status.started;

@@ -109,6 +109,10 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(AdminRequests, Counter, "gatehouse_admin_requests_total", "Requests to the admin API")       \
   X(AdminUnauthorized, Counter, "gatehouse_admin_unauthorized_total",                            \
     "Admin API requests refused for a missing or wrong token")                                   \
+  X(AdminConnectionsRefused, Counter, "gatehouse_admin_connections_refused_total",               \
+    "Admin connections refused because admin.max_connections were open")                         \
+  X(AdminConnectionsEvicted, Counter, "gatehouse_admin_connections_evicted_total",               \
+    "Admin connections without a valid token closed to keep admin.max_unauthenticated")          \
   X(StaticDecisions, Counter, "gatehouse_static_decisions_total",                                \
     "Static file decisions; the labels are in proxy/static_files/static_counters.h")             \
   X(ReadOnly, Gauge, "gatehouse_read_only", "1 while read-only mode is on")                      \

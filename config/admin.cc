@@ -112,11 +112,32 @@ void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, Adm
              }
              admin.address = *address;
            }},
+          {"max_connections",
+           [&](const Value& m) {
+             if (auto n = readUint(m, 2, 65535, diag)) admin.max_connections = *n;
+           }},
+          {"max_unauthenticated",
+           [&](const Value& m) {
+             if (auto n = readUint(m, 1, 65535, diag)) admin.max_unauthenticated = *n;
+           }},
+          {"client_header",
+           [&](const Value& d) {
+             if (auto t = readDuration(d, diag)) admin.client_header = *t;
+           }},
+          {"client_idle",
+           [&](const Value& d) {
+             if (auto t = readDuration(d, diag)) admin.client_idle = *t;
+           }},
           {"token_file", [&](const Value& f) { file_v = f; }},
           {"token_env", [&](const Value& e) { env_v = e; }},
       },
       {}, diag);
   if (!is_map) return;
+  // Room must remain for authenticated connections whatever unauthenticated ones do.
+  if (admin.max_unauthenticated >= admin.max_connections) {
+    diag.error(v.mark, v.path + ".max_unauthenticated",
+               fmt::format("must be less than max_connections ({})", admin.max_connections));
+  }
   // Exactly one source: two would leave the operator guessing which token is in force.
   if (file_v && env_v) {
     diag.error(env_v->mark, env_v->path, "use token_file or token_env, not both");

@@ -169,6 +169,13 @@ struct AdminConfig {
   std::string token_file;
   std::string token_env;
   std::string token;  // one line of visible ASCII, never empty; keep it out of logs
+  // Connections: an operator's authenticated request must always get through, so connections
+  // that have not yet shown the token are capped apart (the least recently active one is
+  // closed to make room for a new one) below the hard cap on all connections.
+  uint32_t max_connections = 128;
+  uint32_t max_unauthenticated = 16;
+  Duration client_header{10000};  // a request's head must arrive within this
+  Duration client_idle{30000};    // a kept-alive connection with no request closes after this
 };
 
 // `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
