@@ -4,20 +4,26 @@
 // response. Requests on a connection are served one at a time, in order; pipelined requests
 // wait in the input buffer (bounded by the read watermark).
 //
-// Connection states (one exchange at a time):
-//   Idle --bytes--> ReadingHead --head--> Exchanging --request & response done--> Idle
-//   Exchanging --101--> Tunnel --either side closes--> Closing
-//   any --error/timeout/shutdown--> Closing --flushed--> Lingering --EOF/2s--> closed
-// Malformed input is answered with 400/413/414/431 and the connection closes.
+// Its states, the request's, the response's and the connection's, are three enums whose
+// transitions and diagrams are in http1_server_states.h; request bodies are framed by
+// Http1BodyReader. In short: a head opens an exchange; once the request is in and the response
+// out, the connection waits for the next head (or closes). A 101 turns the exchange into a
+// tunnel that ends with the connection. Malformed input is answered with 400/413/414/431 and
+// the connection closes, lingering first if the client may still be sending.
+// http1_server_connection.cc reads requests and closes; http1_server_connection_output.cc
+// writes responses.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "proxy/base/duration.h"
 #include "proxy/base/inline_buffer.h"
-#include "proxy/http/chunked_decoder.h"
 #include "proxy/http/exchange.h"
+#include "proxy/http/http1_body_reader.h"
 #include "proxy/http/http1_parser.h"
+#include "proxy/http/http1_server_states.h"
 #include "proxy/http/request_id.h"
 #include "proxy/http/server_connection.h"
 #include "proxy/net/event_loop.h"
@@ -70,10 +76,28 @@ class Http1ServerConnection final : public ServerConnection,
   void abort() override;
 
  private:
+  // After the response, up to this much of an unread request body is read and dropped so the
+  // connection can be kept; beyond it the connection closes.
+  static constexpr uint64_t kMaxDiscardBytes = 1 << 20;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+  enum class TimerMode { None, Idle, Header, Linger };
+  // What the current exchange's heads said, fixed as they are read and written.
+  struct ExchangeFacts {
+    // How sendBody() frames: not at all (HEAD, 204, 304), as is (a length, a close-delimited
+    // body, a tunnel), or in chunks.
+    enum class ResponseBody : uint8_t { None, Raw, Chunked };
+    bool head_request = false;
+    bool request_keep_alive = true;  // what the client's version and Connection field ask for
+    bool expect_continue = false;    // a body follows, announced by Expect: 100-continue
+    // The connection outlives this exchange: decided with the response head, cleared when
+    // input is refused.
+    bool keep_alive = true;
+    ResponseBody response_body = ResponseBody::Raw;
+  };
+
   // Decides the response's framing and connection fate; its framing fields go to `extra`.
   void startResponse(const ResponseHead& head, InlineBuffer<128>& extra);
-  enum class TimerMode { None, Idle, Header, Linger };
-  enum class BodyFraming { None, Length, Chunked, Tunnel };
 
   // net::TcpConnection::Handler
   void onReadable() override { process(); }
@@ -111,28 +135,12 @@ class Http1ServerConnection final : public ServerConnection,
   HeaderMap response_trailers_;
 
   std::unique_ptr<Exchange> exchange_;
-  BodyFraming framing_ = BodyFraming::None;
-  uint64_t body_remaining_ = 0;  // Length framing
-  uint64_t body_received_ = 0;
-  std::unique_ptr<ChunkedDecoder> chunked_;
-  bool request_keep_alive_ = true;
-  bool expect_continue_ = false;
-  bool is_head_request_ = false;
-  bool body_wanted_ = false;
-  bool continue_sent_ = false;
-  bool request_done_ = true;  // no request is being received
-  bool response_started_ = false;
-  bool response_done_ = false;
-  bool response_chunked_ = false;
-  bool response_body_allowed_ = true;
-  bool keep_alive_ = true;        // decided when the response head goes out
-  bool discarding_body_ = false;  // the response is done; the rest of the request is dropped
-  bool client_eof_ = false;
-  bool shutting_down_ = false;
-  bool closing_ = false;  // no more input is processed; close once output is flushed
-  bool lingering_ = false;
-  bool linger_needed_ = false;  // we refused input the client may still be sending
-  bool closed_ = false;
+  Http1BodyReader request_body_;  // the request's body, or after a 101 the tunnel's bytes
+  ExchangeFacts facts_;
+  RequestState request_ = RequestState::Idle;
+  ResponseState response_ = ResponseState::None;
+  ConnectionState state_ = ConnectionState::Open;
+  bool client_eof_ = false;  // the client's FIN arrived: a fact of the transport, not our state
 };
 
 }  // namespace gatehouse::http

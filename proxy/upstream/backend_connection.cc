@@ -82,8 +82,6 @@ void BackendConnection::sendRequestHead(const http::RequestHead& head) {
   request_done_ = false;
   head_received_ = response_done_ = false;
   response_keep_alive_ = false;
-  framing_ = Framing::None;
-  chunked_.reset();
   std::string extra;
   request_chunked_ = false;
   if (head.upgrade) {
@@ -190,9 +188,12 @@ void BackendConnection::onClose(net::TcpConnection::CloseReason reason) {
     // Bytes may still wait (paused reading); a close-delimited body ends here.
     readResponse();
     if (state_ == State::Broken || response_done_) return;
-    if (state_ == State::Tunnel || framing_ == Framing::UntilClose) {
-      endResponse();
-      return;
+    if (head_received_) {
+      body_.endOfInput();
+      if (body_.done()) {  // close-delimited, or a tunnel
+        endResponse();
+        return;
+      }
     }
   }
   fail(head_received_ ? BackendFailure::ClosedMidResponse : BackendFailure::ClosedBeforeResponse);
@@ -256,20 +257,6 @@ bool BackendConnection::readHead() {
     head.headers.add(h.name, h.value);
   http::removeHopByHop(head.headers, upgraded);
   head.headers.remove("content-length");  // framing is the codec's to write, never copied
-  switch (view.framing) {
-    case http::BodyFraming::None:
-      framing_ = Framing::None;
-      break;
-    case http::BodyFraming::ContentLength:
-      framing_ = Framing::Length;
-      break;
-    case http::BodyFraming::Chunked:
-      framing_ = Framing::Chunked;
-      break;
-    case http::BodyFraming::UntilClose:
-      framing_ = Framing::UntilClose;
-      break;
-  }
   head.has_body = view.framing != http::BodyFraming::None && !upgraded;
   if (view.framing == http::BodyFraming::ContentLength) head.content_length = view.content_length;
   if (view.framing == http::BodyFraming::None && request_method_ == "HEAD" && view.status != 204 &&
@@ -278,9 +265,9 @@ bool BackendConnection::readHead() {
     for (const http::HeaderView& h : view.headers)
       if (ascii::iequals(h.name, "content-length")) head.content_length = view.content_length;
   }
-  remaining_ = view.content_length;
+  // After a 101 the backend's bytes are the tunnel's, until it closes.
+  body_.start(upgraded ? http::BodyFraming::UntilClose : view.framing, view.content_length);
   response_keep_alive_ = view.keep_alive && !upgraded;
-  if (framing_ == Framing::Chunked) chunked_.emplace();
   evbuffer_drain(in, view.head_length);
   head_received_ = true;
   if (upgraded) {
@@ -289,54 +276,29 @@ bool BackendConnection::readHead() {
     conn_->setTimeouts(Duration::zero(), timeouts_.response);
   }
   user_->onResponseHead(head);
-  if (state_ != State::Broken && framing_ == Framing::Length && remaining_ == 0 && !upgraded)
-    endResponse();
-  else if (state_ == State::Busy && framing_ == Framing::None && !upgraded)
-    endResponse();
+  if (state_ != State::Broken && body_.done()) endResponse();  // no body
   return state_ == State::Busy;
 }
 
 void BackendConnection::readBody() {
-  evbuffer* in = conn_->input();
   evbuffer* out = body_chunk_.get();
-  bool done = false;
-  if (state_ == State::Tunnel || framing_ == Framing::UntilClose) {
-    evbuffer_add_buffer(out, in);
-  } else if (framing_ == Framing::Length) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, evbuffer_get_length(in)));
-    evbuffer_remove_buffer(in, out, n);
-    remaining_ -= n;
-    done = remaining_ == 0;
-  } else if (framing_ == Framing::Chunked) {
-    while (!done && evbuffer_get_length(in) > 0) {
-      evbuffer_iovec vec;
-      if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
-      std::string_view segment(static_cast<const char*>(vec.iov_base), vec.iov_len);
-      http::ChunkedDecoder::Step step = chunked_->decode(segment);
-      if (step.error != http::ParseError::None) {
-        fail(BackendFailure::ClosedMidResponse);
-        return;
-      }
-      if (!step.data.empty()) evbuffer_add(out, step.data.data(), step.data.size());
-      evbuffer_drain(in, step.consumed);
-      done = step.done;
-      if (step.consumed == 0) break;
-    }
+  body_.read(conn_->input(), out);
+  if (body_.state() == http::Http1BodyReader::State::Malformed) {
+    fail(BackendFailure::ClosedMidResponse);
+    return;
   }
   if (evbuffer_get_length(out) > 0 && user_) {
     user_->onResponseBody(out);
     if (state_ == State::Broken) return;
   }
-  if (done) {
-    if (chunked_ && !chunked_->trailers().empty() && user_) {
-      http::HeaderMap trailers;
-      for (const auto& [name, value] : chunked_->trailers())
-        trailers.add(name, value);
-      user_->onResponseTrailers(trailers);
-      if (state_ == State::Broken) return;
-    }
-    endResponse();
+  if (!body_.done() || response_done_) return;
+  if (body_.hasTrailers() && user_) {
+    http::HeaderMap trailers;
+    body_.addTrailersTo(trailers);
+    user_->onResponseTrailers(trailers);
+    if (state_ == State::Broken) return;
   }
+  endResponse();
 }
 
 void BackendConnection::endResponse() {
@@ -344,7 +306,8 @@ void BackendConnection::endResponse() {
   response_done_ = true;
   // Anything past the declared end is a framing disagreement: never reuse such a connection.
   if (state_ == State::Busy) state_ = State::Ready;
-  if (state_ == State::Tunnel || framing_ == Framing::UntilClose) response_keep_alive_ = false;
+  if (state_ == State::Tunnel || body_.framing() == http::BodyFraming::UntilClose)
+    response_keep_alive_ = false;
   conn_->setTimeouts(Duration::zero(), Duration::zero());
   if (User* user = user_) user->onResponseEnd();
 }

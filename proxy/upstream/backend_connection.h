@@ -7,11 +7,10 @@
 //   Busy --101--> Tunnel;  any --error/timeout/close--> Broken (never reused)
 
 #include <memory>
-#include <optional>
 
 #include "health/server.h"
 #include "proxy/base/duration.h"
-#include "proxy/http/chunked_decoder.h"
+#include "proxy/http/http1_body_reader.h"
 #include "proxy/http/http1_parser.h"
 #include "proxy/http/message.h"
 #include "proxy/net/event_loop.h"
@@ -40,7 +39,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
     virtual void onResponseBody(evbuffer* data) = 0;  // drains data
     virtual void onResponseEnd() = 0;
     // Trailer fields of a chunked response, just before onResponseEnd().
-    virtual void onResponseTrailers(http::HeaderMap& trailers) { (void)trailers; }
+    virtual void onResponseTrailers(http::HeaderMap& /*trailers*/) {}
     virtual void onRequestDrained() = 0;  // the request output fell below the low watermark
     virtual void onFailure(BackendFailure failure) = 0;
   };
@@ -81,7 +80,6 @@ class BackendConnection final : private net::TcpConnection::Handler {
 
  private:
   enum class State { Connecting, Ready, Busy, Tunnel, Idle, Broken };
-  enum class Framing { None, Length, Chunked, UntilClose };
 
   BackendConnection(net::EventLoop& loop, health::Server& server, User& user);
   // net::TcpConnection::Handler
@@ -113,9 +111,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   bool head_received_ = false;
   bool response_keep_alive_ = false;
   bool response_done_ = false;
-  Framing framing_ = Framing::None;
-  uint64_t remaining_ = 0;
-  std::optional<http::ChunkedDecoder> chunked_;
+  http::Http1BodyReader body_;  // the response's (or, in a Tunnel, the backend's bytes)
   uint64_t requests_ = 0;
   uint64_t generation_ = 0;  // the ConnectionPool generation it belongs to
   std::function<void()> on_idle_dead_;

@@ -62,6 +62,31 @@ TEST_F(Http1ServerBody, DeliversAChunkedBodyOnlyAfterResumeAndServesThePipelined
   EXPECT_EQ(waitResponse().body, "two");
 }
 
+// Each request gets its own trailers: a chunked request's must not reach a later request with
+// a Content-Length body on the same connection (the decoder that held them once outlived its
+// request).
+TEST_F(Http1ServerBody, TheTrailersOfAChunkedRequestDoNotReachTheNextRequest) {
+  dispatcher_.on_dispatch = [](ExchangeLog& log) { log.exchange->resumeRequestBody(); };
+  HeaderMap first_trailers;
+  HeaderMap second_trailers;
+  dispatcher_.on_request_end = [&](ExchangeLog& log) {
+    (dispatcher_.logs.size() == 1 ? first_trailers : second_trailers) =
+        log.exchange->requestTrailers();
+    respond(*log.exchange, 200, "");
+  };
+  start();
+  send(
+      "POST /one HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nX-Checksum: 1f\r\n\r\n"
+      "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz");
+  EXPECT_EQ(waitResponse().status, 200);
+  EXPECT_EQ(waitResponse().status, 200);
+  ASSERT_EQ(dispatcher_.logs.size(), 2u);
+  EXPECT_EQ(dispatcher_.logs[1].body, "xyz");
+  EXPECT_EQ(first_trailers.get("X-Checksum"), "1f");
+  EXPECT_TRUE(second_trailers.empty());
+}
+
 TEST_F(Http1ServerBody, Sends100ContinueExactlyWhenTheHandlerResumes) {
   start();
   send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
@@ -128,12 +153,9 @@ TEST_F(Http1ServerBody, AnEarlyAnswerToASmallBodyDiscardsItAndKeepsTheConnection
   EXPECT_EQ(dispatcher_.logs[0].body, "") << "dropped, not delivered";
 }
 
-// BUG: after an early answer the rest of the request body is read and dropped, but no timeout
-// runs meanwhile: a client that announced a body and never sends it holds the connection open
-// for ever. sendEnd() (proxy/http/http1_server_connection.cc:340-345) starts discarding with the
-// transport's read timeout still off (start() sets it to zero; only resumeRequestBody() turns
-// it on) and the connection timer cancelled by startExchange() (line 149);
-// maybeFinishExchange() returns before arming client_idle (line 373).
+// After an early answer the rest of the request body is read and dropped, under client_idle:
+// a client that announced a body and never sends it is timed out instead of holding the
+// connection open for ever.
 TEST_F(Http1ServerBody, AClientThatNeverSendsTheAnnouncedBodyIsTimedOut) {
   settings_.client_idle = Duration(50);
   settings_.client_header = Duration(50);
@@ -222,6 +244,23 @@ TEST_F(Http1ServerBody, HoldsTheResponseWhileTheClientDoesNotReadAndReportsTheDr
   EXPECT_GE(log.drained, 1);
   EXPECT_TRUE(log.completed);
   EXPECT_EQ(log.record.bytes_sent, body.size());
+}
+
+// A pause only holds a body back: once the whole request is in, it does not stop the reading
+// that notices a client going away (a handler pauses so while it retries on another backend).
+TEST_F(Http1ServerBody, AClientLeavingAfterItsWholeRequestIsNoticedEvenIfTheHandlerPauses) {
+  dispatcher_.on_dispatch = [](ExchangeLog& log) { log.exchange->resumeRequestBody(); };
+  dispatcher_.on_request_end = [](ExchangeLog& log) { log.exchange->pauseRequestBody(); };
+  start();
+  send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nwhole");
+  ASSERT_TRUE(
+      runUntil([&] { return !dispatcher_.logs.empty() && dispatcher_.logs[0].request_end; }));
+  ::close(client_);
+  client_ = -1;
+  ExchangeLog& log = dispatcher_.logs[0];
+  ASSERT_TRUE(runUntil([&] { return log.reset; }));
+  EXPECT_TRUE(log.record.aborted);
+  EXPECT_EQ(log.record.status, 499);
 }
 
 TEST_F(Http1ServerBody, AClientLeavingMidBodyResetsTheHandler) {

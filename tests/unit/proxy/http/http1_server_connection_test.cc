@@ -167,11 +167,9 @@ TEST_F(Http1Server, ShutdownClosesAConnectionIdleBetweenRequestsAtOnce) {
   EXPECT_EQ(received_, "");
 }
 
-// BUG (since 6b6cc08): a connection that never sent a byte lingers for kLingerTime (2 s) after
-// beginShutdown() instead of closing. closeAfterFlush() lingers when `!request_done_`, and
-// request_done_ starts out false (http1_server_connection.h), so a connection without any
-// request looks like one whose client is mid-body (http1_server_connection.cc:425-426). The
-// client sees the FIN at once, but on_closed (and so the worker's graceful stop) waits 2 s.
+// A connection that never sent a byte has no request in progress, so beginShutdown() closes it
+// at once. Lingering (kLingerTime, 2 s) as if its client were mid-body would hold on_closed,
+// and with it the worker's graceful stop, for those 2 s even though the client sees the FIN.
 TEST_F(Http1Server, ShutdownClosesAConnectionThatNeverSentARequestAtOnce) {
   start();
   conn_->beginShutdown();
