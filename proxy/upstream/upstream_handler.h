@@ -14,6 +14,10 @@
 //
 // Passive checks: connect failures, response timeouts and 5xx answers are reported to the
 // server (Server::recordFailure), which ejects it after `health.passive.fall` in a row.
+//
+// Where an exchange stands is one State (the diagram is above `State` below); every end goes
+// through finish(), the one teardown. Unit tests drive it over socketpairs
+// (tests/unit/proxy/upstream/upstream_handler*_test.cc).
 
 #include <functional>
 #include <memory>
