@@ -69,8 +69,8 @@ class UpstreamHandler final : public http::Handler,
   //   AwaitingResponse --the interceptor answered--> DroppingResponse
   //   any --response end, error, blocked, unavailable, client reset--> Done   (finish())
   //
-  // conn_ is set exactly in Connecting, AwaitingResponse, StreamingResponse, ResponsePaused
-  // and DroppingResponse; the request is in the HoldQueue exactly in Held.
+  // Between callbacks, conn_ is set exactly in Connecting, AwaitingResponse, StreamingResponse,
+  // ResponsePaused and DroppingResponse, and the request is in the HoldQueue exactly in Held.
   enum class State : uint8_t {
     Picking,            // choosing a server: at start and between attempts
     Held,               // waiting in the HoldQueue for a server
@@ -83,7 +83,7 @@ class UpstreamHandler final : public http::Handler,
   };
   // The transitions drawn above. Done may be entered from anywhere, again too.
   static bool allowed(State from, State to);
-  // The one place state_ changes.
+  // The one place state_ changes; asserts (in debug builds) that the move is drawn above.
   void become(State next);
   // The request head went to the backend on conn_: its body and end may follow.
   bool requestHeadSent() const;
