@@ -57,12 +57,12 @@ BackendConnection::~BackendConnection() = default;
 
 std::unique_ptr<BackendConnection> BackendConnection::connect(net::EventLoop& loop,
                                                               health::Server& server,
-                                                              const Timeouts& timeouts,
-                                                              User& user) {
+                                                              const Timeouts& timeouts, User& user,
+                                                              BackendConnector& connector) {
   std::unique_ptr<BackendConnection> conn(new BackendConnection(loop, server, user));
   conn->timeouts_ = timeouts;
   server.connections_opened_total.fetch_add(1, std::memory_order_relaxed);
-  conn->conn_ = net::TcpConnection::connect(loop.base(), server.address(), timeouts.connect, *conn);
+  conn->conn_ = connector.open(loop.base(), server, timeouts.connect, *conn);
   conn->conn_->setLowWatermark(http::Exchange::kLowWatermark);
   return conn;
 }

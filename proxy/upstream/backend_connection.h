@@ -16,6 +16,7 @@
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
 #include "proxy/net/tcp_connection.h"
+#include "proxy/upstream/backend_connector.h"
 
 namespace gatehouse::upstream {
 
@@ -49,9 +50,11 @@ class BackendConnection final : private net::TcpConnection::Handler {
     Duration response{60000};
   };
 
-  // Starts a non-blocking connect; the user hears onConnected() or onFailure().
-  static std::unique_ptr<BackendConnection> connect(net::EventLoop& loop, health::Server& server,
-                                                    const Timeouts& timeouts, User& user);
+  // Starts a non-blocking connect through `connector` (a test's may hand out a socketpair);
+  // the user hears onConnected() or onFailure().
+  static std::unique_ptr<BackendConnection> connect(
+      net::EventLoop& loop, health::Server& server, const Timeouts& timeouts, User& user,
+      BackendConnector& connector = BackendConnector::tcp());
   ~BackendConnection() override;
 
   health::Server& server() const { return server_; }

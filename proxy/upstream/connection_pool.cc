@@ -17,6 +17,15 @@ std::unique_ptr<BackendConnection> ConnectionPool::acquire(const health::Server&
   return conn;
 }
 
+std::unique_ptr<BackendConnection> ConnectionPool::connect(
+    net::EventLoop& loop, health::Server& server, const BackendConnection::Timeouts& timeouts,
+    BackendConnection::User& user) {
+  std::unique_ptr<BackendConnection> conn =
+      BackendConnection::connect(loop, server, timeouts, user, connector_);
+  conn->setGeneration(generation_);
+  return conn;
+}
+
 void ConnectionPool::release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle) {
   if (!conn) return;
   if (conn->generation() != generation_) {

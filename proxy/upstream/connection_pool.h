@@ -6,25 +6,35 @@
 // Drain and maintenance reach the workers here: a connection to a server that is no longer
 // Ready (or no longer Up) is never pooled again, so busy ones close after their response, and
 // onBackendsChanged() closes the idle ones.
+//
+// New connections are opened here too (connect()), through the worker's BackendConnector:
+// connect(2) in the proxy, socketpairs in unit tests.
 
 #include <deque>
 #include <memory>
 #include <unordered_map>
 
 #include "proxy/upstream/backend_connection.h"
+#include "proxy/upstream/backend_connector.h"
 #include "proxy/upstream/hold_queue.h"
 
 namespace gatehouse::upstream {
 
 class ConnectionPool {
  public:
-  ConnectionPool() = default;
+  explicit ConnectionPool(BackendConnector& connector = BackendConnector::tcp())
+      : connector_(connector) {}
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // An idle connection to server, or null.
   std::unique_ptr<BackendConnection> acquire(const health::Server& server);
+  // A new connection to server, of the current generation; `user` hears onConnected() or
+  // onFailure().
+  std::unique_ptr<BackendConnection> connect(net::EventLoop& loop, health::Server& server,
+                                             const BackendConnection::Timeouts& timeouts,
+                                             BackendConnection::User& user);
   // Keeps conn if it is reusable and there is room; otherwise closes it.
   void release(std::unique_ptr<BackendConnection> conn, uint32_t max_idle);
   size_t idleCount() const;
@@ -43,10 +53,10 @@ class ConnectionPool {
   uint64_t reused_total = 0;
 
  private:
-  uint64_t generation_ = 0;
-
- private:
   void forget(BackendConnection* conn);
+
+  BackendConnector& connector_;
+  uint64_t generation_ = 0;
   HoldQueue hold_queue_;
   std::unordered_map<const health::Server*, std::deque<std::unique_ptr<BackendConnection>>> idle_;
 };

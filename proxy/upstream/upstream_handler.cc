@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
+
 #include "proxy/base/log.h"
 #include "proxy/http/error_page.h"
 #include "proxy/upstream/forwarded_headers.h"
@@ -20,14 +22,70 @@ UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
       loop_(loop),
       timeouts_(timeouts),
       admission_(admission),
-      connect_retries_left_(pool.retries()),
-      interceptor_(interceptor) {}
+      interceptor_(interceptor),
+      connect_retries_left_(pool.retries()) {}
 
 UpstreamHandler::~UpstreamHandler() {
+  finish();
+}
+
+// --- states --------------------------------------------------------------------------------
+
+bool UpstreamHandler::allowed(State from, State to) {
+  if (to == State::Done) return true;
+  switch (from) {
+    case State::Picking:
+      return to == State::Held || to == State::Connecting || to == State::AwaitingResponse;
+    case State::Held:
+      return to == State::Picking;
+    case State::Connecting:
+      return to == State::AwaitingResponse || to == State::Picking;
+    case State::AwaitingResponse:
+      return to == State::StreamingResponse || to == State::DroppingResponse ||
+             to == State::Picking;
+    case State::StreamingResponse:
+      return to == State::ResponsePaused;
+    case State::ResponsePaused:
+      return to == State::StreamingResponse;
+    case State::DroppingResponse:
+    case State::Done:
+      return false;
+  }
+  return false;
+}
+
+void UpstreamHandler::become(State next) {
+  assert(allowed(state_, next));
+  state_ = next;
+}
+
+bool UpstreamHandler::requestHeadSent() const {
+  switch (state_) {
+    case State::AwaitingResponse:
+    case State::StreamingResponse:
+    case State::ResponsePaused:
+    case State::DroppingResponse:
+      return true;
+    case State::Picking:
+    case State::Held:
+    case State::Connecting:
+    case State::Done:
+      return false;
+  }
+  return false;
+}
+
+void UpstreamHandler::finish(ConnectionFate fate) {
   leaveHold();
-  BackendConnection::retire(std::move(conn_));
+  become(State::Done);
+  if (fate == ConnectionFate::PoolIfReusable)
+    connections_.release(std::move(conn_), pool_.maxIdlePerServer());  // closes it if not
+  else
+    BackendConnection::retire(std::move(conn_));
   releaseServer();
 }
+
+// --- picking a server ----------------------------------------------------------------------
 
 void UpstreamHandler::start() {
   addForwardedHeaders(exchange_.request(), exchange_.client());
@@ -66,16 +124,22 @@ void UpstreamHandler::tryServer() {
   tried_.push_back(server_);
   server_->requests_total.fetch_add(1, std::memory_order_relaxed);
   exchange_.record().server = server_->label();
-  head_sent_ = false;
   conn_ = connections_.acquire(*server_);
   if (conn_) {
     conn_->attach(*this, timeouts_);
     sendRequest();
   } else {
-    conn_ = BackendConnection::connect(loop_, *server_, timeouts_, *this);
-    conn_->setGeneration(connections_.generation());
+    become(State::Connecting);
+    conn_ = connections_.connect(loop_, *server_, timeouts_, *this);
   }
 }
+
+void UpstreamHandler::releaseServer() {
+  if (server_) server_->endRequest();
+  server_ = nullptr;
+}
+
+// --- holding -------------------------------------------------------------------------------
 
 void UpstreamHandler::noServerAvailable() {
   PoolState& state = pool_.state();
@@ -94,7 +158,7 @@ void UpstreamHandler::noServerAvailable() {
     unavailable(why);
     return;
   }
-  held_ = true;
+  become(State::Held);
   connections_.holdQueue().add(this);
   if (!first) return;
   state.hold_waits_total.fetch_add(1, std::memory_order_relaxed);
@@ -105,8 +169,7 @@ void UpstreamHandler::noServerAvailable() {
 }
 
 void UpstreamHandler::leaveHold() {
-  if (!held_) return;
-  held_ = false;
+  if (state_ != State::Held) return;
   connections_.holdQueue().remove(this);
   pool_.state().holding.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -114,13 +177,13 @@ void UpstreamHandler::leaveHold() {
 void UpstreamHandler::onHoldWake() {
   if (pool_.paused() || !pool_.anyAvailable()) return;  // not yet: keep waiting
   leaveHold();
+  become(State::Picking);
   pool_.state().hold_resumed_total.fetch_add(1, std::memory_order_relaxed);
   tryServer();
 }
 
 void UpstreamHandler::onHoldExpired() {
-  if (!held_) return;  // it got a server in time
-  leaveHold();
+  if (state_ != State::Held) return;  // it got a server in time
   pool_.state().hold_timeouts_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("pool {}: held {} {} for {} ms and no server became available", pool_.name(),
             exchange_.request().method, exchange_.request().target, pool_.hold().count());
@@ -129,18 +192,11 @@ void UpstreamHandler::onHoldExpired() {
 
 void UpstreamHandler::unavailable(std::string_view why) {
   pool_.state().unavailable_total.fetch_add(1, std::memory_order_relaxed);
+  finish();
   // "Then stale from the cache if there is one": the cache answers, or we do.
-  if (interceptor_ && !consumed_ && !exchange_.headSent() && interceptor_->onBackendError(503)) {
-    done_ = true;
-    BackendConnection::retire(std::move(conn_));
-    releaseServer();
-    return;
-  }
+  if (interceptor_ && !exchange_.headSent() && interceptor_->onBackendError(503)) return;
   log::warn("pool {}: {} for {} {}", pool_.name(), why, exchange_.request().method,
             exchange_.request().target);
-  done_ = true;
-  BackendConnection::retire(std::move(conn_));
-  releaseServer();
   if (exchange_.headSent()) {
     exchange_.abort();
     return;
@@ -155,10 +211,7 @@ void UpstreamHandler::unavailable(std::string_view why) {
   exchange_.respondWhole(std::move(head), body);
 }
 
-void UpstreamHandler::releaseServer() {
-  if (server_) server_->endRequest();
-  server_ = nullptr;
-}
+// --- the request ---------------------------------------------------------------------------
 
 void UpstreamHandler::onConnected() {
   sendRequest();
@@ -176,7 +229,7 @@ void UpstreamHandler::sendRequest() {
   // The codec left the client's id in place when it adopted it; otherwise ours goes here.
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
   conn_->sendRequestHead(head);
-  head_sent_ = true;
+  become(State::AwaitingResponse);
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101
   if (!head.has_body || request_ended_) {
     conn_->sendEnd(&exchange_.requestTrailers());
@@ -188,11 +241,11 @@ void UpstreamHandler::sendRequest() {
 }
 
 void UpstreamHandler::onRequestBody(evbuffer* data) {
-  if (done_) {
+  if (state_ == State::Done) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
-  if (!conn_ || !head_sent_) {
+  if (!requestHeadSent()) {
     // Between a failed attempt and the next head (a retry): body bytes must never precede a
     // head on the wire. Leave them with the codec, which offers them again after resume.
     exchange_.pauseRequestBody();
@@ -205,21 +258,22 @@ void UpstreamHandler::onRequestBody(evbuffer* data) {
 
 void UpstreamHandler::onRequestEnd() {
   request_ended_ = true;
-  if (!conn_ || done_) return;
+  if (!requestHeadSent()) return;  // sendRequest() ends it, or it is over
   if (exchange_.request().upgrade && exchange_.headSent()) {
     // The client closed its side of a tunnel: end the whole tunnel.
-    done_ = true;
-    BackendConnection::retire(std::move(conn_));
+    finish();
     exchange_.respondEnd();
     return;
   }
   // Also ends an empty chunked body with its last chunk, and carries the client's trailers.
-  if (head_sent_) conn_->sendEnd(&exchange_.requestTrailers());
+  conn_->sendEnd(&exchange_.requestTrailers());
 }
 
 void UpstreamHandler::onRequestDrained() {
-  if (!done_) exchange_.resumeRequestBody();
+  if (state_ != State::Done) exchange_.resumeRequestBody();
 }
+
+// --- the response --------------------------------------------------------------------------
 
 void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
   if (server_) {
@@ -233,65 +287,58 @@ void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
   if (interceptor_ && head.status != 101 &&
       interceptor_->onBackendHead(head) == ResponseInterceptor::HeadAction::Consume) {
-    consumed_ = true;
+    become(State::DroppingResponse);
     return;
   }
+  become(State::StreamingResponse);
   exchange_.respondHead(head);
   if (head.status == 101) exchange_.resumeRequestBody();  // tunnel: client bytes flow now
 }
 
 void UpstreamHandler::onResponseBody(evbuffer* data) {
-  if (consumed_) {
+  if (state_ == State::DroppingResponse) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
   if (interceptor_) interceptor_->onBackendBody(data);
   exchange_.respondBody(data);
-  if (exchange_.downstreamFull() && conn_) {
-    response_paused_ = true;
+  if (state_ == State::StreamingResponse && exchange_.downstreamFull()) {
+    become(State::ResponsePaused);
     conn_->pauseResponse();
   }
 }
 
 void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
-  if (consumed_) return;
+  if (state_ == State::DroppingResponse) return;
   exchange_.respondTrailers(trailers);
 }
 
 void UpstreamHandler::onDownstreamDrained() {
-  if (response_paused_ && conn_ && !done_) {
-    response_paused_ = false;
-    conn_->resumeResponse();
-  }
+  if (state_ != State::ResponsePaused) return;
+  become(State::StreamingResponse);
+  conn_->resumeResponse();
 }
 
 void UpstreamHandler::onResponseEnd() {
-  done_ = true;
-  if (conn_ && conn_->reusable()) {
-    connections_.release(std::move(conn_), pool_.maxIdlePerServer());
-  } else {
-    BackendConnection::retire(std::move(conn_));
-  }
-  releaseServer();
-  if (consumed_) return;  // the interceptor ended the client's response itself
+  const bool dropped = state_ == State::DroppingResponse;
+  finish(ConnectionFate::PoolIfReusable);
+  if (dropped) return;  // the interceptor ended the client's response itself
   if (interceptor_) interceptor_->onBackendEnd();
   exchange_.respondEnd();
 }
 
 void UpstreamHandler::onDownstreamReset() {
-  if (interceptor_ && !done_ && !consumed_ && exchange_.headSent()) interceptor_->onBackendAbort();
-  done_ = true;
-  leaveHold();
-  BackendConnection::retire(std::move(conn_));
-  releaseServer();
+  const bool forwarding = state_ != State::Done && state_ != State::DroppingResponse;
+  if (interceptor_ && forwarding && exchange_.headSent()) interceptor_->onBackendAbort();
+  finish();
 }
 
+// --- failures ------------------------------------------------------------------------------
+
 void UpstreamHandler::onFailure(BackendFailure failure) {
-  if (done_) return;
+  if (state_ == State::Done) return;
   const bool reused = conn_ && conn_->reused();
   const std::string server = server_ ? server_->label() : "?";
-  BackendConnection::retire(std::move(conn_));
-  head_sent_ = false;
   exchange_.pauseRequestBody();  // until the next attempt has sent its head
   const bool nothing_sent =
       failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout;
@@ -304,7 +351,7 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
     --connect_retries_left_;
     if (server_) server_->retries_total.fetch_add(1, std::memory_order_relaxed);
     log::info("backend {}: {}; retrying on another server", server, describe(failure));
-    tryServer();
+    retry();
     return;
   }
   const bool stale = reused && failure == BackendFailure::ClosedBeforeResponse;
@@ -312,7 +359,7 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
     // The server closed a pooled connection as we reused it; it never saw this request.
     stale_retry_used_ = true;
     tried_.pop_back();
-    tryServer();
+    retry();
     return;
   }
   log::warn("backend {}: {} ({} {})", server, describe(failure), exchange_.request().method,
@@ -327,30 +374,33 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
   }
 }
 
-void UpstreamHandler::blockForReadOnly() {
-  done_ = true;
+void UpstreamHandler::retry() {
   BackendConnection::retire(std::move(conn_));
-  releaseServer();
-  admission_.respondBlocked(exchange_);
-}
-
-void UpstreamHandler::dropSetCookieWhileReadOnly(http::ResponseHead& head) {
-  admission_.filterResponse(exchange_.request(), head);
+  become(State::Picking);
+  tryServer();
 }
 
 void UpstreamHandler::finishWithError(int status, std::string_view detail) {
-  done_ = true;
-  BackendConnection::retire(std::move(conn_));
-  releaseServer();
-  if (interceptor_ && !consumed_) {
+  const bool dropped = state_ == State::DroppingResponse;
+  finish();
+  if (dropped) return;  // the interceptor has answered the client
+  if (interceptor_) {
     if (exchange_.headSent()) {
       interceptor_->onBackendAbort();
     } else if (interceptor_->onBackendError(status)) {
       return;
     }
   }
-  if (consumed_) return;
   exchange_.respondError(status, detail);
+}
+
+void UpstreamHandler::blockForReadOnly() {
+  finish();
+  admission_.respondBlocked(exchange_);
+}
+
+void UpstreamHandler::dropSetCookieWhileReadOnly(http::ResponseHead& head) {
+  admission_.filterResponse(exchange_.request(), head);
 }
 
 }  // namespace gatehouse::upstream

@@ -14,6 +14,10 @@
 //
 // Passive checks: connect failures, response timeouts and 5xx answers are reported to the
 // server (Server::recordFailure), which ejects it after `health.passive.fall` in a row.
+//
+// Where an exchange stands is one State (the diagram is above `State` below); every end goes
+// through finish(), the one teardown. Unit tests drive it over socketpairs
+// (tests/unit/proxy/upstream/upstream_handler*_test.cc).
 
 #include <functional>
 #include <memory>
@@ -52,6 +56,48 @@ class UpstreamHandler final : public http::Handler,
   void onDownstreamReset() override;
 
  private:
+  // Where the exchange stands with its backend. The state follows the response side; the
+  // request side is two facts (body_started_, request_ended_), because a backend may answer
+  // before the client's body has ended, so the two sides overlap.
+  //
+  //   Picking --pooled connection, head sent------------------------> AwaitingResponse
+  //   Picking --new connection--> Connecting --connected, head sent--> AwaitingResponse
+  //   Picking --no server, hold--> Held --woken, a server is available--> Picking
+  //   Connecting, AwaitingResponse --failed, safe to retry--> Picking
+  //   AwaitingResponse --head forwarded--> StreamingResponse --client full--> ResponsePaused
+  //                                        StreamingResponse <--client drained-- ResponsePaused
+  //   AwaitingResponse --the interceptor answered--> DroppingResponse
+  //   any --response end, error, blocked, unavailable, client reset--> Done   (finish())
+  //
+  // Between callbacks, conn_ is set exactly in Connecting, AwaitingResponse, StreamingResponse,
+  // ResponsePaused and DroppingResponse, and the request is in the HoldQueue exactly in Held.
+  enum class State : uint8_t {
+    Picking,            // choosing a server: at start and between attempts
+    Held,               // waiting in the HoldQueue for a server
+    Connecting,         // conn_ is a new connection, not yet connected; nothing sent
+    AwaitingResponse,   // the request head went out on conn_; no response head yet
+    StreamingResponse,  // the response head went to the client; its body follows
+    ResponsePaused,     // ... and conn_ stopped reading: the client is full
+    DroppingResponse,   // the interceptor answered the client; the body is read and dropped
+    Done,               // nothing more goes to the backend or comes from it
+  };
+  // The transitions drawn above. Done may be entered from anywhere, again too.
+  static bool allowed(State from, State to);
+  // The one place state_ changes; asserts (in debug builds) that the move is drawn above.
+  void become(State next);
+  // The request head went to the backend on conn_: its body and end may follow.
+  bool requestHeadSent() const;
+
+  // How finish() lets go of conn_.
+  enum class ConnectionFate {
+    Close,          // anything but a clean end: it is never reused
+    PoolIfReusable  // the response ended cleanly: back to the ConnectionPool if it may
+  };
+  // The one teardown: becomes Done, leaves the HoldQueue, pools or closes conn_ and stops
+  // counting the request on its server. Idempotent. It answers no one: the caller does that
+  // after, because an answer may call back into this handler.
+  void finish(ConnectionFate fate = ConnectionFate::Close);
+
   // BackendConnection::User
   void onConnected() override;
   void onResponseHead(http::ResponseHead& head) override;
@@ -69,10 +115,14 @@ class UpstreamHandler final : public http::Handler,
   void noServerAvailable();
   void onHoldWake() override;
   void onHoldExpired();
+  // Held: out of the HoldQueue and its count (the caller then changes state).
   void leaveHold();
   // The one place a request ends for want of a server: fallback, else 503.
   void unavailable(std::string_view why);
   void sendRequest();
+  // The failed attempt is dropped; the request goes to another server (or the same one, for
+  // the keep-alive race).
+  void retry();
   void finishWithError(int status, std::string_view detail);
   // Read-only mode (proxy/gate): a request blocked after it was queued, and the response hook
   // that keeps anyone from being logged in while the mode is on.
@@ -87,19 +137,16 @@ class UpstreamHandler final : public http::Handler,
   net::EventLoop& loop_;
   BackendConnection::Timeouts timeouts_;
   const gate::BackendAdmission& admission_;
+  ResponseInterceptor* interceptor_ = nullptr;
   std::unique_ptr<BackendConnection> conn_;
   health::Server* server_ = nullptr;
   std::vector<health::Server*> tried_;
+  State state_ = State::Picking;
+  // Facts, not states: what may still be retried, and how far the client's request got.
   uint32_t connect_retries_left_;
-  bool stale_retry_used_ = false;
-  bool request_ended_ = false;  // the client's request body is complete
-  bool body_started_ = false;   // some request body bytes went to a backend
-  bool head_sent_ = false;      // the request head is queued on conn_ (body may follow)
-  bool response_paused_ = false;
-  bool done_ = false;
-  ResponseInterceptor* interceptor_ = nullptr;
-  bool consumed_ = false;  // the interceptor answered the client; the body is dropped
-  bool held_ = false;      // waiting in the HoldQueue now
+  bool stale_retry_used_ = false;  // the keep-alive race retry is taken at most once
+  bool request_ended_ = false;     // the client's request body is complete
+  bool body_started_ = false;      // some request body bytes went to a backend
   // Armed at the first wait, for `hold`: a request holds at most that long in all.
   std::unique_ptr<net::Timer> hold_timer_;
 };
