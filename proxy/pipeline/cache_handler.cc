@@ -3,7 +3,6 @@
 #include "cache/cache_key.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
-#include "proxy/gate/read_only_state.h"
 #include "proxy/pipeline/background_refresh.h"
 #include "proxy/pipeline/cache_request.h"
 #include "proxy/pipeline/cached_response_writer.h"
