@@ -1,12 +1,12 @@
 #pragma once
 // Active health checks of one pool (HAProxy's `option httpchk` with rise/fall): every
-// `interval`, each server gets `GET health.path` on a fresh connection (Connection: close), and
-// passes when its status line arrives within `timeout` with a status in `expect`. Results go
-// through a RiseFall per server; a change of health is written to the Server (which the
-// workers' balancers read), logged, counted, and reported to `on_transition`.
+// `interval`, each server gets a check, by default `GET health.path` on a fresh connection
+// (HttpCheck), and passes when its status line arrives within `timeout` with a status in
+// `expect`. Results go through a RiseFall per server; a change of health is written to the
+// Server (which the workers' balancers read), logged, counted, and reported to `on_transition`.
 //
 // Runs on the main loop, never on a worker: a slow or dead backend costs the data path nothing.
-// Probes are jittered: the first at a random point of the first interval, then every interval
+// Checks are jittered: the first at a random point of the first interval, then every interval
 // +-10%, so that servers, pools and gatehouse instances do not check in lockstep.
 
 #include <functional>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "health/check.h"
 #include "health/rise_fall.h"
 #include "health/server.h"
 #include "proxy/base/clock.h"
@@ -26,9 +27,10 @@ class ActiveChecker {
  public:
   using OnTransition = std::function<void(Server& server, Health now)>;
 
+  // `start_check` makes each check (an HttpCheck when empty; tests answer them by hand).
   ActiveChecker(net::EventLoop& loop, const config::HealthCheckConfig& config,
                 std::vector<std::shared_ptr<Server>> servers, OnTransition on_transition,
-                const Clock& clock = RealClock::instance());
+                const Clock& clock = RealClock::instance(), StartCheck start_check = {});
   ~ActiveChecker();
   ActiveChecker(const ActiveChecker&) = delete;
   ActiveChecker& operator=(const ActiveChecker&) = delete;
@@ -37,16 +39,17 @@ class ActiveChecker {
   bool expected(int status) const;
 
  private:
-  class Probe;
-  friend class Probe;
+  class ServerChecks;
+  friend class ServerChecks;
   Duration jittered(Duration base, double low, double high);
 
   net::EventLoop& loop_;
   const config::HealthCheckConfig config_;
   OnTransition on_transition_;
   const Clock& clock_;
+  StartCheck start_check_;
   std::minstd_rand random_;
-  std::vector<std::unique_ptr<Probe>> probes_;
+  std::vector<std::unique_ptr<ServerChecks>> servers_;
 };
 
 }  // namespace gatehouse::health

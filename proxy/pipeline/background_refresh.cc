@@ -1,19 +1,71 @@
 #include "proxy/pipeline/background_refresh.h"
 
+#include "cache/object_builder.h"
 #include "proxy/base/ascii.h"
+#include "proxy/base/log.h"
+#include "proxy/pipeline/cache_fill.h"
+#include "proxy/upstream/response_interceptor.h"
 
 namespace gatehouse::pipeline {
+namespace {
 
-// The exchange of one refresh and the downstream that drops its response.
-class BackgroundRefreshes::Refresh final : public http::Downstream {
+// The client's own conditions and range are about its copy, not ours; its body framing is
+// about a body the refresh does not send.
+bool isClientOnly(std::string_view name) {
+  return ascii::iequals(name, "range") || ascii::iequals(name, "if-range") ||
+         ascii::iequals(name, "if-none-match") || ascii::iequals(name, "if-modified-since") ||
+         ascii::iequals(name, "content-length") || ascii::iequals(name, "expect");
+}
+
+// The refresh's GET, copied from the request the stale copy was found for.
+http::RequestHead refreshRequest(const http::RequestHead& request) {
+  http::RequestHead copy;
+  copy.method = "GET";
+  copy.target = request.target;
+  copy.authority = request.authority;
+  copy.scheme = request.scheme;
+  copy.version_minor = 1;
+  for (const http::Header& h : request.headers)
+    if (!isClientOnly(h.name)) copy.headers.add(h.name, h.value);
+  return copy;
+}
+
+}  // namespace
+
+// One refresh: its exchange (the downstream drops the response), the fetch, and the fill that
+// stores what comes back. Done when the response has ended (or was consumed by a 304 merge);
+// destroying it releases the key's beginRefresh().
+class BackgroundRefreshes::Refresh final : public http::Downstream,
+                                           private upstream::ResponseInterceptor,
+                                           public std::enable_shared_from_this<Refresh> {
  public:
-  Refresh(BackgroundRefreshes& owner, http::RequestHead request, const http::ClientInfo& client,
-          std::string request_id)
-      : owner_(owner), exchange_(std::move(request), client, std::move(request_id), *this) {}
-  ~Refresh() override { exchange_.setHandler(nullptr); }
+  Refresh(BackgroundRefreshes& owner, const http::Exchange& client, std::string key,
+          std::shared_ptr<const CachePolicy> policy, const routing::Route& route,
+          upstream::UpstreamFactory make_upstream, std::shared_ptr<const cache::CachedObject> stale)
+      : owner_(owner),
+        exchange_(refreshRequest(client.request()), client.client(),
+                  std::string(client.requestId()) + "-refresh", *this),
+        key_(std::move(key)),
+        policy_(std::move(policy)),
+        make_upstream_(std::move(make_upstream)),
+        stale_(std::move(stale)),
+        fill_(*policy_, route) {}
 
-  http::Exchange& exchange() { return exchange_; }
+  ~Refresh() override {
+    upstream_.reset();  // it may still be running (a shutdown)
+    policy_->store->endRefresh(key_);
+  }
 
+  // Sends the request, conditional on the stale copy's validators while there is one.
+  void fetch() {
+    http::RequestHead& request = exchange_.request();
+    fill_.begin(key_, request.headers);
+    if (stale_) fill_.revalidate(request, *stale_);
+    upstream_ = make_upstream_(exchange_, this);
+    upstream_->start();
+  }
+
+ private:
   // http::Downstream: the response is the cache's business only.
   void sendHead(const http::ResponseHead&) override {}
   void sendBody(evbuffer* data) override { evbuffer_drain(data, evbuffer_get_length(data)); }
@@ -23,7 +75,54 @@ class BackgroundRefreshes::Refresh final : public http::Downstream {
   void resumeRequestBody() override {}
   void abort() override { done(); }
 
- private:
+  // upstream::ResponseInterceptor
+  HeadAction onBackendHead(http::ResponseHead& head) override {
+    fill_.responded();
+    std::vector<std::string> tags = cache::takeTags(head.headers);
+    if (stale_ && head.status == 304) return onNotModified(head);
+    if (isServerError(head.status)) originFailed();
+    fill_.startStoring(exchange_.request(), head, std::move(tags));
+    return HeadAction::Forward;
+  }
+  void onBackendBody(const evbuffer* data) override {
+    if (fill_.storing()) fill_.append(data);
+  }
+  void onBackendEnd() override {
+    if (!fill_.storing() || !fill_.store())
+      log::debug("cache: background refresh of {} stored nothing", key_);
+  }
+  void onBackendAbort() override { fill_.abandon(); }
+  bool onBackendError(int) override {
+    originFailed();
+    return false;  // the error page goes to our downstream, which ends the refresh
+  }
+
+  HeadAction onNotModified(const http::ResponseHead& head) {
+    if (namesAnotherRepresentation(head, *stale_)) {
+      log::info("cache: 304 for {} names another representation; refetching", key_);
+      stale_.reset();
+      // After this callback: the fetch that got the 304 is still on the stack.
+      owner_.loop_.post([weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->refetch();
+      });
+      return HeadAction::Consume;
+    }
+    fill_.mergeNotModified(*stale_, head);
+    done();  // a consumed response does not end at our downstream
+    return HeadAction::Consume;
+  }
+
+  void refetch() {
+    upstream_.reset();
+    fetch();
+  }
+
+  // The stale copy stays in service: clients keep getting it within grace, as stale-if-error.
+  void originFailed() {
+    policy_->store->counters().refresh_failures.fetch_add(1, std::memory_order_relaxed);
+    policy_->store->setOriginFailing(key_, true);
+  }
+
   void done() {
     if (done_) return;
     done_ = true;
@@ -32,42 +131,30 @@ class BackgroundRefreshes::Refresh final : public http::Downstream {
 
   BackgroundRefreshes& owner_;
   http::Exchange exchange_;
+  std::string key_;
+  std::shared_ptr<const CachePolicy> policy_;
+  upstream::UpstreamFactory make_upstream_;
+  std::shared_ptr<const cache::CachedObject> stale_;  // null once refetching in full
+  CacheFill fill_;
+  std::unique_ptr<upstream::Upstream> upstream_;
   bool done_ = false;
 };
 
 BackgroundRefreshes::~BackgroundRefreshes() {
-  // The handlers' destructors release their keys (endRefresh) and backend connections.
+  // Each refresh's destructor releases its key (endRefresh) and backend connection.
   running_.clear();
 }
 
-void BackgroundRefreshes::start(const http::RequestHead& request, const http::ClientInfo& client,
-                                std::string request_id, std::shared_ptr<const CachePolicy> policy,
+void BackgroundRefreshes::start(const http::Exchange& client, std::string key,
+                                std::shared_ptr<const CachePolicy> policy,
                                 const routing::Route& route,
-                                CacheHandler::UpstreamFactory make_upstream,
+                                upstream::UpstreamFactory make_upstream,
                                 std::shared_ptr<const cache::CachedObject> stale) {
-  http::RequestHead copy;
-  copy.method = "GET";
-  copy.target = request.target;
-  copy.authority = request.authority;
-  copy.scheme = request.scheme;
-  copy.version_minor = 1;
-  for (const http::Header& h : request.headers) {
-    // The client's own conditions and range are about its copy, not ours.
-    if (ascii::iequals(h.name, "range") || ascii::iequals(h.name, "if-range") ||
-        ascii::iequals(h.name, "if-none-match") || ascii::iequals(h.name, "if-modified-since") ||
-        ascii::iequals(h.name, "content-length") || ascii::iequals(h.name, "expect"))
-      continue;
-    copy.headers.add(h.name, h.value);
-  }
-  auto refresh = std::make_shared<Refresh>(*this, std::move(copy), client, std::move(request_id));
+  auto refresh = std::make_shared<Refresh>(*this, client, std::move(key), std::move(policy), route,
+                                           std::move(make_upstream), std::move(stale));
   Refresh* raw = refresh.get();
   running_.emplace(raw, std::move(refresh));
-  auto handler = std::make_unique<CacheHandler>(raw->exchange(), std::move(policy), route, loop_,
-                                                std::move(make_upstream), *this,
-                                                CacheHandler::Mode::Refresh, std::move(stale));
-  CacheHandler* handler_raw = handler.get();
-  raw->exchange().setHandler(std::move(handler));
-  handler_raw->start();
+  raw->fetch();
 }
 
 void BackgroundRefreshes::finished(Refresh* refresh) {

@@ -1,16 +1,23 @@
 #pragma once
 // Background refreshes of stale objects (stale-while-revalidate): a stale hit is served at
 // once while one request per key goes to the origin without a client. Each refresh is an
-// Exchange of its own whose response goes nowhere (the cache handler stores it); the worker
-// owns them here so that a shutdown destroys what is still running.
+// Exchange of its own (GET, conditional on the stale copy's validators) whose response goes
+// nowhere but into the store, through a CacheFill; a 304 refreshes the stored copy. When the
+// origin fails (5xx, no server, timeout), the stale copy stays in service and the key is marked
+// failing, so that the stale hits served meanwhile count as stale-if-error.
+//
+// The worker owns the refreshes here, so that a shutdown destroys what is still running.
 
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "cache/cached_object.h"
 #include "proxy/http/exchange.h"
 #include "proxy/net/event_loop.h"
-#include "proxy/pipeline/cache_handler.h"
+#include "proxy/pipeline/cache_policy.h"
+#include "proxy/routing/router.h"
+#include "proxy/upstream/upstream.h"
 
 namespace gatehouse::pipeline {
 
@@ -21,10 +28,12 @@ class BackgroundRefreshes {
   BackgroundRefreshes(const BackgroundRefreshes&) = delete;
   BackgroundRefreshes& operator=(const BackgroundRefreshes&) = delete;
 
-  // Refetches `stale` with a copy of `request` (GET, conditional on its validators).
-  void start(const http::RequestHead& request, const http::ClientInfo& client,
-             std::string request_id, std::shared_ptr<const CachePolicy> policy,
-             const routing::Route& route, CacheHandler::UpstreamFactory make_upstream,
+  // Refetches `stale`, stored under `key`, for which the caller holds beginRefresh() (the
+  // refresh ends it). The request is a GET copied from `client`'s, without its conditions and
+  // range; `route` (outliving the refresh) and `make_upstream` are those of the client's.
+  void start(const http::Exchange& client, std::string key,
+             std::shared_ptr<const CachePolicy> policy, const routing::Route& route,
+             upstream::UpstreamFactory make_upstream,
              std::shared_ptr<const cache::CachedObject> stale);
   size_t running() const { return running_.size(); }
 

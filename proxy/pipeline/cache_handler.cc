@@ -3,16 +3,12 @@
 #include "cache/cache_key.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
-#include "proxy/gate/read_only_state.h"
 #include "proxy/pipeline/background_refresh.h"
 #include "proxy/pipeline/cache_request.h"
 #include "proxy/pipeline/cached_response_writer.h"
 
 namespace gatehouse::pipeline {
 namespace {
-
-// How long a hit-for-pass marker sends a URL straight to the origin (Varnish's default).
-constexpr int64_t kHitForPassSeconds = 120;
 
 void count(std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
@@ -45,44 +41,40 @@ std::string_view schemeOf(const http::Exchange& exchange) {
   return exchange.client().tls ? "https" : "http";
 }
 
-bool isServerError(int status) {
-  return status == 500 || status == 502 || status == 503 || status == 504;
-}
-
 }  // namespace
 
 CacheHandler::CacheHandler(http::Exchange& exchange, std::shared_ptr<const CachePolicy> policy,
                            const routing::Route& route, net::EventLoop& loop,
-                           UpstreamFactory make_upstream, BackgroundRefreshes& refreshes, Mode mode,
-                           std::shared_ptr<const cache::CachedObject> stale)
+                           upstream::UpstreamFactory make_upstream, BackgroundRefreshes& refreshes)
     : exchange_(exchange),
       policy_(std::move(policy)),
       route_(route),
       loop_(loop),
       make_upstream_(std::move(make_upstream)),
       refreshes_(refreshes),
-      mode_(mode),
       store_(*policy_->store),
-      stale_(std::move(stale)) {}
+      fill_(*policy_, route) {}
 
 CacheHandler::~CacheHandler() {
-  stopWaiting();
   if (alive_) alive_->handler = nullptr;
-  // Never leave waiters hanging, whatever ended this exchange.
-  if (filler_) finishFill(cache::FillOutcome::NotStored);
-  if (refreshing_) store_.endRefresh(key_);
+  // Never leave waiters hanging, nor a place on another fill's list, whatever ended this.
+  become(Phase::Done);
 }
 
-cache::FreshnessPolicy CacheHandler::freshnessPolicy() const {
-  cache::FreshnessPolicy p;
-  p.heuristic_max = policy_->config.heuristic_max;
-  p.forced_ttl = route_.cache_ttl;
-  p.strip_set_cookie = route_.strip_set_cookie;
-  // Read-only mode: requests are anonymous (the gate dropped Cookie and Authorization, and
-  // Set-Cookie from responses), and responses are kept at least read_only.min_ttl.
-  if (gate::ReadOnlyState::process().enabled())
-    p.min_ttl = gate::ReadOnlyState::current()->minTtl();
-  return p;
+void CacheHandler::become(Phase next, cache::FillOutcome fill_outcome) {
+  if (next == phase_) return;
+  if (phase_ == Phase::Waiting) {
+    // Cancelled, not freed: this may be the timer's own callback.
+    if (wait_timer_) wait_timer_->cancel();
+    if (waiter_id_ != 0) store_.leaveFill(key_, waiter_id_);
+    waiter_id_ = 0;
+  }
+  if (phase_ == Phase::Filling) store_.finishFill(key_, fill_outcome);
+  phase_ = next;
+}
+
+void CacheHandler::finishFill(cache::FillOutcome outcome) {
+  if (phase_ == Phase::Filling) become(Phase::Fetching, outcome);
 }
 
 bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& policy) {
@@ -104,20 +96,16 @@ bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& po
 void CacheHandler::start() {
   http::RequestHead& request = exchange_.request();
   key_ = cache::primaryKey(schemeOf(exchange_), request.authority, request.target);
-  if (mode_ == Mode::Refresh) {
-    refreshing_ = true;  // the client exchange that started us took beginRefresh() for the key
-    status_.fwd = cache::CacheStatus::Fwd::Stale;
-    forward(Fetch::Fill);
-    return;
-  }
   switch (prepareCacheRequest(request, policy_->config.anonymous_ignore_cookies)) {
     case CacheRoute::Invalidate:
       status_.fwd = cache::CacheStatus::Fwd::Bypass;
+      become(Phase::Fetching);
       forward(Fetch::Invalidate);
       return;
     case CacheRoute::Pass:
       count(store_.counters().passes);
       status_.fwd = cache::CacheStatus::Fwd::Bypass;
+      become(Phase::Fetching);
       forward(Fetch::Pass);
       return;
     case CacheRoute::Lookup:
@@ -134,6 +122,7 @@ void CacheHandler::lookupAndServe() {
     count(store_.counters().passes);
     status_.fwd = cache::CacheStatus::Fwd::UriMiss;
     status_.detail = "hit-for-pass";
+    become(Phase::Fetching);
     forward(Fetch::Fill);  // not coalesced; stored if it has become storable
     return;
   }
@@ -150,11 +139,13 @@ void CacheHandler::lookupAndServe() {
     count(failing ? store_.counters().stale_if_error : store_.counters().stale_while_revalidate);
     status_.hit = true;
     status_.detail = failing ? "stale-if-error" : "stale-while-revalidate";
-    if (store_.beginRefresh(key_)) startBackgroundRefresh(found);
+    if (store_.beginRefresh(key_))
+      refreshes_.start(exchange_, key_, policy_, route_, make_upstream_, found);
     serve(std::move(found), status_);
     return;
   }
   if (cache::parseCacheControl(request.headers).only_if_cached) {
+    become(Phase::Answered);
     exchange_.respondError(504, "The response is not in the cache (only-if-cached).");
     return;
   }
@@ -162,6 +153,7 @@ void CacheHandler::lookupAndServe() {
   status_.fwd = found ? cache::CacheStatus::Fwd::Stale : cache::CacheStatus::Fwd::UriMiss;
   // A range or a HEAD is not worth a fill of the whole object: passed through.
   if (request.method == "HEAD" || request.headers.has("range")) {
+    become(Phase::Fetching);
     forward(Fetch::Pass);
     return;
   }
@@ -177,9 +169,10 @@ void CacheHandler::lookupAndServe() {
   };
   waiter_id_ = store_.joinFill(key_, std::move(wake));
   if (waiter_id_ == 0) {
-    filler_ = true;
+    become(Phase::Filling);
     forward(Fetch::Fill);
   } else {
+    become(Phase::Waiting);
     waitForFill();
   }
 }
@@ -189,29 +182,23 @@ std::shared_ptr<CacheHandler::AliveToken> CacheHandler::aliveToken() {
   return alive_;
 }
 
-void CacheHandler::stopWaiting() {
-  wait_timer_.reset();
-  if (waiter_id_ != 0) store_.leaveFill(key_, waiter_id_);
-  waiter_id_ = 0;
-}
-
 void CacheHandler::waitForFill() {
   count(store_.counters().coalesced);
   status_.collapsed = true;
-  wait_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] {
-    count(store_.counters().coalesce_timeouts);
-    log::info("cache: gave up waiting for the fill of {}", key_);
-    if (waiter_id_ != 0) store_.leaveFill(key_, waiter_id_);
-    waiter_id_ = 0;
-    forward(Fetch::Fill);
-  });
+  wait_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] { onWaitTimeout(); });
   wait_timer_->arm(policy_->config.coalesce_timeout);
 }
 
+void CacheHandler::onWaitTimeout() {
+  count(store_.counters().coalesce_timeouts);
+  log::info("cache: gave up waiting for the fill of {}", key_);
+  become(Phase::Fetching);
+  forward(Fetch::Fill);
+}
+
 void CacheHandler::onFillDone(cache::FillOutcome outcome) {
-  if (waiter_id_ == 0) return;  // gave up waiting already
-  waiter_id_ = 0;               // taken off the list by the filler
-  wait_timer_.reset();
+  if (phase_ != Phase::Waiting) return;  // gave up waiting already
+  waiter_id_ = 0;                        // taken off the list by the filler
   if (outcome == cache::FillOutcome::Stored) {
     const int64_t now = policy_->now();
     auto found = store_.lookup(key_, exchange_.request().headers, now);
@@ -224,6 +211,7 @@ void CacheHandler::onFillDone(cache::FillOutcome outcome) {
     }
   }
   // Not storable, or another variant: fetch for ourselves (and store if we may).
+  become(Phase::Fetching);
   forward(Fetch::Fill);
 }
 
@@ -233,16 +221,9 @@ void CacheHandler::forward(Fetch fetch) {
   if (fetch == Fetch::Fill) {
     // The request as looked up: the Vary key of what is stored is computed from this, before
     // the forwarded headers and our validators are added.
-    lookup_headers_ = request.headers;
-    epoch_ = store_.epoch();
-    timing_.request_time = policy_->now();
+    fill_.begin(key_, request.headers);
     client_conditions_ = takeConditions(request.headers);
-    if (stale_ && stale_->hasValidator()) {
-      count(store_.counters().revalidations);
-      if (!stale_->etag.empty()) request.headers.add("If-None-Match", stale_->etag);
-      if (!stale_->last_modified.empty())
-        request.headers.add("If-Modified-Since", stale_->last_modified);
-    }
+    if (stale_) fill_.revalidate(request, *stale_);
   }
   upstream_ = make_upstream_(exchange_, this);
   upstream_->start();
@@ -251,32 +232,24 @@ void CacheHandler::forward(Fetch fetch) {
 
 void CacheHandler::serve(std::shared_ptr<const cache::CachedObject> object,
                          cache::CacheStatus status) {
+  become(Phase::Answered);
   if (fetch_ == Fetch::Fill) restoreConditions(exchange_.request().headers, client_conditions_);
   serveCachedObject(exchange_, std::move(object), policy_->now(), status);
-}
-
-void CacheHandler::startBackgroundRefresh(std::shared_ptr<const cache::CachedObject> stale) {
-  refreshes_.start(exchange_.request(), exchange_.client(),
-                   std::string(exchange_.requestId()) + "-refresh", policy_, route_, make_upstream_,
-                   std::move(stale));
-}
-
-void CacheHandler::finishFill(cache::FillOutcome outcome) {
-  if (!filler_) return;
-  filler_ = false;
-  store_.finishFill(key_, outcome);
 }
 
 // --- the response, as it comes from the backend --------------------------------------------
 
 upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::ResponseHead& head) {
-  timing_.response_time = policy_->now();
+  fill_.responded();
   std::vector<std::string> tags = cache::takeTags(head.headers);
   if (fetch_ == Fetch::Invalidate) invalidateAfterUnsafe(head);
   if (fetch_ == Fetch::Fill) {
     if (stale_ && head.status == 304) return onNotModified(head);
     if (isServerError(head.status) && serveStaleOnError(head.status)) return HeadAction::Consume;
-    startStoring(head, std::move(tags));
+    if (fill_.startStoring(exchange_.request(), head, std::move(tags)))
+      status_.stored = true;
+    else
+      finishFill(cache::FillOutcome::NotStored);
   }
   if (status_.fwd == cache::CacheStatus::Fwd::Stale) status_.fwd_status = head.status;
   exchange_.record().cache_status = status_.format();
@@ -286,10 +259,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
 
 upstream::ResponseInterceptor::HeadAction CacheHandler::onNotModified(
     const http::ResponseHead& head) {
-  // RFC 9111 §4.3.4: a strong validator in the 304 names the representation to update; if it
-  // is not ours, our body is not the current one: fetch it whole instead.
-  std::string_view etag = ascii::trimOws(head.headers.get("etag"));
-  if (!etag.empty() && !etag.starts_with("W/") && etag != ascii::trimOws(stale_->etag)) {
+  if (namesAnotherRepresentation(head, *stale_)) {
     log::info("cache: 304 for {} names another representation; refetching", key_);
     stale_.reset();
     std::weak_ptr<AliveToken> weak = aliveToken();
@@ -299,17 +269,10 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onNotModified(
     });
     return HeadAction::Consume;
   }
-  auto refreshed = cache::refreshObject(*stale_, head, freshnessPolicy(),
-                                        policy_->config.grace.count() / 1000, timing_);
-  count(store_.counters().revalidated);
-  // The 304's own directives now apply: one that forbids storing drops the stored copy, and
-  // this client is answered from the merged response all the same.
-  const cache::CacheControl cc = cache::parseCacheControl(refreshed->fields.toMap());
-  const bool keep = !cc.no_store && (!cc.private_ || freshnessPolicy().min_ttl);
-  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.purge(key_), false);
-  finishFill(stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
+  CacheFill::Merged merged = fill_.mergeNotModified(*stale_, head);
+  finishFill(merged.stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
   status_.fwd_status = 304;
-  serve(std::move(refreshed), status_);
+  serve(std::move(merged.object), status_);
   return HeadAction::Consume;
 }
 
@@ -318,110 +281,28 @@ void CacheHandler::refetch() {
   forward(Fetch::Fill);
 }
 
-void CacheHandler::startStoring(http::ResponseHead& head, std::vector<std::string> tags) {
-  const http::RequestHead& request = exchange_.request();
-  const cache::CacheControl request_cc = cache::parseCacheControl(request.headers);
-  const cache::CacheControl response_cc = cache::parseCacheControl(head.headers);
-  const cache::FreshnessPolicy policy = freshnessPolicy();
-  cache::NotStorable why = cache::checkStorable(request, request_cc, head, response_cc, policy);
-  std::shared_ptr<cache::CachedObject> object;
-  if (why == cache::NotStorable::None) {
-    object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy,
-                                policy_->config.grace.count() / 1000, timing_);
-    // Nothing to gain from an object that is stale at once and cannot be revalidated.
-    if (object->freshness_lifetime <= 0 && !object->hasValidator())
-      why = cache::NotStorable::NoFreshness;
-  }
-  const uint64_t max_object = store_.maxObjectBytes();
-  if (why == cache::NotStorable::None && head.content_length && *head.content_length > max_object) {
-    count(store_.counters().too_large);
-    why = cache::NotStorable::NoFreshness;
-  }
-  if (why != cache::NotStorable::None) {
-    count(store_.counters().not_stored);
-    log::debug("cache: not storing {}: {}", key_, cache::describe(why));
-    // Hit-for-pass only when the response is to blame: a client's own no-store must not
-    // send everyone else's requests for this URL to the origin.
-    if (!isServerError(head.status) && !request_cc.no_store) markHitForPass();
-    finishFill(cache::FillOutcome::NotStored);
-    return;
-  }
-  if (route_.strip_set_cookie) head.headers.remove("set-cookie");
-  object->tags = std::move(tags);
-  filling_ = std::move(object);
-  body_.clear();
-  if (head.content_length) body_.reserve(*head.content_length);
-  status_.stored = true;
-}
-
-void CacheHandler::markHitForPass() {
-  auto marker = std::make_shared<cache::CachedObject>();
-  marker->key = key_;
-  marker->hit_for_pass = true;
-  marker->response_time = timing_.response_time;
-  marker->freshness_lifetime = kHitForPassSeconds;
-  marker->charge = cache::CachedObject::computeCharge(*marker);
-  store_.insert(std::move(marker), epoch_);
-}
-
 void CacheHandler::onBackendBody(const evbuffer* data) {
-  if (!filling_) return;
-  const size_t n = evbuffer_get_length(data);
-  if (body_.size() + n > store_.maxObjectBytes()) {
-    count(store_.counters().too_large);
-    abandonStore();
-    return;
-  }
-  const size_t old = body_.size();
-  body_.resize(old + n);
-  evbuffer_copyout(const_cast<evbuffer*>(data), body_.data() + old, n);
+  if (fill_.storing() && !fill_.append(data)) finishFill(cache::FillOutcome::NotStored);
 }
 
 void CacheHandler::onBackendEnd() {
-  if (filling_) storeFilled();
-  if (mode_ == Mode::Refresh && fetch_ == Fetch::Fill && !status_.stored)
-    log::debug("cache: background refresh of {} stored nothing", key_);
-}
-
-void CacheHandler::storeFilled() {
-  // Exactly its size: a chunked body grew by doubling.
-  if (body_.capacity() > body_.size()) body_.shrink_to_fit();
-  filling_->body = std::make_shared<const cache::Body>(std::move(body_));
-  filling_->charge = cache::CachedObject::computeCharge(*filling_);
-  const bool stored = store_.insert(std::move(filling_), epoch_);
-  filling_.reset();
-  body_.clear();
-  finishFill(stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
-}
-
-void CacheHandler::abandonStore() {
-  filling_.reset();
-  body_.clear();
-  body_.shrink_to_fit();
-  finishFill(cache::FillOutcome::NotStored);
+  if (fill_.storing())
+    finishFill(fill_.store() ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
 }
 
 void CacheHandler::onBackendAbort() {
-  abandonStore();
+  fill_.abandon();
+  finishFill(cache::FillOutcome::NotStored);
 }
 
 bool CacheHandler::onBackendError(int status) {
-  // (In a background refresh, serveStaleOnError() counts the failure and keeps the stale copy.)
   if (fetch_ == Fetch::Fill && serveStaleOnError(status)) return true;
   finishFill(cache::FillOutcome::NotStored);
   return false;
 }
 
 bool CacheHandler::serveStaleOnError(int status) {
-  const int64_t now = policy_->now();
-  if (mode_ == Mode::Refresh) {
-    // The stale copy stays in service: clients keep getting it within grace.
-    count(store_.counters().refresh_failures);
-    store_.setOriginFailing(key_, true);
-    finishFill(cache::FillOutcome::NotStored);
-    return false;
-  }
-  if (!stale_ || !stale_->isUsableStale(now)) return false;
+  if (!stale_ || !stale_->isUsableStale(policy_->now())) return false;
   count(store_.counters().stale_if_error);
   // Waiters find the stale copy in grace and are served it too.
   finishFill(cache::FillOutcome::Stored);
@@ -475,9 +356,9 @@ void CacheHandler::onDownstreamDrained() {
 }
 
 void CacheHandler::onDownstreamReset() {
-  stopWaiting();
   if (upstream_) upstream_->onDownstreamReset();
-  abandonStore();
+  fill_.abandon();
+  become(Phase::Done);
 }
 
 }  // namespace gatehouse::pipeline

@@ -1,5 +1,6 @@
 #pragma once
-// The cache in front of a route (DESIGN.md: route -> gate -> handler). For each exchange:
+// The cache in front of a route (DESIGN.md: route -> gate -> handler), for client exchanges.
+// For each exchange:
 //
 //   unsafe method ----------------------------------------> upstream; a success invalidates
 //   not GET/HEAD, not anonymous, Range miss, HEAD miss ---> upstream (pass)
@@ -11,22 +12,23 @@
 //                                                            then serve it, or fetch alone
 //   fill fails (no server, 5xx, timeout) with a stale copy in grace -> serve it (stale-if-error)
 //
-// The handler wraps an UpstreamHandler and watches its response as a ResponseInterceptor.
+// The handler wraps an upstream::Upstream and watches its response as a ResponseInterceptor;
+// CacheFill tees the response into the store. The background refresh of a stale hit is not
+// this class's business: BackgroundRefreshes runs it without a client.
 
 #include <memory>
 #include <string>
 
 #include "cache/cache_status.h"
 #include "cache/cached_object.h"
-#include "cache/freshness.h"
-#include "cache/object_builder.h"
 #include "proxy/http/exchange.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/timer.h"
+#include "proxy/pipeline/cache_fill.h"
 #include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/response_interceptor.h"
-#include "proxy/upstream/upstream_handler.h"
+#include "proxy/upstream/upstream.h"
 
 namespace gatehouse::pipeline {
 
@@ -34,19 +36,10 @@ class BackgroundRefreshes;
 
 class CacheHandler final : public http::Handler, private upstream::ResponseInterceptor {
  public:
-  // Makes the UpstreamHandler that fetches for this exchange, watched by `interceptor`.
-  using UpstreamFactory = std::function<std::unique_ptr<upstream::UpstreamHandler>(
-      http::Exchange&, upstream::ResponseInterceptor*)>;
-
-  enum class Mode {
-    Client,   // an ordinary client exchange
-    Refresh,  // a background refresh (no client): revalidate or refetch `stale`, then store
-  };
-
+  // `make_upstream` makes the fetch for this exchange (and for background refreshes it starts).
   CacheHandler(http::Exchange& exchange, std::shared_ptr<const CachePolicy> policy,
-               const routing::Route& route, net::EventLoop& loop, UpstreamFactory make_upstream,
-               BackgroundRefreshes& refreshes, Mode mode = Mode::Client,
-               std::shared_ptr<const cache::CachedObject> stale = nullptr);
+               const routing::Route& route, net::EventLoop& loop,
+               upstream::UpstreamFactory make_upstream, BackgroundRefreshes& refreshes);
   ~CacheHandler() override;
 
   void start();
@@ -63,6 +56,22 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   void onDownstreamReset() override;
 
  private:
+  // Where the exchange is. become() is the one place the phase changes, and it does what
+  // leaving a phase owes: a Waiting exchange leaves the key's waiting list, a Filling one tells
+  // the waiters how the fill ended (they wait for nothing else).
+  //
+  //   Deciding --hit, stale in grace, only-if-cached miss-------------------------> Answered
+  //     |-------pass, invalidate, hit-for-pass, HEAD/Range miss--> Fetching
+  //     |-------first miss for the key--> Filling --not storable, stored, given up--> Fetching
+  //     |                                    +----304, stale-if-error (waiters told)--> Answered
+  //     +-------another fill runs-------> Waiting --that fill stored it-------------> Answered
+  //                                          +----not stored, timed out-------------> Fetching
+  //   Fetching --304, stale-if-error--> Answered
+  //   any --client gone, handler destroyed--> Done
+  enum class Phase { Deciding, Waiting, Filling, Fetching, Answered, Done };
+  // `fill_outcome`: what the waiters are told when this leaves Filling.
+  void become(Phase next, cache::FillOutcome fill_outcome = cache::FillOutcome::NotStored);
+
   // upstream::ResponseInterceptor
   HeadAction onBackendHead(http::ResponseHead& head) override;
   void onBackendBody(const evbuffer* data) override;
@@ -70,64 +79,53 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   void onBackendAbort() override;
   bool onBackendError(int status) override;
 
-  enum class Fetch { Pass, Invalidate, Fill };
+  // What the fetch does with the response, besides sending it to the client.
+  enum class Fetch {
+    Pass,        // nothing
+    Invalidate,  // an unsafe method's success purges the URL
+    Fill,        // stored when it may be (revalidating `stale_` when there is one)
+  };
   void lookupAndServe();
   void serve(std::shared_ptr<const cache::CachedObject> object, cache::CacheStatus status);
   void forward(Fetch fetch);
-  void startFill();
   void waitForFill();
   void onFillDone(cache::FillOutcome outcome);
+  void onWaitTimeout();
+  // Filling -> Fetching with `outcome`; nothing in any other phase.
   void finishFill(cache::FillOutcome outcome);
-  void startBackgroundRefresh(std::shared_ptr<const cache::CachedObject> stale);
   bool serveStaleOnError(int status);
   void invalidateAfterUnsafe(const http::ResponseHead& head);
-  void startStoring(http::ResponseHead& head, std::vector<std::string> tags);
   HeadAction onNotModified(const http::ResponseHead& head);
   void refetch();
-  void markHitForPass();
-  void storeFilled();
-  void abandonStore();
-  cache::FreshnessPolicy freshnessPolicy() const;
 
   http::Exchange& exchange_;
   std::shared_ptr<const CachePolicy> policy_;
   const routing::Route& route_;
   net::EventLoop& loop_;
-  UpstreamFactory make_upstream_;
+  upstream::UpstreamFactory make_upstream_;
   BackgroundRefreshes& refreshes_;
-  Mode mode_;
-  std::unique_ptr<upstream::UpstreamHandler> upstream_;
+  std::unique_ptr<upstream::Upstream> upstream_;
   cache::CacheStore& store_;
 
+  Phase phase_ = Phase::Deciding;
   std::string key_;
   Fetch fetch_ = Fetch::Pass;
   cache::CacheStatus status_;
-  std::shared_ptr<const cache::CachedObject>
-      stale_;                // found stale: revalidated, or served on error
-  bool filler_ = false;      // this exchange must call finishFill() once
-  bool refreshing_ = false;  // this refresh holds the key's beginRefresh()
-  uint64_t epoch_ = 0;       // the store's epoch when the fetch started
-  cache::FetchTiming timing_;
+  // Found stale (outside grace): the fill revalidates it, and serves it if the origin fails.
+  std::shared_ptr<const cache::CachedObject> stale_;
+  CacheFill fill_;
   http::HeaderMap client_conditions_;  // the client's If-None-Match/-Modified-Since during a fill
+  bool request_ended_ = false;         // the client's request ended (told to each fetch)
 
-  // The response being stored while it streams; null once given up.
-  std::shared_ptr<cache::CachedObject> filling_;
-  cache::Body body_;
-
-  // Waiting on another exchange's fill: the token lets a wake-up posted from another thread
-  // find out whether this handler still exists.
   // Whether this handler still exists, for tasks posted to its loop (a wake-up from another
   // worker, a refetch after this callback).
   struct AliveToken {
     CacheHandler* handler;
   };
   std::shared_ptr<AliveToken> aliveToken();
-  void stopWaiting();
   std::shared_ptr<AliveToken> alive_;
-  uint64_t waiter_id_ = 0;  // while waiting on another's fill
+  uint64_t waiter_id_ = 0;  // while Waiting and still on the key's list
   std::unique_ptr<net::Timer> wait_timer_;
-  http::HeaderMap lookup_headers_;  // the request as looked up, for the Vary key of a fill
-  bool request_ended_ = false;      // the client's request ended before the fetch began
 };
 
 }  // namespace gatehouse::pipeline

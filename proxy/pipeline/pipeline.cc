@@ -19,26 +19,39 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   // Read-only mode caches aggressively: every route goes through the cache while it is on.
   if (cache_ && (route->cache || gate::ReadOnlyState::process().enabled())) {
     if (CacheHandler::serveFreshHit(exchange, *cache_)) return;
-    CacheHandler::UpstreamFactory make_upstream =
-        [this, pool = route->pool, owner = owner_, timeouts = timeouts_](
-            http::Exchange& ex, upstream::ResponseInterceptor* interceptor) {
-          return std::make_unique<upstream::UpstreamHandler>(
-              ex, *pool, owner, connections_, loop_, timeouts, gate::ReadOnlyGate::process(),
-              interceptor);
-        };
     auto handler = std::make_unique<CacheHandler>(exchange, cache_, *route, loop_,
-                                                  std::move(make_upstream), refreshes_);
+                                                  upstreamFor(*route), refreshes_);
     CacheHandler* raw = handler.get();
     exchange.setHandler(std::move(handler));
     raw->start();
     return;
   }
-  auto handler =
-      std::make_unique<upstream::UpstreamHandler>(exchange, *route->pool, owner_, connections_,
-                                                  loop_, timeouts_, gate::ReadOnlyGate::process());
-  upstream::UpstreamHandler* raw = handler.get();
+  std::unique_ptr<upstream::Upstream> handler =
+      make_upstream_ ? make_upstream_(exchange, *route, nullptr)
+                     : makeUpstreamHandler(exchange, *route->pool, owner_, timeouts_, nullptr);
+  upstream::Upstream* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();
+}
+
+upstream::UpstreamFactory Pipeline::upstreamFor(const routing::Route& route) {
+  if (make_upstream_)
+    return [make = make_upstream_, &route](http::Exchange& exchange,
+                                           upstream::ResponseInterceptor* interceptor) {
+      return make(exchange, route, interceptor);
+    };
+  return [this, pool = route.pool, owner = owner_, timeouts = timeouts_](
+             http::Exchange& exchange, upstream::ResponseInterceptor* interceptor) {
+    return makeUpstreamHandler(exchange, *pool, owner, timeouts, interceptor);
+  };
+}
+
+std::unique_ptr<upstream::Upstream> Pipeline::makeUpstreamHandler(
+    http::Exchange& exchange, upstream::BackendPool& pool, std::shared_ptr<const void> owner,
+    upstream::BackendConnection::Timeouts timeouts, upstream::ResponseInterceptor* interceptor) {
+  return std::make_unique<upstream::UpstreamHandler>(exchange, pool, std::move(owner), connections_,
+                                                     loop_, timeouts, gate::ReadOnlyGate::process(),
+                                                     interceptor);
 }
 
 }  // namespace gatehouse::pipeline

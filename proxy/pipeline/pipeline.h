@@ -14,12 +14,18 @@
 #include "proxy/static_files/static_files.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/upstream.h"
 
 namespace gatehouse::pipeline {
 
 class Pipeline final : public http::ExchangeDispatcher {
  public:
   using OnComplete = std::function<void(const http::Exchange&)>;
+  // Makes the fetch of `exchange` from `route`'s pool, its response watched by `interceptor`
+  // (null for a route without the cache).
+  using UpstreamMaker = std::function<std::unique_ptr<upstream::Upstream>(
+      http::Exchange& exchange, const routing::Route& route,
+      upstream::ResponseInterceptor* interceptor)>;
 
   // `owner` keeps what the router's routes point into (the pools) alive: every exchange holds
   // a reference, so a reload never frees a pool an exchange is still using.
@@ -57,10 +63,20 @@ class Pipeline final : public http::ExchangeDispatcher {
     listeners_.update(std::move(options));
   }
 
+  // Routes are served by an UpstreamHandler on their pool; `make` replaces it (tests script
+  // the origin with tests/support/fake_upstream.h).
+  void setUpstreamMaker(UpstreamMaker make) { make_upstream_ = std::move(make); }
+
   void dispatch(http::Exchange& exchange) override;
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
  private:
+  // The fetch for `route`, as of the snapshot in force now (a cache fill may start it later).
+  upstream::UpstreamFactory upstreamFor(const routing::Route& route);
+  std::unique_ptr<upstream::Upstream> makeUpstreamHandler(
+      http::Exchange& exchange, upstream::BackendPool& pool, std::shared_ptr<const void> owner,
+      upstream::BackendConnection::Timeouts timeouts, upstream::ResponseInterceptor* interceptor);
+
   net::EventLoop& loop_;
   std::shared_ptr<const routing::Router> router_;
   std::shared_ptr<const void> owner_;
@@ -71,6 +87,7 @@ class Pipeline final : public http::ExchangeDispatcher {
   BackgroundRefreshes refreshes_;
   ListenerPolicies listeners_;
   static_files::StaticFiles statics_;
+  UpstreamMaker make_upstream_;  // empty: UpstreamHandler
 };
 
 }  // namespace gatehouse::pipeline

@@ -30,10 +30,11 @@
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/hold_queue.h"
 #include "proxy/upstream/response_interceptor.h"
+#include "proxy/upstream/upstream.h"
 
 namespace gatehouse::upstream {
 
-class UpstreamHandler final : public http::Handler,
+class UpstreamHandler final : public Upstream,
                               private BackendConnection::User,
                               private HoldQueue::Waiter {
  public:
@@ -47,7 +48,7 @@ class UpstreamHandler final : public http::Handler,
                   ResponseInterceptor* interceptor = nullptr);
   ~UpstreamHandler() override;
 
-  void start();
+  void start() override;
 
   // http::Handler
   void onRequestBody(evbuffer* data) override;

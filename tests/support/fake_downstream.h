@@ -2,6 +2,8 @@
 // A Downstream that records what a handler sends, for unit tests of handlers without a codec or
 // a socket: the head, the body bytes, the end, trailers and aborts, and the request-body
 // pause/resume calls. Output backpressure is set by hand (`pending_output`).
+// A head's preformatted fields (a cache hit's) are borrowed for the call only: they are copied,
+// and `fields` holds every field of the last head, preformatted or not.
 
 #include <event2/buffer.h>
 
@@ -9,13 +11,22 @@
 #include <string>
 
 #include "proxy/http/exchange.h"
+#include "proxy/http/field_lines.h"
 
 namespace gatehouse::testing {
 
 class FakeDownstream final : public http::Downstream {
  public:
   void sendHead(const http::ResponseHead& head) override {
+    preformatted = std::string(head.preformatted);
     this->head = head;
+    this->head->preformatted = preformatted;
+    fields = http::HeaderMap();
+    http::forEachFieldLine(preformatted, [this](std::string_view name, std::string_view value) {
+      fields.add(name, value);
+    });
+    for (const http::Header& h : head.headers)
+      fields.add(h.name, h.value);
     ++heads;
   }
   void sendBody(evbuffer* data) override {
@@ -36,10 +47,14 @@ class FakeDownstream final : public http::Downstream {
 
   // The status the handler answered with, 0 before a head.
   int status() const { return head ? head->status : 0; }
+  // A field of the last head, preformatted or not; empty when absent.
+  std::string field(std::string_view name) const { return std::string(fields.get(name)); }
   // A head went out and the response ended (or was aborted).
   bool finished() const { return ended || aborted; }
 
   std::optional<http::ResponseHead> head;
+  std::string preformatted;  // the last head's, owned
+  http::HeaderMap fields;    // every field of the last head
   int heads = 0;
   std::string body;
   bool ended = false;

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "proxy/static_files/asset_versions.h"
-#include "temp_tree.h"
+#include "tests/support/temp_tree.h"
 
 namespace gatehouse::static_files {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "temp_tree.h"
+#include "tests/support/temp_tree.h"
 
 namespace gatehouse::static_files {
 namespace {

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "proxy/static_files/static_counters.h"
-#include "temp_tree.h"
+#include "tests/support/temp_tree.h"
 
 namespace gatehouse::static_files {
 namespace {

@@ -1,5 +1,5 @@
 #pragma once
-// A temporary folder for the static_files tests, removed with the object.
+// A temporary folder for tests that need files (static sites), removed with the object.
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace gatehouse::static_files::testing {
+namespace gatehouse::testing {
 
 class TempTree {
  public:
@@ -41,4 +41,4 @@ class TempTree {
   std::string path_;
 };
 
-}  // namespace gatehouse::static_files::testing
+}  // namespace gatehouse::testing

@@ -1,0 +1,152 @@
+#include "proxy/pipeline/cache_fill.h"
+
+#include <event2/buffer.h>
+
+#include "proxy/base/ascii.h"
+#include "proxy/base/log.h"
+#include "proxy/gate/read_only_state.h"
+
+namespace gatehouse::pipeline {
+namespace {
+
+// How long a hit-for-pass marker sends a URL straight to the origin (Varnish's default).
+constexpr int64_t kHitForPassSeconds = 120;
+
+void count(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+bool isServerError(int status) {
+  return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+bool namesAnotherRepresentation(const http::ResponseHead& not_modified,
+                                const cache::CachedObject& stale) {
+  std::string_view etag = ascii::trimOws(not_modified.headers.get("etag"));
+  return !etag.empty() && !etag.starts_with("W/") && etag != ascii::trimOws(stale.etag);
+}
+
+CacheFill::CacheFill(const CachePolicy& policy, const routing::Route& route)
+    : policy_(policy), route_(route), store_(*policy.store) {}
+
+cache::FreshnessPolicy CacheFill::freshnessPolicy() const {
+  cache::FreshnessPolicy p;
+  p.heuristic_max = policy_.config.heuristic_max;
+  p.forced_ttl = route_.cache_ttl;
+  p.strip_set_cookie = route_.strip_set_cookie;
+  // Read-only mode: requests are anonymous (the gate dropped Cookie and Authorization, and
+  // Set-Cookie from responses), and responses are kept at least read_only.min_ttl.
+  if (gate::ReadOnlyState::process().enabled())
+    p.min_ttl = gate::ReadOnlyState::current()->minTtl();
+  return p;
+}
+
+void CacheFill::begin(std::string key, const http::HeaderMap& lookup_headers) {
+  key_ = std::move(key);
+  lookup_headers_ = lookup_headers;
+  epoch_ = store_.epoch();
+  timing_.request_time = policy_.now();
+}
+
+void CacheFill::revalidate(http::RequestHead& request, const cache::CachedObject& stale) {
+  if (!stale.hasValidator()) return;
+  count(store_.counters().revalidations);
+  if (!stale.etag.empty()) request.headers.add("If-None-Match", stale.etag);
+  if (!stale.last_modified.empty()) request.headers.add("If-Modified-Since", stale.last_modified);
+}
+
+void CacheFill::responded() {
+  timing_.response_time = policy_.now();
+}
+
+bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHead& head,
+                             std::vector<std::string> tags) {
+  const cache::CacheControl request_cc = cache::parseCacheControl(request.headers);
+  const cache::CacheControl response_cc = cache::parseCacheControl(head.headers);
+  const cache::FreshnessPolicy policy = freshnessPolicy();
+  cache::NotStorable why = cache::checkStorable(request, request_cc, head, response_cc, policy);
+  std::shared_ptr<cache::CachedObject> object;
+  if (why == cache::NotStorable::None) {
+    object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy, graceSeconds(),
+                                timing_);
+    // Nothing to gain from an object that is stale at once and cannot be revalidated.
+    if (object->freshness_lifetime <= 0 && !object->hasValidator())
+      why = cache::NotStorable::NoFreshness;
+  }
+  const uint64_t max_object = store_.maxObjectBytes();
+  if (why == cache::NotStorable::None && head.content_length && *head.content_length > max_object) {
+    count(store_.counters().too_large);
+    why = cache::NotStorable::NoFreshness;
+  }
+  if (why != cache::NotStorable::None) {
+    count(store_.counters().not_stored);
+    log::debug("cache: not storing {}: {}", key_, cache::describe(why));
+    // Hit-for-pass only when the response is to blame: a client's own no-store must not
+    // send everyone else's requests for this URL to the origin.
+    if (!isServerError(head.status) && !request_cc.no_store) markHitForPass();
+    return false;
+  }
+  if (route_.strip_set_cookie) head.headers.remove("set-cookie");
+  object->tags = std::move(tags);
+  object_ = std::move(object);
+  body_.clear();
+  if (head.content_length) body_.reserve(*head.content_length);
+  return true;
+}
+
+void CacheFill::markHitForPass() {
+  auto marker = std::make_shared<cache::CachedObject>();
+  marker->key = key_;
+  marker->hit_for_pass = true;
+  marker->response_time = timing_.response_time;
+  marker->freshness_lifetime = kHitForPassSeconds;
+  marker->charge = cache::CachedObject::computeCharge(*marker);
+  store_.insert(std::move(marker), epoch_);
+}
+
+bool CacheFill::append(const evbuffer* data) {
+  const size_t n = evbuffer_get_length(data);
+  if (body_.size() + n > store_.maxObjectBytes()) {
+    count(store_.counters().too_large);
+    abandon();
+    return false;
+  }
+  const size_t old = body_.size();
+  body_.resize(old + n);
+  evbuffer_copyout(const_cast<evbuffer*>(data), body_.data() + old, n);
+  return true;
+}
+
+bool CacheFill::store() {
+  // Exactly its size: a chunked body grew by doubling.
+  if (body_.capacity() > body_.size()) body_.shrink_to_fit();
+  object_->body = std::make_shared<const cache::Body>(std::move(body_));
+  object_->charge = cache::CachedObject::computeCharge(*object_);
+  const bool stored = store_.insert(std::move(object_), epoch_);
+  object_.reset();
+  body_.clear();
+  return stored;
+}
+
+void CacheFill::abandon() {
+  object_.reset();
+  body_.clear();
+  body_.shrink_to_fit();
+}
+
+CacheFill::Merged CacheFill::mergeNotModified(const cache::CachedObject& stale,
+                                              const http::ResponseHead& head) {
+  const cache::FreshnessPolicy policy = freshnessPolicy();
+  auto refreshed = cache::refreshObject(stale, head, policy, graceSeconds(), timing_);
+  count(store_.counters().revalidated);
+  // The 304's own directives now apply: one that forbids storing drops the stored copy, and
+  // the client is answered from the merged response all the same.
+  const cache::CacheControl cc = cache::parseCacheControl(refreshed->fields.toMap());
+  const bool keep = !cc.no_store && (!cc.private_ || policy.min_ttl);
+  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.purge(key_), false);
+  return Merged{std::move(refreshed), stored};
+}
+
+}  // namespace gatehouse::pipeline
