@@ -25,6 +25,7 @@
 #include "proxy/http/request_id.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
+#include "tests/support/loop_runner.h"
 
 namespace gatehouse::http::testsupport {
 
@@ -176,18 +177,9 @@ class Http1ServerConnectionTest : public ::testing::Test {
   }
 
   bool runUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-    }
-    return true;
+    return gatehouse::testing::runUntil(loop_.base(), pred, timeout);
   }
-  // A fixed number of loop rounds, for "nothing more happens" checks.
-  void spin(int rounds = 50) {
-    for (int i = 0; i < rounds; ++i)
-      event_base_loop(loop_.base(), EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
+  void spin(int rounds = 50) { gatehouse::testing::spin(loop_.base(), rounds); }
 
   // Small writes: the socket buffer takes them whole.
   void send(std::string_view bytes) {
