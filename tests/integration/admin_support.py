@@ -95,13 +95,16 @@ class AdminCase(IntegrationCase):
             f.write(text)
         return path
 
-    def admin_config(self, servers, token="it-token-0123456789abcdef", **overrides):
+    def admin_config(self, servers, token="it-token-0123456789abcdef", admin_extra=None,
+                     **overrides):
         token_file = self.write("admin.token", token + "\n")
         admin = {"address": "127.0.0.1:%d" % free_port(), "token_file": token_file}
+        admin.update(admin_extra or {})
         return base_config(servers, admin=admin, **overrides), token
 
-    def start_with_admin(self, servers, **overrides):
-        cfg, token = self.admin_config(servers, **overrides)
+    def start_with_admin(self, servers, admin_extra=None, **overrides):
+        """admin_extra: more keys of the admin: section (limits, timeouts)."""
+        cfg, token = self.admin_config(servers, admin_extra=admin_extra, **overrides)
         gh = self.gatehouse(cfg)
         port = int(cfg["admin"]["address"].rsplit(":", 1)[1])
         admin = AdminApi(port, token, cfg["admin"]["token_file"])
