@@ -13,6 +13,7 @@
 #include "proxy/http/http2_counters.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
+#include "proxy/upstream/forwarded_headers.h"
 
 namespace gatehouse::admin {
 namespace {
@@ -167,6 +168,12 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));
   out.add(Metric::TlsResumed, {}, server::TlsHandshake::resumed_total.load(relaxed));
+  const upstream::ForwardCounters& forward = upstream::ForwardCounters::process();
+  for (size_t i = 0; i < config::kClientControlledFields.size(); ++i)
+    out.add(Metric::ForwardFieldsStripped,
+            {{"field", std::string(config::kClientControlledFields[i].name)}},
+            forward.stripped[i].load(relaxed));
+  out.add(Metric::ForwardUpgradesRefused, {}, forward.upgrades_refused.load(relaxed));
   for (size_t i = 0; i < static_files::kDecisionCount; ++i)
     out.add(Metric::StaticDecisions, {{"decision", static_files::kDecisionTable[i].label}},
             static_files::countOf(static_cast<static_files::Decision>(i)));

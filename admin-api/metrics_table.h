@@ -113,6 +113,10 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Admin connections refused because admin.max_connections were open")                         \
   X(AdminConnectionsEvicted, Counter, "gatehouse_admin_connections_evicted_total",               \
     "Admin connections without a valid token closed to keep admin.max_unauthenticated")          \
+  X(ForwardFieldsStripped, Counter, "gatehouse_forward_fields_stripped_total",                   \
+    "Client request fields stripped before the backend (forward.allow_headers lets them pass)")  \
+  X(ForwardUpgradesRefused, Counter, "gatehouse_forward_upgrades_refused_total",                 \
+    "Upgrade requests forwarded as ordinary ones: no protocol in forward.upgrade_tokens")        \
   X(StaticDecisions, Counter, "gatehouse_static_decisions_total",                                \
     "Static file decisions; the labels are in proxy/static_files/static_counters.h")             \
   X(ReadOnly, Gauge, "gatehouse_read_only", "1 while read-only mode is on")                      \

@@ -201,6 +201,16 @@ struct ReadOnlyConfig {
                                    // corrupt, or no state_file configured)
 };
 
+// `forward:` what of a client's request reaches the backends beyond what gatehouse sets itself.
+struct ForwardConfig {
+  // Fields of kClientControlledFields (forward_fields.h) passed through instead of stripped, as
+  // written in the file; compare case-insensitively.
+  std::vector<std::string> allow_headers;
+  // Upgrade protocols relayed to backends, lowercase; "websocket" always is. Any other Upgrade
+  // (h2c above all) is dropped and the request forwarded as an ordinary one.
+  std::vector<std::string> upgrade_tokens = {"websocket"};
+};
+
 enum class AccessLogFormat { Combined, Json };
 
 struct LogConfig {
@@ -229,6 +239,7 @@ struct Config {
   // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
   std::string state_file;
   ReadOnlyConfig read_only;
+  ForwardConfig forward;
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

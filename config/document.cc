@@ -31,6 +31,7 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"static", [&](const Value& v) { readStatics(v, config.statics, diag); }},
               {"state_file", [&](const Value& v) { readStateFile(v, config.state_file, diag); }},
               {"read_only", [&](const Value& v) { readReadOnly(v, config.read_only, diag); }},
+              {"forward", [&](const Value& v) { readForward(v, config.forward, diag); }},
           },
           {}, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);

@@ -52,6 +52,9 @@ void readHealthCheck(const Value& v, HealthCheckConfig& health, Diagnostics& dia
 void readRoutes(const Value& v, const std::vector<BackendConfig>& backends, bool cache_enabled,
                 std::vector<RouteConfig>& routes, Diagnostics& diag);
 
+// forward.cc: `forward:`.
+void readForward(const Value& v, ForwardConfig& forward, Diagnostics& diag);
+
 // cache.cc: `cache:`.
 void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag);
 // static_files.cc: `static:`.

@@ -40,9 +40,10 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
     }
     snapshot->listeners.push_back(std::move(runtime));
   }
+  auto forward = std::make_shared<const upstream::ForwardPolicy>(config->forward);
   for (const config::BackendConfig& backend : config->backends) {
     auto pool = upstream::BackendPool::create(
-        backend, previous ? previous->findPool(backend.name) : nullptr);
+        backend, previous ? previous->findPool(backend.name) : nullptr, forward);
     if (!pool) return Error{fmt::format("{}: {}", config->source, pool.error().message)};
     snapshot->pools.push_back(std::move(*pool));
   }

@@ -17,9 +17,11 @@ health::PassiveSettings passiveSettings(const config::BackendConfig& config) {
 }
 }  // namespace
 
-Result<std::unique_ptr<BackendPool>> BackendPool::create(const config::BackendConfig& config,
-                                                         const BackendPool* previous) {
+Result<std::unique_ptr<BackendPool>> BackendPool::create(
+    const config::BackendConfig& config, const BackendPool* previous,
+    std::shared_ptr<const ForwardPolicy> forward) {
   auto pool = std::make_unique<BackendPool>();
+  pool->forward_ = std::move(forward);
   pool->name_ = config.name;
   pool->retries_ = config.retries;
   pool->max_idle_per_server_ = config.max_idle_per_server;

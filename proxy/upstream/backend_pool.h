@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "proxy/base/result.h"
 #include "proxy/upstream/balancer.h"
+#include "proxy/upstream/forwarded_headers.h"
 
 namespace gatehouse::upstream {
 
@@ -30,9 +31,11 @@ struct PoolState {
 class BackendPool {
  public:
   // Resolves server addresses (blocking: start-up and reload only). `previous`, the pool of the
-  // same name in the running snapshot, gives its servers and state to the new one.
-  static Result<std::unique_ptr<BackendPool>> create(const config::BackendConfig& config,
-                                                     const BackendPool* previous = nullptr);
+  // same name in the running snapshot, gives its servers and state to the new one. `forward`
+  // (null: the defaults) is what its backends are told of clients, shared by the snapshot's pools.
+  static Result<std::unique_ptr<BackendPool>> create(
+      const config::BackendConfig& config, const BackendPool* previous = nullptr,
+      std::shared_ptr<const ForwardPolicy> forward = nullptr);
 
   const std::string& name() const { return name_; }
   const std::vector<std::shared_ptr<health::Server>>& servers() const { return servers_; }
@@ -47,6 +50,7 @@ class BackendPool {
   bool paused() const { return state_->paused.load(std::memory_order_relaxed); }
   // Some server could take a request now (ignores pause).
   bool anyAvailable() const;
+  const ForwardPolicy& forward() const { return forward_ ? *forward_ : ForwardPolicy::defaults(); }
 
  private:
   std::string name_;
@@ -58,6 +62,7 @@ class BackendPool {
   Duration hold_{0};
   uint32_t hold_max_ = 10000;
   std::shared_ptr<PoolState> state_;
+  std::shared_ptr<const ForwardPolicy> forward_;
 };
 
 }  // namespace gatehouse::upstream

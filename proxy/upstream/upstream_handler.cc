@@ -88,7 +88,7 @@ void UpstreamHandler::finish(ConnectionFate fate) {
 // --- picking a server ----------------------------------------------------------------------
 
 void UpstreamHandler::start() {
-  addForwardedHeaders(exchange_.request(), exchange_.client());
+  pool_.forward().apply(exchange_.request(), exchange_.client());
   tryServer();
 }
 
