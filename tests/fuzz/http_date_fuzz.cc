@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "tests/fuzz/fuzz_support.h"
 #include "proxy/http/conditional.h"
 #include "proxy/http/http_date.h"
+#include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gatehouse;

@@ -51,10 +51,8 @@ TEST(HttpDate, FormatsImfFixdateThatParsesBack) {
     const char* text;
   } rows[] = {
       {k1994, "Sun, 06 Nov 1994 08:49:37 GMT"},  // §5.6.7 the preferred format
-      {0, "Thu, 01 Jan 1970 00:00:00 GMT"},
-      {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
-      {4102444799, "Thu, 31 Dec 2099 23:59:59 GMT"},
-      {-1, "Wed, 31 Dec 1969 23:59:59 GMT"},
+      {0, "Thu, 01 Jan 1970 00:00:00 GMT"},          {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
+      {4102444799, "Thu, 31 Dec 2099 23:59:59 GMT"}, {-1, "Wed, 31 Dec 1969 23:59:59 GMT"},
   };
   for (const Row& row : rows) {
     EXPECT_EQ(formatHttpDate(row.time), row.text);
