@@ -11,6 +11,7 @@
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
 #include "proxy/http/http2_counters.h"
+#include "proxy/http/request_body_counters.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
 #include "proxy/upstream/forwarded_headers.h"
@@ -159,6 +160,13 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   addReadOnly(out, read_only);
   constexpr auto relaxed = std::memory_order_relaxed;
   const http::Http2Counters& h2 = http::Http2Counters::process();
+  const http::RequestBodyCounters& bodies = http::RequestBodyCounters::process();
+  out.add(Metric::HttpBodyTimeouts, {{"protocol", "http1"}},
+          bodies.body_timeouts_http1.load(relaxed));
+  out.add(Metric::HttpBodyTimeouts, {{"protocol", "http2"}},
+          bodies.body_timeouts_http2.load(relaxed));
+  out.add(Metric::HttpBodyDiscardCloses, {}, bodies.discard_closes.load(relaxed));
+  out.add(Metric::HttpTrailersDropped, {}, bodies.trailer_fields_dropped.load(relaxed));
   out.add(Metric::Http2Sessions, {}, h2.sessions.load(relaxed));
   out.add(Metric::Http2Streams, {}, h2.streams.load(relaxed));
   out.add(Metric::Http2ClientResets, {}, h2.client_resets.load(relaxed));

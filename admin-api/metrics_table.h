@@ -25,6 +25,15 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Request body bytes received from clients")                                                  \
   X(HttpRequestDuration, Histogram, "gatehouse_http_request_duration_seconds",                   \
     "Time from a request's head to the end of its exchange")                                     \
+  X(HttpBodyTimeouts, Counter, "gatehouse_http_request_body_timeouts_total",                     \
+    "Request bodies cut (408, or a reset once answered) for not starting within "                \
+    "timeouts.client_body or falling below limits.min_body_rate, by protocol")                   \
+  X(HttpBodyDiscardCloses, Counter, "gatehouse_http_body_discard_closes_total",                  \
+    "HTTP/1 connections closed rather than kept after an early answer, because the rest of the " \
+    "request body was over the discard budget (1 MiB), malformed or too slow")                   \
+  X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",               \
+    "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "    \
+    "6.5.1: framing, routing, authentication, modifiers, content-*)")                            \
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \

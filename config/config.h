@@ -148,6 +148,8 @@ struct StaticConfig {
 struct Timeouts {
   Duration client_header{10000};
   Duration client_idle{60000};
+  // The wait for a request body's first byte, and each window limits.min_body_rate is judged on.
+  Duration client_body{10000};
   Duration backend_connect{3000};
   Duration backend_response{60000};
 };
@@ -157,6 +159,9 @@ struct Limits {
   ByteSize headers = ByteSize::kib(64);
   uint32_t header_count = 100;
   ByteSize body = ByteSize::mib(100);
+  // Bytes per second a request body must average over each timeouts.client_body window
+  // (Apache's MinRate); 0: any progress will do.
+  ByteSize min_body_rate = ByteSize::kib(1);
 };
 
 // `admin:` the admin API (INTERFACE.md). Present only when the section is: without it no admin

@@ -75,6 +75,7 @@ void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
           {
               timeoutField("client_header", t.client_header, diag),
               timeoutField("client_idle", t.client_idle, diag),
+              timeoutField("client_body", t.client_body, diag),
               timeoutField("backend_connect", t.backend_connect, diag),
               timeoutField("backend_response", t.backend_response, diag),
           },
@@ -91,6 +92,7 @@ void readLimits(const Value& v, Limits& l, Diagnostics& diag) {
                  if (auto n = readUint(c, 8, 10000, diag)) l.header_count = *n;
                }},
               sizeLimitField("body", ByteSize(0), l.body, diag),
+              sizeLimitField("min_body_rate", ByteSize(0), l.min_body_rate, diag),  // per second
           },
           {}, diag);
 }

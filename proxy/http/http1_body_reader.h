@@ -47,6 +47,9 @@ class Http1BodyReader {
   BodyFraming framing() const { return framing_; }
   uint64_t remaining() const { return remaining_; }  // ContentLength: bytes still to come
   uint64_t received() const { return received_; }    // body bytes read since start()
+  // Replaces the limit given to start(): a body that nobody reads any more is bounded by its
+  // reader's own budget instead.
+  void setMaxBody(uint64_t max_body) { max_body_ = max_body; }
 
   // The trailer fields that ended a chunked body, in arrival order (RFC 9112 §7.1.2). The
   // caller must not merge them into the head (RFC 9110 §6.5.1).

@@ -196,8 +196,10 @@ ParseError takeContentLength(std::string_view value, bool& seen, uint64_t& lengt
 struct TransferCodings {
   bool present = false;
   size_t count = 0;
-  bool chunked_last = false;      // the final coding is chunked
-  bool chunked_not_last = false;  // chunked appears before another coding (malformed)
+  bool chunked_last = false;  // the final coding is chunked
+  // The only framing we accept either way: one coding, chunked (RFC 9112 §6.1 allows others
+  // before it; the edge neither needs nor decodes them).
+  bool onlyChunked() const { return count == 1 && chunked_last; }
 };
 
 // Each coding must be a bare token; empty elements and parameters are rejected (strict).
@@ -207,7 +209,6 @@ ParseError takeTransferEncoding(std::string_view value, TransferCodings& tc) {
     size_t comma = value.find(',');
     std::string_view coding = ascii::trimOws(value.substr(0, comma));
     if (!ascii::isToken(coding)) return ParseError::BadTransferEncoding;
-    if (tc.chunked_last) tc.chunked_not_last = true;
     tc.chunked_last = iequals(coding, "chunked");
     ++tc.count;
     if (comma == std::string_view::npos) return ParseError::None;
@@ -263,7 +264,7 @@ ParseError interpretRequest(RequestHeadView& head) {
   if (ParseError e = collectFacts(head.headers, f); e != ParseError::None) return e;
   const TransferCodings& tc = f.codings;
   if (tc.present && f.has_length) return ParseError::ContentLengthWithChunked;
-  if (tc.present && (head.version_minor == 0 || tc.count != 1 || !tc.chunked_last))
+  if (tc.present && (head.version_minor == 0 || !tc.onlyChunked()))
     return ParseError::BadTransferEncoding;
   if (f.host_count > 1) return ParseError::DuplicateHost;
   if (f.host_count == 0 && head.version_minor == 1) return ParseError::MissingHost;
@@ -281,22 +282,25 @@ ParseError interpretRequest(RequestHeadView& head) {
   return ParseError::None;
 }
 
-// RFC 9112 §6.3, strict toward backends: CL with TE, chunked before another coding, or TE on
-// HTTP/1.0 are framing faults, not something to read until close.
+// RFC 9112 §6.3, strict toward backends: CL with TE, or TE on HTTP/1.0 are framing faults, not
+// something to read until close. And, as for requests, the only transfer coding is a single
+// "chunked": we decode no other, and relaying a body stripped of its framing but still in, say,
+// gzip, with nothing to say so (Transfer-Encoding is hop-by-hop), would hand clients and the
+// cache bytes that are not the representation (issue 14, defect 9).
 ParseError interpretResponse(std::string_view request_method, ResponseHeadView& head) {
   FieldFacts f;
   if (ParseError e = collectFacts(head.headers, f); e != ParseError::None) return e;
   const TransferCodings& tc = f.codings;
   if (tc.present && f.has_length) return ParseError::ContentLengthWithChunked;
-  if (tc.present && (head.version_minor == 0 || tc.chunked_not_last))
+  if (tc.present && (head.version_minor == 0 || !tc.onlyChunked()))
     return ParseError::BadTransferEncoding;
   bool tunnel = head.status == 101 || (request_method == "CONNECT" && head.status / 100 == 2);
   bool no_body = head.status < 200 || head.status == 204 || head.status == 304 ||
                  request_method == "HEAD" || tunnel;
-  head.framing = no_body                       ? BodyFraming::None
-                 : tc.chunked_last             ? BodyFraming::Chunked
-                 : tc.present || !f.has_length ? BodyFraming::UntilClose
-                                               : BodyFraming::ContentLength;
+  head.framing = no_body        ? BodyFraming::None
+                 : tc.present   ? BodyFraming::Chunked
+                 : f.has_length ? BodyFraming::ContentLength
+                                : BodyFraming::UntilClose;
   head.content_length = f.length;
   // A body that ends at close, or a connection that leaves HTTP, cannot be reused.
   head.keep_alive =

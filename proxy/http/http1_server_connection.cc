@@ -9,6 +9,8 @@
 #include "proxy/http/error_page.h"
 #include "proxy/http/http1_request_head.h"
 #include "proxy/http/http1_writer.h"
+#include "proxy/http/request_body_counters.h"
+#include "proxy/http/trailer_fields.h"
 #include "proxy/net/socket_address.h"
 
 namespace gatehouse::http {
@@ -39,7 +41,8 @@ Http1ServerConnection::Http1ServerConnection(net::EventLoop& loop,
       ids_(ids),
       on_closed_(std::move(on_closed)),
       parser_(parser),
-      body_chunk_(net::makeEvbuffer()) {
+      body_chunk_(net::makeEvbuffer()),
+      body_rate_(settings.body_rate) {
   conn_->setHandler(*this);
 }
 
@@ -162,8 +165,12 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
 }
 
 void Http1ServerConnection::readBody() {
+  if (request_ == RequestState::Discarding) return discardBody();
+  evbuffer* in = conn_->input();
   evbuffer* out = body_chunk_.get();  // bytes a paused handler left here are offered again
-  const uint64_t added = request_body_.read(conn_->input(), out);
+  const size_t before = evbuffer_get_length(in);
+  const uint64_t added = request_body_.read(in, out);
+  body_rate_.add(before - evbuffer_get_length(in));  // as sent: chunk framing counts
   switch (request_body_.state()) {
     case Http1BodyReader::State::Malformed:
       reject(statusFor(request_body_.error()), describe(request_body_.error()));
@@ -175,29 +182,76 @@ void Http1ServerConnection::readBody() {
       break;
   }
   const size_t n = evbuffer_get_length(out);
-  if (request_ == RequestState::Discarding) {
-    evbuffer_drain(out, n);
-    if (request_body_.received() > kMaxDiscardBytes) {
-      facts_.keep_alive = false;
-      closeAfterFlush();
-      return;
-    }
-  } else if (n > 0 && exchange_ && exchange_->handler()) {
+  if (n > 0 && exchange_ && exchange_->handler()) {
     exchange_->record().bytes_received += added;
     exchange_->handler()->onRequestBody(out);
-    if (!isOpen(state_)) return;
+    if (!isOpen(state_) || request_ == RequestState::Discarding) return;
   } else {
     evbuffer_drain(out, n);
   }
-  if (request_body_.done()) {
-    if (exchange_) request_body_.addTrailersTo(exchange_->requestTrailers());
+  // The end only follows the last bytes: a handler that paused and left some hears them again
+  // when it resumes, and the end after them (they once went to the next request's handler).
+  if (request_body_.done() && evbuffer_get_length(out) == 0) {
+    if (exchange_ && request_body_.hasTrailers()) takeRequestTrailers();
     finishRequestBody();
   }
+}
+
+// The response went out first and the connection is kept: the rest of the body is read and
+// dropped, within kMaxDiscardBytes and the body rate. Whatever goes wrong closes quietly: this
+// request has had its answer, and another would be read as the next request's.
+void Http1ServerConnection::discardBody() {
+  evbuffer* in = conn_->input();
+  evbuffer* out = body_chunk_.get();
+  const size_t before = evbuffer_get_length(in);
+  request_body_.read(in, out);
+  const size_t consumed = before - evbuffer_get_length(in);
+  evbuffer_drain(out, evbuffer_get_length(out));
+  body_rate_.add(consumed);
+  discarded_bytes_ += consumed;
+  if (request_body_.state() != Http1BodyReader::State::Reading &&
+      request_body_.state() != Http1BodyReader::State::Done)
+    return stopDiscarding();
+  if (discarded_bytes_ > kMaxDiscardBytes) return stopDiscarding();
+  if (request_body_.done()) finishRequestBody();
+}
+
+void Http1ServerConnection::startDiscarding(RequestState before) {
+  discarded_bytes_ = 0;
+  request_body_.setMaxBody(Http1BodyReader::kNoLimit);  // the budget bounds it now
+  conn_->setTimeouts(settings_.client_idle, settings_.client_idle);
+  conn_->setReading(true);
+  // A body that was being received keeps its window; one never asked for, or paused, is now
+  // wanted (by us).
+  if (timer_mode_ != TimerMode::Body) {
+    if (before == RequestState::AwaitingResume)
+      body_rate_.start();
+    else
+      body_rate_.resume();
+    armTimer(TimerMode::Body, body_rate_.window());
+  }
+  scheduleProcess();
+}
+
+void Http1ServerConnection::stopDiscarding() {
+  RequestBodyCounters::process().discard_closes.fetch_add(1, std::memory_order_relaxed);
+  facts_.keep_alive = false;
+  closeAfterFlush();
+}
+
+// The fields that ended a chunked body, without those not allowed in trailers.
+void Http1ServerConnection::takeRequestTrailers() {
+  HeaderMap& trailers = exchange_->requestTrailers();
+  request_body_.addTrailersTo(trailers);
+  if (const size_t dropped = removeDisallowedTrailers(trailers))
+    RequestBodyCounters::process().trailer_fields_dropped.fetch_add(dropped,
+                                                                    std::memory_order_relaxed);
 }
 
 void Http1ServerConnection::finishRequestBody() {
   const bool discarded = request_ == RequestState::Discarding;
   advance(request_, RequestEvent::BodyEnd);
+  stopBodyTimer();
   conn_->setTimeouts(Duration::zero(), settings_.client_idle);
   if (!discarded && exchange_ && exchange_->handler()) exchange_->handler()->onRequestEnd();
   maybeFinishExchange();
@@ -206,15 +260,24 @@ void Http1ServerConnection::finishRequestBody() {
 void Http1ServerConnection::pauseRequestBody() {
   if (!isOpen(state_) || !advance(request_, RequestEvent::Pause)) return;
   conn_->setReading(false);
+  stopBodyTimer();  // time the handler holds the body back is not the client's
 }
 
 void Http1ServerConnection::resumeRequestBody() {
   if (!isOpen(state_)) return;
   // The first resume answers Expect: 100-continue, unless the response already went out.
-  const bool send_continue = request_ == RequestState::AwaitingResume && facts_.expect_continue &&
-                             response_ == ResponseState::None;
+  const bool first = request_ == RequestState::AwaitingResume;
+  const bool send_continue = first && facts_.expect_continue && response_ == ResponseState::None;
   if (!advance(request_, RequestEvent::Resume)) return;
   if (send_continue) evbuffer_add(conn_->output(), kContinue.data(), kContinue.size());
+  // A tunnel's bytes are not a body: the timer is for bodies only.
+  if (response_ != ResponseState::Tunnel) {
+    if (first)
+      body_rate_.start();
+    else
+      body_rate_.resume();
+    armTimer(TimerMode::Body, body_rate_.window());
+  }
   // An idle client mid-body is timed out by the read timeout.
   conn_->setTimeouts(settings_.client_idle, settings_.client_idle);
   conn_->setReading(true);
@@ -258,6 +321,8 @@ void Http1ServerConnection::abort() {
 }
 
 void Http1ServerConnection::reject(int status, std::string_view why) {
+  // This request has had its answer: another would be read as the next request's.
+  if (request_ == RequestState::Discarding) return stopDiscarding();
   const bool had_exchange = exchange_ != nullptr;
   if (exchange_) {
     if (http::Handler* h = exchange_->handler()) h->onDownstreamReset();
@@ -357,6 +422,28 @@ void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {
   timer_.arm(after);
 }
 
+void Http1ServerConnection::stopBodyTimer() {
+  if (timer_mode_ != TimerMode::Body) return;
+  timer_.cancel();
+  timer_mode_ = TimerMode::None;
+}
+
+// A window of the body rate ended (timeouts.client_body, limits.min_body_rate).
+void Http1ServerConnection::onBodyWindowEnded() {
+  const BodyRate::Verdict verdict = body_rate_.windowEnded();
+  if (verdict == BodyRate::Verdict::Continue) {
+    armTimer(TimerMode::Body, body_rate_.window());
+    return;
+  }
+  if (request_ == RequestState::Discarding) return stopDiscarding();
+  RequestBodyCounters::process().body_timeouts_http1.fetch_add(1, std::memory_order_relaxed);
+  const std::string_view why = verdict == BodyRate::Verdict::TooSlow
+                                   ? "request body slower than the minimum rate"
+                                   : "request body not started in time";
+  log::debug("client {}: {}", client_.ip, why);
+  reject(408, why);
+}
+
 void Http1ServerConnection::onTimer() {
   // Client timeouts close quietly: there is nobody to answer to.
   TimerMode mode = timer_mode_;
@@ -366,6 +453,7 @@ void Http1ServerConnection::onTimer() {
     return;
   }
   timer_mode_ = TimerMode::None;
+  if (mode == TimerMode::Body) return onBodyWindowEnded();
   if (mode == TimerMode::Header) log::debug("client {}: head not received in time", client_.ip);
   closeNow();
 }

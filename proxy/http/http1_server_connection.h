@@ -8,8 +8,10 @@
 // transitions and diagrams are in http1_server_states.h; request bodies are framed by
 // Http1BodyReader. In short: a head opens an exchange; once the request is in and the response
 // out, the connection waits for the next head (or closes). A 101 turns the exchange into a
-// tunnel that ends with the connection. Malformed input is answered with 400/413/414/431 and
-// the connection closes, lingering first if the client may still be sending.
+// tunnel that ends with the connection. Malformed input is answered with 400/413/414/431, a
+// body slower than the minimum rate with 408, and the connection closes, lingering first if
+// the client may still be sending. A request gets one response, never two: once it is
+// answered, refused input (a body past the discard budget, bad chunks, a trickle) only closes.
 // http1_server_connection.cc reads requests and closes; http1_server_connection_output.cc
 // writes responses.
 
@@ -20,6 +22,7 @@
 
 #include "proxy/base/duration.h"
 #include "proxy/base/inline_buffer.h"
+#include "proxy/http/body_rate.h"
 #include "proxy/http/exchange.h"
 #include "proxy/http/http1_body_reader.h"
 #include "proxy/http/http1_parser.h"
@@ -38,6 +41,7 @@ struct Http1Settings {
   uint64_t max_body = 100ull << 20;
   Duration client_header{10000};
   Duration client_idle{60000};
+  BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate
 };
 
 class Http1ServerConnection final : public ServerConnection,
@@ -76,12 +80,15 @@ class Http1ServerConnection final : public ServerConnection,
   void abort() override;
 
  private:
-  // After the response, up to this much of an unread request body is read and dropped so the
-  // connection can be kept; beyond it the connection closes.
+  // After the response, up to this many bytes of an unread request body (as read, chunk
+  // framing included) are read and dropped so the connection can be kept; beyond them, or on
+  // bad framing, or below the minimum body rate, the connection closes without a word.
   static constexpr uint64_t kMaxDiscardBytes = 1 << 20;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-  enum class TimerMode { None, Idle, Header, Linger };
+  // Header: client_header; Idle: client_idle between requests; Body: a window of the body
+  // rate while the body is wanted or dropped; Linger: the lingering close.
+  enum class TimerMode { None, Idle, Header, Body, Linger };
   // What the current exchange's heads said, fixed as they are read and written.
   struct ExchangeFacts {
     // How sendBody() frames: not at all (HEAD, 204, 304), as is (a length, a close-delimited
@@ -108,7 +115,11 @@ class Http1ServerConnection final : public ServerConnection,
   void process();
   void readHead();
   void readBody();
+  void discardBody();
+  void startDiscarding(RequestState before);
+  void stopDiscarding();
   void startExchange(const RequestHeadView& view);
+  void takeRequestTrailers();
   void finishRequestBody();
   void maybeFinishExchange();
   void completeExchange(bool aborted);
@@ -117,7 +128,9 @@ class Http1ServerConnection final : public ServerConnection,
   void logRejected(int status, size_t bytes);
   void closeNow();
   void onTimer();
+  void onBodyWindowEnded();
   void armTimer(TimerMode mode, Duration after);
+  void stopBodyTimer();
   void scheduleProcess();
 
   net::EventLoop& loop_;
@@ -136,6 +149,8 @@ class Http1ServerConnection final : public ServerConnection,
 
   std::unique_ptr<Exchange> exchange_;
   Http1BodyReader request_body_;  // the request's body, or after a 101 the tunnel's bytes
+  BodyRate body_rate_;            // the request body's pace, judged window by window
+  uint64_t discarded_bytes_ = 0;  // read and dropped since the response ended first
   ExchangeFacts facts_;
   RequestState request_ = RequestState::Idle;
   ResponseState response_ = ResponseState::None;

@@ -126,12 +126,10 @@ void Http1ServerConnection::sendEnd() {
       response_trailers_ = HeaderMap();
     }
   }
+  const RequestState before = request_;
   if (facts_.keep_alive && advance(request_, RequestEvent::ResponseEndedFirst)) {
-    // Read and drop the rest of the request body so the connection can carry the next one;
-    // a client that never sends it is timed out like any idle one.
-    conn_->setTimeouts(settings_.client_idle, settings_.client_idle);
-    conn_->setReading(true);
-    scheduleProcess();
+    // Read and drop the rest of the request body so the connection can carry the next one.
+    startDiscarding(before);
   }
   maybeFinishExchange();
 }

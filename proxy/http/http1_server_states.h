@@ -10,7 +10,9 @@
 //   Idle --head with a body--> AwaitingResume --resume--> Receiving <--resume / pause--> Paused
 //   Receiving | Paused --body ends--> Complete --next request--> Idle
 //   AwaitingResume | Receiving | Paused --response ends first, connection kept--> Discarding
-//   Discarding --body ends--> Complete
+//   Discarding --body ends--> Complete   (past its budget, malformed or too slow, the body is not
+//                                         read on: the connection closes, and never writes a
+//                                         second response for the request)
 //   AwaitingResume | Receiving | Paused | Complete --101 sent--> Receiving (the tunnel's bytes;
 //                                                                the client's FIN ends them)
 //   any --input refused (400, 413, 431)--> Refused

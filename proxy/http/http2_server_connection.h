@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "proxy/base/duration.h"
+#include "proxy/http/body_rate.h"
 #include "proxy/http/exchange.h"
 #include "proxy/http/http2_rate_window.h"
 #include "proxy/http/request_id.h"
@@ -46,6 +47,7 @@ struct Http2Settings {
   uint32_t initial_window_size = 1 << 20;      // per stream: bounds one request body's buffer
   uint32_t connection_window_size = 16 << 20;  // bounds all request bodies buffered together
   uint64_t max_body = 100ull << 20;
+  BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate: per stream
   Duration idle_timeout{60000};
   // Until the first stream opens (HTTP/1's client_header): a client that connects and says
   // nothing is not kept for a whole idle_timeout.

@@ -10,7 +10,9 @@
 #include "proxy/base/log.h"
 #include "proxy/http/field_lines.h"
 #include "proxy/http/http2_server_connection.h"
+#include "proxy/http/request_body_counters.h"
 #include "proxy/http/request_target.h"
+#include "proxy/http/trailer_fields.h"
 
 namespace gatehouse::http {
 namespace {
@@ -90,7 +92,8 @@ Http2Stream::Http2Stream(Http2ServerConnection& conn, int32_t id)
     : conn_(&conn),
       id_(id),
       request_body_(net::makeEvbuffer()),
-      response_body_(net::makeEvbuffer()) {}
+      response_body_(net::makeEvbuffer()),
+      body_rate_(conn.settings_.body_rate) {}
 
 Http2Stream::~Http2Stream() = default;
 
@@ -106,9 +109,13 @@ void Http2Stream::onHeaderField(std::string_view name, std::string_view value, b
   if (header_bytes_ > conn_->settings_.max_header_list_size) header_too_large_ = true;
   if (header_too_large_) return;
   if (trailer) {
-    // Pseudo-fields are not allowed in trailers (nghttp2 checks); the rest go to the backend.
-    if (exchange_ && !name.empty() && name.front() != ':')
+    // Pseudo-fields are not allowed in trailers (nghttp2 checks), nor what must come before
+    // the content (trailer_fields.h); the rest go to the backend.
+    if (!exchange_ || name.empty() || name.front() == ':') return;
+    if (allowedInTrailers(name))
       exchange_->requestTrailers().add(name, value);
+    else
+      RequestBodyCounters::process().trailer_fields_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   if (!name.empty() && name.front() == ':') {
@@ -193,6 +200,7 @@ const char* Http2Stream::checkTargetAndAuthority() {
 void Http2Stream::onData(const uint8_t* data, size_t len) {
   body_received_ += len;
   unconsumed_ += len;
+  body_rate_.add(len);
   if (discard_body_ || !handler()) {
     consume(len);  // keeps the connection window open for the other streams
     return;
@@ -208,6 +216,7 @@ void Http2Stream::onData(const uint8_t* data, size_t len) {
 
 void Http2Stream::onRemoteEnd() {
   remote_ended_ = true;
+  if (body_timer_) body_timer_->cancel();
   deliverBody();
 }
 
@@ -250,6 +259,7 @@ void Http2Stream::consume(size_t n) {
 
 void Http2Stream::pauseRequestBody() {
   body_wanted_ = false;
+  if (body_timer_) body_timer_->cancel();  // time the handler holds the body is not the client's
 }
 
 void Http2Stream::resumeRequestBody() {
@@ -257,13 +267,35 @@ void Http2Stream::resumeRequestBody() {
   body_wanted_ = true;
   if (expect_continue_ && !response_started_) sendInformational(100);
   expect_continue_ = false;
+  startBodyWindow();
   consume(owed_consume_);
   owed_consume_ = 0;
   // Delivered from the loop, not from inside this call: the handler is mid-call.
   conn_->scheduleDelivery(id_);
 }
 
-// Our own answer (431, 413, 501, 400): the handler, if any, is told to stop and the rest of
+void Http2Stream::startBodyWindow() {
+  if (remote_ended_) return;
+  if (body_timer_) {
+    body_rate_.resume();
+  } else {
+    body_timer_ =
+        std::make_unique<net::Timer>(conn_->loop_.base(), [this] { onBodyWindowEnded(); });
+    body_rate_.start();
+  }
+  body_timer_->arm(body_rate_.window());
+}
+
+void Http2Stream::onBodyWindowEnded() {
+  if (closed_ || remote_ended_ || discard_body_ || !body_wanted_) return;
+  const BodyRate::Verdict verdict = body_rate_.windowEnded();
+  if (verdict == BodyRate::Verdict::Continue) return body_timer_->arm(body_rate_.window());
+  RequestBodyCounters::process().body_timeouts_http2.fetch_add(1, std::memory_order_relaxed);
+  reject(408, verdict == BodyRate::Verdict::TooSlow ? "request body slower than the minimum rate"
+                                                    : "request body not started in time");
+}
+
+// Our own answer (431, 413, 501, 400, 408): the handler, if any, is told to stop and the rest of
 // the request body is dropped. Too late for an answer once a head went out: reset instead.
 void Http2Stream::reject(int status, std::string_view why) {
   log::debug("client {}: stream {}: {} {}", conn_->client_.ip, id_, status, why);
@@ -276,6 +308,7 @@ void Http2Stream::reject(int status, std::string_view why) {
     h->onDownstreamReset();
   }
   discard_body_ = true;
+  if (body_timer_) body_timer_->cancel();
   size_t buffered = evbuffer_get_length(request_body_.get());
   evbuffer_drain(request_body_.get(), buffered);
   consume(buffered + owed_consume_);
@@ -459,6 +492,7 @@ void Http2Stream::resetStream(uint32_t error_code) {
 void Http2Stream::onClosed(uint32_t error_code) {
   if (closed_) return;
   closed_ = true;
+  if (body_timer_) body_timer_->cancel();
   if (exchange_) {
     if (!response_done_) {
       // Reset by the client (or the connection went): the handler stops, unless it is the

@@ -16,8 +16,10 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/http/body_rate.h"
 #include "proxy/http/exchange.h"
 #include "proxy/net/libevent_ptr.h"
+#include "proxy/net/timer.h"
 
 namespace gatehouse::http {
 
@@ -83,6 +85,10 @@ class Http2Stream final : public Downstream {
   void sendInformational(int status);
   Handler* handler() const;
   void resumeData();
+  // The body rate (timeouts.client_body, limits.min_body_rate), timed only while the handler
+  // wants the body: a stream that sends none gets no timer.
+  void startBodyWindow();
+  void onBodyWindowEnded();
 
   Http2ServerConnection* conn_;  // null once closed: the connection may be gone
   int32_t id_;
@@ -96,6 +102,8 @@ class Http2Stream final : public Downstream {
   uint64_t body_received_ = 0;
   size_t unconsumed_ = 0;    // received bytes not yet given back to the flow-control windows
   size_t owed_consume_ = 0;  // bytes the handler took while paused: consumed on resume
+  BodyRate body_rate_;
+  std::unique_ptr<net::Timer> body_timer_;  // made on the first resume
   bool dispatched_ = false;
   bool handler_detached_ = false;  // told onDownstreamReset, or replaced by our error answer
   bool discard_body_ = false;      // the answer is ours: request bytes are dropped

@@ -83,12 +83,15 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   snapshot->http.max_body = limits.body.bytes();
   snapshot->http.client_header = config->timeouts.client_header;
   snapshot->http.client_idle = config->timeouts.client_idle;
+  const http::BodyRateLimit body_rate{config->timeouts.client_body, limits.min_body_rate.bytes()};
+  snapshot->http.body_rate = body_rate;
   const config::Http2Config& h2 = config->http2;
   snapshot->http2.max_concurrent_streams = h2.max_concurrent_streams;
   snapshot->http2.max_header_list_size = static_cast<uint32_t>(h2.max_header_list.bytes());
   snapshot->http2.initial_window_size = static_cast<uint32_t>(h2.stream_window.bytes());
   snapshot->http2.connection_window_size = static_cast<uint32_t>(h2.connection_window.bytes());
   snapshot->http2.max_body = limits.body.bytes();
+  snapshot->http2.body_rate = body_rate;
   snapshot->http2.idle_timeout = config->timeouts.client_idle;
   snapshot->http2.first_request_timeout = config->timeouts.client_header;
   snapshot->http2.max_resets_per_window = h2.max_resets;

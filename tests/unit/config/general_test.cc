@@ -82,6 +82,24 @@ TEST(Limits, AcceptTheirMinimums) {
   EXPECT_EQ(c->limits.body.bytes(), 0u);
 }
 
+// Issue 14, defect 12: the minimum request body rate.
+TEST(BodyRate, DefaultsToTenSecondWindowsAndOneKiBPerSecond) {
+  auto c = load(minimalPlus(""));
+  EXPECT_EQ(c->timeouts.client_body, Duration(10000));
+  EXPECT_EQ(c->limits.min_body_rate, ByteSize::kib(1));
+  c = load(minimalPlus("timeouts: { client_body: 300ms }\nlimits: { min_body_rate: 0 }\n"));
+  EXPECT_EQ(c->timeouts.client_body, Duration(300));
+  EXPECT_EQ(c->limits.min_body_rate.bytes(), 0u) << "0: any progress in a window will do";
+}
+
+TEST(BodyRate, RejectsAZeroWindowAndARateThatIsNotASize) {
+  EXPECT_EQ(
+      errorsOf(minimalPlus("timeouts:\n  client_body: 0s\nlimits:\n  min_body_rate: fast\n")),
+      "gatehouse.yaml:10:16: timeouts.client_body: must be more than 0\n"
+      "gatehouse.yaml:12:18: limits.min_body_rate: bad size \"fast\": expected a whole number "
+      "(like 8KiB)");
+}
+
 TEST(Log, AcceptsStreamsOffAndFiles) {
   EXPECT_EQ(load(minimalPlus("log: { access: stderr }\n"))->log.access, "stderr");
   EXPECT_EQ(load(minimalPlus("log: { access: \"off\" }\n"))->log.access, "off");

@@ -85,24 +85,35 @@ TEST(Http1ResponseParser, ReadsUntilCloseWithoutLengthOrChunked) {
   ResponseHeadView head = parsed(parser, response("HTTP/1.1 200 OK", ""));
   EXPECT_EQ(head.framing, BodyFraming::UntilClose);
   EXPECT_FALSE(head.keep_alive);
-  head = parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: gzip\r\n"));
-  EXPECT_EQ(head.framing, BodyFraming::UntilClose);
-  EXPECT_FALSE(head.keep_alive);
 }
 
-TEST(Http1ResponseParser, FramesChunkedWhenChunkedIsTheFinalCoding) {
+TEST(Http1ResponseParser, FramesChunked) {
   Http1Parser parser;
   EXPECT_EQ(parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\n")).framing,
             BodyFraming::Chunked);
-  EXPECT_EQ(
-      parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: gzip, Chunked\r\n")).framing,
-      BodyFraming::Chunked);
-  EXPECT_EQ(parsed(parser, response("HTTP/1.1 200 OK",
-                                    "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"))
-                .framing,
+  EXPECT_EQ(parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: Chunked\r\n")).framing,
             BodyFraming::Chunked);
   EXPECT_TRUE(
       parsed(parser, response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\n")).keep_alive);
+}
+
+// Issue 14, defect 9: "gzip, chunked" was de-chunked and relayed as raw gzip with no
+// Content-Encoding (and could be cached so); "gzip" alone was relayed until close, just as
+// mislabelled. A transfer coding other than chunked is a bad response (502), whatever else the
+// head says.
+TEST(Http1ResponseParser, RejectsTransferCodingsOtherThanChunked) {
+  for (const char* v : {"gzip, chunked", "gzip", "deflate, chunked", "identity", "x-custom"}) {
+    EXPECT_EQ(responseError(response("HTTP/1.1 200 OK", "Transfer-Encoding: "s + v + "\r\n")),
+              ParseError::BadTransferEncoding)
+        << v;
+    EXPECT_EQ(
+        responseError(response("HTTP/1.1 304 Not Modified", "Transfer-Encoding: "s + v + "\r\n")),
+        ParseError::BadTransferEncoding)
+        << v;
+  }
+  EXPECT_EQ(responseError(response("HTTP/1.1 200 OK",
+                                   "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n")),
+            ParseError::BadTransferEncoding);
 }
 
 TEST(Http1ResponseParser, RejectsContentLengthWithChunked) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "proxy/http/http1_server_connection.h"
 #include "tests/unit/proxy/http/http1_server_connection_test_support.h"
@@ -85,6 +86,29 @@ TEST_F(Http1ServerBody, TheTrailersOfAChunkedRequestDoNotReachTheNextRequest) {
   EXPECT_EQ(dispatcher_.logs[1].body, "xyz");
   EXPECT_EQ(first_trailers.get("X-Checksum"), "1f");
   EXPECT_TRUE(second_trailers.empty());
+}
+
+// A handler that takes none of the last delivery (it pauses, as UpstreamHandler does between a
+// failed attempt and its retry) gets those bytes again when it resumes, and only then the end.
+// They were once kept for the next request: its handler got them in front of its own body.
+TEST_F(Http1ServerBody, BytesLeftInTheLastDeliveryAreOfferedAgainNotToTheNextRequest) {
+  bool left_once = false;
+  dispatcher_.on_dispatch = [](ExchangeLog& log) { log.exchange->resumeRequestBody(); };
+  dispatcher_.leave_body = [&](ExchangeLog&) { return !std::exchange(left_once, true); };
+  dispatcher_.on_request_end = [](ExchangeLog& log) { respond(*log.exchange, 200, log.body); };
+  start();
+  send(
+      "POST /one HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+      "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz");
+  ASSERT_TRUE(runUntil([&] { return left_once; }));
+  spin();
+  ExchangeLog& first = dispatcher_.logs[0];
+  ASSERT_FALSE(first.request_end) << "the body is not over while its bytes wait for the handler";
+  first.exchange->resumeRequestBody();
+  EXPECT_EQ(waitResponse().body, "hello");
+  EXPECT_EQ(waitResponse().body, "xyz");
+  ASSERT_EQ(dispatcher_.logs.size(), 2u);
+  EXPECT_EQ(dispatcher_.logs[1].body, "xyz");
 }
 
 TEST_F(Http1ServerBody, Sends100ContinueExactlyWhenTheHandlerResumes) {

@@ -65,6 +65,9 @@ class FakeDispatcher : public ExchangeDispatcher {
  public:
   using Script = std::function<void(ExchangeLog&)>;
   Script on_dispatch, on_body, on_request_end, on_drained;
+  // When it returns true the handler takes none of a delivery: it pauses and leaves the bytes
+  // with the codec, as UpstreamHandler does between a failed attempt and the next one.
+  std::function<bool(ExchangeLog&)> leave_body;
   std::deque<ExchangeLog> logs;          // a deque: references stay valid as it grows
   std::vector<ExchangeRecord> rejected;  // completed without dispatch (a bad head)
   int in_flight = 0;
@@ -92,6 +95,10 @@ class FakeDispatcher : public ExchangeDispatcher {
 };
 
 inline void FakeHandler::onRequestBody(evbuffer* data) {
+  if (dispatcher_.leave_body && dispatcher_.leave_body(log_)) {
+    log_.exchange->pauseRequestBody();
+    return;
+  }
   size_t n = evbuffer_get_length(data);
   size_t old = log_.body.size();
   log_.body.resize(old + n);
