@@ -11,6 +11,7 @@
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
 #include "proxy/http/http2_counters.h"
+#include "proxy/pipeline/request_refusals.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
 
@@ -69,6 +70,11 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
               {{"listener", listeners[l].address.text}, {"class", kClasses[i]}},
               t.responses_by_listener[l][i]);
   }
+  const pipeline::RequestRefusals& refused = pipeline::RequestRefusals::process();
+  out.add(Metric::HttpRequestsRefused, {{"reason", "dot_segment"}},
+          refused.dot_segment.load(std::memory_order_relaxed));
+  out.add(Metric::HttpRequestsRefused, {{"reason", "memory"}},
+          refused.memory.load(std::memory_order_relaxed));
   out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);

@@ -25,6 +25,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Request body bytes received from clients")                                                  \
   X(HttpRequestDuration, Histogram, "gatehouse_http_request_duration_seconds",                   \
     "Time from a request's head to the end of its exchange")                                     \
+  X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
+    "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
+    "segment, maybe encoded), memory (503, limits.memory in use)")                               \
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
