@@ -31,6 +31,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
+  X(ConnectionsRefused, Counter, "gatehouse_connections_refused_total",                          \
+    "Client connections closed at accept, by the limit reached: max_connections, "               \
+    "max_connections_per_ip")                                                                    \
   X(BackendInFlight, Gauge, "gatehouse_backend_in_flight",                                       \
     "Requests being served by a backend server now")                                             \
   X(BackendRequests, Counter, "gatehouse_backend_requests_total",                                \
