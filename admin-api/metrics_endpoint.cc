@@ -12,6 +12,7 @@
 #include "health/server_state.h"
 #include "proxy/http/http2_counters.h"
 #include "proxy/http/request_body_counters.h"
+#include "proxy/pipeline/request_refusals.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
 #include "proxy/upstream/forwarded_headers.h"
@@ -29,6 +30,7 @@ struct TrafficTotals {
   std::array<uint64_t, 6> responses_by_class{};
   std::vector<std::array<uint64_t, 6>> responses_by_listener;
   uint64_t bytes_sent = 0, bytes_received = 0, connections_accepted = 0;
+  std::array<uint64_t, 2> connections_refused{};
   int64_t connections_open = 0;
   std::vector<uint64_t> duration_buckets = std::vector<uint64_t>(kBuckets, 0);  // per bucket
   uint64_t duration_sum_us = 0;
@@ -49,6 +51,8 @@ TrafficTotals sumTraffic(const server::ProcessControl& control) {
     t.bytes_received += c.bytes_received.load(relaxed);
     t.connections_accepted += c.connections_accepted.load(relaxed);
     t.connections_open += c.connections_open.load(relaxed);
+    for (size_t i = 0; i < t.connections_refused.size(); ++i)
+      t.connections_refused[i] += c.connections_refused[i].load(relaxed);
     for (size_t i = 0; i < t.duration_buckets.size(); ++i)
       t.duration_buckets[i] += c.duration_buckets[i].load(relaxed);
     t.duration_sum_us += c.duration_sum_us.load(relaxed);
@@ -71,10 +75,18 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
               {{"listener", listeners[l].address.text}, {"class", kClasses[i]}},
               t.responses_by_listener[l][i]);
   }
+  const pipeline::RequestRefusals& refused = pipeline::RequestRefusals::process();
+  out.add(Metric::HttpRequestsRefused, {{"reason", "dot_segment"}},
+          refused.dot_segment.load(std::memory_order_relaxed));
+  out.add(Metric::HttpRequestsRefused, {{"reason", "memory"}},
+          refused.memory.load(std::memory_order_relaxed));
   out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
   out.add(Metric::ConnectionsOpen, {}, t.connections_open);
+  out.add(Metric::ConnectionsRefused, {{"reason", "max_connections"}}, t.connections_refused[0]);
+  out.add(Metric::ConnectionsRefused, {{"reason", "max_connections_per_ip"}},
+          t.connections_refused[1]);
   std::vector<double> bounds;
   for (uint64_t ms : TrafficCounters::kDurationBucketsMs)
     bounds.push_back(static_cast<double>(ms) / 1000.0);

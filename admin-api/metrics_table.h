@@ -34,9 +34,15 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",               \
     "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "    \
     "6.5.1: framing, routing, authentication, modifiers, content-*)")                            \
+  X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
+    "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
+    "segment, maybe encoded), memory (503, limits.memory in use)")                               \
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
+  X(ConnectionsRefused, Counter, "gatehouse_connections_refused_total",                          \
+    "Client connections closed at accept, by the limit reached: max_connections, "               \
+    "max_connections_per_ip")                                                                    \
   X(BackendInFlight, Gauge, "gatehouse_backend_in_flight",                                       \
     "Requests being served by a backend server now")                                             \
   X(BackendRequests, Counter, "gatehouse_backend_requests_total",                                \

@@ -162,6 +162,15 @@ struct Limits {
   // Bytes per second a request body must average over each timeouts.client_body window
   // (Apache's MinRate); 0: any progress will do.
   ByteSize min_body_rate = ByteSize::kib(1);
+  // Client connections open at once on the public listeners, all workers together; past it a
+  // new connection is closed at accept. nullopt (`auto`): half the file descriptors the process
+  // may open (RLIMIT_NOFILE, raised to its hard limit at start) less 256, at least 64, so that
+  // each client connection can have a backend connection and files and logs still open.
+  std::optional<uint32_t> max_connections;
+  uint32_t max_connections_per_ip = 256;  // from one client address, all workers; 0 = off
+  // Bytes that connection buffers and in-flight bodies may hold, the cache's objects not
+  // counted (base/memory_budget.h); above it new requests get 503 and reading pauses.
+  ByteSize memory = ByteSize::gib(1);
 };
 
 // `admin:` the admin API (INTERFACE.md). Present only when the section is: without it no admin

@@ -15,6 +15,30 @@ namespace gatehouse::config {
 namespace {
 
 constexpr unsigned kMaxWorkers = 256;
+constexpr uint32_t kMaxConnections = 100'000'000;
+
+// "auto" (nullopt in `out`) or a whole number from 1 to `max`. False, reported, for anything
+// else.
+bool readAutoOrCount(const Value& v, uint32_t max, std::optional<uint32_t>& out,
+                     Diagnostics& diag) {
+  if (v.node.IsScalar()) {
+    const std::string& s = v.node.Scalar();
+    if (s == "auto") {
+      out.reset();
+      return true;
+    }
+    uint32_t n = 0;
+    auto [rest, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && rest == s.data() + s.size() && n >= 1 && n <= max) {
+      out = n;
+      return true;
+    }
+  }
+  diag.error(v.mark, v.path,
+             fmt::format("expected \"auto\" or a whole number from 1 to {}, got {}", max,
+                         describe(v.node)));
+  return false;
+}
 
 // A timeout of 0 would fire at once; "no timeout" is not something we offer.
 Field timeoutField(std::string_view key, Duration& out, Diagnostics& diag) {
@@ -52,22 +76,8 @@ unsigned autoWorkers() {
 }
 
 void readWorkers(const Value& v, unsigned& workers, Diagnostics& diag) {
-  if (v.node.IsScalar()) {
-    const std::string& s = v.node.Scalar();
-    if (s == "auto") {
-      workers = autoWorkers();
-      return;
-    }
-    unsigned n = 0;
-    auto [rest, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec == std::errc() && rest == s.data() + s.size() && n >= 1 && n <= kMaxWorkers) {
-      workers = n;
-      return;
-    }
-  }
-  diag.error(v.mark, v.path,
-             fmt::format("expected \"auto\" or a whole number from 1 to {}, got {}", kMaxWorkers,
-                         describe(v.node)));
+  std::optional<uint32_t> n;
+  if (readAutoOrCount(v, kMaxWorkers, n, diag)) workers = n ? *n : autoWorkers();
 }
 
 void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
@@ -93,6 +103,16 @@ void readLimits(const Value& v, Limits& l, Diagnostics& diag) {
                }},
               sizeLimitField("body", ByteSize(0), l.body, diag),
               sizeLimitField("min_body_rate", ByteSize(0), l.min_body_rate, diag),  // per second
+              {"max_connections",
+               [&](const Value& c) {
+                 std::optional<uint32_t> n;
+                 if (readAutoOrCount(c, kMaxConnections, n, diag)) l.max_connections = n;
+               }},
+              {"max_connections_per_ip",
+               [&](const Value& c) {
+                 if (auto n = readUint(c, 0, kMaxConnections, diag)) l.max_connections_per_ip = *n;
+               }},
+              sizeLimitField("memory", ByteSize::mib(1), l.memory, diag),
           },
           {}, diag);
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proxy/base/ascii.h"
+#include "proxy/http/request_path.h"
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::gate {
@@ -17,30 +18,6 @@ constexpr std::string_view kBuiltInPage =
     "<body><h1>This site is read-only for a moment</h1>\n"
     "<p>Maintenance is under way. You can keep reading; changes are not possible right now. "
     "Please try again later.</p></body></html>\n";
-
-// "%2e", "%2F", "%5c" in any case.
-bool hasEncodedPathChar(std::string_view path) {
-  for (size_t i = 0; i + 2 < path.size(); ++i) {
-    if (path[i] != '%') continue;
-    const char a = path[i + 1], b = static_cast<char>(path[i + 2] | 0x20);
-    if ((a == '2' && (b == 'e' || b == 'f')) || (a == '5' && b == 'c')) return true;
-  }
-  return false;
-}
-
-// A "." or ".." segment, or a backslash some backends treat as '/'.
-bool hasDotSegmentOrBackslash(std::string_view path) {
-  if (path.find('\\') != std::string_view::npos) return true;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view segment = path.substr(start, end - start);
-    if (segment == "." || segment == "..") return true;
-    start = end + 1;
-  }
-  return false;
-}
 
 struct MediaMatch {
   double q = 0;
@@ -96,8 +73,7 @@ bool ReadOnlyGate::isSafeMethod(std::string_view method) {
 
 bool ReadOnlyGate::isAllowed(std::string_view path, const config::ReadOnlyConfig& settings) {
   for (const std::string& prefix : settings.allow) {
-    if (path.starts_with(prefix))
-      return !hasDotSegmentOrBackslash(path) && !hasEncodedPathChar(path);
+    if (http::pathHasPrefix(path, prefix)) return !http::hasDotSegment(path);
   }
   return false;
 }

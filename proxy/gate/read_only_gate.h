@@ -9,7 +9,8 @@
 //     cache and the backend see every visitor as logged out;
 //   - its response loses Set-Cookie (filterResponse()), so nobody is logged back in.
 // A path under read_only.allow passes untouched (webhooks, a staff login), but only when it holds
-// no dot-segment or encoded '.', '/' or '\' that a backend could resolve outside the prefix.
+// no dot-segment, raw or encoded, that a backend could resolve outside the prefix; prefixes match
+// on segment boundaries. Both rules are routing's too (http/request_path.h).
 //
 // admit() is called at dispatch and again, through BackendAdmission, just before a queued
 // exchange's request goes to a backend (upstream_handler.cc), so a switch applies to requests
@@ -48,7 +49,8 @@ class ReadOnlyGate final : public BackendAdmission {
 
   // Pure helpers, public for tests.
   static bool isSafeMethod(std::string_view method);
-  // `path` is under one of the prefixes and cannot be resolved outside it.
+  // `path` is under one of the prefixes (http::pathHasPrefix) and has no dot-segment
+  // (http::hasDotSegment), so it cannot be resolved outside it.
   static bool isAllowed(std::string_view path, const config::ReadOnlyConfig& settings);
   // The Accept field prefers application/json over text/html (q-values, then the more specific
   // match on a tie: "application/json, */*" is JSON, "*/*" and "text/html, */*" are HTML).

@@ -1,7 +1,9 @@
 #include "proxy/pipeline/pipeline.h"
 
 #include "proxy/gate/read_only_gate.h"
+#include "proxy/http/request_path.h"
 #include "proxy/pipeline/cache_handler.h"
+#include "proxy/pipeline/request_refusals.h"
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
@@ -9,7 +11,8 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
   if (listeners_.dispatch(exchange)) return;  // redirect_https answered it
   if (statics_.dispatch(exchange)) return;    // static prefixes are matched before routes
-  const routing::Route* route = router_->match(request.authority, request.path());
+  const std::string_view path = request.path();
+  const routing::Route* route = router_->match(request.authority, path);
   if (!route) {
     exchange.respondError(404, "No route matches this host and path.");
     return;
@@ -17,8 +20,10 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   // The gate: while read-only, unsafe methods get 503 here and the rest go on anonymised.
   if (!gate::ReadOnlyGate::process().pass(exchange)) return;
   // Read-only mode caches aggressively: every route goes through the cache while it is on.
-  if (cache_ && (route->cache || gate::ReadOnlyState::process().enabled())) {
-    if (CacheHandler::serveFreshHit(exchange, *cache_)) return;
+  const bool through_cache = cache_ && (route->cache || gate::ReadOnlyState::process().enabled());
+  if (through_cache && CacheHandler::serveFreshHit(exchange, *cache_)) return;
+  if (refuseDotSegment(exchange, path)) return;
+  if (through_cache) {
     auto handler = std::make_unique<CacheHandler>(exchange, cache_, *route, loop_,
                                                   upstreamFor(*route), refreshes_);
     CacheHandler* raw = handler.get();
@@ -32,6 +37,18 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   upstream::Upstream* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();
+}
+
+bool Pipeline::refuseDotSegment(http::Exchange& exchange, std::string_view path) {
+  // Refused, not normalised: a backend resolving "/public/../admin" would serve a path that
+  // another route, the read-only allow-list or the cache key never saw (request_path.h).
+  // Asked after the fresh-hit lookup, so that a hit costs no scan: no path refused here is ever
+  // stored (its fill would start below), and the cache key's normalisation (unreserved escapes
+  // decoded) keeps a dot-segment a dot-segment, so such a path cannot share a stored key.
+  if (!http::hasDotSegment(path)) return false;
+  RequestRefusals::process().dot_segment.fetch_add(1, std::memory_order_relaxed);
+  exchange.respondError(400, "The path has a dot-segment (\".\" or \"..\", maybe encoded).");
+  return true;
 }
 
 upstream::UpstreamFactory Pipeline::upstreamFor(const routing::Route& route) {

@@ -71,6 +71,8 @@ class Pipeline final : public http::ExchangeDispatcher {
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
  private:
+  // Answers 400 to a path with a dot-segment (http/request_path.h); true when it did.
+  static bool refuseDotSegment(http::Exchange& exchange, std::string_view path);
   // The fetch for `route`, as of the snapshot in force now (a cache fill may start it later).
   upstream::UpstreamFactory upstreamFor(const routing::Route& route);
   std::unique_ptr<upstream::Upstream> makeUpstreamHandler(

@@ -1,6 +1,7 @@
 #include "proxy/routing/router.h"
 
 #include "proxy/base/ascii.h"
+#include "proxy/http/request_path.h"
 
 namespace gatehouse::routing {
 
@@ -31,7 +32,8 @@ bool Router::hostMatches(std::string_view pattern, std::string_view host) {
 const Route* Router::match(std::string_view authority, std::string_view path) const {
   std::string host = normalizeHost(authority);
   for (const Route& route : routes_) {
-    if (hostMatches(route.host, host) && path.starts_with(route.path_prefix)) return &route;
+    if (hostMatches(route.host, host) && http::pathHasPrefix(path, route.path_prefix))
+      return &route;
   }
   return nullptr;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Maps a request's host and path to a route; the first matching route wins, as in the config.
 // Host patterns: "*" (any), "example.com" (exact), "*.example.com" (any subdomain, not the apex).
-// Hosts compare case-insensitively and without the port.
+// Hosts compare case-insensitively and without the port. Path prefixes match on a segment
+// boundary (http::pathHasPrefix): "/api" takes "/api" and "/api/x", not "/apifoo". A path with a
+// dot-segment is matched as it is, then refused by the pipeline (http/request_path.h).
 
 #include <chrono>
 #include <optional>

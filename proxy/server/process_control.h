@@ -24,6 +24,8 @@ struct TrafficCounters {
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<int64_t> connections_open{0};
+  // Connections closed at accept: [0] limits.max_connections, [1] max_connections_per_ip.
+  std::array<std::atomic<uint64_t>, 2> connections_refused{};
   // Request durations, cumulative buckets in milliseconds (Prometheus histogram).
   static constexpr std::array<uint64_t, 10> kDurationBucketsMs = {1,   5,   10,   25,   50,
                                                                   100, 250, 1000, 5000, 30000};

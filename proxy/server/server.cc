@@ -28,16 +28,26 @@ void raiseFileLimit() {
   }
 }
 
+// limits.max_connections (auto resolved now, after raiseFileLimit()) for the limiter.
+uint64_t maxConnections(const config::Limits& limits) {
+  return limits.max_connections.value_or(ConnectionLimiter::autoMaxConnections());
+}
+
 class Process final : public ProcessControl {
  public:
   Process(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<net::TicketKeys> ticket_keys)
-      : snapshot_(std::move(snapshot)), ticket_keys_(std::move(ticket_keys)) {}
+      : snapshot_(std::move(snapshot)),
+        ticket_keys_(std::move(ticket_keys)),
+        limiter_(maxConnections(snapshot_->config->limits),
+                 snapshot_->config->limits.max_connections_per_ip) {}
 
   int run(int access_log_fd, const Extension& extension) {
     const config::Config& config = *snapshot_->config;
     configureReadOnly();
     for (unsigned i = 0; i < config.workers; ++i)
-      workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd));
+      workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd, limiter_));
+    log::info("limits: {} client connections, {} per client address", maxConnections(config.limits),
+              config.limits.max_connections_per_ip);
     if (!bindListeners()) return 1;
 
     net::EventLoop& loop = main_loop_;
@@ -116,6 +126,8 @@ class Process final : public ProcessControl {
     if (!next) return reloadFailed(next.error());
     snapshot_ = *next;
     configureReadOnly();
+    limiter_.setLimits(maxConnections(snapshot_->config->limits),
+                       snapshot_->config->limits.max_connections_per_ip);
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_)
       w->updateSnapshot(snapshot_);
@@ -227,6 +239,7 @@ class Process final : public ProcessControl {
   std::shared_ptr<net::TicketKeys> ticket_keys_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::chrono::system_clock::time_point last_reload_ = started_;
+  ConnectionLimiter limiter_;  // before workers_: their connections give their places back
   net::EventLoop main_loop_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<health::ActiveChecker>> checkers_;

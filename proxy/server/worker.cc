@@ -6,8 +6,10 @@
 
 namespace gatehouse::server {
 
-Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd)
+Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd,
+               ConnectionLimiter& limiter)
     : index_(index),
+      limiter_(limiter),
       snapshot_(std::move(snapshot)),
       request_parser_(snapshot_->http.limits),
       access_log_(loop_.base(), access_log_fd, snapshot_->config->log.format),
@@ -63,11 +65,26 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool Worker::admit(evutil_socket_t fd, const net::SocketAddress& peer,
+                   ConnectionLimiter::Slot& slot) {
+  slot = limiter_.admit(ConnectionLimiter::keyOf(peer));
+  if (slot.admitted()) return true;
+  // Closed at once, before a codec or a TLS handshake costs anything.
+  const bool per_ip = slot.verdict() == ConnectionLimiter::Verdict::OverMaxPerIp;
+  counters_.connections_refused[per_ip ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+  log::debug("worker {}: refused a connection from {}: {} reached", index_, peer.ip(),
+             per_ip ? "limits.max_connections_per_ip" : "limits.max_connections");
+  ::close(fd);
+  return false;
+}
+
 void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer) {
   if (shutting_down_) {
     ::close(fd);
     return;
   }
+  ConnectionLimiter::Slot slot;
+  if (!admit(fd, peer, slot)) return;
   counters_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
   counters_.connections_open.fetch_add(1, std::memory_order_relaxed);
   const ListenerRuntime& runtime = snapshot_->listeners.at(listener);
@@ -75,19 +92,20 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
   client.listener = static_cast<uint16_t>(listener);
   if (!runtime.tls && runtime.config->h2c) {
     // h2c with prior knowledge is told apart from HTTP/1.1 by its first bytes.
-    adoptConnection(std::make_shared<PrefaceSniffer>(
-        loop_.base(), fd, snapshot_->http.client_header,
-        [this, client](PrefaceSniffer* self, std::unique_ptr<net::TcpConnection> conn, bool h2) {
-          retire(self);
-          startCodec(std::move(conn), client, h2);
-        },
-        [this](PrefaceSniffer* self) { onConnectionClosed(self); }));
+    adoptConnection(
+        std::make_shared<PrefaceSniffer>(
+            loop_.base(), fd, snapshot_->http.client_header,
+            [this, client](PrefaceSniffer* self, std::unique_ptr<net::TcpConnection> conn,
+                           bool h2) { startCodec(std::move(conn), client, h2, retire(self)); },
+            [this](PrefaceSniffer* self) { onConnectionClosed(self); }),
+        std::move(slot));
     return;
   }
   if (!runtime.tls) {
     adoptConnection(std::make_shared<http::Http1ServerConnection>(
-        loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_, request_ids_,
-        [this](http::ServerConnection* c) { onConnectionClosed(c); }));
+                        loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_,
+                        request_ids_, [this](http::ServerConnection* c) { onConnectionClosed(c); }),
+                    std::move(slot));
     return;
   }
   SSL* ssl = runtime.tls->newSsl();
@@ -97,34 +115,40 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
     return;
   }
   adoptConnection(std::make_shared<TlsHandshake>(
-      loop_.base(), fd, ssl, snapshot_->http.client_header,
-      [this, client](TlsHandshake* self, std::unique_ptr<net::TcpConnection> conn) {
-        const bool h2 = conn->alpn() == "h2";
-        retire(self);
-        startCodec(std::move(conn), client, h2);
-      },
-      [this](TlsHandshake* self) { onConnectionClosed(self); }));
+                      loop_.base(), fd, ssl, snapshot_->http.client_header,
+                      [this, client](TlsHandshake* self, std::unique_ptr<net::TcpConnection> conn) {
+                        const bool h2 = conn->alpn() == "h2";
+                        startCodec(std::move(conn), client, h2, retire(self));
+                      },
+                      [this](TlsHandshake* self) { onConnectionClosed(self); }),
+                  std::move(slot));
 }
 
 void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client,
-                        bool http2) {
+                        bool http2, ConnectionLimiter::Slot slot) {
   auto on_closed = [this](http::ServerConnection* c) { onConnectionClosed(c); };
   if (http2) {
     client.protocol = "HTTP/2";
     adoptConnection(std::make_shared<http::Http2ServerConnection>(
-        loop_, std::move(conn), std::move(client), snapshot_->http2, pipeline_, request_ids_,
-        on_closed));
+                        loop_, std::move(conn), std::move(client), snapshot_->http2, pipeline_,
+                        request_ids_, on_closed),
+                    std::move(slot));
     return;
   }
   adoptConnection(std::make_shared<http::Http1ServerConnection>(
-      loop_, std::move(conn), std::move(client), snapshot_->http, request_parser_, pipeline_,
-      request_ids_, on_closed));
+                      loop_, std::move(conn), std::move(client), snapshot_->http, request_parser_,
+                      pipeline_, request_ids_, on_closed),
+                  std::move(slot));
 }
 
-void Worker::retire(http::ServerConnection* conn) {
+ConnectionLimiter::Slot Worker::retire(http::ServerConnection* conn) {
   // A hand-over (handshake -> codec): the client connection itself stays open.
+  ConnectionLimiter::Slot slot;
+  if (auto it = connections_.find(conn); it != connections_.end())
+    slot = std::move(it->second.slot);
   counters_.connections_open.fetch_add(1, std::memory_order_relaxed);
   onConnectionClosed(conn);
+  return slot;
 }
 
 void Worker::countExchange(const http::Exchange& exchange) {
@@ -147,9 +171,10 @@ void Worker::countExchange(const http::Exchange& exchange) {
   counters_.duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
 }
 
-void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn) {
+void Worker::adoptConnection(std::shared_ptr<http::ServerConnection> conn,
+                             ConnectionLimiter::Slot slot) {
   http::ServerConnection* raw = conn.get();
-  connections_.emplace(raw, OpenConnection{snapshot_, std::move(conn)});
+  connections_.emplace(raw, OpenConnection{snapshot_, std::move(slot), std::move(conn)});
   raw->start();
 }
 

@@ -14,6 +14,7 @@
 #include "proxy/net/listener.h"
 #include "proxy/pipeline/pipeline.h"
 #include "proxy/server/access_log.h"
+#include "proxy/server/connection_limiter.h"
 #include "proxy/server/preface_sniffer.h"
 #include "proxy/server/process_control.h"
 #include "proxy/server/snapshot.h"
@@ -24,7 +25,10 @@ namespace gatehouse::server {
 
 class Worker {
  public:
-  Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd);
+  // `limiter` (shared by every worker, outliving them) counts client connections against
+  // limits.max_connections and max_connections_per_ip.
+  Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int access_log_fd,
+         ConnectionLimiter& limiter);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -49,18 +53,23 @@ class Worker {
 
  private:
   void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);
+  // False (the fd closed, counted) when a connection limit refuses the client.
+  bool admit(evutil_socket_t fd, const net::SocketAddress& peer, ConnectionLimiter::Slot& slot);
   // Starts the codec that ALPN (or the listener's h2c option) chose, on a ready transport.
-  void startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client, bool http2);
+  void startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientInfo client, bool http2,
+                  ConnectionLimiter::Slot slot);
   // The snapshot's static sites and listener options, to the pipeline (at start and on reload).
   void applySnapshotToPipeline();
-  void adoptConnection(std::shared_ptr<http::ServerConnection> conn);
+  void adoptConnection(std::shared_ptr<http::ServerConnection> conn, ConnectionLimiter::Slot slot);
   void onConnectionClosed(http::ServerConnection* conn);
-  // A connection object handing over to another (handshake -> codec) leaves the registry.
-  void retire(http::ServerConnection* conn);
+  // A connection object handing over to another (handshake -> codec) leaves the registry; its
+  // place under the connection limits goes to the next object.
+  ConnectionLimiter::Slot retire(http::ServerConnection* conn);
   void maybeFinishShutdown();
   void countExchange(const http::Exchange& exchange);
 
   const unsigned index_;
+  ConnectionLimiter& limiter_;
   TrafficCounters counters_;
   std::shared_ptr<const Snapshot> snapshot_;
   net::EventLoop loop_;  // first member: destroyed last
@@ -73,6 +82,7 @@ class Worker {
   struct OpenConnection {
     // Declared first so it is destroyed last: the connection's settings point into it.
     std::shared_ptr<const Snapshot> snapshot;
+    ConnectionLimiter::Slot slot;  // its place under the connection limits
     std::shared_ptr<http::ServerConnection> connection;
   };
   std::unordered_map<http::ServerConnection*, OpenConnection> connections_;

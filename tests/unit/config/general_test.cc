@@ -100,6 +100,33 @@ TEST(BodyRate, RejectsAZeroWindowAndARateThatIsNotASize) {
       "(like 8KiB)");
 }
 
+TEST(Limits, ConnectionAndMemoryLimitsDefaultToAutoAnd256And1GiB) {
+  auto c = load(minimalPlus(""));
+  EXPECT_FALSE(c->limits.max_connections.has_value());
+  EXPECT_EQ(c->limits.max_connections_per_ip, 256u);
+  EXPECT_EQ(c->limits.memory, ByteSize::gib(1));
+  auto set = load(
+      minimalPlus("limits: { max_connections: 5000, max_connections_per_ip: 0, memory: 8MiB }\n"));
+  EXPECT_EQ(set->limits.max_connections, 5000u);
+  EXPECT_EQ(set->limits.max_connections_per_ip, 0u);
+  EXPECT_EQ(set->limits.memory, ByteSize::mib(8));
+  EXPECT_FALSE(
+      load(minimalPlus("limits: { max_connections: auto }\n"))->limits.max_connections.has_value());
+}
+
+TEST(Limits, RejectConnectionAndMemoryLimitsOutOfRange) {
+  EXPECT_EQ(errorsOf(minimalPlus(R"(limits:
+  max_connections: 0
+  max_connections_per_ip: -1
+  memory: 512KiB
+)")),
+            "gatehouse.yaml:10:20: limits.max_connections: expected \"auto\" or a whole number "
+            "from 1 to 100000000, got \"0\"\n"
+            "gatehouse.yaml:11:27: limits.max_connections_per_ip: expected a whole number from 0 "
+            "to 100000000, got \"-1\"\n"
+            "gatehouse.yaml:12:11: limits.memory: must be at least 1MiB, got 512KiB");
+}
+
 TEST(Log, AcceptsStreamsOffAndFiles) {
   EXPECT_EQ(load(minimalPlus("log: { access: stderr }\n"))->log.access, "stderr");
   EXPECT_EQ(load(minimalPlus("log: { access: \"off\" }\n"))->log.access, "off");

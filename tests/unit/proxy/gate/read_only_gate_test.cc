@@ -142,6 +142,17 @@ TEST(ReadOnlyGate, AllowedPrefixesCannotBeEscapedWithDotSegmentsOrEncodings) {
     EXPECT_FALSE(ReadOnlyGate::isAllowed(path, s)) << path;
 }
 
+// Issue 14: an allowed prefix without a trailing slash matched any path that began with it.
+TEST(ReadOnlyGate, AnAllowedPrefixMatchesWholeSegmentsOnly) {
+  config::ReadOnlyConfig s;
+  s.allow = {"/login"};
+  EXPECT_TRUE(ReadOnlyGate::isAllowed("/login", s));
+  EXPECT_TRUE(ReadOnlyGate::isAllowed("/login/sso", s));
+  EXPECT_FALSE(ReadOnlyGate::isAllowed("/login-as-admin", s));
+  EXPECT_FALSE(ReadOnlyGate::isAllowed("/loginfoo", s));
+  EXPECT_FALSE(ReadOnlyGate::isAllowed("/login/../admin", s));
+}
+
 TEST(ReadOnlyGate, AnswersBlockedRequestsWithTheConfiguredPageAndRetryAfter) {
   ReadOnlyState state;
   state.configure(settings({}, "<h1>Back soon</h1>\n"));

@@ -9,6 +9,7 @@
 
 #include "cache/cache_store.h"
 #include "proxy/gate/read_only_state.h"
+#include "proxy/pipeline/request_refusals.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_downstream.h"
 #include "tests/support/fake_upstream.h"
@@ -74,6 +75,20 @@ TEST_F(PipelineTest, ARequestNoRouteMatchesIsAnswered404) {
   auto fx = dispatch(request("GET", "/", "elsewhere.org"));
   EXPECT_EQ(fx->downstream.status(), 404);
   EXPECT_EQ(origin.made(), 0u);
+}
+
+// Issue 14: "/cached/../page" was routed by its raw prefix and forwarded as it was; a backend
+// resolving it served "/page" under another route's rules (and the read-only allow-list's).
+TEST_F(PipelineTest, APathWithADotSegmentIsAnswered400BeforeRouting) {
+  const uint64_t before = RequestRefusals::process().dot_segment.load();
+  for (const char* target : {"/cached/../page", "/cached/%2e%2e/page?x=1", "/a/./b", "/a/..%2Fb"}) {
+    auto fx = dispatch(request("GET", target));
+    EXPECT_EQ(fx->downstream.status(), 400) << target;
+  }
+  EXPECT_EQ(origin.made(), 0u);
+  EXPECT_EQ(RequestRefusals::process().dot_segment.load(), before + 4);
+  auto fine = dispatch(request("GET", "/cached/a..b/c%2Fd?q=../x"));
+  EXPECT_EQ(origin.made(), 1u) << "dots in names, encoded slashes and the query are no segments";
 }
 
 TEST_F(PipelineTest, ARoutedRequestGoesToItsRoutesUpstream) {

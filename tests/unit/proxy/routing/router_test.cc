@@ -49,6 +49,17 @@ TEST(Router, PrefixIsMatchedOnThePathOnly) {
   EXPECT_EQ(poolOf(r, "x", "/blog/"), 2u);
 }
 
+// Issue 14: "/api" matched "/apifoo", so a route meant for one folder took its neighbours.
+TEST(Router, APrefixWithoutATrailingSlashMatchesWholeSegmentsOnly) {
+  auto* api = reinterpret_cast<upstream::BackendPool*>(0x1);
+  auto* app = reinterpret_cast<upstream::BackendPool*>(0x3);
+  Router r({{"*", "/api", api, false, {}, false}, {"*", "/", app, false, {}, false}});
+  EXPECT_EQ(poolOf(r, "x", "/api"), 1u);
+  EXPECT_EQ(poolOf(r, "x", "/api/v1/users"), 1u);
+  EXPECT_EQ(poolOf(r, "x", "/apifoo"), 3u);
+  EXPECT_EQ(poolOf(r, "x", "/api-internal/x"), 3u);
+}
+
 TEST(Router, NoRouteGivesNull) {
   Router r(
       {{"only.example.com", "/", reinterpret_cast<upstream::BackendPool*>(0x1), false, {}, false}});
