@@ -99,6 +99,19 @@ std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
   return slot->object;
 }
 
+bool CacheShard::isVariantTooMany(Variants& variants, const CachedObject& o) const {
+  return !o.hit_for_pass && variants.vary_fields == o.vary_fields && !variants.real(o.vary_key) &&
+         variants.realCount() >= max_variants_;
+}
+
+bool CacheShard::hasRoomFor(const CachedObject& o) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(o.key);
+  if (it == index_.end() || !isVariantTooMany(it->second, o)) return true;
+  counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 // Replaced: the same variant (a refresh keeps its hits), and the key's hit-for-pass marker
 // once a real response is stored (or the marker alone once a marker is). A marker must not wipe
 // the real variants others are served. A real object also drops the variants stored under
@@ -109,12 +122,12 @@ bool CacheShard::collectReplaced(Variants& variants, const CachedObject& o,
     if (variants.hit_for_pass) replaced.push_back(variants.hit_for_pass);
     return true;
   }
-  const bool same_vary = variants.vary_fields == o.vary_fields;
-  SlotPtr* same = same_vary ? variants.real(o.vary_key) : nullptr;
-  if (same_vary && !same && variants.realCount() >= max_variants_) {
+  if (isVariantTooMany(variants, o)) {
     counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  const bool same_vary = variants.vary_fields == o.vary_fields;
+  SlotPtr* same = same_vary ? variants.real(o.vary_key) : nullptr;
   if (same) {
     replaced.push_back(*same);
   } else if (!same_vary) {

@@ -32,6 +32,9 @@ class CacheShard {
  public:
   explicit CacheShard(CacheCounters& counters) : counters_(counters) {}
 
+  // Whether insert() would take `o` as far as max_variants goes (false is counted): asked when
+  // a fill starts, so that a variant too many passes without its body being copied.
+  bool hasRoomFor(const CachedObject& o);
   // `max_variants`: real variants kept per primary key (cache.max_variants).
   void setLimits(uint64_t bytes, size_t max_variants);
   std::shared_ptr<const CachedObject> lookup(const std::string& key,
@@ -102,6 +105,8 @@ class CacheShard {
   Slot* find(Variants& variants, const http::HeaderMap& request_headers) const;
   // The slots a new `o` replaces; false when it may not go in at all (max_variants).
   bool collectReplaced(Variants& variants, const CachedObject& o, std::vector<SlotPtr>& replaced);
+  // `o` would be a variant more than max_variants under the key's Vary.
+  bool isVariantTooMany(Variants& variants, const CachedObject& o) const;
 
   static uint64_t hashOf(const CachedObject& o);
 

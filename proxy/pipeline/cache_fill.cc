@@ -77,6 +77,9 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
     // Nothing to gain from an object that is stale at once and cannot be revalidated.
     if (object->freshness_lifetime <= 0 && !object->hasValidator())
       why = cache::NotStorable::NoFreshness;
+    // A variant more than cache.max_variants passes (counted by the store), and leaves no
+    // hit-for-pass marker: the URL's other variants are served as before.
+    if (why == cache::NotStorable::None && !store_.hasRoomFor(*object)) return false;
   }
   const uint64_t max_object = store_.maxObjectBytes();
   if (why == cache::NotStorable::None && head.content_length && *head.content_length > max_object) {

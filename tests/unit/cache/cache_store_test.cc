@@ -250,8 +250,10 @@ TEST(CacheStore, KeepsAtMostMaxVariantsPerUrl) {
   CacheStore store(16 << 20, 1 << 20, /*max_variants=*/2);
   EXPECT_TRUE(store.insert(variant("k", "a"), 0));
   EXPECT_TRUE(store.insert(variant("k", "b"), 0));
+  EXPECT_FALSE(store.hasRoomFor(*variant("k", "c"))) << "asked before a fill copies the body";
+  EXPECT_TRUE(store.hasRoomFor(*variant("k", "a")));
   EXPECT_FALSE(store.insert(variant("k", "c"), 0));
-  EXPECT_EQ(store.counters().variant_limit.load(), 1u);
+  EXPECT_EQ(store.counters().variant_limit.load(), 2u);
   EXPECT_TRUE(store.insert(variant("k", "a"), 0)) << "a refresh of a kept variant";
   EXPECT_TRUE(store.insert(variant("other", "c"), 0)) << "the cap is per URL";
   EXPECT_EQ(store.objectCount(), 3u);

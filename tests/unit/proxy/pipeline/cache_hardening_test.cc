@@ -168,6 +168,7 @@ TEST_F(CacheHandlerTest, VariantsBeyondMaxVariantsPassUnstored) {
     auto fx = get("/v", {{"X-Junk", junk}});
     origin.last().respond(200, vary, junk);
     EXPECT_EQ(fx->downstream.body, junk);
+    EXPECT_EQ(contains(fx->downstream.field("cache-status"), "stored"), junk[0] != '3') << junk;
   }
   EXPECT_EQ(store->objectCount(), 2u);
   EXPECT_EQ(counted(counters().variant_limit), 1u);
