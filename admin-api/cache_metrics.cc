@@ -15,6 +15,7 @@ void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control)
   out.add(Metric::CacheRequests, {{"result", "stale_while_revalidate"}},
           c.stale_while_revalidate.load(relaxed));
   out.add(Metric::CacheRequests, {{"result", "stale_if_error"}}, c.stale_if_error.load(relaxed));
+  out.add(Metric::CacheRequestBodyPasses, {}, c.request_body_passes.load(relaxed));
   out.add(Metric::CacheCoalesced, {}, c.coalesced.load(relaxed));
   out.add(Metric::CacheCoalesceTimeouts, {}, c.coalesce_timeouts.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "sent"}}, c.revalidations.load(relaxed));
@@ -23,11 +24,20 @@ void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control)
   out.add(Metric::CacheStored, {}, c.stored.load(relaxed));
   out.add(Metric::CacheNotStored, {}, c.not_stored.load(relaxed));
   out.add(Metric::CacheTooLarge, {}, c.too_large.load(relaxed));
+  out.add(Metric::CacheVariantLimit, {}, c.variant_limit.load(relaxed));
   out.add(Metric::CacheEvicted, {}, c.evicted.load(relaxed));
   out.add(Metric::CacheExpired, {}, c.expired.load(relaxed));
-  out.add(Metric::CachePurges, {}, c.purge_requests.load(relaxed));
+  const uint64_t purges = c.purges.load(relaxed), bans = c.bans.load(relaxed);
+  out.add(Metric::CachePurges, {}, purges + bans);
   out.add(Metric::CachePurgedObjects, {}, c.purged.load(relaxed));
-  out.add(Metric::CacheInvalidations, {}, c.invalidations.load(relaxed));
+  out.add(Metric::CacheInvalidations, {{"cause", "purge"}}, purges);
+  out.add(Metric::CacheInvalidations, {{"cause", "ban"}}, bans);
+  out.add(Metric::CacheInvalidations, {{"cause", "unsafe_session"}},
+          c.unsafe_invalidations_session.load(relaxed));
+  out.add(Metric::CacheInvalidations, {{"cause", "unsafe_anonymous"}},
+          c.unsafe_invalidations_anonymous.load(relaxed));
+  out.add(Metric::CacheInvalidations, {{"cause", "read_only_off"}}, c.read_only_ends.load(relaxed));
+  out.add(Metric::CacheInvalidationsSkipped, {}, c.unsafe_invalidations_skipped.load(relaxed));
   out.add(Metric::CacheBytes, {}, store.bytesUsed());
   out.add(Metric::CacheCapacityBytes, {}, store.capacityBytes());
   out.add(Metric::CacheObjects, {}, store.objectCount());

@@ -57,6 +57,8 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(CacheRequests, Counter, "gatehouse_cache_requests_total",                                    \
     "Requests on cached routes by outcome: hit, miss, pass, stale_while_revalidate, "            \
     "stale_if_error")                                                                            \
+  X(CacheRequestBodyPasses, Counter, "gatehouse_cache_request_body_passes_total",                \
+    "GET/HEAD requests with a body, passed: never answered from the cache nor stored")           \
   X(CacheCoalesced, Counter, "gatehouse_cache_coalesced_total",                                  \
     "Requests that waited for another request's fill of the same URL")                           \
   X(CacheCoalesceTimeouts, Counter, "gatehouse_cache_coalesce_timeouts_total",                   \
@@ -70,16 +72,22 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Responses not storable (private, no-store, Set-Cookie, too large...)")                      \
   X(CacheTooLarge, Counter, "gatehouse_cache_too_large_total",                                   \
     "Responses over cache.max_object, passed through")                                           \
+  X(CacheVariantLimit, Counter, "gatehouse_cache_variant_limit_total",                           \
+    "Responses not stored: their URL already had cache.max_variants variants")                   \
   X(CacheEvicted, Counter, "gatehouse_cache_evicted_total",                                      \
     "Objects evicted to stay within cache.memory")                                               \
   X(CacheExpired, Counter, "gatehouse_cache_expired_total",                                      \
     "Objects dropped past freshness and grace")                                                  \
   X(CachePurges, Counter, "gatehouse_cache_purges_total",                                        \
-    "Purge and ban operations (admin API and unsafe-method invalidations)")                      \
+    "Purge and ban operations of the admin API")                                                 \
   X(CachePurgedObjects, Counter, "gatehouse_cache_purged_objects_total",                         \
-    "Objects removed by purges, bans and invalidations")                                         \
+    "Objects removed by invalidations of any cause")                                             \
   X(CacheInvalidations, Counter, "gatehouse_cache_invalidations_total",                          \
-    "Successful unsafe requests (POST, PUT, PATCH, DELETE) that invalidated their URI")          \
+    "Invalidations by cause: purge, ban (admin API), unsafe_session, unsafe_anonymous (a "       \
+    "successful POST, PUT, PATCH, DELETE... with a session or without), read_only_off")          \
+  X(CacheInvalidationsSkipped, Counter, "gatehouse_cache_invalidations_skipped_total",           \
+    "Successful unsafe requests that invalidated nothing, as their route's "                     \
+    "invalidate_on_unsafe says")                                                                 \
   X(CacheBytes, Gauge, "gatehouse_cache_bytes", "Bytes the stored objects take, all counted")    \
   X(CacheCapacityBytes, Gauge, "gatehouse_cache_capacity_bytes", "cache.memory")                 \
   X(CacheObjects, Gauge, "gatehouse_cache_objects", "Objects stored")                            \

@@ -24,9 +24,62 @@ uint64_t CacheShard::hashOf(const CachedObject& o) {
   return std::hash<std::string>{}(o.key) ^ (std::hash<std::string>{}(o.vary_key) * 31);
 }
 
-void CacheShard::setCapacity(uint64_t bytes) {
+void CacheShard::setLimits(uint64_t bytes, size_t max_variants) {
   std::lock_guard lock(mu_);
   capacity_ = bytes;
+  max_variants_ = max_variants;
+}
+
+size_t CacheShard::Variants::realCount() const {
+  if (plain) return 1;
+  return by_vary_key ? by_vary_key->size() : 0;
+}
+
+CacheShard::SlotPtr* CacheShard::Variants::real(const std::string& vary_key) {
+  if (vary_fields.empty()) return plain ? &plain : nullptr;
+  if (!by_vary_key) return nullptr;
+  auto found = by_vary_key->find(vary_key);
+  return found == by_vary_key->end() ? nullptr : &found->second;
+}
+
+void CacheShard::Variants::add(const SlotPtr& slot) {
+  if (vary_fields.empty()) {
+    plain = slot;
+    return;
+  }
+  if (!by_vary_key) by_vary_key = std::make_unique<std::unordered_map<std::string, SlotPtr>>();
+  (*by_vary_key)[slot->object->vary_key] = slot;
+}
+
+void CacheShard::Variants::drop(const Slot& slot) {
+  if (hit_for_pass.get() == &slot) {
+    hit_for_pass.reset();
+  } else if (plain.get() == &slot) {
+    plain.reset();
+  } else if (by_vary_key) {
+    auto found = by_vary_key->find(slot.object->vary_key);
+    if (found != by_vary_key->end() && found->second.get() == &slot) by_vary_key->erase(found);
+    if (by_vary_key->empty()) by_vary_key.reset();
+  }
+}
+
+template <typename F>
+void CacheShard::Variants::forEach(F&& f) const {
+  if (plain) f(plain);
+  if (by_vary_key)
+    for (const auto& [vary_key, slot] : *by_vary_key)
+      f(slot);
+  if (hit_for_pass) f(hit_for_pass);
+}
+
+CacheShard::Slot* CacheShard::find(Variants& variants,
+                                   const http::HeaderMap& request_headers) const {
+  if (variants.plain) return variants.plain.get();  // no Vary: no key to compute
+  if (variants.by_vary_key) {                       // never empty
+    auto found = variants.by_vary_key->find(varyKey(variants.vary_fields, request_headers));
+    if (found != variants.by_vary_key->end()) return found->second.get();
+  }
+  return variants.hit_for_pass.get();
 }
 
 std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
@@ -35,28 +88,55 @@ std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) return nullptr;
-  std::vector<SlotPtr>& variants = it->second;
-  // All variants of one key vary on the same fields in practice; compute the request's
-  // secondary key once per distinct field list.
-  const std::vector<std::string>* fields = nullptr;
-  std::string request_key;
-  for (size_t i = 0; i < variants.size(); ++i) {
-    Slot& slot = *variants[i];
-    const CachedObject& o = *slot.object;
-    if (!fields || *fields != o.vary_fields) {
-      fields = &o.vary_fields;
-      request_key = varyKey(o.vary_fields, request_headers);
-    }
-    if (o.vary_key != request_key) continue;
-    if (o.isDead(now)) {
-      counters_.expired.fetch_add(1, std::memory_order_relaxed);
-      unlink(slot);  // may erase `it`: return at once
-      return nullptr;
-    }
-    if (slot.frequency < kMaxFrequency) ++slot.frequency;
-    return slot.object;
+  Slot* slot = find(it->second, request_headers);
+  if (!slot) return nullptr;
+  if (slot->object->isDead(now)) {
+    counters_.expired.fetch_add(1, std::memory_order_relaxed);
+    unlink(*slot);  // may erase `it`
+    return nullptr;
   }
-  return nullptr;
+  if (slot->frequency < kMaxFrequency) ++slot->frequency;
+  return slot->object;
+}
+
+bool CacheShard::isVariantTooMany(Variants& variants, const CachedObject& o) const {
+  return !o.hit_for_pass && variants.vary_fields == o.vary_fields && !variants.real(o.vary_key) &&
+         variants.realCount() >= max_variants_;
+}
+
+bool CacheShard::hasRoomFor(const CachedObject& o) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(o.key);
+  if (it == index_.end() || !isVariantTooMany(it->second, o)) return true;
+  counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+// Replaced: the same variant (a refresh keeps its hits), and the key's hit-for-pass marker
+// once a real response is stored (or the marker alone once a marker is). A marker must not wipe
+// the real variants others are served. A real object also drops the variants stored under
+// another Vary (the origin changed its mind).
+bool CacheShard::collectReplaced(Variants& variants, const CachedObject& o,
+                                 std::vector<SlotPtr>& replaced) {
+  if (o.hit_for_pass) {
+    if (variants.hit_for_pass) replaced.push_back(variants.hit_for_pass);
+    return true;
+  }
+  if (isVariantTooMany(variants, o)) {
+    counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const bool same_vary = variants.vary_fields == o.vary_fields;
+  SlotPtr* same = same_vary ? variants.real(o.vary_key) : nullptr;
+  if (same) {
+    replaced.push_back(*same);
+  } else if (!same_vary) {
+    variants.forEach([&](const SlotPtr& slot) {
+      if (!slot->object->hit_for_pass) replaced.push_back(slot);
+    });
+  }
+  if (variants.hit_for_pass) replaced.push_back(variants.hit_for_pass);
+  return true;
 }
 
 bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fill_epoch,
@@ -66,28 +146,24 @@ bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fil
     return false;
   if (auto it = purged_at_.find(object->key); it != purged_at_.end() && it->second > fill_epoch)
     return false;
+  std::vector<SlotPtr> replaced;
+  if (auto it = index_.find(object->key);
+      it != index_.end() && !collectReplaced(it->second, *object, replaced))
+    return false;
   auto slot = std::make_shared<Slot>();
   slot->object = std::move(object);
   const CachedObject& o = *slot->object;
-  // Replaced: the same variant (a refresh keeps its hits), and any hit-for-pass marker of the
-  // key once a real response is stored (or every variant once a marker is).
-  // A marker replaces only markers: it must not wipe the real variants others are served.
-  // A real object also drops variants stored under another Vary (the origin changed its mind).
-  std::vector<SlotPtr> replaced;
-  for (const SlotPtr& old : index_[o.key]) {
-    const CachedObject& prev = *old->object;
-    const bool same_variant = prev.vary_key == o.vary_key && prev.hit_for_pass == o.hit_for_pass;
-    const bool stale_kind = o.hit_for_pass
-                                ? prev.hit_for_pass
-                                : (prev.hit_for_pass || prev.vary_fields != o.vary_fields);
-    if (same_variant || stale_kind) replaced.push_back(old);
-  }
   for (const SlotPtr& old : replaced) {
     if (old->object->vary_key == o.vary_key) slot->frequency = old->frequency;
     unlink(*old);
   }
-  std::vector<SlotPtr>& fresh_variants = index_[o.key];  // unlink may have erased the entry
-  fresh_variants.push_back(slot);
+  Variants& variants = index_[o.key];  // unlink may have erased the entry
+  if (o.hit_for_pass) {
+    variants.hit_for_pass = slot;
+  } else {
+    if (variants.realCount() == 0) variants.vary_fields = o.vary_fields;
+    variants.add(slot);
+  }
   bytes_ += o.charge;
   ++objects_;
   const uint64_t hash = hashOf(o);
@@ -132,7 +208,7 @@ void CacheShard::unlink(Slot& slot) {
   ++dead_queued_;
   auto it = index_.find(o.key);
   if (it != index_.end()) {
-    std::erase_if(it->second, [&](const SlotPtr& p) { return p.get() == &slot; });
+    it->second.drop(slot);
     if (it->second.empty()) index_.erase(it);
   }
   // The queue keeps the slot until it gets there; the object (and its body) go now.
@@ -198,9 +274,10 @@ size_t CacheShard::remove(const std::string* key,
   std::lock_guard lock(mu_);
   if (key) notePurge(*key, epoch);
   std::vector<SlotPtr> doomed;
-  auto collect = [&](const std::vector<SlotPtr>& variants) {
-    for (const SlotPtr& slot : variants)
+  auto collect = [&](const Variants& variants) {
+    variants.forEach([&](const SlotPtr& slot) {
       if (match(*slot->object)) doomed.push_back(slot);
+    });
   };
   if (key) {
     auto it = index_.find(*key);

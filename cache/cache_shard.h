@@ -1,5 +1,6 @@
 #pragma once
-// One shard of the CacheStore: an index from primary key to variants, the S3-FIFO queues
+// One shard of the CacheStore: an index from primary key to its variants (a hash of their Vary
+// keys, so a lookup is two hash probes whatever the number of variants), the S3-FIFO queues
 // (cache_store.h says why), and the waiting lists of fills in progress. Every method takes the
 // shard's mutex for a short, allocation-light critical section; callbacks run after it is
 // released.
@@ -31,12 +32,17 @@ class CacheShard {
  public:
   explicit CacheShard(CacheCounters& counters) : counters_(counters) {}
 
-  void setCapacity(uint64_t bytes);
+  // Whether insert() would take `o` as far as max_variants goes (false is counted): asked when
+  // a fill starts, so that a variant too many passes without its body being copied.
+  bool hasRoomFor(const CachedObject& o);
+  // `max_variants`: real variants kept per primary key (cache.max_variants).
+  void setLimits(uint64_t bytes, size_t max_variants);
   std::shared_ptr<const CachedObject> lookup(const std::string& key,
                                              const http::HeaderMap& request_headers, int64_t now);
   // Refused (false) when the object's key was purged, or anything banned, after `fill_epoch`
   // (the store's epoch when the fill began); `ban_epoch` is read under the shard's lock so that
-  // a ban racing this insert either removes the object or makes the insert refuse it.
+  // a ban racing this insert either removes the object or makes the insert refuse it. Refused
+  // too (and counted) when it would be one variant more than max_variants.
   bool insert(std::shared_ptr<const CachedObject> object, uint64_t fill_epoch,
               const std::atomic<uint64_t>& ban_epoch);
   // Removes the objects for which `match` is true among those of `key` (or all keys when
@@ -76,15 +82,42 @@ class CacheShard {
   void notePurge(const std::string& key, uint64_t epoch);
   void compactQueues();
 
+  // The objects of one primary key: its real variants, all under the one Vary the origin last
+  // gave (a real object under another Vary replaces them), and its hit-for-pass marker, if any.
+  // Without Vary (most keys) the one variant sits in `plain` and costs no map; with Vary the
+  // variants are hashed by secondary key. A lookup tries the variants, then the marker.
+  struct Variants {
+    std::vector<std::string> vary_fields;
+    SlotPtr plain;  // the variant when vary_fields is empty
+    std::unique_ptr<std::unordered_map<std::string, SlotPtr>> by_vary_key;  // otherwise
+    SlotPtr hit_for_pass;
+
+    size_t realCount() const;
+    bool empty() const { return realCount() == 0 && !hit_for_pass; }
+    // Where the real variant with this secondary key is held, or null.
+    SlotPtr* real(const std::string& vary_key);
+    void add(const SlotPtr& slot);  // a real variant under vary_fields
+    void drop(const Slot& slot);    // whichever place holds it
+    template <typename F>
+    void forEach(F&& f) const;  // every slot, real ones first
+  };
+  // The slot that answers `request_headers`, or null.
+  Slot* find(Variants& variants, const http::HeaderMap& request_headers) const;
+  // The slots a new `o` replaces; false when it may not go in at all (max_variants).
+  bool collectReplaced(Variants& variants, const CachedObject& o, std::vector<SlotPtr>& replaced);
+  // `o` would be a variant more than max_variants under the key's Vary.
+  bool isVariantTooMany(Variants& variants, const CachedObject& o) const;
+
   static uint64_t hashOf(const CachedObject& o);
 
   CacheCounters& counters_;
   mutable std::mutex mu_;
   uint64_t capacity_ = 0;
+  size_t max_variants_ = 32;
   uint64_t bytes_ = 0;
   uint64_t small_bytes_ = 0;
   uint64_t objects_ = 0;
-  std::unordered_map<std::string, std::vector<SlotPtr>> index_;
+  std::unordered_map<std::string, Variants> index_;
   std::deque<SlotPtr> small_;
   std::deque<SlotPtr> main_;
   std::deque<uint64_t> ghost_order_;

@@ -4,22 +4,22 @@
 
 namespace gatehouse::cache {
 
-CacheStore::CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes)
+CacheStore::CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes, size_t max_variants)
     : memory_(memory_bytes), max_object_(max_object_bytes) {
   shards_.reserve(kShards);
   for (size_t i = 0; i < kShards; ++i) {
     shards_.push_back(std::make_unique<CacheShard>(counters_));
-    shards_.back()->setCapacity(memory_bytes / kShards);
+    shards_.back()->setLimits(memory_bytes / kShards, max_variants);
   }
 }
 
 CacheStore::~CacheStore() = default;
 
-void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes) {
+void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes, size_t max_variants) {
   memory_.store(memory_bytes, std::memory_order_relaxed);
   max_object_.store(max_object_bytes, std::memory_order_relaxed);
   for (auto& shard : shards_)
-    shard->setCapacity(memory_bytes / kShards);
+    shard->setLimits(memory_bytes / kShards, max_variants);
 }
 
 CacheShard& CacheStore::shardFor(std::string_view key) {
@@ -48,17 +48,36 @@ bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epo
 }
 
 size_t CacheStore::purge(const std::string& key) {
+  counters_.purges.fetch_add(1, std::memory_order_relaxed);
+  return removeKey(key);
+}
+
+size_t CacheStore::invalidate(const std::string& key) {
+  return removeKey(key);
+}
+
+size_t CacheStore::removeKey(const std::string& key) {
   const uint64_t epoch = bumpEpoch();
-  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
   size_t n = shardFor(key).remove(
       &key, [](const CachedObject&) { return true; }, epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
 
+size_t CacheStore::endReadOnly() {
+  const uint64_t epoch = bumpBanEpoch();
+  counters_.read_only_ends.fetch_add(1, std::memory_order_relaxed);
+  size_t n = 0;
+  for (auto& shard : shards_)
+    n += shard->remove(
+        nullptr, [](const CachedObject& o) { return o.read_only_extended; }, epoch);
+  counters_.purged.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
 size_t CacheStore::banPathPrefix(std::string_view prefix) {
   const uint64_t epoch = bumpBanEpoch();
-  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
+  counters_.bans.fetch_add(1, std::memory_order_relaxed);
   size_t n = 0;
   for (auto& shard : shards_)
     n += shard->remove(
@@ -69,7 +88,7 @@ size_t CacheStore::banPathPrefix(std::string_view prefix) {
 
 size_t CacheStore::banTag(std::string_view tag) {
   const uint64_t epoch = bumpBanEpoch();
-  counters_.purge_requests.fetch_add(1, std::memory_order_relaxed);
+  counters_.bans.fetch_add(1, std::memory_order_relaxed);
   size_t n = 0;
   for (auto& shard : shards_) {
     n += shard->remove(

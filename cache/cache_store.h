@@ -30,14 +30,18 @@ namespace gatehouse::cache {
 class CacheStore {
  public:
   static constexpr size_t kShards = 16;
+  static constexpr size_t kDefaultMaxVariants = 32;  // cache.max_variants' default
 
-  CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes);
+  CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes,
+             size_t max_variants = kDefaultMaxVariants);
   ~CacheStore();
   CacheStore(const CacheStore&) = delete;
   CacheStore& operator=(const CacheStore&) = delete;
 
-  // A reload may change the bounds; shrinking evicts at the next insert of each shard.
-  void setLimits(uint64_t memory_bytes, uint64_t max_object_bytes);
+  // A reload may change the bounds; shrinking evicts at the next insert of each shard (and a
+  // key over a smaller max_variants keeps its variants until they go).
+  void setLimits(uint64_t memory_bytes, uint64_t max_object_bytes,
+                 size_t max_variants = kDefaultMaxVariants);
   uint64_t maxObjectBytes() const { return max_object_.load(std::memory_order_relaxed); }
 
   // The variant of `key` whose Vary'd fields match `request_headers`, or null. Objects past
@@ -46,14 +50,26 @@ class CacheStore {
                                              const http::HeaderMap& request_headers, int64_t now);
 
   // Stores `object`, replacing the variant with the same vary key. Refused (false) when it is
-  // over max_object, or when its URL was purged (or anything banned) since `epoch` (from
-  // epoch() when the fill began): the response might predate the purge and must not outlive it.
+  // over max_object, when it would be a variant more than max_variants (counted), or when its
+  // URL was purged (or anything banned, or read-only ended) since `epoch` (from epoch() when
+  // the fill began): the response might predate the purge and must not outlive it.
   bool insert(std::shared_ptr<const CachedObject> object, uint64_t epoch);
+  // Whether insert() would take `object` as far as max_variants goes; a fill asks before it
+  // copies the body (false is counted). insert() checks again.
+  bool hasRoomFor(const CachedObject& object) { return shardFor(object.key).hasRoomFor(object); }
 
-  // Invalidation; each returns the number of objects removed and bumps the epoch.
-  size_t purge(const std::string& key);           // every variant of one URL
+  // Invalidation; each returns the number of objects removed and bumps the epoch. The admin
+  // API's operations are counted as such (invalidations by cause).
+  size_t purge(const std::string& key);           // every variant of one URL (operator)
   size_t banPathPrefix(std::string_view prefix);  // every URL whose path starts with prefix
   size_t banTag(std::string_view tag);            // every object carrying the tag
+  // Every variant of one URL, dropped by the data path (an unsafe request's success, a 304 that
+  // forbids storing): its caller counts why.
+  size_t invalidate(const std::string& key);
+  // Read-only mode was switched off: drops every object it kept past the origin's freshness
+  // (read_only_extended), and, as a ban does, refuses the fills that began before, which may
+  // carry such lifetimes too.
+  size_t endReadOnly();
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
   // Coalescing. The filler for `key` must call finishFill() exactly once; a waiter's `wake` is
@@ -88,6 +104,7 @@ class CacheStore {
 
   std::atomic<uint64_t> memory_;
   std::atomic<uint64_t> max_object_;
+  size_t removeKey(const std::string& key);
   std::atomic<uint64_t> epoch_{0};
   std::atomic<uint64_t> ban_epoch_{0};  // the epoch of the last ban (prefix or tag)
   std::vector<std::unique_ptr<CacheShard>> shards_;

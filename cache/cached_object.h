@@ -38,6 +38,9 @@ struct CachedObject {
   int64_t corrected_initial_age = 0;
   int64_t freshness_lifetime = 0;
   int64_t stale_window = 0;  // seconds past freshness it may still be served (grace); 0: never
+  // Fresh longer than the origin said, by read_only.min_ttl: dropped when read-only mode ends
+  // (CacheStore::endReadOnly), so that the mode's lifetimes do not outlive it.
+  bool read_only_extended = false;
 
   uint64_t charge = 0;  // bytes counted against cache.memory
   // A marker, not a response (Varnish's hit-for-miss): the last response for this URL was not
@@ -71,6 +74,9 @@ inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
   bytes += o.fields.bytes();
   for (const std::string& f : o.vary_fields)
     bytes += f.size() + 32;
+  // A Vary'd variant also has a node in its key's map of variants: a copy of its secondary
+  // key, the slot pointer, and a share of the buckets.
+  if (!o.vary_fields.empty()) bytes += o.vary_key.size() + 64;
   for (const std::string& t : o.tags)
     bytes += t.size() + 32;
   return bytes;

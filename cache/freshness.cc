@@ -14,12 +14,16 @@ std::string_view describe(NotStorable reason) {
       return "storable";
     case NotStorable::Method:
       return "method";
+    case NotStorable::RequestBody:
+      return "request-body";
     case NotStorable::Status:
       return "status";
     case NotStorable::NoStore:
       return "no-store";
     case NotStorable::Private:
       return "private";
+    case NotStorable::Authorization:
+      return "authorization";
     case NotStorable::SetCookie:
       return "set-cookie";
     case NotStorable::VaryStar:
@@ -28,6 +32,11 @@ std::string_view describe(NotStorable reason) {
       return "no-freshness";
   }
   return "?";
+}
+
+bool FreshnessPolicy::forcesLifetimeOf(int status) const {
+  if (!forced_ttl && !min_ttl) return false;
+  return std::find(forced_statuses.begin(), forced_statuses.end(), status) != forced_statuses.end();
 }
 
 bool isHeuristicallyCacheable(int status) {
@@ -61,6 +70,8 @@ bool hasExplicitFreshness(const http::ResponseHead& response, const CacheControl
   return cc.max_age || cc.s_maxage || response.headers.has("expires");
 }
 
+}  // namespace
+
 bool varyIsStar(const http::HeaderMap& headers) {
   for (const http::Header& h : headers) {
     if (!ascii::iequals(h.name, "vary")) continue;
@@ -71,20 +82,23 @@ bool varyIsStar(const http::HeaderMap& headers) {
   return false;
 }
 
-}  // namespace
-
 NotStorable checkStorable(const http::RequestHead& request, const CacheControl& request_cc,
                           const http::ResponseHead& response, const CacheControl& response_cc,
                           const FreshnessPolicy& policy) {
   if (request.method != "GET") return NotStorable::Method;
+  if (request.has_body) return NotStorable::RequestBody;
   if (!isStorableStatus(response.status)) return NotStorable::Status;
   if (request_cc.no_store || response_cc.no_store) return NotStorable::NoStore;
-  if (response_cc.private_ && !policy.min_ttl) return NotStorable::Private;
+  if (response_cc.private_) return NotStorable::Private;
+  if (request.headers.has("authorization") && !response_cc.public_ && !response_cc.s_maxage &&
+      !response_cc.must_revalidate)
+    return NotStorable::Authorization;
   if (response.headers.has("set-cookie") && !policy.strip_set_cookie) return NotStorable::SetCookie;
   if (varyIsStar(response.headers)) return NotStorable::VaryStar;
-  // A forced TTL or public makes a heuristically cacheable status storable without validators;
-  // other statuses (a 500, a 302) only with the origin's own explicit freshness.
-  if (hasExplicitFreshness(response, response_cc) || policy.min_ttl) return NotStorable::None;
+  // A forced lifetime makes a listed status storable without validators; other statuses (a
+  // 500, a 302) only with the origin's own explicit freshness.
+  if (hasExplicitFreshness(response, response_cc) || policy.forcesLifetimeOf(response.status))
+    return NotStorable::None;
   if (isHeuristicallyCacheable(response.status)) return NotStorable::None;
   return NotStorable::NoFreshness;
 }
@@ -93,7 +107,8 @@ namespace {
 int64_t originLifetime(const http::ResponseHead& response, const CacheControl& cc,
                        int64_t response_time, const FreshnessPolicy& policy) {
   if (cc.no_cache) return 0;  // stored, but validated before every use
-  if (policy.forced_ttl) return policy.forced_ttl->count() / 1000;
+  if (policy.forced_ttl && policy.forcesLifetimeOf(response.status))
+    return policy.forced_ttl->count() / 1000;
   if (cc.s_maxage) return *cc.s_maxage;
   if (cc.max_age) return *cc.max_age;
   const std::optional<int64_t> date = http::parseHttpDate(response.headers.get("date"));
@@ -114,7 +129,8 @@ int64_t originLifetime(const http::ResponseHead& response, const CacheControl& c
 int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl& cc,
                           int64_t response_time, const FreshnessPolicy& policy) {
   const int64_t lifetime = originLifetime(response, cc, response_time, policy);
-  if (policy.min_ttl) return std::max<int64_t>(lifetime, policy.min_ttl->count() / 1000);
+  if (policy.min_ttl && policy.forcesLifetimeOf(response.status))
+    return std::max<int64_t>(lifetime, policy.min_ttl->count() / 1000);
   return lifetime;
 }
 

@@ -29,6 +29,13 @@ void setFreshness(CachedObject& o, const http::ResponseHead& response, const Cac
   o.corrected_initial_age =
       correctedInitialAge(response, timing.request_time, timing.response_time);
   o.freshness_lifetime = freshnessLifetime(response, cc, timing.response_time, policy);
+  o.read_only_extended = false;  // a 304's refresh says anew
+  if (policy.min_ttl) {
+    FreshnessPolicy origin_only = policy;
+    origin_only.min_ttl.reset();
+    o.read_only_extended =
+        o.freshness_lifetime > freshnessLifetime(response, cc, timing.response_time, origin_only);
+  }
   // Grace only for what the origin meant to be cached (a positive lifetime) and allows to be
   // served stale; the origin's own stale-while-revalidate/stale-if-error can extend it.
   int64_t window = 0;

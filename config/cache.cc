@@ -10,6 +10,9 @@ namespace {
 // Below this the per-object overhead dominates and almost nothing fits; a typo (`256KiB` for
 // `256MiB`) is the likelier story.
 constexpr ByteSize kMinMemory = ByteSize::mib(1);
+// Variants per URL at most: beyond a few hundred a Vary'd field is an identifier, not a
+// negotiation, and each variant costs a lookup's worth of keys under the shard's lock.
+constexpr uint32_t kMaxVariants = 1024;
 
 // RFC 6265 cookie-name: a token.
 bool isCookieName(std::string_view name) {
@@ -64,6 +67,10 @@ void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag) {
               {"heuristic_max",
                [&](const Value& item) {
                  if (auto d = readDuration(item, diag)) cache.heuristic_max = *d;
+               }},
+              {"max_variants",
+               [&](const Value& item) {
+                 if (auto n = readUint(item, 1, kMaxVariants, diag)) cache.max_variants = *n;
                }},
               {"anonymous_ignore_cookies",
                [&](const Value& list) {

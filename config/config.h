@@ -7,6 +7,7 @@
 // Defaults below are the ones INTERFACE.md documents; the loader starts from a default-constructed
 // struct and overwrites only the keys the file sets.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -116,6 +117,20 @@ struct BackendConfig {
   uint32_t hold_max = 10000;  // requests waiting at most (whole pool, all workers)
 };
 
+// `invalidate_on_unsafe`: whose successful unsafe requests (POST, PUT, DELETE, ...) drop the
+// cached objects of their URL (RFC 9111 §4.4).
+enum class InvalidateOnUnsafe {
+  Always,   // `true`: anyone's (the RFC's rule)
+  Never,    // `false`: nobody's; pages change by purge, ban or expiry only
+  Session,  // `session`: only requests that carry a session (Authorization, or a Cookie not in
+            // cache.anonymous_ignore_cookies), so that anonymous floods cannot empty the cache
+};
+
+// The statuses a forced lifetime (a route's `cache_ttl`, read-only's `min_ttl`) applies to when
+// `cache_ttl_statuses` is not set: what a user expects to see again, never an error page that
+// one client's odd request drew from the origin.
+inline constexpr std::array<int, 6> kDefaultCacheTtlStatuses = {200, 203, 204, 300, 301, 308};
+
 struct RouteConfig {
   std::string host = "*";  // "*", an exact host, or "*.suffix"; lowercase
   std::string path_prefix = "/";
@@ -125,7 +140,12 @@ struct RouteConfig {
   // for private/no-store responses), and whether Set-Cookie may be stripped so that a response
   // that sets a cookie can be stored (otherwise it never is).
   std::optional<Duration> cache_ttl;
+  // The statuses cache_ttl (and read_only.min_ttl) apply to; others keep the origin's own
+  // freshness (RFC 9111). 200-599, never 206 or 304 (not stored as such).
+  std::vector<int> cache_ttl_statuses =
+      std::vector<int>(kDefaultCacheTtlStatuses.begin(), kDefaultCacheTtlStatuses.end());
   bool strip_set_cookie = false;
+  InvalidateOnUnsafe invalidate_on_unsafe = InvalidateOnUnsafe::Always;
 };
 
 // `static:` one URL prefix served from a folder (INTERFACE.md; proxy/static_files/README.md).
@@ -201,6 +221,9 @@ struct CacheConfig {
   std::vector<std::string> anonymous_ignore_cookies;  // cookie names that do not personalise
   Duration coalesce_timeout{10 * 1000};               // how long a request waits on another's fill
   Duration heuristic_max{24 * 3600 * 1000};           // cap of the 10% Last-Modified heuristic
+  // Variants (Vary) kept per URL; a response that would be one more passes unstored, so that
+  // junk values of a Vary'd field cannot fill the cache or slow a URL's lookups.
+  uint32_t max_variants = 32;
 };
 
 // `read_only:` how read-only mode behaves while it is on (the switch itself is the admin API's

@@ -56,6 +56,33 @@ std::optional<std::string> checkPathPrefix(const std::string& prefix) {
   return std::nullopt;
 }
 
+// `cache_ttl_statuses`: a list of final statuses that a forced lifetime may give to a response.
+// 206 and 304 are refused: neither is stored as a response of its own.
+void readCacheTtlStatuses(const Value& v, std::vector<int>& statuses, Diagnostics& diag) {
+  std::vector<int> read;
+  readList(
+      v,
+      [&](const Value& item) {
+        auto status = readUint(item, 200, 599, diag);
+        if (!status) return;
+        if (*status == 206 || *status == 304)
+          return diag.error(item.mark, item.path,
+                            fmt::format("{} is never stored as a response of its own", *status));
+        read.push_back(static_cast<int>(*status));
+      },
+      diag);
+  statuses = std::move(read);
+}
+
+// `invalidate_on_unsafe: true | false | session`.
+std::optional<InvalidateOnUnsafe> readInvalidateOnUnsafe(const Value& v, Diagnostics& diag) {
+  return readChoice<InvalidateOnUnsafe>(v,
+                                        {{"true", InvalidateOnUnsafe::Always},
+                                         {"false", InvalidateOnUnsafe::Never},
+                                         {"session", InvalidateOnUnsafe::Session}},
+                                        diag);
+}
+
 // "app, api" for "unknown backend" messages; a long list is cut short.
 std::string backendNames(const std::vector<BackendConfig>& backends) {
   constexpr size_t kMaxListed = 8;
@@ -113,9 +140,15 @@ RouteConfig readRoute(const Value& item, const std::vector<BackendConfig>& backe
                [&](const Value& v) {
                  if (auto d = readDuration(v, diag)) route.cache_ttl = *d;
                }},
+              {"cache_ttl_statuses",
+               [&](const Value& v) { readCacheTtlStatuses(v, route.cache_ttl_statuses, diag); }},
               {"strip_set_cookie",
                [&](const Value& v) {
                  if (auto b = readBool(v, diag)) route.strip_set_cookie = *b;
+               }},
+              {"invalidate_on_unsafe",
+               [&](const Value& v) {
+                 if (auto i = readInvalidateOnUnsafe(v, diag)) route.invalidate_on_unsafe = *i;
                }},
           },
           {}, diag);

@@ -31,7 +31,25 @@ ReadOnlyState::View ReadOnlyState::set(bool enabled, std::string reason,
   // with it.
   view_.store(std::move(next), std::memory_order_release);
   enabled_.store(enabled, std::memory_order_release);
+  if (before->enabled && !enabled) {
+    std::vector<std::shared_ptr<const SwitchedOff>> listeners;
+    {
+      std::lock_guard lock(listeners_mu_);
+      std::erase_if(switched_off_, [](const auto& weak) { return weak.expired(); });
+      for (const auto& weak : switched_off_)
+        if (auto f = weak.lock()) listeners.push_back(std::move(f));
+    }
+    for (const auto& f : listeners)
+      (*f)();
+  }
   return *before;
+}
+
+std::shared_ptr<const void> ReadOnlyState::onSwitchedOff(SwitchedOff f) {
+  auto subscription = std::make_shared<const SwitchedOff>(std::move(f));
+  std::lock_guard lock(listeners_mu_);
+  switched_off_.push_back(subscription);
+  return subscription;
 }
 
 }  // namespace gatehouse::gate

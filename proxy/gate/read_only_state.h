@@ -11,14 +11,18 @@
 //
 // A cache handler asks ReadOnlyState::process().enabled() (one atomic load) and, only when it is
 // true, ReadOnlyState::current(): `enabled` and `minTtl()` say whether to treat every request as
-// anonymous and how long GET/HEAD responses are kept at least.
+// anonymous and how long GET/HEAD responses are kept at least. What the mode kept only for
+// itself ends with it: onSwitchedOff() tells the cache (pipeline/cache_policy.h's watchReadOnly).
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "proxy/base/duration.h"
@@ -63,6 +67,11 @@ class ReadOnlyState {
   // file recorded). Returns the view before the change, for the log line saying what changed.
   View set(bool enabled, std::string reason, std::optional<Clock::time_point> since);
 
+  // Calls `f` each time set() switches the mode from on to off, on the thread that switched it,
+  // after enabled() has turned false; for as long as the returned subscription is kept.
+  using SwitchedOff = std::function<void()>;
+  [[nodiscard]] std::shared_ptr<const void> onSwitchedOff(SwitchedOff f);
+
   // Counters (relaxed; read by /metrics).
   std::atomic<uint64_t> blocked_total{0};     // unsafe requests answered 503
   std::atomic<uint64_t> anonymized_total{0};  // requests whose Cookie/Authorization were dropped
@@ -72,6 +81,8 @@ class ReadOnlyState {
  private:
   std::atomic<bool> enabled_{false};
   std::atomic<std::shared_ptr<const View>> view_;
+  std::mutex listeners_mu_;
+  std::vector<std::weak_ptr<const SwitchedOff>> switched_off_;
 };
 
 }  // namespace gatehouse::gate

@@ -35,9 +35,12 @@ cache::FreshnessPolicy CacheFill::freshnessPolicy() const {
   cache::FreshnessPolicy p;
   p.heuristic_max = policy_.config.heuristic_max;
   p.forced_ttl = route_.cache_ttl;
+  p.forced_statuses = route_.cache_ttl_statuses;
   p.strip_set_cookie = route_.strip_set_cookie;
   // Read-only mode: requests are anonymous (the gate dropped Cookie and Authorization, and
-  // Set-Cookie from responses), and responses are kept at least read_only.min_ttl.
+  // Set-Cookie from responses), and responses are kept at least read_only.min_ttl (the route's
+  // cache_ttl_statuses only; never `private` ones). What that keeps past the origin's own
+  // freshness is dropped when the mode ends (watchReadOnly, CacheStore::endReadOnly).
   if (gate::ReadOnlyState::process().enabled())
     p.min_ttl = gate::ReadOnlyState::current()->minTtl();
   return p;
@@ -74,6 +77,9 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
     // Nothing to gain from an object that is stale at once and cannot be revalidated.
     if (object->freshness_lifetime <= 0 && !object->hasValidator())
       why = cache::NotStorable::NoFreshness;
+    // A variant more than cache.max_variants passes (counted by the store), and leaves no
+    // hit-for-pass marker: the URL's other variants are served as before.
+    if (why == cache::NotStorable::None && !store_.hasRoomFor(*object)) return false;
   }
   const uint64_t max_object = store_.maxObjectBytes();
   if (why == cache::NotStorable::None && head.content_length && *head.content_length > max_object) {
@@ -83,9 +89,11 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   if (why != cache::NotStorable::None) {
     count(store_.counters().not_stored);
     log::debug("cache: not storing {}: {}", key_, cache::describe(why));
-    // Hit-for-pass only when the response is to blame: a client's own no-store must not
-    // send everyone else's requests for this URL to the origin.
-    if (!isServerError(head.status) && !request_cc.no_store) markHitForPass();
+    // Hit-for-pass only when the response is to blame: a client's own no-store, body or
+    // credentials must not send everyone else's requests for this URL to the origin.
+    if (!isServerError(head.status) && !request_cc.no_store &&
+        why != cache::NotStorable::RequestBody && why != cache::NotStorable::Authorization)
+      markHitForPass();
     return false;
   }
   if (route_.strip_set_cookie) head.headers.remove("set-cookie");
@@ -141,11 +149,12 @@ CacheFill::Merged CacheFill::mergeNotModified(const cache::CachedObject& stale,
   const cache::FreshnessPolicy policy = freshnessPolicy();
   auto refreshed = cache::refreshObject(stale, head, policy, graceSeconds(), timing_);
   count(store_.counters().revalidated);
-  // The 304's own directives now apply: one that forbids storing drops the stored copy, and
-  // the client is answered from the merged response all the same.
-  const cache::CacheControl cc = cache::parseCacheControl(refreshed->fields.toMap());
-  const bool keep = !cc.no_store && (!cc.private_ || policy.min_ttl);
-  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.purge(key_), false);
+  // The 304's own directives now apply: one that forbids storing (no-store, private, Vary: *)
+  // drops the stored copy, and the client is answered from the merged response all the same.
+  const http::HeaderMap merged = refreshed->fields.toMap();
+  const cache::CacheControl cc = cache::parseCacheControl(merged);
+  const bool keep = !cc.no_store && !cc.private_ && !cache::varyIsStar(merged);
+  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.invalidate(key_), false);
   return Merged{std::move(refreshed), stored};
 }
 

@@ -98,10 +98,15 @@ void CacheHandler::start() {
   key_ = cache::primaryKey(schemeOf(exchange_), request.authority, request.target);
   switch (prepareCacheRequest(request, policy_->config.anonymous_ignore_cookies)) {
     case CacheRoute::Invalidate:
+      // Read now: the request's fields are the upstream's to change once it is forwarded.
+      session_ = carriesSession(request, policy_->config.anonymous_ignore_cookies);
       status_.fwd = cache::CacheStatus::Fwd::Bypass;
       become(Phase::Fetching);
       forward(Fetch::Invalidate);
       return;
+    case CacheRoute::PassBody:
+      count(store_.counters().request_body_passes);
+      [[fallthrough]];
     case CacheRoute::Pass:
       count(store_.counters().passes);
       status_.fwd = cache::CacheStatus::Fwd::Bypass;
@@ -314,11 +319,28 @@ bool CacheHandler::serveStaleOnError(int status) {
   return true;
 }
 
+bool CacheHandler::mayInvalidate() const {
+  switch (route_.invalidate_on_unsafe) {
+    case config::InvalidateOnUnsafe::Always:
+      return true;
+    case config::InvalidateOnUnsafe::Never:
+      return false;
+    case config::InvalidateOnUnsafe::Session:
+      return session_;
+  }
+  return true;
+}
+
 void CacheHandler::invalidateAfterUnsafe(const http::ResponseHead& head) {
   if (head.status < 200 || head.status >= 400) return;
+  cache::CacheCounters& counters = store_.counters();
+  if (!mayInvalidate()) {
+    count(counters.unsafe_invalidations_skipped);
+    return;
+  }
+  count(session_ ? counters.unsafe_invalidations_session : counters.unsafe_invalidations_anonymous);
   const http::RequestHead& request = exchange_.request();
-  count(store_.counters().invalidations);
-  store_.purge(key_);
+  store_.invalidate(key_);
   // RFC 9111 §4.4: also Location and Content-Location, when they are on the same host.
   for (std::string_view field : {"location", "content-location"}) {
     std::string_view value = head.headers.get(field);
@@ -332,7 +354,7 @@ void CacheHandler::invalidateAfterUnsafe(const http::ResponseHead& head) {
       if (key && !key->starts_with(cache::primaryKey(schemeOf(exchange_), request.authority, "/")))
         key.reset();
     }
-    if (key) store_.purge(*key);
+    if (key) store_.invalidate(*key);
   }
 }
 

@@ -3,7 +3,9 @@
 // For each exchange:
 //
 //   unsafe method ----------------------------------------> upstream; a success invalidates
-//   not GET/HEAD, not anonymous, Range miss, HEAD miss ---> upstream (pass)
+//                                                            (as the route's invalidate_on_unsafe
+//                                                            says)
+//   not GET/HEAD, a body, not anonymous, Range/HEAD miss --> upstream (pass)
 //   lookup: fresh ------------------------------------------> serve from memory       (hit)
 //           stale within grace ----------------------------> serve now + background refresh
 //           stale with validators --------------------------> conditional fill (revalidate)
@@ -94,6 +96,8 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   // Filling -> Fetching with `outcome`; nothing in any other phase.
   void finishFill(cache::FillOutcome outcome);
   bool serveStaleOnError(int status);
+  // The route's invalidate_on_unsafe allows this request's success to invalidate.
+  bool mayInvalidate() const;
   void invalidateAfterUnsafe(const http::ResponseHead& head);
   HeadAction onNotModified(const http::ResponseHead& head);
   void refetch();
@@ -116,6 +120,7 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   CacheFill fill_;
   http::HeaderMap client_conditions_;  // the client's If-None-Match/-Modified-Since during a fill
   bool request_ended_ = false;         // the client's request ended (told to each fetch)
+  bool session_ = false;  // an unsafe request carried a session (Authorization, a kept Cookie)
 
   // Whether this handler still exists, for tasks posted to its loop (a wake-up from another
   // worker, a refetch after this callback).

@@ -17,6 +17,11 @@ void removeIgnoredCookies(http::HeaderMap& headers, const std::vector<std::strin
 // No Authorization and no Cookie (after removeIgnoredCookies): the response cannot be personal.
 bool isAnonymous(const http::RequestHead& request);
 
+// Authorization, or a Cookie other than the ignored ones: a logged-in user's request (read
+// before removeIgnoredCookies, which only the cacheable path applies).
+bool carriesSession(const http::RequestHead& request,
+                    const std::vector<std::string>& ignored_cookies);
+
 // GET or HEAD: what a cache may answer (RFC 9111 §4).
 bool isCacheableMethod(std::string_view method);
 
@@ -27,7 +32,9 @@ bool isUnsafeMethod(std::string_view method);
 enum class CacheRoute {
   Invalidate,  // unsafe method: forwarded, and a success invalidates the URL
   Pass,        // forwarded as is, never answered from the cache
-  Lookup,      // anonymous GET/HEAD: looked up
+  PassBody,    // a GET/HEAD with a body: passed too, as its response may reflect what only this
+               // client sent (stored, it would poison the URL for everyone)
+  Lookup,      // anonymous GET/HEAD without a body: looked up
 };
 
 // Classifies the request and, for a lookup, normalises it in place: the ignored cookies go and

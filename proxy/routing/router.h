@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "proxy/upstream/backend_pool.h"
 
 namespace gatehouse::routing {
@@ -21,7 +22,12 @@ struct Route {
   upstream::BackendPool* pool = nullptr;
   bool cache = false;
   std::optional<std::chrono::milliseconds> cache_ttl;  // replaces the response's freshness
-  bool strip_set_cookie = false;                       // lets a response with Set-Cookie be stored
+  // The statuses cache_ttl (and read_only.min_ttl) apply to (config.h says why).
+  std::vector<int> cache_ttl_statuses = std::vector<int>(config::kDefaultCacheTtlStatuses.begin(),
+                                                         config::kDefaultCacheTtlStatuses.end());
+  bool strip_set_cookie = false;  // lets a response with Set-Cookie be stored
+  // Whose successful unsafe requests invalidate their URL (RFC 9111 §4.4).
+  config::InvalidateOnUnsafe invalidate_on_unsafe = config::InvalidateOnUnsafe::Always;
 };
 
 class Router {

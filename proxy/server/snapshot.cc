@@ -49,8 +49,14 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   }
   std::vector<routing::Route> routes;
   for (const config::RouteConfig& rc : config->routes) {
-    routing::Route route{rc.host,  rc.path_prefix, nullptr,
-                         rc.cache, rc.cache_ttl,   rc.strip_set_cookie};
+    routing::Route route;
+    route.host = rc.host;
+    route.path_prefix = rc.path_prefix;
+    route.cache = rc.cache;
+    route.cache_ttl = rc.cache_ttl;
+    route.cache_ttl_statuses = rc.cache_ttl_statuses;
+    route.strip_set_cookie = rc.strip_set_cookie;
+    route.invalidate_on_unsafe = rc.invalidate_on_unsafe;
     for (auto& pool : snapshot->pools)
       if (pool->name() == rc.backend) route.pool = pool.get();
     if (!route.pool) return Error{fmt::format("routes: unknown backend {}", rc.backend)};
@@ -63,10 +69,15 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
         previous && previous->cache ? previous->cache->store : nullptr;
     const config::CacheConfig& cc = *config->cache;
     if (store)
-      store->setLimits(cc.memory.bytes(), cc.max_object.bytes());
+      store->setLimits(cc.memory.bytes(), cc.max_object.bytes(), cc.max_variants);
     else
-      store = std::make_shared<cache::CacheStore>(cc.memory.bytes(), cc.max_object.bytes());
+      store = std::make_shared<cache::CacheStore>(cc.memory.bytes(), cc.max_object.bytes(),
+                                                  cc.max_variants);
     auto policy = std::make_shared<pipeline::CachePolicy>();
+    // One watch per store: what read-only kept past the origin's freshness ends with the mode.
+    policy->read_only_watch = previous && previous->cache
+                                  ? previous->cache->read_only_watch
+                                  : pipeline::watchReadOnly(gate::ReadOnlyState::process(), store);
     policy->store = std::move(store);
     policy->config = cc;
     snapshot->cache = std::move(policy);

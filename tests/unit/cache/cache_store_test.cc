@@ -9,11 +9,9 @@ namespace {
 
 constexpr int64_t kNow = 1700000000;
 
-std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes,
-                                     std::string vary_key = "") {
+std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes) {
   auto o = std::make_shared<CachedObject>();
   o->key = std::move(key);
-  o->vary_key = std::move(vary_key);
   o->body = std::make_shared<const Body>(body_bytes, 'x');
   o->response_time = kNow;
   o->freshness_lifetime = 3600;
@@ -22,6 +20,23 @@ std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes,
 }
 
 const http::HeaderMap kNoHeaders;
+
+// A variant of `key` for requests whose X-Variant is `value` (Vary: X-Variant).
+std::shared_ptr<CachedObject> variant(std::string key, std::string_view value) {
+  http::HeaderMap request;
+  request.add("X-Variant", value);
+  auto o = object(std::move(key), 10);
+  o->vary_fields = {"x-variant"};
+  o->vary_key = varyKey(o->vary_fields, request);
+  o->charge = CachedObject::computeCharge(*o);
+  return o;
+}
+
+http::HeaderMap asking(std::string_view value) {
+  http::HeaderMap request;
+  request.add("X-Variant", value);
+  return request;
+}
 
 TEST(CacheStore, StoresAndFindsAnObject) {
   CacheStore store(16 << 20, 1 << 20);
@@ -36,9 +51,9 @@ TEST(CacheStore, StoresAndFindsAnObject) {
 
 TEST(CacheStore, ReplacesTheSameVariantAndKeepsOthers) {
   CacheStore store(16 << 20, 1 << 20);
-  store.insert(object("k", 10, "v1"), 0);
-  store.insert(object("k", 20, "v2"), 0);
-  store.insert(object("k", 30, "v1"), 0);
+  store.insert(variant("k", "v1"), 0);
+  store.insert(variant("k", "v2"), 0);
+  store.insert(variant("k", "v1"), 0);
   EXPECT_EQ(store.objectCount(), 2u);
 }
 
@@ -82,8 +97,8 @@ TEST(CacheStore, AOneHitScanDoesNotFlushTheHotSet) {
 
 TEST(CacheStore, PurgeRemovesEveryVariantAndRefusesFillsThatStartedBefore) {
   CacheStore store(16 << 20, 1 << 20);
-  store.insert(object("http://h/a", 10, "en"), 0);
-  store.insert(object("http://h/a", 10, "fr"), 0);
+  store.insert(variant("http://h/a", "en"), 0);
+  store.insert(variant("http://h/a", "fr"), 0);
   const uint64_t before = store.epoch();
   EXPECT_EQ(store.purge("http://h/a"), 2u);
   EXPECT_EQ(store.objectCount(), 0u);
@@ -178,13 +193,15 @@ TEST(CacheStore, ReplacedAndPurgedBodiesAreFreedAtOnce) {
   EXPECT_TRUE(second_body.expired());
 }
 
-TEST(CacheStore, AMarkerNeverDisplacesRealVariants) {
+TEST(CacheStore, AMarkerNeverDisplacesRealVariantsAndAnswersOnlyWhatNoneDoes) {
   CacheStore store(16 << 20, 1 << 20);
-  store.insert(object("k", 10, "en"), 0);
-  auto marker = object("k", 0, "fr");
+  store.insert(variant("k", "en"), 0);
+  auto marker = object("k", 0);
   marker->hit_for_pass = true;
   store.insert(marker, 0);
   EXPECT_EQ(store.objectCount(), 2u);
+  EXPECT_FALSE(store.lookup("k", asking("en"), kNow)->hit_for_pass);
+  EXPECT_TRUE(store.lookup("k", asking("fr"), kNow)->hit_for_pass);
 }
 
 TEST(CacheStore, OneBackgroundRefreshPerKey) {
@@ -204,6 +221,74 @@ TEST(CacheStore, AHitForPassMarkerGivesWayToARealObject) {
   store.insert(object("k", 10), 0);
   EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow)->hit_for_pass);
   EXPECT_EQ(store.objectCount(), 1u);
+}
+
+TEST(CacheStore, FindsEachVariantByItsVaryKey) {
+  CacheStore store(16 << 20, 1 << 20);
+  for (const char* v : {"a", "b", "c"})
+    ASSERT_TRUE(store.insert(variant("k", v), 0));
+  for (const char* v : {"a", "b", "c"}) {
+    auto found = store.lookup("k", asking(v), kNow);
+    ASSERT_TRUE(found) << v;
+    EXPECT_EQ(found->vary_key, varyKey({"x-variant"}, asking(v)));
+  }
+  EXPECT_FALSE(store.lookup("k", asking("d"), kNow));
+  EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow)) << "absent differs from every value";
+}
+
+TEST(CacheStore, AResponseUnderAnotherVaryReplacesEveryVariant) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(variant("k", "a"), 0);
+  store.insert(variant("k", "b"), 0);
+  ASSERT_TRUE(store.insert(object("k", 10), 0));  // no Vary any more
+  EXPECT_EQ(store.objectCount(), 1u);
+  EXPECT_TRUE(store.lookup("k", asking("a"), kNow));
+}
+
+// Issue 15 item 6: junk values of a Vary'd field made unbounded variants of one URL.
+TEST(CacheStore, KeepsAtMostMaxVariantsPerUrl) {
+  CacheStore store(16 << 20, 1 << 20, /*max_variants=*/2);
+  EXPECT_TRUE(store.insert(variant("k", "a"), 0));
+  EXPECT_TRUE(store.insert(variant("k", "b"), 0));
+  EXPECT_FALSE(store.hasRoomFor(*variant("k", "c"))) << "asked before a fill copies the body";
+  EXPECT_TRUE(store.hasRoomFor(*variant("k", "a")));
+  EXPECT_FALSE(store.insert(variant("k", "c"), 0));
+  EXPECT_EQ(store.counters().variant_limit.load(), 2u);
+  EXPECT_TRUE(store.insert(variant("k", "a"), 0)) << "a refresh of a kept variant";
+  EXPECT_TRUE(store.insert(variant("other", "c"), 0)) << "the cap is per URL";
+  EXPECT_EQ(store.objectCount(), 3u);
+  EXPECT_FALSE(store.lookup("k", asking("c"), kNow));
+  store.setLimits(16 << 20, 1 << 20, 3);
+  EXPECT_TRUE(store.insert(variant("k", "c"), 0));
+}
+
+// Issue 14, defect 6: what read-only kept past the origin's freshness outlived the mode.
+TEST(CacheStore, EndReadOnlyDropsWhatItKeptAndRefusesFillsThatBeganBefore) {
+  CacheStore store(16 << 20, 1 << 20);
+  auto kept = object("http://h/news", 10);
+  kept->read_only_extended = true;
+  store.insert(kept, 0);
+  store.insert(object("http://h/about", 10), 0);
+  const uint64_t began = store.epoch();
+  EXPECT_EQ(store.endReadOnly(), 1u);
+  EXPECT_FALSE(store.lookup("http://h/news", kNoHeaders, kNow));
+  EXPECT_TRUE(store.lookup("http://h/about", kNoHeaders, kNow));
+  auto late = object("http://h/late", 10);
+  late->read_only_extended = true;
+  EXPECT_FALSE(store.insert(late, began)) << "its lifetime was given while the mode was on";
+  EXPECT_EQ(store.counters().read_only_ends.load(), 1u);
+}
+
+TEST(CacheStore, CountsOperatorPurgesApartFromTheDataPathsInvalidations) {
+  CacheStore store(16 << 20, 1 << 20);
+  store.insert(object("http://h/a", 10), 0);
+  store.insert(object("http://h/b", 10), 0);
+  EXPECT_EQ(store.purge("http://h/a"), 1u);
+  EXPECT_EQ(store.invalidate("http://h/b"), 1u);
+  store.banTag("t");
+  EXPECT_EQ(store.counters().purges.load(), 1u);
+  EXPECT_EQ(store.counters().bans.load(), 1u);
+  EXPECT_EQ(store.counters().purged.load(), 2u);
 }
 
 }  // namespace

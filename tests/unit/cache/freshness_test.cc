@@ -64,18 +64,42 @@ TEST(Freshness, StorableTable) {
     EXPECT_EQ(storable(row.head), row.expected) << row.rule;
 }
 
-TEST(Freshness, OnlyGetResponsesAreStored) {
-  http::RequestHead post = get();
-  post.method = "POST";
-  EXPECT_EQ(storable(response(200, {{"Cache-Control", "max-age=60"}}), {}, post),
-            NotStorable::Method);
-}
-
-TEST(Freshness, RequestNoStoreIsHonoured) {
-  http::RequestHead r = get();
-  r.headers.add("Cache-Control", "no-store");
-  EXPECT_EQ(storable(response(200, {{"Cache-Control", "max-age=60"}}), {}, r),
-            NotStorable::NoStore);
+// What the request does to a response that would be stored otherwise (§3, §3.5). A body is
+// issue 14's defect 2: the response may reflect what only this client sent.
+TEST(Freshness, RequestTable) {
+  struct Row {
+    const char* rule;
+    http::RequestHead request;
+    const char* response_cache_control;
+    NotStorable expected;
+  };
+  auto with = [](std::string method, const char* name, const char* value, bool body) {
+    http::RequestHead r = get();
+    r.method = std::move(method);
+    if (*name) r.headers.add(name, value);
+    r.has_body = body;
+    return r;
+  };
+  const Row rows[] = {
+      {"only GET", with("POST", "", "", false), "max-age=60", NotStorable::Method},
+      {"no-store", with("GET", "Cache-Control", "no-store", false), "max-age=60",
+       NotStorable::NoStore},
+      {"a body", with("GET", "", "", true), "public, max-age=60", NotStorable::RequestBody},
+      {"Authorization", with("GET", "Authorization", "Bearer x", false), "max-age=60",
+       NotStorable::Authorization},
+      {"Authorization, public", with("GET", "Authorization", "Bearer x", false),
+       "public, max-age=60", NotStorable::None},
+      {"Authorization, s-maxage", with("GET", "Authorization", "Bearer x", false), "s-maxage=60",
+       NotStorable::None},
+      {"Authorization, must-revalidate", with("GET", "Authorization", "Bearer x", false),
+       "must-revalidate, max-age=60", NotStorable::None},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(
+        storable(response(200, {{"Cache-Control", row.response_cache_control}}), {}, row.request),
+        row.expected)
+        << row.rule;
+  }
 }
 
 TEST(Freshness, SetCookieIsStorableWhenTheRouteStripsIt) {
@@ -115,17 +139,42 @@ TEST(Freshness, LifetimeTable) {
     EXPECT_EQ(lifetime(row.head), row.expected) << row.rule;
 }
 
+constexpr int kDefaultStatuses[] = {200, 203, 204, 300, 301, 308};
+
 TEST(Freshness, ARouteTtlReplacesTheOriginsFreshness) {
   FreshnessPolicy policy;
   policy.forced_ttl = Duration(300000);
+  policy.forced_statuses = kDefaultStatuses;
   EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=5"}}), policy), 300);
 }
 
-TEST(Freshness, ReadOnlyModeStoresPrivateAndNoCacheForAtLeastMinTtl) {
+// Issue 14, defect 4: a forced TTL stored the error page one client's odd request drew, for
+// everyone. It applies to the listed statuses only; the others keep the origin's own freshness.
+TEST(Freshness, AForcedTtlNeverAppliesToAnErrorStatusUnlessListed) {
+  FreshnessPolicy policy;
+  policy.forced_ttl = Duration(300000);
+  policy.forced_statuses = kDefaultStatuses;
+  for (int status : {404, 405, 410, 414, 501}) {
+    EXPECT_EQ(lifetime(response(status, {}), policy), 0) << status;
+    EXPECT_EQ(lifetime(response(status, {{"Cache-Control", "max-age=5"}}), policy), 5) << status;
+  }
+  EXPECT_EQ(storable(response(302, {}), policy), NotStorable::NoFreshness);
+  EXPECT_EQ(storable(response(301, {}), policy), NotStorable::None);
+  const int listed[] = {404};
+  policy.forced_statuses = listed;
+  EXPECT_EQ(lifetime(response(404, {}), policy), 300);
+  EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=5"}}), policy), 5);
+}
+
+// Issue 14, defect 6: read-only mode stored `private` responses for everyone.
+TEST(Freshness, ReadOnlyModeKeepsNoCacheAtLeastMinTtlButNeverStoresPrivate) {
   FreshnessPolicy policy;
   policy.min_ttl = Duration(600000);
-  EXPECT_EQ(storable(response(200, {{"Cache-Control", "private"}}), policy), NotStorable::None);
-  EXPECT_EQ(storable(response(302, {}), policy), NotStorable::None);
+  policy.forced_statuses = kDefaultStatuses;
+  EXPECT_EQ(storable(response(200, {{"Cache-Control", "private"}}), policy), NotStorable::Private);
+  EXPECT_EQ(storable(response(302, {}), policy), NotStorable::NoFreshness);
+  EXPECT_EQ(storable(response(404, {}), policy), NotStorable::None);  // heuristically
+  EXPECT_EQ(lifetime(response(404, {}), policy), 0) << "an error page is not kept for min_ttl";
   EXPECT_EQ(storable(response(200, {{"Cache-Control", "no-store"}}), policy), NotStorable::NoStore);
   EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "no-cache"}}), policy), 600);
   EXPECT_EQ(lifetime(response(200, {{"Cache-Control", "max-age=3600"}}), policy), 3600);

@@ -24,7 +24,8 @@ TEST(Cache, ReadsEveryKey) {
                        "  grace: 10m\n"
                        "  coalesce_timeout: 2s\n"
                        "  heuristic_max: 1h\n"
-                       "  anonymous_ignore_cookies: [_ga, _gid]\n"));
+                       "  anonymous_ignore_cookies: [_ga, _gid]\n"
+                       "  max_variants: 8\n"));
   ASSERT_TRUE(config);
   const CacheConfig& cache = *config->cache;
   EXPECT_EQ(cache.memory, ByteSize::mib(64));
@@ -33,6 +34,7 @@ TEST(Cache, ReadsEveryKey) {
   EXPECT_EQ(cache.coalesce_timeout, Duration(2000));
   EXPECT_EQ(cache.heuristic_max, Duration(3600000));
   EXPECT_EQ(cache.anonymous_ignore_cookies, (std::vector<std::string>{"_ga", "_gid"}));
+  EXPECT_EQ(cache.max_variants, 8u);
 }
 
 TEST(Cache, AnEmptySectionTakesTheDefaults) {
@@ -40,6 +42,16 @@ TEST(Cache, AnEmptySectionTakesTheDefaults) {
   ASSERT_TRUE(config);
   EXPECT_EQ(config->cache->memory, ByteSize::mib(256));
   EXPECT_EQ(config->cache->max_object, ByteSize::mib(8));
+  EXPECT_EQ(config->cache->max_variants, 32u);
+}
+
+TEST(Cache, RejectsMaxVariantsOutsideItsRange) {
+  EXPECT_EQ(errorsOf(minimalPlus("cache: { max_variants: 0 }\n")),
+            "gatehouse.yaml:9:24: cache.max_variants: expected a whole number from 1 to 1024, "
+            "got \"0\"");
+  EXPECT_EQ(errorsOf(minimalPlus("cache: { max_variants: 5000 }\n")),
+            "gatehouse.yaml:9:24: cache.max_variants: expected a whole number from 1 to 1024, "
+            "got \"5000\"");
 }
 
 TEST(Cache, ShrinksTheDefaultMaxObjectToAnEighthOfMemory) {
@@ -88,6 +100,55 @@ TEST(Cache, RoutesReadTheirOverrides) {
   EXPECT_TRUE(route.cache);
   EXPECT_EQ(route.cache_ttl, Duration(300000));
   EXPECT_TRUE(route.strip_set_cookie);
+  EXPECT_EQ(route.cache_ttl_statuses, (std::vector<int>{200, 203, 204, 300, 301, 308}));
+  EXPECT_EQ(route.invalidate_on_unsafe, InvalidateOnUnsafe::Always);
+}
+
+// Issue 14, defect 4: a forced TTL applies only to the statuses listed.
+TEST(Cache, RoutesListTheStatusesAForcedTtlAppliesTo) {
+  auto config = load(
+      "listeners: [{ address: 127.0.0.1:80 }]\n"
+      "backends: { app: { servers: [{ name: a, address: 127.0.0.1:8001 }] } }\n"
+      "cache: {}\n"
+      "routes: [{ backend: app, cache: true, cache_ttl: 5m, cache_ttl_statuses: [200, 404] }]\n");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->routes[0].cache_ttl_statuses, (std::vector<int>{200, 404}));
+}
+
+TEST(Cache, RoutesRefuseStatusesThatAreNeverStored) {
+  EXPECT_EQ(errorsOf("listeners: [{ address: 127.0.0.1:80 }]\n"
+                     "backends: { app: { servers: [{ name: a, address: 127.0.0.1:8001 }] } }\n"
+                     "cache: {}\n"
+                     "routes: [{ backend: app, cache_ttl_statuses: [200, 206, 304, 99, x] }]\n"),
+            "gatehouse.yaml:4:52: routes[0].cache_ttl_statuses[1]: 206 is never stored as a "
+            "response of its own\n"
+            "gatehouse.yaml:4:57: routes[0].cache_ttl_statuses[2]: 304 is never stored as a "
+            "response of its own\n"
+            "gatehouse.yaml:4:62: routes[0].cache_ttl_statuses[3]: expected a whole number from "
+            "200 to 599, got \"99\"\n"
+            "gatehouse.yaml:4:66: routes[0].cache_ttl_statuses[4]: expected a whole number from "
+            "200 to 599, got \"x\"");
+}
+
+// Issue 14, defect 7: whose unsafe requests invalidate.
+TEST(Cache, RoutesSayWhoseUnsafeRequestsInvalidate) {
+  auto config = load(
+      "listeners: [{ address: 127.0.0.1:80 }]\n"
+      "backends: { app: { servers: [{ name: a, address: 127.0.0.1:8001 }] } }\n"
+      "cache: {}\n"
+      "routes:\n"
+      "  - { backend: app, path_prefix: /a/, invalidate_on_unsafe: true }\n"
+      "  - { backend: app, path_prefix: /b/, invalidate_on_unsafe: false }\n"
+      "  - { backend: app, path_prefix: /c/, invalidate_on_unsafe: session }\n");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->routes[0].invalidate_on_unsafe, InvalidateOnUnsafe::Always);
+  EXPECT_EQ(config->routes[1].invalidate_on_unsafe, InvalidateOnUnsafe::Never);
+  EXPECT_EQ(config->routes[2].invalidate_on_unsafe, InvalidateOnUnsafe::Session);
+  EXPECT_EQ(errorsOf("listeners: [{ address: 127.0.0.1:80 }]\n"
+                     "backends: { app: { servers: [{ name: a, address: 127.0.0.1:8001 }] } }\n"
+                     "routes: [{ backend: app, invalidate_on_unsafe: sometimes }]\n"),
+            "gatehouse.yaml:3:48: routes[0].invalidate_on_unsafe: expected true, false or "
+            "session, got \"sometimes\"");
 }
 
 }  // namespace

@@ -233,5 +233,28 @@ TEST(ReadOnlyState, SetReturnsTheViewBeforeAndConfigureKeepsTheSwitch) {
   EXPECT_FALSE(state.view().enabled);
 }
 
+// What the mode kept only for itself (the cache's min_ttl lifetimes) ends with it: subscribers
+// hear of each switch from on to off, after enabled() has turned false, while subscribed.
+TEST(ReadOnlyState, TellsSubscribersWhenTheModeIsSwitchedOff) {
+  ReadOnlyState state;
+  int heard = 0;
+  bool enabled_then = true;
+  auto subscription = state.onSwitchedOff([&] {
+    ++heard;
+    enabled_then = state.enabled();
+  });
+  state.set(false, "", std::nullopt);  // off to off: nothing ended
+  state.set(true, "db", std::nullopt);
+  state.set(true, "still", std::nullopt);
+  EXPECT_EQ(heard, 0);
+  state.set(false, "", std::nullopt);
+  EXPECT_EQ(heard, 1);
+  EXPECT_FALSE(enabled_then);
+  subscription.reset();
+  state.set(true, "db", std::nullopt);
+  state.set(false, "", std::nullopt);
+  EXPECT_EQ(heard, 1) << "a dropped subscription hears nothing";
+}
+
 }  // namespace
 }  // namespace gatehouse::gate

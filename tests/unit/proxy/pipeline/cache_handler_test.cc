@@ -191,7 +191,7 @@ TEST_F(CacheHandlerTest, AnUnsafeMethodPassesAndItsSuccessInvalidatesTheUrl) {
   EXPECT_EQ(fx->downstream.field("cache-status"), "gatehouse; fwd=bypass");
   EXPECT_FALSE(stored("/p"));
   EXPECT_FALSE(stored("/p/moved")) << "Location on the same host is invalidated too";
-  EXPECT_EQ(counted(counters().invalidations), 1u);
+  EXPECT_EQ(counted(counters().unsafe_invalidations_anonymous), 1u);
 }
 
 TEST_F(CacheHandlerTest, AFailedUnsafeRequestInvalidatesNothing) {

@@ -54,7 +54,10 @@ class CacheHandlerTest : public ::testing::Test {
   // A client's request, handed to a CacheHandler that has started on it.
   std::unique_ptr<FakeExchange> send(std::string method, std::string target,
                                      const Fields& fields = {}) {
-    auto fx = std::make_unique<FakeExchange>(request(std::move(method), std::move(target), fields));
+    return send(request(std::move(method), std::move(target), fields));
+  }
+  std::unique_ptr<FakeExchange> send(http::RequestHead head) {
+    auto fx = std::make_unique<FakeExchange>(std::move(head));
     auto handler = std::make_unique<CacheHandler>(fx->exchange, policy, route, loop,
                                                   origin.factory(), refreshes);
     CacheHandler* raw = handler.get();
@@ -89,7 +92,7 @@ class CacheHandlerTest : public ::testing::Test {
   gatehouse::testing::FakeClock clock;
   std::shared_ptr<cache::CacheStore> store =
       std::make_shared<cache::CacheStore>(8 * 1024 * 1024, 1024 * 1024);
-  std::shared_ptr<const CachePolicy> policy;
+  std::shared_ptr<CachePolicy> policy;  // a test may change its settings before sending
   routing::Route route;
   gatehouse::testing::FakeOrigin origin;  // outlives the loop, which may hold refreshes
   net::EventLoop loop;

@@ -40,5 +40,30 @@ TEST(CacheRequest, Methods) {
     EXPECT_FALSE(isUnsafeMethod(m)) << m;
 }
 
+TEST(CacheRequest, ASessionIsAuthorizationOrACookieNotIgnored) {
+  const std::vector<std::string> ignored = {"_ga", "_gid"};
+  http::RequestHead r;
+  EXPECT_FALSE(carriesSession(r, ignored));
+  r.headers.add("Cookie", "_ga=1; _gid=2");
+  EXPECT_FALSE(carriesSession(r, ignored)) << "analytics cookies are no session";
+  r.headers.add("Cookie", "sid=3");
+  EXPECT_TRUE(carriesSession(r, ignored));
+  http::RequestHead a;
+  a.headers.add("Authorization", "Basic eDp5");
+  EXPECT_TRUE(carriesSession(a, ignored));
+}
+
+// Issue 14, defect 2: a GET with a body was looked up and filled like any other.
+TEST(CacheRequest, AGetOrHeadWithABodyIsPassed) {
+  for (const char* method : {"GET", "HEAD"}) {
+    http::RequestHead r;
+    r.method = method;
+    r.has_body = true;
+    r.headers.add("Cookie", "_ga=1");
+    EXPECT_EQ(prepareCacheRequest(r, {"_ga"}), CacheRoute::PassBody) << method;
+    EXPECT_TRUE(r.headers.has("cookie")) << "a pass goes to the origin as it came";
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::pipeline
