@@ -80,15 +80,17 @@ class RollingDeployTest(BackendCase):
         origins = self.origins(["s1", "s2"])
         gh, admin = self.start(origins)
         pids_before = {n: origins.pid(n) for n in origins.names}
-        # One slow request on each server (round robin), still running during the drain.
-        threads, results, _ = self.run_threads([lambda: get(gh.port, "/delay?ms=4000")] * 2)
+        # One slow request on each server (round robin), still running during the drain: long
+        # enough that a loaded machine (the ASan run beside other builds) cannot finish it
+        # before the 1 s drain timeout is even asked for.
+        threads, results, _ = self.run_threads([lambda: get(gh.port, "/delay?ms=8000")] * 2)
         self.wait_for_server(admin, "app", "s1", in_flight=1)
         rc, out, err = self.deploy(admin, origins.restart_command(), "--drain-timeout", "1s")
         self.assertEqual(rc, 1, self.diag(out, err))
         self.assertIn("app/s1 did not drain within 1s; set back to ready; stopping", err)
         self.assertEqual(self.server(admin, "app", "s1")["state"], "ready")
         self.assertEqual({n: origins.pid(n) for n in origins.names}, pids_before)
-        self.join_threads(threads, 15)
+        self.join_threads(threads, 20)
         self.assertEqual([r[0] for r in results], [200, 200])
 
     def test_one_server_pool_restarted_between_pause_and_resume_fails_no_request(self):

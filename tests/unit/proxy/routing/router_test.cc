@@ -5,16 +5,24 @@
 namespace gatehouse::routing {
 namespace {
 
+// A route to `pool`; every other option at its default.
+Route route(std::string host, std::string prefix, upstream::BackendPool* pool, bool cache) {
+  Route r;
+  r.host = std::move(host);
+  r.path_prefix = std::move(prefix);
+  r.pool = pool;
+  r.cache = cache;
+  return r;
+}
+
 Router makeRouter() {
   // Pools are not dereferenced by the router; distinct fake addresses tell routes apart.
   auto* api = reinterpret_cast<upstream::BackendPool*>(0x1);
   auto* blog = reinterpret_cast<upstream::BackendPool*>(0x2);
   auto* app = reinterpret_cast<upstream::BackendPool*>(0x3);
   auto* wild = reinterpret_cast<upstream::BackendPool*>(0x4);
-  return Router({{"api.example.com", "/", api, false, {}, false},
-                 {"*", "/blog/", blog, true, {}, false},
-                 {"*.example.org", "/", wild, false, {}, false},
-                 {"*", "/", app, false, {}, false}});
+  return Router({route("api.example.com", "/", api, false), route("*", "/blog/", blog, true),
+                 route("*.example.org", "/", wild, false), route("*", "/", app, false)});
 }
 
 uintptr_t poolOf(const Router& r, std::string_view host, std::string_view path) {
@@ -53,7 +61,7 @@ TEST(Router, PrefixIsMatchedOnThePathOnly) {
 TEST(Router, APrefixWithoutATrailingSlashMatchesWholeSegmentsOnly) {
   auto* api = reinterpret_cast<upstream::BackendPool*>(0x1);
   auto* app = reinterpret_cast<upstream::BackendPool*>(0x3);
-  Router r({{"*", "/api", api, false, {}, false}, {"*", "/", app, false, {}, false}});
+  Router r({route("*", "/api", api, false), route("*", "/", app, false)});
   EXPECT_EQ(poolOf(r, "x", "/api"), 1u);
   EXPECT_EQ(poolOf(r, "x", "/api/v1/users"), 1u);
   EXPECT_EQ(poolOf(r, "x", "/apifoo"), 3u);
@@ -61,8 +69,7 @@ TEST(Router, APrefixWithoutATrailingSlashMatchesWholeSegmentsOnly) {
 }
 
 TEST(Router, NoRouteGivesNull) {
-  Router r(
-      {{"only.example.com", "/", reinterpret_cast<upstream::BackendPool*>(0x1), false, {}, false}});
+  Router r({route("only.example.com", "/", reinterpret_cast<upstream::BackendPool*>(0x1), false)});
   EXPECT_EQ(r.match("other.example.com", "/"), nullptr);
 }
 
