@@ -42,6 +42,7 @@ int Http2ServerConnection::onBeginHeaders(nghttp2_session*, const nghttp2_frame*
   const int32_t id = frame->hd.stream_id;
   c.streams_.emplace(id, std::make_unique<Http2Stream>(c, id));
   Http2Counters::process().streams.fetch_add(1, std::memory_order_relaxed);
+  c.floods_.earnWindowUpdates(1);  // a client may open a stream's window wider at its start
   return 0;
 }
 
@@ -70,9 +71,7 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
         s->onRemoteEnd();  // after trailers
       break;
     case NGHTTP2_DATA:
-      if (frame->hd.length == 0 && !endStream(*frame) &&
-          c.empty_frames_.add(std::chrono::steady_clock::now()))
-        c.calmDown("too many empty DATA frames");
+      if (frame->hd.length == 0 && !endStream(*frame)) c.countFrame(Http2Limit::EmptyFrames);
       if (s && endStream(*frame)) s->onRemoteEnd();
       break;
     case NGHTTP2_RST_STREAM:
@@ -87,12 +86,28 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
 }
 
 void Http2ServerConnection::onControlFrame(const nghttp2_frame& frame) {
-  if (frame.hd.type == NGHTTP2_PING && (frame.hd.flags & NGHTTP2_FLAG_ACK) && shutting_down_ &&
-      std::memcmp(frame.ping.opaque_data, kShutdownPing.data(), kShutdownPing.size()) == 0) {
-    sendFinalGoaway();  // one round trip after the notice: what was in flight has arrived
-  } else if (frame.hd.type == NGHTTP2_GOAWAY) {
-    log::debug("client {}: GOAWAY received ({})", client_.ip,
-               nghttp2_http2_strerror(frame.goaway.error_code));
+  const bool ack = frame.hd.flags & NGHTTP2_FLAG_ACK;
+  switch (frame.hd.type) {
+    case NGHTTP2_SETTINGS:
+      if (!ack) countFrame(Http2Limit::Settings);  // each costs an ACK
+      break;
+    case NGHTTP2_PING:
+      if (!ack) {
+        countFrame(Http2Limit::Pings);  // each costs an ACK
+      } else if (shutting_down_ && std::memcmp(frame.ping.opaque_data, kShutdownPing.data(),
+                                               kShutdownPing.size()) == 0) {
+        sendFinalGoaway();  // one round trip after the notice: what was in flight has arrived
+      }
+      break;
+    case NGHTTP2_WINDOW_UPDATE:
+      countFrame(Http2Limit::WindowUpdates);
+      break;
+    case NGHTTP2_GOAWAY:
+      log::debug("client {}: GOAWAY received ({})", client_.ip,
+                 nghttp2_http2_strerror(frame.goaway.error_code));
+      break;
+    default:
+      break;
   }
 }
 
@@ -119,9 +134,14 @@ int Http2ServerConnection::onFrameSend(nghttp2_session*, const nghttp2_frame* fr
   Http2ServerConnection& c = self(user_data);
   Http2Stream* s = c.stream(frame->hd.stream_id);
   switch (frame->hd.type) {
-    case NGHTTP2_HEADERS:
     case NGHTTP2_DATA:
+      c.floods_.earnWindowUpdates(2);  // the client may acknowledge it, stream and connection
+      [[fallthrough]];
+    case NGHTTP2_HEADERS:
       if (s && endStream(*frame)) s->onResponseSent();
+      break;
+    case NGHTTP2_GOAWAY:
+      Http2Counters::process().countGoaway(frame->goaway.error_code);
       break;
     case NGHTTP2_RST_STREAM: {
       // Resets nghttp2 sends for client errors count like the client's own (MadeYouReset,

@@ -57,7 +57,8 @@ TEST_F(Http2Timeouts, AHeadersFrameCutShortEndsTheConnection) {
 TEST_F(Http2Timeouts, AHeaderBlockCompletedInTimeIsServedAndTheDeadlineGoes) {
   settings_.header_timeout = Duration(150);
   start();
-  sendRaw(rawPreface() + rawFrame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM, 1, kBlock.substr(0, 3)));
+  sendRaw(rawPreface() +
+          rawFrame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM, 1, kBlock.substr(0, 3)));
   spin(5);
   sendRaw(rawFrame(NGHTTP2_CONTINUATION, NGHTTP2_FLAG_END_HEADERS, 1, kBlock.substr(3)));
   ExchangeLog& log = waitDispatched(1);
