@@ -63,6 +63,7 @@ Http2ServerConnection::Http2ServerConnection(net::EventLoop& loop,
       timer_(loop.base(), [this] { onTimer(); }),
       header_timer_(loop.base(), [this] { onHeaderTimeout(); }),
       send_timer_(loop.base(), [this] { onSendTimer(); }),
+      ledger_(std::max<size_t>(64, 2 * size_t{settings.max_concurrent_streams})),
       floods_(settings.budgets) {
   conn_->setHandler(*this);
   static nghttp2_session_callbacks* const callbacks = makeCallbacks();  // copied by nghttp2
@@ -151,13 +152,16 @@ void Http2ServerConnection::receive() {
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
     const auto* bytes = static_cast<const uint8_t*>(vec.iov_base);
-    ssize_t n = nghttp2_session_mem_recv(session(), bytes, vec.iov_len);
+    // Up to the next frame header (or PRIORITY payload), which is judged before nghttp2 reads
+    // it; nghttp2 takes every byte it is given (it is never paused), so both stay in step.
+    const size_t step = frames_.advance(bytes, vec.iov_len);
+    if (frames_.event() != Http2FrameTracker::Event::None) inspectFrame();
+    ssize_t n = nghttp2_session_mem_recv(session(), bytes, step);
     if (n < 0) {
       // Every error mem_recv returns is fatal (bad preface, flood, callback failure).
       failSession(static_cast<int>(n));
       break;
     }
-    frames_.consume(bytes, static_cast<size_t>(n));
     evbuffer_drain(in, static_cast<size_t>(n));
   }
   in_session_ = false;

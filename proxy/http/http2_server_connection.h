@@ -34,6 +34,7 @@
 #include "proxy/http/exchange.h"
 #include "proxy/http/http2_flood_guard.h"
 #include "proxy/http/http2_frame_tracker.h"
+#include "proxy/http/http2_stream_ledger.h"
 #include "proxy/http/request_id.h"
 #include "proxy/http/server_connection.h"
 #include "proxy/net/event_loop.h"
@@ -129,6 +130,12 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   void onControlFrame(const nghttp2_frame& frame);
   // One frame of a kind with a budget (Http2FloodGuard); past it, calmDown().
   void countFrame(Http2Limit limit);
+  // http2_stream_rules.cc: the RFC 9113 rules nghttp2 leaves to us, on each frame header (and
+  // PRIORITY payload) before nghttp2 reads it.
+  void inspectFrame();
+  void inspectPriority(const Http2FrameTracker::Frame& frame);
+  void streamError(int32_t stream_id, uint32_t error_code, const char* why);
+  void connectionError(uint32_t error_code, const char* why);
   void closeStream(int32_t stream_id, uint32_t error_code);
 
   // For the streams.
@@ -185,6 +192,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   bool header_timer_on_ = false;
   bool send_timer_on_ = false;
   Http2FrameTracker frames_;  // what the client sent, frame by frame, beside nghttp2
+  Http2StreamLedger ledger_;  // how recent streams ended (for frames on closed streams)
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
   // Streams answered before the client finished sending: each gets RST_STREAM(NO_ERROR) once

@@ -41,6 +41,7 @@ int Http2ServerConnection::onBeginHeaders(nghttp2_session*, const nghttp2_frame*
     return 0;
   const int32_t id = frame->hd.stream_id;
   c.streams_.emplace(id, std::make_unique<Http2Stream>(c, id));
+  c.ledger_.opened(id);
   Http2Counters::process().streams.fetch_add(1, std::memory_order_relaxed);
   c.floods_.earnWindowUpdates(1);  // a client may open a stream's window wider at its start
   return 0;
@@ -76,6 +77,7 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
       break;
     case NGHTTP2_RST_STREAM:
       Http2Counters::process().client_resets.fetch_add(1, std::memory_order_relaxed);
+      c.ledger_.ended(frame->hd.stream_id, Http2StreamLedger::State::ResetByPeer);
       c.countClientCausedReset();
       break;
     default:
@@ -125,7 +127,9 @@ int Http2ServerConnection::onDataChunk(nghttp2_session*, uint8_t, int32_t stream
 
 int Http2ServerConnection::onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
                                          void* user_data) {
-  self(user_data).closeStream(stream_id, error_code);
+  Http2ServerConnection& c = self(user_data);
+  c.ledger_.ended(stream_id, Http2StreamLedger::State::Completed);  // unless reset before
+  c.closeStream(stream_id, error_code);
   return 0;
 }
 
@@ -144,6 +148,7 @@ int Http2ServerConnection::onFrameSend(nghttp2_session*, const nghttp2_frame* fr
       Http2Counters::process().countGoaway(frame->goaway.error_code);
       break;
     case NGHTTP2_RST_STREAM: {
+      c.ledger_.ended(frame->hd.stream_id, Http2StreamLedger::State::ResetByUs);
       // Resets nghttp2 sends for client errors count like the client's own (MadeYouReset,
       // CVE-2025-8671): either way the client gets server work for free. Refusals over
       // max_concurrent_streams do not: a client may open streams before our SETTINGS arrive.

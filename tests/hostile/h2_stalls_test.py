@@ -19,10 +19,10 @@ import unittest
 
 from admin_support import AdminCase, parse_prometheus
 from gatehouse_process import free_port
-from h2_frames import (DATA, GOAWAY, PING, PROTOCOL_ERROR, RST_STREAM, SETTINGS, WINDOW_UPDATE,
-                       ACK, H2Client, describe, frame, headers_frame, request_block, settings)
+from h2_frames import (ACK, INITIAL_WINDOW_SIZE, PING, PREFACE, PROTOCOL_ERROR, RST_STREAM,
+                       SETTINGS, WINDOW_UPDATE, H2Client, describe, frame, headers_frame,
+                       request_block, settings)
 
-SETTINGS_INITIAL_WINDOW_SIZE = 0x4
 SHORT = "300ms"
 
 
@@ -88,7 +88,7 @@ class H2StallsTest(AdminCase):
         self.start({"client_send": SHORT})
         c = self.h2()
         streams = [1 + 2 * i for i in range(8)]
-        c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + settings([(SETTINGS_INITIAL_WINDOW_SIZE, 0)])
+        c.send(PREFACE + settings([(INITIAL_WINDOW_SIZE, 0)])
                + b"".join(headers_frame(s, request_block("/bytes?n=%d" % (8 << 20)))
                           for s in streams))
         self.assertTrue(self.a1.wait_for_requests(8, 5), self.diag(self.a1.snapshot()))
@@ -104,7 +104,7 @@ class H2StallsTest(AdminCase):
         # client_send keeps its default (30 s): here the backend side's own deadline acts.
         self.start({"backend_response": SHORT})
         c = self.h2()
-        c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + settings([(SETTINGS_INITIAL_WINDOW_SIZE, 0)])
+        c.send(PREFACE + settings([(INITIAL_WINDOW_SIZE, 0)])
                + headers_frame(1, request_block("/bytes?n=%d" % (8 << 20))))
         self.assertTrue(self.a1.wait_for_requests(1, 5), self.diag(self.a1.snapshot()))
         self.assertEqual(self.read_resets(c, [1], timeout=5), {1},
@@ -119,8 +119,8 @@ class H2StallsTest(AdminCase):
         self.start({"client_send": SHORT, "client_idle": "60s"})
         c = self.h2()
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-               + settings([(SETTINGS_INITIAL_WINDOW_SIZE, 0x7FFFFFFF)])
+        c.send(PREFACE
+               + settings([(INITIAL_WINDOW_SIZE, 0x7FFFFFFF)])
                + frame(WINDOW_UPDATE, 0, 0, (0x7FFFFFFF - 65535).to_bytes(4, "big"))
                + headers_frame(1, request_block("/bytes?n=%d" % (256 << 20))))
         self.assertTrue(self.a1.wait_for_requests(1, 5), self.diag(self.a1.snapshot()))

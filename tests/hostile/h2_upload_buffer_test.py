@@ -11,10 +11,10 @@ import unittest
 
 from admin_support import AdminCase
 from gatehouse_process import free_port, pool
-from h2_frames import (ACK, DATA, END_STREAM, GOAWAY, HEADERS, PING, RST_STREAM, SETTINGS,
-                       WINDOW_UPDATE, H2Client, frame, headers_frame, request_block, settings)
+from h2_frames import (ACK, DATA, END_STREAM, GOAWAY, HEADERS, INITIAL_WINDOW_SIZE, PING,
+                       RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Client, frame, headers_frame,
+                       request_block, settings)
 
-SETTINGS_INITIAL_WINDOW_SIZE = 0x4
 HTTP1_READ_BUFFER = 76 * 1024
 BODY = 1 << 20
 
@@ -61,7 +61,7 @@ class Uploader:
     def _on_frame(self, ftype, flags, sid, payload):
         if ftype == SETTINGS and not flags & ACK:
             for i in range(0, len(payload), 6):
-                if int.from_bytes(payload[i:i + 2], "big") == SETTINGS_INITIAL_WINDOW_SIZE:
+                if int.from_bytes(payload[i:i + 2], "big") == INITIAL_WINDOW_SIZE:
                     self.stream_window += int.from_bytes(payload[i + 2:i + 6], "big") - 65535
             self.c.send(settings(ack=True))
         elif ftype == PING and not flags & ACK:

@@ -78,5 +78,46 @@ TEST(Http2FrameTracker, GivesTheSameAnswerSplitAtEveryByte) {
   }
 }
 
+TEST(Http2FrameTracker, StopsAfterEachFrameHeaderAndEachFrameEnd) {
+  const std::string data = rawFrame(NGHTTP2_DATA, 0, 1, "abc");
+  const std::string rst = rawFrame(NGHTTP2_RST_STREAM, 0, 1, std::string(4, '\0'));
+  const std::string all = rawPreface() + data + rst;
+  Http2FrameTracker tracker;
+  const auto* p = reinterpret_cast<const uint8_t*>(all.data());
+  size_t at = 0;
+  std::vector<std::pair<size_t, bool>> stops;  // (bytes so far, a header was just read)
+  while (at < all.size()) {
+    at += tracker.advance(p + at, all.size() - at);
+    stops.emplace_back(at, tracker.event() == Http2FrameTracker::Event::Header);
+  }
+  const size_t preface = rawPreface().size() - 9;  // the magic, then SETTINGS: a frame
+  EXPECT_EQ(stops, (std::vector<std::pair<size_t, bool>>{{preface + 9, true},    // SETTINGS
+                                                         {preface + 18, true},   // DATA header
+                                                         {preface + 21, false},  // its end
+                                                         {preface + 30, true},   // RST_STREAM
+                                                         {all.size(), false}}));
+  EXPECT_EQ(tracker.frame().type, NGHTTP2_RST_STREAM);
+  EXPECT_EQ(tracker.frame().stream, 1);
+}
+
+TEST(Http2FrameTracker, ReadsThePriorityDependencyWhateverTheSplit) {
+  const std::string priority =
+      rawFrame(NGHTTP2_PRIORITY, 0, 5, std::string("\x80\x00\x00\x05\x10", 5));
+  const std::string all = rawPreface() + priority;
+  for (size_t split = 0; split <= all.size(); ++split) {
+    Http2FrameTracker tracker;
+    const auto* p = reinterpret_cast<const uint8_t*>(all.data());
+    bool seen = false;
+    for (size_t at = 0, end = split; at < all.size(); end = all.size()) {
+      at += tracker.advance(p + at, end - at);
+      if (tracker.event() == Http2FrameTracker::Event::PriorityPayload) {
+        seen = true;
+        EXPECT_EQ(tracker.frame().dependency, 5) << split;  // the exclusive bit is not part of it
+      }
+    }
+    EXPECT_TRUE(seen) << split;
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::http
