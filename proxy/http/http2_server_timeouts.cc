@@ -78,20 +78,32 @@ void Http2ServerConnection::watchSend() {
 }
 
 // One timer for all streams, checked lazily: each stream keeps when its body last moved, and
-// the timer runs only while some stream's body waits, firing at the earliest deadline.
+// the timer runs only while some stream's body waits, firing at the earliest deadline. A stream
+// is given up when its body has not moved for send_timeout and a flow-control window (its own or
+// the connection's) is what holds it.
 void Http2ServerConnection::onSendTimer() {
   send_timer_on_ = false;
   if (closed_ || !active()) return;
   const auto now = std::chrono::steady_clock::now();
   std::vector<int32_t> stalled;
   std::optional<std::chrono::steady_clock::time_point> next;
+  const bool connection_window_shut = nghttp2_session_get_remote_window_size(session()) <= 0;
   for (const auto& [id, s] : streams_) {
     if (!s->sendWaiting()) continue;
-    const auto deadline = s->sendWaitingSince() + settings_.send_timeout;
-    if (deadline <= now)
-      stalled.push_back(id);
-    else
-      next = std::min(next.value_or(deadline), deadline);
+    auto deadline = s->sendWaitingSince() + settings_.send_timeout;
+    if (deadline <= now) {
+      // Only a shut window is held against the stream. With a window open it waits for the
+      // socket (the transport's send timeout watches that) or for its turn among many streams
+      // of a client that reads slowly but reads: checked again a send_timeout later.
+      const bool window_shut = connection_window_shut ||
+                               nghttp2_session_get_stream_remote_window_size(session(), id) <= 0;
+      if (window_shut) {
+        stalled.push_back(id);
+        continue;
+      }
+      deadline = now + settings_.send_timeout;
+    }
+    next = std::min(next.value_or(deadline), deadline);
   }
   for (int32_t id : stalled) {
     Http2Stream* s = stream(id);

@@ -108,6 +108,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   void endResponse();
   void fail(BackendFailure failure);
   void onPausedTooLong();
+  void stopPausedTimer();
 
   net::EventLoop& loop_;
   health::Server& server_;
@@ -119,6 +120,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   std::unique_ptr<net::TcpConnection> conn_;
   net::EvbufferPtr body_chunk_;
   net::Timer paused_timer_;  // armed while the response is paused (see pauseResponse)
+  bool paused_timer_on_ = false;
   Timeouts timeouts_;
   State state_ = State::Connecting;
   std::string request_method_;
