@@ -19,6 +19,16 @@ constexpr size_t kMaxSettingsEntries = 32;
 // client that floods without reading the answers meets it (CVE-2019-9512, -9515).
 constexpr size_t kMaxOutboundAcks = 1000;
 
+// A GOAWAY frame (RFC 9113 §6.8) written by hand, for when nghttp2 can no longer be asked to.
+void appendGoaway(evbuffer* out, int32_t last_stream, uint32_t error_code) {
+  uint8_t frame[17] = {0, 0, 8, NGHTTP2_GOAWAY};  // length 8, no flags, stream 0
+  const uint32_t fields[2] = {static_cast<uint32_t>(last_stream) & 0x7fffffff, error_code};
+  for (size_t f = 0; f < 2; ++f)
+    for (size_t i = 0; i < 4; ++i)
+      frame[9 + 4 * f + i] = static_cast<uint8_t>(fields[f] >> (24 - 8 * i));
+  evbuffer_add(out, frame, sizeof frame);
+}
+
 struct OptionDeleter {
   void operator()(nghttp2_option* o) const { nghttp2_option_del(o); }
 };
@@ -174,8 +184,8 @@ void Http2ServerConnection::failSession(int lib_error) {
   Http2Counters& counters = Http2Counters::process();
   counters.session_errors.fetch_add(1, std::memory_order_relaxed);
   evbuffer_drain(conn_->input(), evbuffer_get_length(conn_->input()));
-  uint32_t code = NGHTTP2_INTERNAL_ERROR;
   if (lib_error == NGHTTP2_ERR_BAD_CLIENT_MAGIC) return;  // not HTTP/2: no GOAWAY (RFC 9113 §3.4)
+  uint32_t code = NGHTTP2_INTERNAL_ERROR;
   if (lib_error == NGHTTP2_ERR_FLOODED || lib_error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
     counters.countLimit(lib_error == NGHTTP2_ERR_FLOODED ? Http2Limit::OutboundAcks
                                                          : Http2Limit::Continuations);
@@ -184,25 +194,7 @@ void Http2ServerConnection::failSession(int lib_error) {
   }
   // What we wrote so far ends on a frame boundary (mem_send hands out whole frames, writeData
   // writes a DATA frame whole), so the GOAWAY may follow it.
-  const uint32_t last = static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(session()));
-  const uint8_t frame[17] = {0,
-                             0,
-                             8,
-                             NGHTTP2_GOAWAY,
-                             0,
-                             0,
-                             0,
-                             0,
-                             0,
-                             static_cast<uint8_t>(last >> 24 & 0x7f),
-                             static_cast<uint8_t>(last >> 16),
-                             static_cast<uint8_t>(last >> 8),
-                             static_cast<uint8_t>(last),
-                             static_cast<uint8_t>(code >> 24),
-                             static_cast<uint8_t>(code >> 16),
-                             static_cast<uint8_t>(code >> 8),
-                             static_cast<uint8_t>(code)};
-  evbuffer_add(conn_->output(), frame, sizeof frame);
+  appendGoaway(conn_->output(), nghttp2_session_get_last_proc_stream_id(session()), code);
   counters.countGoaway(code);
 }
 
