@@ -5,10 +5,17 @@ either cap (gatehouse_connections_refused_total{reason}), and limits.memory boun
 bytes: above it new requests get 503 (gatehouse_http_requests_refused_total{reason="memory"})
 and reading from backends pauses until memory is given back."""
 
+import os
 import socket
 import time
 
 from admin_support import AdminCase, parse_prometheus
+from gatehouse_process import RssSampler
+
+MiB = 1024 * 1024
+# Sanitizer builds (GATEHOUSE_RSS_LIMIT_KIB set by CMake) bring their own allocator and shadow
+# memory: RSS says nothing there, the counted bytes still do.
+RSS_MEANINGFUL = "GATEHOUSE_RSS_LIMIT_KIB" not in os.environ
 
 
 def kept_alive(port, source="127.0.0.1"):
@@ -80,3 +87,78 @@ class ConnectionLimitsTest(AdminCase):
         self.assertEqual(self.refused_total(admin, "max_connections"), 1)
         # The admin listener is apart: it still answers (it has its own caps).
         self.assertEqual(admin.get("/status").status, 200)
+
+
+def slow_reader(port, target):
+    """A client that asks for `target` and reads nothing (a tiny receive window)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % target.encode())
+    return s
+
+
+def status_of(port, target="/hello"):
+    """The status of a GET on a new connection (0 if none came)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" % target.encode())
+            line = s.recv(64).split(b"\r\n", 1)[0]
+            return int(line.split()[1]) if line.startswith(b"HTTP/1.1 ") else 0
+    except OSError:
+        return 0
+
+
+class MemoryLimitTest(AdminCase):
+    BUDGET = 8 * MiB
+    READERS = 150
+
+    def setUp(self):
+        super().setUp()
+        self.a1 = self.origin("a1")
+        big = b"x" * (32 * MiB)
+        self.a1.add_route("/big", lambda ctx: ctx.respond(200, big))
+        self.a1.add_route("/hello", lambda ctx: ctx.respond(200, b"hello"))
+
+    def wait_for_status(self, port, status, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if status_of(port) == status:
+                return True
+            time.sleep(0.05)  # poll interval, bounded by the deadline
+        return False
+
+    def metrics(self, admin):
+        return parse_prometheus(admin.get("/metrics").text)
+
+    def test_slow_readers_cannot_push_memory_past_the_budget_and_new_requests_get_503(self):
+        gh, admin = self.start_with_admin([self.a1], limits={"memory": "8MiB"})
+        self.assertEqual(status_of(gh.port), 200)
+        baseline = gh.rss_kib()
+        readers = []
+        self.addCleanup(lambda: [r.close() for r in readers])
+        with RssSampler(gh, interval=0.1) as rss:
+            for _ in range(self.READERS):
+                readers.append(slow_reader(gh.port, "/big"))
+            # Before the fix each reader's response buffered up to the client's high watermark
+            # (~350 KiB of RSS each: +52 MiB here) and every request was still served.
+            self.assertTrue(self.wait_for_status(gh.port, 503, timeout=20),
+                            self.diag("never refused above limits.memory; " + rss.summary()))
+            time.sleep(1.0)  # the readers' backends have had their chance to read more
+            m = self.metrics(admin)
+        counted = m["gatehouse_memory_bytes"].value()
+        self.assertLess(counted, self.BUDGET + 4 * MiB, self.diag("counted %d bytes" % counted))
+        self.assertEqual(m["gatehouse_memory_limit_bytes"].value(), self.BUDGET)
+        self.assertGreaterEqual(m["gatehouse_http_requests_refused_total"].value(reason="memory"), 1)
+        self.assertGreaterEqual(m["gatehouse_memory_pauses_total"].value(), 1)
+        if RSS_MEANINGFUL:
+            grown_kib = rss.max_kib - baseline
+            self.assertLess(grown_kib, (self.BUDGET + 12 * MiB) // 1024,
+                            self.diag("RSS grew %d KiB over a %d KiB baseline; %s"
+                                      % (grown_kib, baseline, rss.summary())))
+        # The readers leave: memory comes back, and so does service.
+        for r in readers:
+            r.close()
+        self.assertTrue(self.wait_for_status(gh.port, 200, timeout=10),
+                        self.diag("still refusing after the slow readers left"))
