@@ -8,8 +8,9 @@
 // Above the limit (over()), new requests get 503 (pipeline.cc) and reading pauses: the
 // upstream stops reading responses from backends and request bodies from clients until the
 // count is under the limit again (net/memory_waiters.h). So a flood of slow readers, slow
-// uploads or HTTP/2 streams at window 0 holds about the limit, plus what each connection reads
-// at once (16 KiB) and per-thread slack, not more.
+// uploads or HTTP/2 streams at window 0 holds about the limit, plus one read (16 KiB, in a
+// 32 KiB block) for each exchange under way when the limit was crossed, plus per-thread slack;
+// not more (tests/hostile/limits_test.py measures it).
 //
 // Cheap enough for every allocation: each thread keeps its own running delta and adds it to
 // the shared count only once it passes kFlushBytes either way, so the count may be off by
