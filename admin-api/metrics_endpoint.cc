@@ -202,6 +202,10 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::ClientSendTimeouts, {}, net::TcpConnection::send_timeouts_total.load(relaxed));
   out.add(Metric::BackendPausedTimeouts, {},
           upstream::BackendConnection::paused_timeouts_total.load(relaxed));
+  out.add(Metric::BackendIdleTimeouts, {},
+          upstream::BackendConnection::idle_timeouts_total.load(relaxed));
+  out.add(Metric::TunnelIdleTimeouts, {},
+          upstream::BackendConnection::tunnel_idle_timeouts_total.load(relaxed));
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));

@@ -147,6 +147,10 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(BackendPausedTimeouts, Counter, "gatehouse_backend_paused_timeouts_total",                   \
     "Backend responses given up after backend_response paused for a client that did not "        \
     "take them")                                                                                 \
+  X(BackendIdleTimeouts, Counter, "gatehouse_backend_idle_timeouts_total",                       \
+    "Idle keep-alive connections to backends closed after timeouts.backend_idle")                \
+  X(TunnelIdleTimeouts, Counter, "gatehouse_tunnel_idle_timeouts_total",                         \
+    "Tunnels (WebSocket) closed after timeouts.tunnel_idle without a byte either way")           \
   X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \

@@ -187,6 +187,12 @@ struct Timeouts {
   Duration client_send{30000};
   Duration backend_connect{3000};
   Duration backend_response{60000};
+  // An idle keep-alive connection to a backend is closed after this (nginx's upstream
+  // keepalive_timeout): servers that drop idle connections first are raced less often.
+  Duration backend_idle{60000};
+  // A tunnel (WebSocket after 101) with no byte in either direction is closed after this
+  // (HAProxy's `timeout tunnel`); applications that ping stay open.
+  Duration tunnel_idle{3600 * 1000};
 };
 
 struct Limits {

@@ -89,6 +89,8 @@ void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
               timeoutField("client_send", t.client_send, diag),
               timeoutField("backend_connect", t.backend_connect, diag),
               timeoutField("backend_response", t.backend_response, diag),
+              timeoutField("backend_idle", t.backend_idle, diag),
+              timeoutField("tunnel_idle", t.tunnel_idle, diag),
           },
           {}, diag);
 }

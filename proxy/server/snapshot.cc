@@ -116,6 +116,8 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   h2s.budgets.max_window_updates = h2.max_window_updates;
   snapshot->backend_timeouts.connect = config->timeouts.backend_connect;
   snapshot->backend_timeouts.response = config->timeouts.backend_response;
+  snapshot->backend_timeouts.idle = config->timeouts.backend_idle;
+  snapshot->backend_timeouts.tunnel_idle = config->timeouts.tunnel_idle;
   snapshot->config = std::move(config);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }

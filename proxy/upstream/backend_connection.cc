@@ -29,6 +29,8 @@ http::Http1Parser& responseParser() {
 }  // namespace
 
 std::atomic<uint64_t> BackendConnection::paused_timeouts_total{0};
+std::atomic<uint64_t> BackendConnection::idle_timeouts_total{0};
+std::atomic<uint64_t> BackendConnection::tunnel_idle_timeouts_total{0};
 
 std::string_view describe(BackendFailure f) {
   switch (f) {
@@ -111,6 +113,8 @@ void BackendConnection::sendBody(evbuffer* data) {
     http::writeChunk(out, data);
   else
     evbuffer_add_buffer(out, data);
+  // The client's bytes keep a tunnel alive as much as the backend's do.
+  if (state_ == State::Tunnel) conn_->setTimeouts(timeouts_.tunnel_idle, timeouts_.response);
 }
 
 void BackendConnection::sendEnd(const http::HeaderMap* trailers) {
@@ -171,7 +175,7 @@ void BackendConnection::parkIdle(std::function<void()> on_dead) {
   state_ = State::Idle;
   user_ = nullptr;
   on_idle_dead_ = std::move(on_dead);
-  conn_->setTimeouts(Duration::zero(), Duration::zero());
+  conn_->setTimeouts(timeouts_.idle, Duration::zero());
   conn_->setReading(true);
 }
 
@@ -201,6 +205,7 @@ void BackendConnection::onConnected() {
 void BackendConnection::onClose(net::TcpConnection::CloseReason reason) {
   using Reason = net::TcpConnection::CloseReason;
   if (state_ == State::Idle) {
+    if (reason == Reason::ReadTimeout) idle_timeouts_total.fetch_add(1, std::memory_order_relaxed);
     if (on_idle_dead_) on_idle_dead_();  // the pool retires us
     return;
   }
@@ -208,6 +213,11 @@ void BackendConnection::onClose(net::TcpConnection::CloseReason reason) {
   if (reason == Reason::ConnectFailed || reason == Reason::ConnectTimeout) {
     fail(reason == Reason::ConnectTimeout ? BackendFailure::ConnectTimeout
                                           : BackendFailure::ConnectFailed);
+    return;
+  }
+  if (state_ == State::Tunnel && reason == Reason::ReadTimeout) {
+    tunnel_idle_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+    endResponse();  // a quiet tunnel ends as a closed one does: both sides close
     return;
   }
   if (reason == Reason::ReadTimeout || reason == Reason::WriteTimeout) {
@@ -302,9 +312,10 @@ bool BackendConnection::readHead() {
   evbuffer_drain(in, view.head_length);
   head_received_ = true;
   if (upgraded) {
-    // A quiet WebSocket is normal: no read timeout in a tunnel, only stalled writes.
+    // A quiet WebSocket is normal, for a while: the tunnel ends after tunnel_idle without a
+    // byte either way (sendBody() restarts the clock for the client's bytes).
     state_ = State::Tunnel;
-    conn_->setTimeouts(Duration::zero(), timeouts_.response);
+    conn_->setTimeouts(timeouts_.tunnel_idle, timeouts_.response);
   }
   user_->onResponseHead(head);
   if (state_ != State::Broken && body_.done()) endResponse();  // no body

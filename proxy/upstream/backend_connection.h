@@ -54,6 +54,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   struct Timeouts {
     Duration connect{3000};
     Duration response{60000};
+    Duration idle{60000};               // timeouts.backend_idle: parked in the pool
+    Duration tunnel_idle{3600 * 1000};  // timeouts.tunnel_idle: no byte either way in a tunnel
   };
 
   // Starts a non-blocking connect through `connector` (a test's may hand out a socketpair);
@@ -92,6 +94,10 @@ class BackendConnection final : private net::TcpConnection::Handler {
   // Paused responses given up after backend_response, process-wide
   // (gatehouse_backend_paused_timeouts_total).
   static std::atomic<uint64_t> paused_timeouts_total;
+  // Pooled connections closed by backend_idle (gatehouse_backend_idle_timeouts_total) and
+  // tunnels closed by tunnel_idle (gatehouse_tunnel_idle_timeouts_total), process-wide.
+  static std::atomic<uint64_t> idle_timeouts_total;
+  static std::atomic<uint64_t> tunnel_idle_timeouts_total;
 
  private:
   enum class State { Connecting, Ready, Busy, Tunnel, Idle, Broken };

@@ -11,7 +11,7 @@ import time
 
 from admin_support import AdminCase, parse_prometheus
 from gatehouse_process import RssSampler, free_port
-from http2_test import PREFACE, H2Client, headers_frame, request_block, settings
+from h2_frames import PREFACE, H2Client, headers_frame, request_block, settings
 
 MiB = 1024 * 1024
 # Sanitizer builds (GATEHOUSE_RSS_LIMIT_KIB set by CMake) bring their own allocator and shadow

@@ -96,16 +96,17 @@ TEST_F(Http2Timeouts, AResponseTheClientsWindowHoldsBackIsResetAndItsHandlerRele
 }
 
 TEST_F(Http2Timeouts, AResponseThatKeepsMovingSlowlyIsNotReset) {
-  settings_.send_timeout = Duration(150);
+  // 800 ms, not less: a loaded CI machine may stall the test a few hundred ms between reads.
+  settings_.send_timeout = Duration(800);
   start();
   startClient(16 << 10);  // the client opens its window 16 KiB at a time, as it reads
   int32_t id = client_->request("GET", "/slow");
   ExchangeLog& log = waitDispatched(1);
-  const std::string body = testsupport::pattern(256 << 10);
+  const std::string body = testsupport::pattern(512 << 10);
   log.exchange->respondHead(testsupport::responseHead(200, body.size()));
   testsupport::sendBody(*log.exchange, body);
   log.exchange->respondEnd();
-  // The client reads every 60 ms: each read moves the response, well within 150 ms, for ~1 s.
+  // The client reads every 60 ms: each read moves the response, well within 800 ms, for ~2 s.
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   client_->read_paused = true;
   while (!client_->stream(id).closed && std::chrono::steady_clock::now() < deadline) {

@@ -268,6 +268,61 @@ TEST_F(BackendConnectionTest, AResumedResponseDoesNotTimeOutForItsPause) {
   EXPECT_TRUE(conn->reusable());
 }
 
+// Issue 14, time bounds: a connection parked in the pool had no deadline of its own; it is
+// closed after backend_idle (nginx's upstream keepalive_timeout) and counted.
+TEST_F(BackendConnectionTest, AnIdlePooledConnectionIsClosedAfterBackendIdle) {
+  timeouts.idle = Duration(50);
+  FakeBackend& backend = connect();
+  send(backend, request());
+  ASSERT_TRUE(
+      answer(backend, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", [&] { return ended(); }));
+  ASSERT_TRUE(conn->reusable());
+  const uint64_t fired = BackendConnection::idle_timeouts_total.load();
+  bool dead = false;
+  conn->parkIdle([&] {  // as the pool does: it retires a dead idle connection
+    dead = true;
+    BackendConnection::retire(std::move(conn));
+  });
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return dead; }));
+  EXPECT_EQ(BackendConnection::idle_timeouts_total.load(), fired + 1);
+  EXPECT_TRUE(backend.waitFor(loop.base(), [&] { return backend.closedByProxy(); }));
+}
+
+// Issue 14, time bounds: a tunnel (after 101) had no read timeout at all, so a WebSocket whose
+// both ends went quiet held a client and a backend connection for ever. It ends after
+// tunnel_idle without a byte either way; the client's bytes count as much as the backend's.
+TEST_F(BackendConnectionTest, ATunnelEndsAfterTunnelIdleWithoutAByteEitherWay) {
+  timeouts.tunnel_idle = Duration(300);
+  FakeBackend& backend = connect();
+  http::RequestHead upgrade = request();
+  upgrade.upgrade = true;
+  conn->sendRequestHead(upgrade);
+  ASSERT_TRUE(backend.waitForHeads(loop.base()));
+  ASSERT_TRUE(answer(backend,
+                     "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                     "Upgrade: websocket\r\n\r\n",
+                     [&] { return user.head.has_value(); }));
+  const uint64_t fired = BackendConnection::tunnel_idle_timeouts_total.load();
+  // The client alone talks, every ~50 ms for ~400 ms (past tunnel_idle): it stays open.
+  for (int i = 0; i < 8; ++i) {
+    net::EvbufferPtr bytes = net::makeEvbuffer();
+    evbuffer_add(bytes.get(), "x", 1);
+    conn->sendBody(bytes.get());
+    const auto until = std::chrono::steady_clock::now() + 50ms;
+    testing::runUntil(loop.base(), [&] {
+      backend.pump();
+      return std::chrono::steady_clock::now() >= until;
+    });
+    ASSERT_FALSE(ended() || failed()) << "closed while the client was sending, round " << i;
+  }
+  EXPECT_EQ(backend.received().substr(backend.received().size() - 8), "xxxxxxxx");
+  // Then nobody: it ends as a closed tunnel does, counted, and is never reused.
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return ended(); }));
+  EXPECT_FALSE(failed());
+  EXPECT_EQ(BackendConnection::tunnel_idle_timeouts_total.load(), fired + 1);
+  EXPECT_FALSE(conn->reusable());
+}
+
 TEST_F(BackendConnectionTest, TellsItsUserWhenTheRequestOutputHasDrained) {
   FakeBackend& backend = connect();
   http::RequestHead post = request("POST");
