@@ -80,7 +80,11 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
               diag);
           if (tls.alpn.empty())
             diag.error(list.mark, list.path, "at least one protocol is required");
-        }}},
+        }},
+       {"session_tickets",
+        [&](const Value& x) { tls.session_tickets = readBool(x, diag).value_or(true); }},
+       {"session_cache",
+        [&](const Value& x) { tls.session_cache = readBool(x, diag).value_or(true); }}},
       {}, diag);
 }
 
