@@ -32,10 +32,8 @@ namespace {
 std::string keyLoadError(const std::string& key, const std::string& ssl_reason) {
   if (::access(key.c_str(), R_OK) != 0 && errno == EACCES) {
     return fmt::format(
-        "cannot load key {}: permission denied for uid {}; gatehouse reads its keys as the "
-        "service user: give its group read access (chgrp gatehouse KEY; chmod 0640 KEY, and "
-        "let it search the folders above), or pass the key with systemd's LoadCredential= "
-        "and name $CREDENTIALS_DIRECTORY's copy in the config (see gatehouse(8))",
+        "cannot load key {}: permission denied for uid {} (see gatehouse(8), TLS KEYS: "
+        "chmod 0640 KEY with the gatehouse group, or LoadCredential=)",
         key, ::getuid());
   }
   return fmt::format("cannot load key {}: {}", key, ssl_reason);

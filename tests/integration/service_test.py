@@ -21,6 +21,11 @@ from gatehouse_process import (GatehouseProcess, base_config, free_port, gatehou
 from tls_material import missing_tools, run_tool, test_pki, tls_listener
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 class NotifySocket:
     """A datagram socket standing in for systemd: collects what sd_notify() sends."""
 
@@ -112,7 +117,7 @@ class ServiceTest(AdminCase):
         # One error-log line per refused key, never a multi-line entry.
         errors = [l for l in gh.stderr_text().splitlines() if "reload failed" in l]
         self.assertEqual(len(errors), 2, gh.stderr_text())
-        self.assertEqual(self.client(gh).get("/x").status, 200)
+        self.assertEqual(self.client(gh).get("/hello").status, 200)
 
         access = os.path.join(self.tmp, "access.log")
         error = os.path.join(self.tmp, "error.log")
@@ -120,9 +125,9 @@ class ServiceTest(AdminCase):
         cfg["log"] = dict(cfg["log"], access=access, error=error)
         self.rewrite_config(gh, cfg)
         self.assertEqual(admin.post("/reload").status, 200)
-        self.assertEqual(self.client(gh).get("/after-reload").status, 200)
-        self.wait_for_lines(access, lambda lines: any("/after-reload" in l for l in lines))
-        self.assertNotIn("/after-reload", open(gh.access_path).read())
+        self.assertEqual(self.client(gh).get("/hello?after-reload").status, 200)
+        self.wait_for_lines(access, lambda lines: any("after-reload" in l for l in lines))
+        self.assertNotIn("after-reload", read_text(gh.access_path))
         self.wait_for_lines(error, lambda lines: any("reloaded" in l for l in lines))
 
     def wait_for_lines(self, path, predicate, timeout=5.0):
@@ -152,7 +157,7 @@ class ServiceTest(AdminCase):
             c = self.client(gh)
             n = 0
             while not stop.is_set() and n < 5000:
-                self.assertEqual(c.get("/load/%d" % n).status, 200)
+                self.assertEqual(c.get("/hello?load=%d" % n).status, 200)
                 n += 1
             done.append(n)
 
@@ -170,11 +175,11 @@ class ServiceTest(AdminCase):
             thread.join(30)
         self.assertEqual(gh.stop(), 0)
         self.assertEqual(len(done), 1)
-        old = open(access + ".1").read().splitlines()
-        new = open(access).read().splitlines()
+        old = read_text(access + ".1").splitlines()
+        new = read_text(access).splitlines()
         paths = [l.split('"path":"', 1)[1].split('"', 1)[0] for l in old + new]
-        self.assertEqual(sorted(paths), sorted("/load/%d" % i for i in range(done[0])))
-        self.assertNotIn("reopened", open(error + ".1").read())
+        self.assertEqual(sorted(paths), sorted("/hello?load=%d" % i for i in range(done[0])))
+        self.assertNotIn("reopened", read_text(error + ".1"))
 
     def second_instance(self, cfg):
         """Starts gatehouse with cfg expecting it to refuse: (exit code, stderr)."""
@@ -191,7 +196,7 @@ class ServiceTest(AdminCase):
         rc, err = self.second_instance(cfg)
         self.assertEqual(rc, 1, err)
         self.assertRegex(err, r"state_file: %s is in use by another gatehouse \(pid %d\); one "
-                              r"process owns a state file" % (re.escape(state), gh.pid()), err)
+                              r"process owns a state file" % (re.escape(state), gh.pid), err)
 
         cfg["state_file"] = os.path.join(self.tmp, "other.json")
         rc, err = self.second_instance(cfg)
@@ -199,7 +204,7 @@ class ServiceTest(AdminCase):
         self.assertRegex(err, r"\d+:\d+: listeners\[0\]: 127\.0\.0\.1:%d is already in use: "
                               r"another process listens there" % gh.port, err)
         # The first one never saw a request go astray and still serves.
-        self.assertEqual(self.client(gh).get("/x").status, 200)
+        self.assertEqual(self.client(gh).get("/hello").status, 200)
 
     # -- TLS certificates that are about to break ----------------------------------------------
     def tls_config(self, leaf):
@@ -236,7 +241,7 @@ class ServiceTest(AdminCase):
         admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]),
                          "it-token-0123456789abcdef", cfg["admin"]["token_file"])
         admin.wait_ready()
-        metrics = parse_prometheus(admin.get("/metrics").text())
+        metrics = parse_prometheus(admin.get("/metrics").text)
         value = metrics["gatehouse_tls_certificate_not_after_seconds"].value(
             listener=cfg["listeners"][0]["address"], cert=soon.cert)
         _, out, _ = run_tool(["openssl", "x509", "-noout", "-enddate", "-in", soon.cert], check=True)
@@ -276,8 +281,9 @@ class ServiceTest(AdminCase):
         else:
             rc, out = run_gatehouse(["check", "-c", path])
         self.assertEqual(rc, 1, out)
-        self.assertRegex(out, r"cannot load key %s: permission denied for uid \d+; "
-                              % re.escape(key))
+        self.assertRegex(out, r"^%s:\d+:\d+: listeners\[0\]\.tls\.certificates\[0\]\.key: cannot "
+                              r"read \"%s\": Permission denied \(gatehouse reads keys as its "
+                              r"service user" % (re.escape(path), re.escape(key)))
         self.assertIn("chmod 0640 KEY", out)
         self.assertIn("LoadCredential=", out)
     # -- check: what it still missed -------------------------------------------------------------

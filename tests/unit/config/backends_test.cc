@@ -163,7 +163,7 @@ TEST(Backends, RefuseAPoolWhoseEveryServerHasWeightZero) {
       - { name: a, address: 127.0.0.1:8001, weight: 0 }
       - { name: b, address: 127.0.0.1:8002, weight: 0 }
 )")),
-            "gatehouse.yaml:5:7: backends.app.servers: every server has weight 0, so the pool "
+            "gatehouse.yaml:6:7: backends.app.servers: every server has weight 0, so the pool "
             "can never be picked; give one a weight (`ctl maint`/`ctl drain` take servers out at "
             "run time)");
 }

@@ -155,8 +155,8 @@ TEST(LoadConfigText, ReportsAYamlSyntaxErrorWithLineAndColumn) {
             "the list on the next line, indented");
   // Issue 16: the mistakes of hand-edited files, in plain words.
   EXPECT_EQ(errorsOf("listeners:\n  - address: 127.0.0.1:80\n   routes: []\n"),
-            "gatehouse.yaml:3:4: YAML syntax: a key is indented differently from the keys beside "
-            "it (or a { ... } is not closed)");
+            "gatehouse.yaml:3:4: YAML syntax: a list item is indented differently from the items "
+            "beside it");
   EXPECT_EQ(errorsOf("log: { access: stdout\n"),
             "gatehouse.yaml:2:1: YAML syntax: a { ... } map is not closed: a '}' is missing");
 }

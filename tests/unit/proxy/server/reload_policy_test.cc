@@ -120,9 +120,13 @@ TEST(ReloadPolicy, AppliesOrRefusesEachKey) {
     }
     // A rule that says "needs a restart" for the whole key must refuse every change of it.
     for (const ReloadRule& rule : reloadRules()) {
-      if (rule.key == c.key && rule.on_reload == OnReload::NeedsRestart)
+      if (rule.key != c.key) continue;
+      if (rule.on_reload == OnReload::NeedsRestart) {
         EXPECT_FALSE(verdict) << c.key;
-      if (rule.key == c.key && rule.on_reload == OnReload::Applies) EXPECT_TRUE(verdict) << c.key;
+      }
+      if (rule.on_reload == OnReload::Applies) {
+        EXPECT_TRUE(verdict) << c.key;
+      }
     }
   }
 }
