@@ -114,6 +114,25 @@ TEST_F(UpstreamHandlerTest, StopsReadingTheBackendWhileTheClientIsFull) {
   EXPECT_EQ(connections.idleCount(), 1u);
 }
 
+// Issue 14, defect 1: a client that never takes the response held the backend connection for
+// ever (pausing stopped every timeout). After backend_response paused, the client's response is
+// aborted and the connection given up, and the server is not blamed for it.
+TEST_F(UpstreamHandlerTest, GivesUpAResponseTheClientLeavesPausedForBackendResponse) {
+  timeouts.response = Duration(50);
+  usePool();
+  Client& c = start(request());
+  FakeBackend& backend = connector.acceptLast();
+  ASSERT_TRUE(backend.waitForHeads(base()));
+  c.downstream().pending_output = http::Exchange::kHighWatermark + 1;  // and it stays so
+  backend.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+  ASSERT_TRUE(waitForEnd(c, backend));
+  EXPECT_EQ(c.downstream().body, "abc");
+  EXPECT_TRUE(c.downstream().aborted);
+  EXPECT_EQ(server("a").inFlight(), 0);
+  EXPECT_EQ(server("a").passive_failures_total.load(), 0u);
+  EXPECT_EQ(connections.idleCount(), 0u);
+}
+
 TEST_F(UpstreamHandlerTest, ForwardsTheResponseTrailersOfAChunkedResponse) {
   usePool();
   Client& c = start(request());
