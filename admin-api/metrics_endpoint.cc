@@ -1,5 +1,6 @@
 // GET /metrics: the Prometheus text format, from the workers' counters (summed), the backend
 // servers of the configuration in force, the TLS handshake counters and the admin API's own.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string>
@@ -10,6 +11,7 @@
 #include "admin-api/endpoint.h"
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
+#include "proxy/base/memory_budget.h"
 #include "proxy/http/http2_counters.h"
 #include "proxy/http/request_body_counters.h"
 #include "proxy/net/tcp_connection.h"
@@ -83,6 +85,9 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
           refused.dot_segment.load(std::memory_order_relaxed));
   out.add(Metric::HttpRequestsRefused, {{"reason", "memory"}},
           refused.memory.load(std::memory_order_relaxed));
+  out.add(Metric::MemoryBytes, {}, std::max<int64_t>(0, MemoryBudget::used()));
+  out.add(Metric::MemoryLimitBytes, {}, MemoryBudget::limit());
+  out.add(Metric::MemoryPauses, {}, MemoryBudget::pauses_total.load(std::memory_order_relaxed));
   out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);

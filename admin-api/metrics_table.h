@@ -37,6 +37,11 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
     "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
     "segment, maybe encoded), memory (503, limits.memory in use)")                               \
+  X(MemoryBytes, Gauge, "gatehouse_memory_bytes",                                                \
+    "Bytes connection buffers and in-flight bodies hold now (the cache's objects not counted)")  \
+  X(MemoryLimitBytes, Gauge, "gatehouse_memory_limit_bytes", "limits.memory")                    \
+  X(MemoryPauses, Counter, "gatehouse_memory_pauses_total",                                      \
+    "Times reading a response from a backend or a request body paused above limits.memory")      \
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
