@@ -16,6 +16,7 @@
 #include "proxy/http/request_body_counters.h"
 #include "proxy/net/tcp_connection.h"
 #include "proxy/pipeline/request_refusals.h"
+#include "proxy/server/certificate_expiry.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
 #include "proxy/upstream/backend_connection.h"
@@ -210,6 +211,12 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));
   out.add(Metric::TlsResumed, {}, server::TlsHandshake::resumed_total.load(relaxed));
+  for (const server::CertificateStatus& cert : server::certificateStatuses(*control.snapshot())) {
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(cert.not_after.time_since_epoch());
+    out.add(Metric::TlsCertificateNotAfter, {{"listener", cert.listener}, {"cert", cert.cert}},
+            static_cast<int64_t>(seconds.count()));
+  }
   const upstream::ForwardCounters& forward = upstream::ForwardCounters::process();
   for (size_t i = 0; i < config::kClientControlledFields.size(); ++i)
     out.add(Metric::ForwardFieldsStripped,

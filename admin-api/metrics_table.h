@@ -155,6 +155,8 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \
   X(TlsResumed, Counter, "gatehouse_tls_resumed_total", "TLS handshakes that resumed a session") \
+  X(TlsCertificateNotAfter, Gauge, "gatehouse_tls_certificate_not_after_seconds",                \
+    "End of validity of each listener certificate (Unix time)")                                  \
   X(AdminRequests, Counter, "gatehouse_admin_requests_total", "Requests to the admin API")       \
   X(AdminUnauthorized, Counter, "gatehouse_admin_unauthorized_total",                            \
     "Admin API requests refused for a missing or wrong token")                                   \

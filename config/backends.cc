@@ -45,6 +45,8 @@ ServerConfig readServer(const Value& item, std::unordered_map<std::string, YAML:
                    return;
                  }
                  server.address = std::move(*address);
+                 server.address_origin = fmt::format("{}:{}:{}: {}", diag.source(), v.mark.line + 1,
+                                                     v.mark.column + 1, v.path);
                },
                /*required=*/true},
               {"weight",
@@ -82,7 +84,19 @@ BackendConfig readBackend(const std::string& name, const Value& v, Diagnostics& 
                      diag))
                backend.balance = *balance;
            }},
-          {"servers", [&](const Value& s) { readServers(s, backend.servers, diag); },
+          {"servers",
+           [&](const Value& s) {
+             readServers(s, backend.servers, diag);
+             // Weight 0 parks a server; parking all of them leaves a pool that answers every
+             // request with 503, which is never what a config file means.
+             bool all_parked = !backend.servers.empty();
+             for (const ServerConfig& server : backend.servers)
+               all_parked = all_parked && server.weight == 0;
+             if (all_parked)
+               diag.error(s.mark, s.path,
+                          "every server has weight 0, so the pool can never be picked; give one "
+                          "a weight (`ctl maint`/`ctl drain` take servers out at run time)");
+           },
            /*required=*/true},
           {"retries",
            [&](const Value& r) {

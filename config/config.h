@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,14 +47,19 @@ struct TlsConfig {
   std::string ciphers;                             // TLS 1.2 list; empty: modern ECDHE AEADs
   std::string ciphersuites;                        // TLS 1.3 suites; empty: OpenSSL's default
   std::vector<std::string> alpn = {"h2", "http/1.1"};
+  // Resumption, each switchable per listener (nginx ssl_session_tickets, HAProxy
+  // no-tls-tickets): stateless tickets, and the server-side session cache.
+  bool session_tickets = true;
+  bool session_cache = true;
 };
 
 struct ListenerConfig {
   Address address;
   std::optional<TlsConfig> tls;
-  bool redirect_https = false;  // plain listeners: 301 to https://host/path
-  uint32_t hsts = 0;            // TLS listeners: Strict-Transport-Security max-age; 0 = off
-  bool h2c = false;             // plain listeners: also accept HTTP/2 with prior knowledge
+  bool redirect_https = false;         // plain listeners: 301 to https://host[:port]/path
+  uint16_t redirect_https_port = 443;  // the port named in the redirect (443: none written)
+  uint32_t hsts = 0;                   // TLS listeners: Strict-Transport-Security max-age; 0 = off
+  bool h2c = false;                    // plain listeners: also accept HTTP/2 with prior knowledge
   // "FILE:LINE:COL: listeners[1]" of the item, so that a reload refusing a changed listener
   // points at its line.
   std::string origin;
@@ -85,6 +91,8 @@ struct ServerConfig {
   std::string name;  // unique within its pool; the admin API calls it POOL/SERVER
   Address address;
   uint32_t weight = 1;  // 0..256; 0 = never picked (parked without draining)
+  // "FILE:LINE:COL: backends.app.servers[0].address", for errors found when it is resolved.
+  std::string address_origin;
 };
 
 // `backends.POOL.health:` active HTTP checks (HAProxy's `option httpchk` + rise/fall) and the
@@ -159,6 +167,8 @@ struct RouteConfig {
   InvalidateOnUnsafe invalidate_on_unsafe = InvalidateOnUnsafe::Always;
 };
 
+inline constexpr Duration kDefaultKeepVersions{24 * 3600 * 1000};
+
 // `static:` one URL prefix served from a folder (INTERFACE.md; proxy/static_files/README.md).
 struct StaticConfig {
   std::string prefix;      // starts and ends with '/'
@@ -167,8 +177,13 @@ struct StaticConfig {
   std::string manifest;    // a URL under `prefix` serving the JSON manifest; empty: none
   // Old versions of changed files stay served under their old hash this long, from copies in
   // `versions_dir` (content-addressed). 0: only the current version of each file is served.
+  // Default with versioned: true: kDefaultKeepVersions.
   Duration keep_versions{0};
-  std::string versions_dir;     // required when keep_versions > 0
+  // Default: STATE_DIR/static-versions/PREFIX, STATE_DIR being the state_file's folder or
+  // systemd's $STATE_DIRECTORY (versions_dir_defaulted); with neither, keeping is off by
+  // default and keep_versions without versions_dir is an error.
+  std::string versions_dir;
+  bool versions_dir_defaulted = false;
   std::string index;            // file served for a folder, e.g. index.html; empty: 404
   bool allow_symlinks = false;  // false: symlinks may not lead out of `root`
   bool dotfiles = false;        // false: any path segment starting with '.' is 404
@@ -275,6 +290,7 @@ struct LogConfig {
   std::string access = "stdout";  // "stdout" | "stderr" | "off" | a file path
   AccessLogFormat format = AccessLogFormat::Combined;
   log::Level level = log::Level::Info;
+  std::string error = "stderr";  // the error log: "stderr" or a file path (appended to)
 };
 
 struct Config {
@@ -298,6 +314,10 @@ struct Config {
   std::string state_file;
   ReadOnlyConfig read_only;
   ForwardConfig forward;
+  // "FILE:LINE:COL" of each key the file sets, top-level (`workers`) and one level down
+  // (`admin.address`, `log.access`), so that a later verdict on a key (a reload that needs a
+  // restart) points at its line. Keys the file leaves out are absent.
+  std::map<std::string, std::string, std::less<>> key_origins;
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

@@ -146,6 +146,11 @@ void readLog(const Value& v, LogConfig& out, Diagnostics& diag) {
                                                      diag))
                out.level = *level;
            }},
+          // "stderr" or a file path; SIGUSR1 reopens it (after logrotate moved it).
+          {"error",
+           [&](const Value& e) {
+             if (auto s = readString(e, diag)) out.error = *s;
+           }},
       },
       {}, diag);
 }

@@ -55,9 +55,20 @@ void readListeners(const Value& v, std::vector<ListenerConfig>& listeners, Diagn
                     listener.tls.emplace();
                     readTls(t, *listener.tls, diag);
                   }},
+                 // true (to port 443), false, or the https port the redirect names.
                  {"redirect_https",
                   [&](const Value& b) {
-                    if (auto on = readBool(b, diag)) listener.redirect_https = *on;
+                    const bool is_port = b.node.IsScalar() && !b.node.Scalar().empty() &&
+                                         b.node.Scalar().front() >= '0' &&
+                                         b.node.Scalar().front() <= '9';
+                    if (is_port) {
+                      if (auto port = readUint(b, 1, 65535, diag)) {
+                        listener.redirect_https = true;
+                        listener.redirect_https_port = static_cast<uint16_t>(*port);
+                      }
+                    } else if (auto on = readBool(b, diag)) {
+                      listener.redirect_https = *on;
+                    }
                     if (listener.redirect_https) redirect_v = b;
                   }},
                  {"hsts",

@@ -57,7 +57,12 @@ void readForward(const Value& v, ForwardConfig& forward, Diagnostics& diag);
 
 // cache.cc: `cache:`.
 void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag);
-// static_files.cc: `static:`.
-void readStatics(const Value& v, std::vector<StaticConfig>& statics, Diagnostics& diag);
+// static_files.cc: `static:`. `state_dir` (stateDirectory()) holds the copies of old versions
+// when a versioned site names no versions_dir; empty: none.
+void readStatics(const Value& v, std::string_view state_dir, std::vector<StaticConfig>& statics,
+                 Diagnostics& diag);
+// document.cc: where gatehouse keeps what it writes: the state file's folder, else systemd's
+// $STATE_DIRECTORY (the first of its list); empty when neither is known.
+std::string stateDirectory(const std::string& state_file);
 
 }  // namespace gatehouse::config

@@ -62,7 +62,22 @@ void readTypes(const Value& v, StaticConfig& site, Diagnostics& diag) {
       diag);
 }
 
-StaticConfig readStatic(const Value& item, Diagnostics& diag) {
+// STATE_DIR/static-versions/NAME, NAME the prefix without its slashes ("/a/b/" -> "a_b").
+std::string defaultVersionsDir(std::string_view state_dir, std::string_view prefix) {
+  std::string name;
+  for (char c : prefix) {
+    if (c != '/')
+      name += c;
+    else if (!name.empty() && name.back() != '_')
+      name += '_';
+  }
+  while (!name.empty() && name.back() == '_')
+    name.pop_back();
+  return fmt::format("{}/static-versions/{}", state_dir == "/" ? "" : state_dir,
+                     name.empty() ? "root" : name);
+}
+
+StaticConfig readStatic(const Value& item, std::string_view state_dir, Diagnostics& diag) {
   StaticConfig site;
   std::optional<Value> manifest, keep_versions;
   readMap(item,
@@ -149,13 +164,23 @@ StaticConfig readStatic(const Value& item, Diagnostics& diag) {
       site.manifest = std::move(*s);
     }
   }
+  if (!keep_versions && site.versioned && (!site.versions_dir.empty() || !state_dir.empty())) {
+    // Versioned sites keep old versions by default: a page a browser or a CDN still holds
+    // names them. Without versions_dir nor a state directory, keeping stays off.
+    site.keep_versions = kDefaultKeepVersions;
+  }
+  if (site.keep_versions.count() > 0 && site.versions_dir.empty()) {
+    site.versions_dir = defaultVersionsDir(state_dir, site.prefix);
+    site.versions_dir_defaulted = true;
+  }
   if (keep_versions) {
     auto d = readDuration(*keep_versions, diag);
     if (d && d->count() > 0 && !site.versioned) {
       diag.error(keep_versions->mark, keep_versions->path, "needs versioned: true");
-    } else if (d && d->count() > 0 && site.versions_dir.empty()) {
+    } else if (d && d->count() > 0 && site.versions_dir.empty() && state_dir.empty()) {
       diag.error(keep_versions->mark, keep_versions->path,
-                 "needs versions_dir: a folder for the copies of old versions");
+                 "needs versions_dir (a folder for the copies of old versions), or a state_file "
+                 "whose folder holds them");
     } else if (d) {
       site.keep_versions = *d;
     }
@@ -172,12 +197,13 @@ bool isUnder(std::string_view path, std::string_view folder) {
 
 }  // namespace
 
-void readStatics(const Value& v, std::vector<StaticConfig>& statics, Diagnostics& diag) {
+void readStatics(const Value& v, std::string_view state_dir, std::vector<StaticConfig>& statics,
+                 Diagnostics& diag) {
   size_t index = 0;
   readList(
       v,
       [&](const Value& item) {
-        StaticConfig site = readStatic(item, diag);
+        StaticConfig site = readStatic(item, state_dir, diag);
         const std::string path = itemPath(v.path, index++);
         for (const StaticConfig& other : statics) {
           if (!site.prefix.empty() && other.prefix == site.prefix)

@@ -9,15 +9,27 @@ namespace {
 
 // The file must exist and be readable now; its content (PEM, key match) is checked when the
 // TLS context is built, with an error that names the file.
-std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag) {
+// `fix` is appended when the file exists but this process may not read it.
+std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
+                                        std::string_view fix = "") {
   auto path = readString(v, diag);
   if (!path) return std::nullopt;
   if (::access(path->c_str(), R_OK) != 0) {
-    diag.error(v.mark, v.path, fmt::format("cannot read \"{}\": {}", *path, std::strerror(errno)));
+    const int err = errno;
+    diag.error(v.mark, v.path,
+               fmt::format("cannot read \"{}\": {}{}", *path, std::strerror(err),
+                           err == EACCES ? fix : std::string_view()));
     return std::nullopt;
   }
   return path;
 }
+
+// A key the service user cannot read is the common case (certbot writes keys 0600 root).
+constexpr std::string_view kKeyPermissionFix =
+    " (gatehouse reads keys as its service user: give that user's group read access, `chgrp "
+    "gatehouse KEY; chmod 0640 KEY` and search access on the folders above, or hand the key "
+    "over with systemd's LoadCredential= and name /run/credentials/gatehouse.service/NAME "
+    "here; see gatehouse(8), TLS KEYS)";
 
 std::string origin(const Value& x, const Diagnostics& diag) {
   return fmt::format("{}:{}:{}: {}", diag.source(), x.mark.line + 1, x.mark.column + 1, x.path);
@@ -34,7 +46,7 @@ TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
             true},
            {"key",
             [&](const Value& x) {
-              c.key = readFilePath(x, diag).value_or("");
+              c.key = readFilePath(x, diag, kKeyPermissionFix).value_or("");
               c.key_origin = origin(x, diag);
             },
             true},
@@ -80,7 +92,11 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
               diag);
           if (tls.alpn.empty())
             diag.error(list.mark, list.path, "at least one protocol is required");
-        }}},
+        }},
+       {"session_tickets",
+        [&](const Value& x) { tls.session_tickets = readBool(x, diag).value_or(true); }},
+       {"session_cache",
+        [&](const Value& x) { tls.session_cache = readBool(x, diag).value_or(true); }}},
       {}, diag);
 }
 

@@ -16,6 +16,7 @@
 #include "config/file_reader.h"
 #include "config/loader.h"
 #include "config/sections.h"
+#include "config/yaml_syntax.h"
 
 namespace gatehouse::config {
 namespace {
@@ -75,7 +76,7 @@ Result<std::shared_ptr<const Config>> load(std::string_view yaml, const std::str
     second = findSecondDocument(text);
   } catch (const YAML::Exception& e) {
     // ParserException, and DeepRecursion for absurd nesting: both carry the position.
-    diag.error(e.mark, "", fmt::format("YAML syntax error: {}", e.msg));
+    diag.error(e.mark, "", plainYamlError(e.msg));
     return Error{diag.text()};
   }
   // YAML::Load reads only the first document; a second would be silently ignored.
@@ -93,7 +94,7 @@ Result<AdminConfig> loadAdmin(const std::string& text, const std::string& source
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    diag.error(e.mark, "", fmt::format("YAML syntax error: {}", e.msg));
+    diag.error(e.mark, "", plainYamlError(e.msg));
     return Error{diag.text()};
   }
   // Found by walking the map, not root["admin"]: the key's mark is where an empty section is

@@ -2,6 +2,8 @@
 # The whole test suite, as CI runs it, on a fresh Debian 12 machine:
 #   1. installs the build and test dependencies (Debian packages only);
 #   2. clang-format check; release build with -Werror: unit, fuzz-corpus replay and integration tests;
+#      the .deb from that build, checked (packaging/check-deb.sh: dpkg-deb, lintian, `gatehouse
+#      check` on the installed config, systemd-analyze verify);
 #   3. ASan+UBSan build: the same tests again (big bodies scaled down to keep it quick);
 #   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 30).
 # Build trees go to build-ci/ and build-asan/ (BUILD_ROOT to move them). Any failure stops it.
@@ -33,10 +35,17 @@ else
 fi
 
 step "release build"
-cmake -S "$repo" -B "$root/build-ci" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_WERROR=ON
+# Prefix /usr: the package step below uses this build (the prefix changes no compiled code).
+cmake -S "$repo" -B "$root/build-ci" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_WERROR=ON \
+  -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$root/build-ci" -j "$jobs"
 step "release tests"
 run_suite "$root/build-ci"
+
+step "debian package (cpack, lintian, installed config, systemd-analyze verify)"
+rm -f "$root"/build-ci/gatehouse_*.deb
+(cd "$root/build-ci" && cpack -G DEB >/dev/null)
+"$repo/packaging/check-deb.sh" "$root/build-ci"
 
 step "sanitizer build (ASan+UBSan)"
 cmake -S "$repo" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=ON

@@ -47,7 +47,17 @@ void write(Level level, std::string_view text) {
   gmtime_r(&secs, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line = fmt::format("{}.{:03}Z [{}] {}\n", stamp, millis, levelName(level), text);
+  std::string line = fmt::format("{}.{:03}Z [{}] ", stamp, millis, levelName(level));
+  // One entry, one line: a multi-line message (a config error list, a library's text) has its
+  // line breaks replaced, so that grep, the journal and log shippers see it whole.
+  line.reserve(line.size() + text.size() + 1);
+  for (char c : text) {
+    if (c == '\n')
+      line += " | ";
+    else if (c != '\r')
+      line += c;
+  }
+  line += '\n';
   // One write per line; a short write to stderr is not worth a retry loop on the data path.
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }

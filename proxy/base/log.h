@@ -1,5 +1,7 @@
 #pragma once
-// The error log: leveled lines on stderr, "2026-11-25T04:50:00.123Z [warn] text".
+// The error log: leveled lines on stderr, "2026-11-25T04:50:00.123Z [warn] text", one line per
+// entry (line breaks in the text become " | "). `log.error: PATH` points stderr at a file
+// (server/log_files.h).
 // Cheap when a level is off (one atomic load); a line is written with one write(2) so lines of
 // different threads never interleave.
 

@@ -9,6 +9,8 @@
 #include "admin-api/admin_server.h"
 #include "admin-api/ctl/ctl_command.h"
 #include "config/loader.h"
+#include "proxy/base/log.h"
+#include "proxy/server/certificate_expiry.h"
 #include "proxy/server/server.h"
 #include "proxy/server/snapshot.h"
 #include "proxy/static_files/asset_versions.h"
@@ -16,7 +18,22 @@
 namespace gatehouse::cmd {
 namespace {
 
-int check(const std::string& path) {
+// Certificates that expired or expire within server::kExpiryWarning: warnings, except an
+// expired one under --strict. Returns the number of errors.
+int checkCertificates(const server::Snapshot& snapshot, bool strict) {
+  int errors = 0;
+  const auto now = std::chrono::system_clock::now();
+  for (const server::CertificateStatus& cert : server::certificateStatuses(snapshot)) {
+    auto message = server::expiryMessage(cert, now);
+    if (!message) continue;
+    const bool error = strict && server::expiryOf(cert, now) == server::Expiry::Expired;
+    fmt::print(stderr, "{}: {}{}\n", cert.origin, error ? "" : "warning: ", *message);
+    errors += error ? 1 : 0;
+  }
+  return errors;
+}
+
+int check(const std::string& path, bool strict) {
   auto config = config::loadConfigFile(path);
   if (!config) {
     fmt::print(stderr, "{}\n", config.error().message);
@@ -28,6 +45,11 @@ int check(const std::string& path) {
     fmt::print(stderr, "{}\n", snapshot.error().message);
     return 1;
   }
+  int errors = checkCertificates(**snapshot, strict);
+  for (const std::string& warning : config::lintConfig(**config)) {
+    fmt::print(stderr, "{}\n", warning);
+  }
+  if (errors > 0) return 1;
   fmt::print("{}: ok\n", path);
   return 0;
 }
@@ -38,6 +60,8 @@ int serve(const std::string& path) {
     fmt::print(stderr, "{}\n", config.error().message);
     return 1;
   }
+  for (const std::string& warning : config::lintConfig(**config))
+    log::warn("{}", warning);
   // The admin API starts on the main loop when the config has an `admin:` section.
   return server::run(std::move(*config), admin::adminExtension());
 }
@@ -72,6 +96,9 @@ int runCli(int argc, char** argv) {
   run_cmd->add_option("-c,--config", run_path, "configuration file")->required();
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file and exit");
   check_cmd->add_option("-c,--config", check_path, "configuration file")->required();
+  bool check_strict = false;
+  check_cmd->add_flag("--strict", check_strict,
+                      "also fail on what is only a warning otherwise (an expired certificate)");
   admin::CtlCommand ctl(app);
   std::string assets_dir, assets_prefix;
   CLI::App* assets_cmd = app.add_subcommand("assets", "static file tools");
@@ -91,7 +118,7 @@ int runCli(int argc, char** argv) {
   }
   if (ctl.chosen()) return ctl.run();
   if (*run_cmd) return serve(run_path);
-  if (*check_cmd) return check(check_path);
+  if (*check_cmd) return check(check_path, check_strict);
   if (*manifest_cmd) return assetsManifest(assets_dir, assets_prefix);
   if (!config_path.empty()) return serve(config_path);
   std::fputs(app.help().c_str(), stderr);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,6 +35,18 @@ Result<std::unique_ptr<Listener>> Listener::open(event_base* base, const SocketA
               &len);
   self->bound_ = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&bound), len);
   return self;
+}
+
+Result<void> Listener::checkFree(const SocketAddress& address) {
+  int fd = ::socket(address.get()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{fmt::format("cannot open a socket: {}", std::strerror(errno))};
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const int bound = ::bind(fd, address.get(), address.length());
+  const int err = errno;
+  ::close(fd);
+  if (bound == 0 || err != EADDRINUSE) return {};  // other errors show at the real bind
+  return Error{fmt::format("{} is already in use", address.toString())};
 }
 
 void Listener::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* self) {

@@ -22,6 +22,11 @@ class Listener {
   static Result<std::unique_ptr<Listener>> open(event_base* base, const SocketAddress& address,
                                                 OnAccept on_accept,
                                                 Sharing sharing = Sharing::ReusePort);
+  // Whether `address` is free for a new set of ReusePort sockets: binds a plain socket
+  // (SO_REUSEADDR, so TIME_WAIT leftovers do not count, but no SO_REUSEPORT) and closes it.
+  // Fails when anything listens there, which a ReusePort bind by the same user would
+  // silently share (a second gatehouse taking half the traffic). Port 0 is always free.
+  static Result<void> checkFree(const SocketAddress& address);
   // The bound address (its port is real even when port 0 was asked for).
   const SocketAddress& address() const { return bound_; }
   // Closes the socket: new connections to this worker are refused from now on.

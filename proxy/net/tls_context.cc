@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -17,12 +19,25 @@ namespace gatehouse::net {
 
 struct TlsContext::Chain {
   SSL_CTX* ctx = nullptr;
+  std::string cert_file;
   std::vector<std::string> names;  // lowercase DNS names, "*.example.com" for wildcards
   std::string ocsp_der;
   ~Chain() { SSL_CTX_free(ctx); }
 };
 
 namespace {
+
+// Why a key file cannot be loaded. A key the service user cannot read is the common case
+// (certbot writes its keys 0600 root) and gets the fix; anything else is OpenSSL's reason.
+std::string keyLoadError(const std::string& key, const std::string& ssl_reason) {
+  if (::access(key.c_str(), R_OK) != 0 && errno == EACCES) {
+    return fmt::format(
+        "cannot load key {}: permission denied for uid {} (see gatehouse(8), TLS KEYS: "
+        "chmod 0640 KEY with the gatehouse group, or LoadCredential=)",
+        key, ::getuid());
+  }
+  return fmt::format("cannot load key {}: {}", key, ssl_reason);
+}
 
 std::string lastSslError() {
   unsigned long code = ERR_peek_last_error();
@@ -195,7 +210,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settin
     if (SSL_CTX_use_certificate_chain_file(ctx, files.cert.c_str()) != 1)
       return Error{fmt::format("tls: cannot load certificate {}: {}", files.cert, lastSslError())};
     if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1)
-      return Error{fmt::format("tls: cannot load key {}: {}", files.key, lastSslError())};
+      return Error{"tls: " + keyLoadError(files.key, lastSslError())};
     if (SSL_CTX_check_private_key(ctx) != 1)
       return Error{fmt::format("tls: key {} does not match certificate {}", files.key, files.cert)};
     if (!files.ocsp.empty()) {
@@ -204,8 +219,17 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settin
       chain->ocsp_der = std::move(*der);
     }
     chain->names = certificateNames(SSL_CTX_get0_certificate(ctx));
-    // Stateless resumption only: tickets under keys every worker shares. No per-worker cache.
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    chain->cert_file = files.cert;
+    // Tickets are encrypted under keys every worker shares; the session cache lives in the
+    // context, which every worker's connections share too (OpenSSL locks it). Resumption
+    // looks in the default chain's cache whatever SNI picked (OpenSSL's session_ctx).
+    if (settings.session_cache) {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+      SSL_CTX_sess_set_cache_size(ctx, kSessionCacheSize);
+    } else {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+    if (!settings.session_tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     // One TLS 1.3 ticket per handshake, not OpenSSL's two: a ticket is single-use (RFC 8446
     // C.4) and every resumption hands out a fresh one, so a client resuming connection after
     // connection never runs short; a second ticket only helps one that opens two at once
@@ -233,12 +257,26 @@ Result<void> TlsContext::checkCertificate(const TlsCertificateFiles& files) {
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
     return Error{fmt::format("cannot load certificate {}: {}", files.cert, lastSslError())};
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return Error{fmt::format("cannot load key {}: {}", files.key, lastSslError())};
+    return Error{keyLoadError(files.key, lastSslError())};
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
     ERR_clear_error();
     return Error{fmt::format("key {} does not match certificate {}", files.key, files.cert)};
   }
   return {};
+}
+
+std::vector<CertificateExpiry> TlsContext::certificates() const {
+  std::vector<CertificateExpiry> out;
+  for (const auto& chain : chains_) {
+    CertificateExpiry e;
+    e.cert = chain->cert_file;
+    const X509* leaf = SSL_CTX_get0_certificate(chain->ctx);
+    std::tm tm{};
+    if (leaf && ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+      e.not_after = std::chrono::system_clock::from_time_t(timegm(&tm));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 SSL* TlsContext::newSsl() const {

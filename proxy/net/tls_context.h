@@ -30,6 +30,17 @@ struct TlsSettings {
   std::string ciphers;                                 // TLS 1.2 cipher list; empty: modern default
   std::string ciphersuites;                            // TLS 1.3 suites; empty: AES-128-GCM first
   std::vector<std::string> alpn = {"h2", "http/1.1"};  // in server preference order
+  // Resumption, each switchable as nginx's ssl_session_tickets and HAProxy's no-tls-tickets:
+  // tickets (stateless, keys shared by every worker and rotated) and the session cache
+  // (session IDs and TLS 1.3 stateful tickets, in the listener's context, kSessionCacheSize).
+  bool session_tickets = true;
+  bool session_cache = true;
+};
+
+// A certificate's validity end, for the expiry warnings and the not-after gauge.
+struct CertificateExpiry {
+  std::string cert;  // the chain file
+  std::chrono::system_clock::time_point not_after;
 };
 
 // Session-ticket keys shared by all listeners and workers. A new key encrypts every
@@ -78,6 +89,12 @@ class TlsContext {
 
   // A new server-side SSL for an accepted connection (null on allocation failure).
   SSL* newSsl() const;
+
+  // The leaf certificate of each chain, in settings order.
+  std::vector<CertificateExpiry> certificates() const;
+
+  // Sessions the cache holds per listener (OpenSSL's default is 20480 too).
+  static constexpr long kSessionCacheSize = 20480;
 
  private:
   struct Chain;

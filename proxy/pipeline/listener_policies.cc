@@ -8,9 +8,9 @@
 namespace gatehouse::pipeline {
 namespace {
 
-// A plain listener with redirect_https: 301 to the same host and path over https. The port is
-// dropped: the https listener is assumed to be on 443, as it is in front of real sites.
-void redirectToHttps(http::Exchange& exchange) {
+// A plain listener with redirect_https: 301 to the same host and path over https, on the
+// configured https port (the client's port is for plain HTTP; 443 is not written).
+void redirectToHttps(http::Exchange& exchange, uint16_t https_port) {
   const http::RequestHead& request = exchange.request();
   std::string host = routing::Router::normalizeHost(request.authority);
   // Only a name the client gave is worth redirecting to (not our own address, filled in for
@@ -19,7 +19,9 @@ void redirectToHttps(http::Exchange& exchange) {
     exchange.respondError(400, "A Host is required.");
     return;
   }
-  std::string location = "https://" + host + request.target;
+  std::string location = "https://" + host;
+  if (https_port != 443) location += ":" + std::to_string(https_port);
+  location += request.target;
   std::string body = "Moved to " + location + "\n";
   http::ResponseHead head;
   head.status = 301;
@@ -40,7 +42,7 @@ const ListenerOptions& ListenerPolicies::of(const http::Exchange& exchange) cons
 bool ListenerPolicies::dispatch(http::Exchange& exchange) const {
   const ListenerOptions& options = of(exchange);
   if (options.redirect_https) {
-    redirectToHttps(exchange);
+    redirectToHttps(exchange, options.https_port);
     return true;
   }
   if (options.hsts != 0) exchange.setResponsePolicy(this);

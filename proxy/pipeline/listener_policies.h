@@ -18,6 +18,7 @@ namespace gatehouse::pipeline {
 struct ListenerOptions {
   uint32_t hsts = 0;  // Strict-Transport-Security max-age to add; 0: none
   bool redirect_https = false;
+  uint16_t https_port = 443;  // of the redirect's Location; 443 is left out
 };
 
 class ListenerPolicies final : public http::ResponseHeadPolicy {

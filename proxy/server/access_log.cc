@@ -68,12 +68,21 @@ AccessLog::~AccessLog() {
   flush();
 }
 
+void AccessLog::configure(config::AccessLogFormat format, bool enabled) {
+  flush();
+  format_ = format;
+  enabled_ = enabled;
+}
+
 void AccessLog::record(const http::Exchange& exchange) {
-  if (fd_ < 0) return;
+  if (fd_ < 0 || !enabled_) return;
   const auto now = std::chrono::system_clock::now();
-  if (format_ == config::AccessLogFormat::Combined)
-    appendCombined(buffer_, exchange, stamp_.at(std::chrono::system_clock::to_time_t(now)));
-  else
+  if (format_ == config::AccessLogFormat::Combined) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    stamps_.at(static_cast<std::time_t>(ms / 1000));
+    appendCombined(buffer_, exchange, stamps_, static_cast<unsigned>(ms % 1000));
+  } else
     buffer_ += format(exchange, format_, now);
   if (buffer_.size() >= kFlushBytes)
     flush();
@@ -87,27 +96,26 @@ void AccessLog::flush() {
   buffer_.clear();
 }
 
-std::string_view AccessLog::CombinedStamp::at(std::time_t second) {
-  if (second != second_) {
-    std::tm tm{};
-    gmtime_r(&second, &tm);
-    length_ = std::strftime(text_, sizeof text_, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    second_ = second;
-  }
-  return {text_, length_};
+void AccessLog::Stamps::at(std::time_t second) {
+  if (second == second_) return;
+  std::tm tm{};
+  gmtime_r(&second, &tm);
+  combined_length_ = std::strftime(combined_, sizeof combined_, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+  iso_length_ = std::strftime(iso_, sizeof iso_, "%Y-%m-%dT%H:%M:%S", &tm);
+  second_ = second;
 }
 
 // The combined line, appended straight to the worker's buffer: every request writes one, so
 // it is built without a temporary string per field or a runtime-parsed format string.
 void AccessLog::appendCombined(std::string& out, const http::Exchange& exchange,
-                               std::string_view stamp) {
+                               const Stamps& stamps, unsigned millis) {
   const http::RequestHead& req = exchange.request();
   const http::ExchangeRecord& rec = exchange.record();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange.started()).count();
   out += exchange.client().ip;
   out += " - - [";
-  out += stamp;
+  out += stamps.combined();
   out += "] \"";
   appendQuoted(out, req.method);
   out += ' ';
@@ -130,21 +138,33 @@ void AccessLog::appendCombined(std::string& out, const http::Exchange& exchange,
   fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.3f}"), seconds);
   out += " server=";
   appendOrDash(out, rec.server);
-  out += " cache=";
-  appendOrDash(out, rec.cache_status.view());
-  out += " id=";
+  // Quoted: a Cache-Status has spaces and ';', which would split the field for log parsers.
+  out += " cache=\"";
+  appendQuoted(out, rec.cache_status.view());
+  out += "\" id=";
   out += exchange.requestId();
   if (rec.aborted) out += " aborted";
-  out += '\n';
+  out += " time=";
+  out += stamps.iso();
+  const char fraction[] = {'.',
+                           static_cast<char>('0' + millis / 100),
+                           static_cast<char>('0' + millis / 10 % 10),
+                           static_cast<char>('0' + millis % 10),
+                           'Z',
+                           '\n'};
+  out.append(fraction, sizeof fraction);
 }
 
 std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogFormat format,
                               std::chrono::system_clock::time_point now) {
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto t = static_cast<std::time_t>(ms / 1000);
   if (format == config::AccessLogFormat::Combined) {
-    CombinedStamp stamp;
+    Stamps stamps;
+    stamps.at(t);
     std::string line;
-    appendCombined(line, exchange, stamp.at(t));
+    appendCombined(line, exchange, stamps, static_cast<unsigned>(ms % 1000));
     return line;
   }
   const http::RequestHead& req = exchange.request();
@@ -156,8 +176,9 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
   std::string protocol = exchange.client().protocol == "HTTP/2"
                              ? std::string("HTTP/2.0")
                              : fmt::format("HTTP/1.{}", req.version_minor);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char second[32];
+  std::strftime(second, sizeof second, "%Y-%m-%dT%H:%M:%S", &tm);
+  const std::string stamp = fmt::format("{}.{:03}Z", second, ms % 1000);
   nlohmann::json line = {
       {"time", stamp},
       {"client", exchange.client().ip},
@@ -178,16 +199,6 @@ std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogF
   };
   // Bytes that are not UTF-8 (a raw path, say) are replaced, never a reason to lose a line.
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-Result<int> openAccessLog(const std::string& target) {
-  if (target == "off") return -1;
-  if (target == "stdout") return STDOUT_FILENO;
-  if (target == "stderr") return STDERR_FILENO;
-  int fd = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0)
-    return Error{fmt::format("log.access: cannot open {}: {}", target, std::strerror(errno))};
-  return fd;
 }
 
 }  // namespace gatehouse::server

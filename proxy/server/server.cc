@@ -15,7 +15,12 @@
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_memory.h"
 #include "proxy/net/timer.h"
+#include "proxy/server/certificate_expiry.h"
+#include "proxy/server/instance_lock.h"
+#include "proxy/server/log_files.h"
 #include "proxy/server/readiness.h"
+#include "proxy/server/reload_policy.h"
+#include "proxy/server/service_notifier.h"
 #include "proxy/server/worker.h"
 
 namespace gatehouse::server {
@@ -38,17 +43,19 @@ uint64_t maxConnections(const config::Limits& limits) {
 
 class Process final : public ProcessControl {
  public:
-  Process(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<net::TicketKeys> ticket_keys)
+  Process(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<net::TicketKeys> ticket_keys,
+          std::unique_ptr<LogFiles> log_files)
       : snapshot_(std::move(snapshot)),
         ticket_keys_(std::move(ticket_keys)),
+        log_files_(std::move(log_files)),
         limiter_(maxConnections(snapshot_->config->limits),
                  snapshot_->config->limits.max_connections_per_ip) {}
 
-  int run(int access_log_fd, const Extension& extension) {
+  int run(const Extension& extension) {
     const config::Config& config = *snapshot_->config;
     configureReadOnly();
     for (unsigned i = 0; i < config.workers; ++i)
-      workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd, limiter_));
+      workers_.push_back(std::make_unique<Worker>(i, snapshot_, log_files_->accessFd(), limiter_));
     log::info("limits: {} client connections, {} per client address, {} of buffers",
               maxConnections(config.limits), config.limits.max_connections_per_ip,
               config::formatByteSize(config.limits.memory));
@@ -58,7 +65,8 @@ class Process final : public ProcessControl {
     net::EventPtr term(evsignal_new(loop.base(), SIGTERM, &Process::onSignal, this));
     net::EventPtr intr(evsignal_new(loop.base(), SIGINT, &Process::onSignal, this));
     net::EventPtr hup(evsignal_new(loop.base(), SIGHUP, &Process::onSignal, this));
-    for (event* ev : {term.get(), intr.get(), hup.get()})
+    net::EventPtr usr1(evsignal_new(loop.base(), SIGUSR1, &Process::onSignal, this));
+    for (event* ev : {term.get(), intr.get(), hup.get(), usr1.get()})
       evsignal_add(ev, nullptr);
     grace_timer_ = std::make_unique<net::Timer>(loop.base(), [this] {
       log::warn("shutdown_grace elapsed with requests in flight; stopping now");
@@ -82,8 +90,15 @@ class Process final : public ProcessControl {
       });
     }
     log::info("gatehouse {} serving with {} worker(s)", GATEHOUSE_VERSION, workers_.size());
+    notifier_ =
+        std::make_unique<ServiceNotifier>(main_loop_, workers_, [this] { return summary(); });
+    certificate_watch_ =
+        std::make_unique<CertificateWatch>(main_loop_, [this] { return snapshot_; });
     notifyReady();
+    notifier_->sendStatus();
     main_loop_.run();
+    certificate_watch_.reset();
+    notifier_.reset();
     checkers_.clear();
     extension_handle.reset();
     for (auto& w : workers_)
@@ -122,12 +137,24 @@ class Process final : public ProcessControl {
   // the error (FILE:LINE:COL lines) is logged; on success workers switch for new connections
   // and requests, and nothing in flight is disturbed.
   Result<void> reload() override {
+    // systemd sees RELOADING=1, then READY=1 whatever the outcome: the old config still serves.
+    notifyReloading();
+    auto outcome = reloadConfig();
+    notifyReady();
+    if (notifier_) notifier_->sendStatus();
+    return outcome;
+  }
+
+  Result<void> reloadConfig() {
     const std::string path = snapshot_->config->source;  // a copy: the old config may go
     auto config = config::loadConfigFile(path);
     if (!config) return reloadFailed(config.error());
-    if (auto same = sameListeners(**config); !same) return reloadFailed(same.error());
+    if (auto ok = checkReloadable(*snapshot_->config, **config); !ok)
+      return reloadFailed(ok.error());
     auto next = buildSnapshot(*config, ticket_keys_, snapshot_.get());
     if (!next) return reloadFailed(next.error());
+    if (auto logs = log_files_->apply((*next)->config->log); !logs)
+      return reloadFailed(logs.error());
     snapshot_ = *next;
     configureReadOnly();
     limiter_.setLimits(maxConnections(snapshot_->config->limits),
@@ -186,42 +213,53 @@ class Process final : public ProcessControl {
         std::shared_ptr<const config::ReadOnlyConfig>(config, &config->read_only));
   }
 
+  // One log entry per problem: an error log line never spans lines.
   static Result<void> reloadFailed(const Error& error) {
-    log::error("reload failed, still serving the previous configuration:\n{}", error.message);
+    std::string_view rest = error.message;
+    while (!rest.empty()) {
+      const size_t end = rest.find('\n');
+      log::error("reload failed, still serving the previous configuration: {}",
+                 rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
     return error;
   }
 
-  // Listening sockets are bound once at start: adding, removing or moving one (or switching
-  // TLS on or off) needs a restart. Everything else may change.
-  // The error points at the first listener that differs (FILE:LINE:COL of its item).
-  Result<void> sameListeners(const config::Config& next) const {
-    const auto& now = snapshot_->config->listeners;
-    const auto& then = next.listeners;
-    for (size_t i = 0; i < now.size() && i < then.size(); ++i) {
-      if (now[i].address == then[i].address && now[i].tls.has_value() == then[i].tls.has_value())
-        continue;
-      return Error{fmt::format(
-          "{}: changed from {}{} to {}{}; listeners are bound at start: restart to apply",
-          then[i].origin, now[i].address.text, now[i].tls ? " (TLS)" : "", then[i].address.text,
-          then[i].tls ? " (TLS)" : "")};
+  // STATUS= for systemd: requests per second since the last summary, read-only, servers up.
+  std::string summary() {
+    uint64_t requests = 0;
+    for (auto& w : workers_)
+      for (const auto& n : w->counters().responses_by_class)
+        requests += n.load(std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - summary_at_).count();
+    const double rate =
+        seconds > 0 ? static_cast<double>(requests - summary_requests_) / seconds : 0;
+    summary_at_ = now;
+    summary_requests_ = requests;
+    size_t up = 0, servers = 0;
+    for (const auto& pool : snapshot_->pools) {
+      for (const auto& server : pool->servers()) {
+        ++servers;
+        if (server->available()) ++up;
+      }
     }
-    if (then.size() > now.size()) {
-      return Error{fmt::format("{}: a new listener; listeners are bound at start: restart to apply",
-                               then[now.size()].origin)};
-    }
-    if (then.size() < now.size()) {
-      return Error{fmt::format(
-          "{}: the last listener now; {} listener(s) after it were removed; listeners are bound "
-          "at start: restart to apply",
-          then.back().origin, now.size() - then.size())};
-    }
-    return {};
+    return fmt::format("{:.1f} req/s, read-only {}, servers up {}/{}{}", rate,
+                       gate::ReadOnlyState::process().enabled() ? "on" : "off", up, servers,
+                       stopping_ ? ", stopping" : "");
   }
 
   static void onSignal(evutil_socket_t signal, short, void* arg) {
     auto* self = static_cast<Process*>(arg);
     if (signal == SIGHUP) {
       [[maybe_unused]] const auto outcome = self->reload();  // reload() logs it
+      return;
+    }
+    if (signal == SIGUSR1) {
+      if (auto reopened = self->log_files_->reopen(); !reopened)
+        log::error("SIGUSR1: {}; still writing to the old files", reopened.error().message);
+      else
+        log::info("SIGUSR1: log files reopened");
       return;
     }
     if (self->stopping_) {
@@ -232,6 +270,7 @@ class Process final : public ProcessControl {
     }
     self->stopping_ = true;
     notifyStopping();
+    if (self->notifier_) self->notifier_->stopping();
     const auto grace = self->snapshot_->config->shutdown_grace;
     log::info("{}: graceful stop, finishing in-flight requests (up to {} ms)",
               signal == SIGTERM ? "SIGTERM" : "SIGINT", grace.count());
@@ -242,6 +281,7 @@ class Process final : public ProcessControl {
 
   std::shared_ptr<const Snapshot> snapshot_;
   std::shared_ptr<net::TicketKeys> ticket_keys_;
+  std::unique_ptr<LogFiles> log_files_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::chrono::system_clock::time_point last_reload_ = started_;
   ConnectionLimiter limiter_;  // before workers_: their connections give their places back
@@ -249,6 +289,10 @@ class Process final : public ProcessControl {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<health::ActiveChecker>> checkers_;
   std::unique_ptr<net::Timer> grace_timer_;
+  std::unique_ptr<ServiceNotifier> notifier_;
+  std::unique_ptr<CertificateWatch> certificate_watch_;
+  std::chrono::steady_clock::time_point summary_at_ = std::chrono::steady_clock::now();
+  uint64_t summary_requests_ = 0;
   std::atomic<size_t> stopped_{0};
   bool stopping_ = false;
 };
@@ -262,19 +306,25 @@ int run(std::shared_ptr<const config::Config> config, const Extension& extension
   net::initLibeventThreading();
   signal(SIGPIPE, SIG_IGN);
   raiseFileLimit();
+  // Before anything binds or opens the state file: a second instance stops here.
+  auto instance = InstanceLock::acquire(*config);
+  if (!instance) {
+    log::error("{}", instance.error().message);
+    return 1;
+  }
   auto ticket_keys = std::make_shared<net::TicketKeys>();
   auto snapshot = buildSnapshot(config, ticket_keys);
   if (!snapshot) {
     log::error("{}", snapshot.error().message);
     return 1;
   }
-  auto access_log = openAccessLog(config->log.access);
-  if (!access_log) {
-    log::error("{}", access_log.error().message);
+  auto log_files = LogFiles::open(config->log);
+  if (!log_files) {
+    log::error("{}", log_files.error().message);
     return 1;
   }
-  Process process(std::move(*snapshot), std::move(ticket_keys));
-  return process.run(*access_log, extension);
+  Process process(std::move(*snapshot), std::move(ticket_keys), std::move(*log_files));
+  return process.run(extension);
 }
 
 }  // namespace gatehouse::server

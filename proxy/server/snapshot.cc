@@ -13,6 +13,8 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
   out.ciphers = tls.ciphers;
   out.ciphersuites = tls.ciphersuites;
   out.alpn = tls.alpn;
+  out.session_tickets = tls.session_tickets;
+  out.session_cache = tls.session_cache;
   return out;
 }
 }  // namespace
@@ -44,7 +46,12 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   for (const config::BackendConfig& backend : config->backends) {
     auto pool = upstream::BackendPool::create(
         backend, previous ? previous->findPool(backend.name) : nullptr, forward);
-    if (!pool) return Error{fmt::format("{}: {}", config->source, pool.error().message)};
+    if (!pool) {
+      // A resolution error already starts with FILE:LINE:COL.
+      const bool located = pool.error().message.starts_with(config->source + ":");
+      return located ? pool.error()
+                     : Error{fmt::format("{}: {}", config->source, pool.error().message)};
+    }
     snapshot->pools.push_back(std::move(*pool));
   }
   std::vector<routing::Route> routes;

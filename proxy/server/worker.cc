@@ -26,11 +26,14 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
 }
 
 void Worker::applySnapshotToPipeline() {
+  const config::LogConfig& log = snapshot_->config->log;
+  access_log_.configure(log.format, log.access != "off");
   pipeline_.setStaticSites(snapshot_->static_sites);
   std::vector<pipeline::ListenerOptions> options;
   options.reserve(snapshot_->listeners.size());
   for (const ListenerRuntime& listener : snapshot_->listeners)
-    options.push_back({listener.config->hsts, listener.config->redirect_https});
+    options.push_back({listener.config->hsts, listener.config->redirect_https,
+                       listener.config->redirect_https_port});
   pipeline_.setListenerOptions(std::move(options));
 }
 
@@ -219,6 +222,10 @@ void Worker::forceStop() {
 
 void Worker::backendsChanged() {
   loop_.post([this] { backend_connections_.onBackendsChanged(); });
+}
+
+void Worker::ping(uint64_t beat) {
+  loop_.post([this, beat] { heartbeat_.store(beat, std::memory_order_release); });
 }
 
 void Worker::updateSnapshot(std::shared_ptr<const Snapshot> next) {

@@ -3,6 +3,7 @@
 // backend connections. A client connection lives and dies on one worker, so the request path
 // takes no locks.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -50,6 +51,10 @@ class Worker {
   // Thread-safe. A server or pool changed state: close idle connections to servers taken out,
   // wake held requests (upstream::ConnectionPool::onBackendsChanged).
   void backendsChanged();
+  // Thread-safe. The watchdog's heartbeat: queues a task that sets heartbeat() to `beat`, so
+  // heartbeat() lags behind the last ping only while the loop is not turning.
+  void ping(uint64_t beat);
+  uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_acquire); }
 
  private:
   void accept(size_t listener, evutil_socket_t fd, const net::SocketAddress& peer);
@@ -87,6 +92,7 @@ class Worker {
   };
   std::unordered_map<http::ServerConnection*, OpenConnection> connections_;
   bool shutting_down_ = false;
+  std::atomic<uint64_t> heartbeat_{0};
   std::thread thread_;
 };
 

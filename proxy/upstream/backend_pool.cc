@@ -33,7 +33,11 @@ Result<std::unique_ptr<BackendPool>> BackendPool::create(
   for (const config::ServerConfig& s : config.servers) {
     auto address = net::SocketAddress::resolve(s.address.host, s.address.port);
     if (!address)
-      return Error{fmt::format("backends.{}.{}: {}", config.name, s.name, address.error().message)};
+      return Error{
+          s.address_origin.empty()
+              ? fmt::format("backends.{}.{}: {}", config.name, s.name, address.error().message)
+              : fmt::format("{}: cannot resolve {}: {}", s.address_origin, s.address.text,
+                            address.error().message)};
     std::shared_ptr<health::Server> server;
     health::Server* before = previous ? previous->findServer(s.name) : nullptr;
     if (before && before->address().toString() == address->toString()) {

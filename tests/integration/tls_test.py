@@ -274,6 +274,31 @@ class TlsTest(TlsCase):
         self.start_tls(workers=2)
         self._resume_many("tls1_2", "TLSv1.2")
 
+    def _resumed(self, version):
+        """Whether a second connection offering the first one's session resumed it."""
+        sess = os.path.join(tempfile.mkdtemp(prefix="gatehouse-sess-"), "session.pem")
+        self.addCleanup(lambda: os.path.exists(sess) and os.unlink(sess))
+        req = request("GET", "/hello", [("Connection", "close")], host="a.test")
+        first = self.handshake(servername="a.test", version=version, sess_out=sess, request=req)
+        self.assertIn("HTTP/1.1 200", first.out, self.diag(first))
+        if not os.path.exists(sess) or os.path.getsize(sess) == 0:
+            return False  # the server gave nothing to resume (no ticket, no session ID)
+        second = self.handshake(servername="a.test", version=version, sess_in=sess, request=req)
+        self.assertIn("HTTP/1.1 200", second.out, self.diag(second))
+        return second.reused
+
+    def test_resumption_is_off_with_session_tickets_and_session_cache_false(self):
+        # Issue 16: nginx's `ssl_session_tickets off`, HAProxy's `no-tls-tickets`; with both off
+        # every handshake is a full one (strict forward secrecy, handshake benchmarks).
+        self.start_tls(workers=1, tls={"session_tickets": False, "session_cache": False})
+        self.assertFalse(self._resumed(None))
+        self.assertFalse(self._resumed("tls1_2"))
+
+    def test_session_cache_alone_still_resumes(self):
+        self.start_tls(workers=2, tls={"session_tickets": False})
+        self.assertTrue(self._resumed("tls1_2"))
+        self.assertTrue(self._resumed(None))
+
     # -- listeners: hsts, redirect_https, h2c -------------------------------------------------
     def test_hsts_on_the_tls_listener_only(self):
         plain = free_port()
@@ -340,6 +365,18 @@ class TlsTest(TlsCase):
                 self.assertStatus(r, 400)
         self.assertEqual(self.a1.requests, 0, self.diag("the origin must not see redirected requests",
                                                       self.a1.snapshot()))
+
+    def test_redirect_https_names_the_configured_https_port(self):
+        # Issue 16: `redirect_https: PORT` keeps the https port instead of dropping it.
+        plain = free_port()
+        self.start_tls(extra_listeners=[{"address": "127.0.0.1:%d" % plain,
+                                         "redirect_https": 8443}])
+        for host in ("a.test:%d" % plain, "a.test"):
+            c = self.client(plain)
+            c.send(request("GET", "/p?q", host=host))
+            r = c.read_response(timeout=5)
+            self.assertEqual((r.status, r.header("location")), (301, "https://a.test:8443/p?q"),
+                             self.diag(r))
 
     def test_h2c_listener_takes_prior_knowledge_and_http1(self):
         h2c = free_port()

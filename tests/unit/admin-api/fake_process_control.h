@@ -36,8 +36,8 @@ class FakeProcessControl final : public server::ProcessControl {
     config->admin->token = std::string(kToken);
     config::BackendConfig app;
     app.name = "app";
-    app.servers.push_back({"app1", {"127.0.0.1", 8001, "127.0.0.1:8001"}, 1});
-    app.servers.push_back({"app2", {"127.0.0.1", 8002, "127.0.0.1:8002"}, 1});
+    app.servers.push_back({"app1", {"127.0.0.1", 8001, "127.0.0.1:8001"}, 1, ""});
+    app.servers.push_back({"app2", {"127.0.0.1", 8002, "127.0.0.1:8002"}, 1, ""});
     config->backends.push_back(app);
     auto snapshot = std::make_shared<server::Snapshot>();
     snapshot->config = config;

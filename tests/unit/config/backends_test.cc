@@ -155,6 +155,19 @@ TEST(Backends, AcceptTheEdgesOfEachRange) {
   EXPECT_EQ(c->backends[0].servers[1].weight, 256u);
 }
 
+// Issue 16: a pool whose every server has weight 0 would answer every request with 503.
+TEST(Backends, RefuseAPoolWhoseEveryServerHasWeightZero) {
+  EXPECT_EQ(errorsOf(withBackends(R"(backends:
+  app:
+    servers:
+      - { name: a, address: 127.0.0.1:8001, weight: 0 }
+      - { name: b, address: 127.0.0.1:8002, weight: 0 }
+)")),
+            "gatehouse.yaml:6:7: backends.app.servers: every server has weight 0, so the pool "
+            "can never be picked; give one a weight (`ctl maint`/`ctl drain` take servers out at "
+            "run time)");
+}
+
 TEST(Backends, AcceptOnlyKnownBalanceNames) {
   EXPECT_EQ(errorsOf(withBackends(R"(backends:
   app:

@@ -146,11 +146,19 @@ TEST(LoadConfigText, AcceptsEmptySectionsAsDefaults) {
 
 TEST(LoadConfigText, ReportsAYamlSyntaxErrorWithLineAndColumn) {
   EXPECT_EQ(errorsOf("listeners:\n  - address: [127.0.0.1:80\nroutes: []\n"),
-            "gatehouse.yaml:3:7: YAML syntax error: end of sequence flow not found");
+            "gatehouse.yaml:3:7: YAML syntax: a [ ... ] list is not closed: a ']' is missing");
   EXPECT_EQ(errorsOf("routes:\n  - { host: *, backend: app }\n"),
-            "gatehouse.yaml:2:14: YAML syntax error: alias not found after *");
+            "gatehouse.yaml:2:14: YAML syntax: a '*' must be followed by an anchor name: quote "
+            "the value");
   EXPECT_EQ(errorsOf("listeners:\n\t- address: 127.0.0.1:80\n"),
-            "gatehouse.yaml:2:2: YAML syntax error: illegal block entry");
+            "gatehouse.yaml:2:2: YAML syntax: a '- ' list item where a value was expected: start "
+            "the list on the next line, indented");
+  // Issue 16: the mistakes of hand-edited files, in plain words.
+  EXPECT_EQ(errorsOf("listeners:\n  - address: 127.0.0.1:80\n   routes: []\n"),
+            "gatehouse.yaml:3:4: YAML syntax: a list item is indented differently from the items "
+            "beside it");
+  EXPECT_EQ(errorsOf("log: { access: stdout\n"),
+            "gatehouse.yaml:2:1: YAML syntax: a { ... } map is not closed: a '}' is missing");
 }
 
 TEST(LoadConfigText, ReportsEveryRequiredSectionOfAnEmptyFile) {

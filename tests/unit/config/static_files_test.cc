@@ -1,5 +1,6 @@
 // `static:` golden errors and defaults.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "config_test_support.h"
 
@@ -89,8 +90,35 @@ TEST(Statics, ManifestAndKeepVersionsNeedVersioned) {
             "gatehouse.yaml:10:68: static[0].keep_versions: needs versioned: true\n"
             "gatehouse.yaml:11:59: static[1].manifest: must be a URL under the prefix \"/t/\", "
             "got \"/other/m.json\"\n"
-            "gatehouse.yaml:11:89: static[1].keep_versions: needs versions_dir: a folder for the "
-            "copies of old versions");
+            "gatehouse.yaml:11:89: static[1].keep_versions: needs versions_dir (a folder for the "
+            "copies of old versions), or a state_file whose folder holds them");
+}
+
+// Issue 16: a versioned site keeps old versions for 24h by default, under the state directory
+// (the state_file's folder, else systemd's $STATE_DIRECTORY); with neither, keeping is off.
+TEST(Statics, VersionedSitesKeepOldVersionsUnderTheStateDirectoryByDefault) {
+  unsetenv("STATE_DIRECTORY");
+  auto with_state = load(minimalPlus(R"(state_file: /tmp/state.json
+static:
+  - { prefix: /assets/js/, root: /usr, versioned: true }
+  - { prefix: /own/, root: /usr, versioned: true, versions_dir: /var/tmp/v }
+  - { prefix: /off/, root: /usr, versioned: true, keep_versions: 0s }
+)"));
+  EXPECT_EQ(with_state->statics[0].keep_versions, std::chrono::hours(24));
+  EXPECT_EQ(with_state->statics[0].versions_dir, "/tmp/static-versions/assets_js");
+  EXPECT_TRUE(with_state->statics[0].versions_dir_defaulted);
+  EXPECT_EQ(with_state->statics[1].keep_versions, std::chrono::hours(24));
+  EXPECT_EQ(with_state->statics[1].versions_dir, "/var/tmp/v");
+  EXPECT_EQ(with_state->statics[2].keep_versions.count(), 0);
+
+  auto without = load(minimalPlus("static:\n  - { prefix: /a/, root: /usr, versioned: true }\n"));
+  EXPECT_EQ(without->statics[0].keep_versions.count(), 0);
+  EXPECT_TRUE(without->statics[0].versions_dir.empty());
+
+  setenv("STATE_DIRECTORY", "/var/lib/gatehouse:/other", 1);
+  auto systemd = load(minimalPlus("static:\n  - { prefix: /, root: /usr, versioned: true }\n"));
+  unsetenv("STATE_DIRECTORY");
+  EXPECT_EQ(systemd->statics[0].versions_dir, "/var/lib/gatehouse/static-versions/root");
 }
 
 TEST(Statics, VersionsDirOutsideRootAndUniquePrefixes) {

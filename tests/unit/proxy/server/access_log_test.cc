@@ -22,8 +22,9 @@ class NullDownstream final : public http::Downstream {
   void abort() override {}
 };
 
-// 2026-11-25 04:50:00 UTC
-const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1795582200));
+// 2026-11-25 04:50:00.042 UTC
+const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1795582200)) +
+                  std::chrono::milliseconds(42);
 
 std::string masked(std::string line) {
   return std::regex_replace(line, std::regex(R"(rt=\d+\.\d{3} )"), "rt=X ");
@@ -59,8 +60,8 @@ TEST(AccessLog, CombinedLineHasEveryField) {
   ex->record().cache_status.assign("hit");
   EXPECT_EQ(masked(AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow)),
             "192.0.2.7 - - [25/Nov/2026:04:50:00 +0000] \"GET /a?b=1 HTTP/1.1\" 200 1024 "
-            "\"https://example.com/\" \"curl/7.88.1\" rt=X server=origin/o1 cache=hit "
-            "id=5f3c9a1e00000001\n");
+            "\"https://example.com/\" \"curl/7.88.1\" rt=X server=origin/o1 cache=\"hit\" "
+            "id=5f3c9a1e00000001 time=2026-11-25T04:50:00.042Z\n");
 }
 
 TEST(AccessLog, CombinedLineDashesEmptyFieldsAndMarksAborted) {
@@ -71,7 +72,8 @@ TEST(AccessLog, CombinedLineDashesEmptyFieldsAndMarksAborted) {
   ex->record().aborted = true;
   EXPECT_EQ(masked(AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow)),
             "192.0.2.7 - - [25/Nov/2026:04:50:00 +0000] \"GET / HTTP/2.0\" 499 0 \"-\" \"-\" "
-            "rt=X server=- cache=- id=5f3c9a1e00000001 aborted\n");
+            "rt=X server=- cache=\"-\" id=5f3c9a1e00000001 aborted "
+            "time=2026-11-25T04:50:00.042Z\n");
 }
 
 TEST(AccessLog, CombinedLineEscapesQuotesBackslashesAndControlBytes) {
@@ -83,7 +85,19 @@ TEST(AccessLog, CombinedLineEscapesQuotesBackslashesAndControlBytes) {
   ex->record().status = 404;
   EXPECT_EQ(masked(AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow)),
             "192.0.2.7 - - [25/Nov/2026:04:50:00 +0000] \"GET /q\\\"\\\\\\x01\\x7F\\xC3 "
-            "HTTP/1.0\" 404 0 \"-\" \"a\\\"b\" rt=X server=- cache=- id=5f3c9a1e00000001\n");
+            "HTTP/1.0\" 404 0 \"-\" \"a\\\"b\" rt=X server=- cache=\"-\" id=5f3c9a1e00000001 "
+            "time=2026-11-25T04:50:00.042Z\n");
+}
+
+// Issue 16: a Cache-Status has spaces and ';'; unquoted, combined-log parsers split it.
+TEST(AccessLog, CombinedLineQuotesTheCacheStatus) {
+  Fixture f;
+  auto ex = f.exchange(get("/c"));
+  ex->record().status = 200;
+  ex->record().cache_status.assign("gatehouse; hit; ttl=30");
+  EXPECT_NE(AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow)
+                .find(" cache=\"gatehouse; hit; ttl=30\" "),
+            std::string::npos);
 }
 
 TEST(AccessLog, JsonLineHasTheSameFacts) {
@@ -94,7 +108,7 @@ TEST(AccessLog, JsonLineHasTheSameFacts) {
   ASSERT_FALSE(line.empty());
   EXPECT_EQ(line.back(), '\n');
   auto json = nlohmann::json::parse(line);
-  EXPECT_EQ(json["time"], "2026-11-25T04:50:00Z");
+  EXPECT_EQ(json["time"], "2026-11-25T04:50:00.042Z");
   EXPECT_EQ(json["path"], "/j");
   EXPECT_EQ(json["protocol"], "HTTP/1.1");
   EXPECT_EQ(json["status"], 204);
