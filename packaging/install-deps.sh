@@ -16,6 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
     clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format
     curl nghttp2-client wrk haproxy nginx-light
     python3-prometheus-client
+    chromium python3-websocket   # the status page test (tests/integration/status_page_test.py)
   )
 fi
 

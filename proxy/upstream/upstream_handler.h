@@ -19,6 +19,7 @@
 // through finish(), the one teardown. Unit tests drive it over socketpairs
 // (tests/unit/proxy/upstream/upstream_handler*_test.cc).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -146,8 +147,9 @@ class UpstreamHandler final : public Upstream,
   // Facts, not states: what may still be retried, and how far the client's request got.
   uint32_t connect_retries_left_;
   bool stale_retry_used_ = false;  // the keep-alive race retry is taken at most once
-  bool request_ended_ = false;     // the client's request body is complete
-  bool body_started_ = false;      // some request body bytes went to a backend
+  std::chrono::steady_clock::time_point sent_at_;  // the request head went out (response times)
+  bool request_ended_ = false;                     // the client's request body is complete
+  bool body_started_ = false;                      // some request body bytes went to a backend
   // Armed at the first wait, for `hold`: a request holds at most that long in all.
   std::unique_ptr<net::Timer> hold_timer_;
 };
