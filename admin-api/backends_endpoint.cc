@@ -216,10 +216,12 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
   if (!found) return errorResponse(404, found.error().message);
   health::Server& server = *found->server;
   std::string what;
+  bool changed = false;
   if (state) {
     const health::AdminState before = server.adminState();
     server.setAdminState(*state);
     if (before != *state) {
+      changed = true;
       log::info("admin: backend {} state {} -> {} (by {}; in flight {}, health {})", server.label(),
                 toString(before), toString(*state), request.client, server.inFlight(),
                 toString(server.health()));
@@ -231,14 +233,16 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
     server.setRuntimeWeight(*weight);
     found->pool->balancer().weightsChanged();
     if (before != *weight) {
+      changed = true;
       log::info("admin: backend {} weight {} -> {} (by {}; config says {})", server.label(), before,
                 *weight, request.client, server.configWeight());
     }
     what += fmt::format("{}{} has weight {}", what.empty() ? "" : "; ", server.label(), *weight);
   }
   // Weight 0 makes a server unavailable, another weight may make it available: workers hear of
-  // every change (held requests may go, idle connections to a server taken out close).
-  context.control.backendsChanged();
+  // every change (held requests may go, idle connections to a server taken out close); setting
+  // what is already set tells nobody.
+  if (changed) context.control.backendsChanged();
   return persisted(serverJson(*found->pool, server), *found->snapshot, context, what);
 }
 

@@ -68,7 +68,10 @@ class AdminTest(AdminCase):
         self.assertEqual(r.status, 200, r)
         s = r.json()
         self.assertEqual(set(s), {"version", "uptime_s", "started", "workers", "connections",
-                                  "config", "last_reload", "read_only"}, s)
+                                  "config", "last_reload", "read_only", "traffic", "cache",
+                                  "pools"}, s)
+        self.assertEqual(s["pools"], [{"name": "app", "status": "serving", "available": 1,
+                                       "servers": 1}])
         self.assertRegex(s["version"], r"^\d+\.\d+\.\d+")
         self.assertIsInstance(s["uptime_s"], int)
         self.assertRegex(s["started"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
