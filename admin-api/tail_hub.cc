@@ -1,6 +1,9 @@
 #include "admin-api/tail_hub.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "admin-api/time_format.h"
@@ -30,22 +33,60 @@ TailHub::Subscription::~Subscription() {
   server::TrafficTap::process().detach();
 }
 
+namespace {
+
+// JSON string contents: quotes, backslashes and control characters escaped. Written by hand
+// (not nlohmann) because this runs once per entry per listener while a tail is attached.
+void appendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// rfc3339() of the entry's second, formatted once per second rather than once per entry.
+std::string_view secondText(int64_t time_ms) {
+  static thread_local int64_t second = -1;
+  static thread_local std::string text;
+  if (time_ms / 1000 != second) {
+    second = time_ms / 1000;
+    text = rfc3339(std::chrono::system_clock::time_point{std::chrono::seconds(second)});
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string TailHub::line(const server::TapEntry& e) {
-  using Json = nlohmann::ordered_json;
-  const std::chrono::system_clock::time_point at{std::chrono::milliseconds(e.time_ms)};
-  const Json j = {{"time", rfc3339(at)},
-                  {"time_ms", e.time_ms},
-                  {"client", e.client},
-                  {"method", e.method},
-                  {"host", e.host},
-                  {"target", e.target},
-                  {"status", e.status},
-                  {"bytes", e.bytes},
-                  {"ms", static_cast<double>(e.duration_us) / 1000.0},
-                  {"server", e.server},
-                  {"cache", e.cache},
-                  {"listener", e.listener}};
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  std::string out;
+  out.reserve(256);
+  out += "{\"time\":";
+  appendJsonString(out, secondText(e.time_ms));
+  fmt::format_to(std::back_inserter(out), ",\"time_ms\":{},\"client\":", e.time_ms);
+  appendJsonString(out, e.client);
+  out += ",\"method\":";
+  appendJsonString(out, e.method);
+  out += ",\"host\":";
+  appendJsonString(out, e.host);
+  out += ",\"target\":";
+  appendJsonString(out, e.target);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"status\":{},\"bytes\":{},\"ms\":{:.3f},\"server\":", e.status, e.bytes,
+                 static_cast<double>(e.duration_us) / 1000.0);
+  appendJsonString(out, e.server);
+  out += ",\"cache\":";
+  appendJsonString(out, e.cache);
+  fmt::format_to(std::back_inserter(out), ",\"listener\":{}}}\n", e.listener);
+  return out;
 }
 
 void TailHub::Subscription::deliver(const std::vector<server::TapEntry>& entries) {

@@ -62,7 +62,11 @@ measure() {
   render cache-gatehouse.yaml "$out/gatehouse.yaml" PORT="$gatehouse_port" ADMIN_PORT="$admin_port" \
     TOKEN_FILE="$out/token" ORIGIN_PORT="$origin_port" CACHE_MB=64 MAX_OBJECT=1MiB
   sed -i "s|cache: true }|cache: $cache }|" "$out/gatehouse.yaml"
-  start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no \
+  # TAIL=1: one count per thread, so that the workers' share (the data path) shows apart from the
+  # main thread's (the admin API formatting the tail).
+  local threads=no
+  [[ "${TAIL:-0}" == 1 ]] && threads=yes
+  start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no --separate-threads=$threads \
     --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
   local pid="${server_pid[gatehouse/$workload]}"
   serves "$gatehouse_port" 600 || { echo "bench: gatehouse did not start" >&2; cat "$out/../$workload/out.log" >&2 || true; exit 1; }
@@ -87,6 +91,9 @@ measure() {
     kill "$tail_pid" 2>/dev/null || true
     wait "$tail_pid" 2>/dev/null || true
     echo "tail: $(wc -l <"$out/tail.jsonl") entries streamed" >&2
+    for f in "$out"/callgrind.out*; do
+      echo "  thread ${f##*-}: $(( $(grep -h '^summary:\|^totals:' "$f" | awk '{s += $2} END {print s+0}') / requests )) instructions/request" >&2
+    done
   fi
   kill "$pid"
   wait "$pid" 2>/dev/null || true
