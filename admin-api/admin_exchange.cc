@@ -63,6 +63,23 @@ bool AdminExchange::authorized() {
   BearerAuth::Verdict verdict = fieldCount(head.headers, "authorization") > 1
                                     ? BearerAuth::Verdict::WrongToken
                                     : server_.auth().check(head.headers.get("authorization"));
+  // The status page's session cookie stands for the token. A change made with it must carry
+  // X-Gatehouse-Request, which a page of another site cannot add (SameSite=Strict is the first
+  // guard against cross-site requests, this the second).
+  if (verdict == BearerAuth::Verdict::Missing && head.headers.has("cookie")) {
+    server_.auth();  // a rotated token ends the sessions before they are looked at
+    if (server_.sessions().valid(head.headers.get("cookie"), SessionStore::Clock::now())) {
+      const bool safe = head.method == "GET" || head.method == "HEAD";
+      if (safe || head.headers.has("x-gatehouse-request")) {
+        server_.markAuthenticated(exchange_.client());
+        return true;
+      }
+      respond(errorResponse(403,
+                            "a change made with the session cookie needs the "
+                            "X-Gatehouse-Request header"));
+      return false;
+    }
+  }
   if (verdict == BearerAuth::Verdict::Admitted) {
     server_.markAuthenticated(exchange_.client());
     return true;
@@ -107,6 +124,7 @@ void AdminExchange::run() {
     request.query = head.target.substr(q + 1);
   request.client = clientAddress(exchange_.client());
   request.body = std::move(body_);
+  request.cookie = std::string(head.headers.get("cookie"));
   request.params = std::move(lookup_.params);
   AdminContext context = server_.context();
   AdminResponse response;
@@ -129,6 +147,12 @@ void AdminExchange::respond(const AdminResponse& response) {
   head.headers.add("Cache-Control", "no-store");
   for (const auto& [name, value] : response.headers)
     head.headers.add(name, value);
+  if (response.open_stream) {
+    // No length: the body goes out chunked for as long as the stream runs.
+    exchange_.respondHead(head);
+    stream_ = response.open_stream(exchange_);
+    return;
+  }
   head.content_length = response.body.size();
   exchange_.respondHead(head);
   if (!response.body.empty()) {

@@ -4,6 +4,7 @@
 // read, let alone acted on; otherwise collects the JSON body (at most kMaxBodyBytes) and calls
 // the endpoint once the request has ended.
 
+#include <memory>
 #include <string>
 
 #include "admin-api/endpoint.h"
@@ -28,7 +29,10 @@ class AdminExchange final : public http::Handler {
   void onRequestBody(evbuffer* data) override;
   void onRequestEnd() override;
   void onDownstreamDrained() override {}
-  void onDownstreamReset() override { done_ = true; }
+  void onDownstreamReset() override {
+    done_ = true;
+    stream_.reset();
+  }
 
  private:
   // False (and the 401 sent) when the route needs a token the request does not carry.
@@ -40,7 +44,8 @@ class AdminExchange final : public http::Handler {
   AdminServer& server_;
   Router::Lookup lookup_;
   std::string body_;
-  bool done_ = false;  // answered, or the client is gone: no more work
+  bool done_ = false;             // answered, or the client is gone: no more work
+  std::shared_ptr<void> stream_;  // a streaming answer's source (GET /tail), while it runs
 };
 
 }  // namespace gatehouse::admin

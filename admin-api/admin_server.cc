@@ -28,8 +28,16 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
       auth_config_(control.snapshot()->config),
       token_(config.token),
       auth_(std::make_unique<BearerAuth>(config.token)),
-      parser_(settings_.limits) {
+      parser_(settings_.limits),
+      tails_(loop),
+      history_(control),
+      sample_timer_(loop.base(), [this] {
+        history_.sample();
+        sample_timer_.arm(std::chrono::seconds(1));
+      }) {
   settings_.max_body = kCodecMaxBody;
+  history_.sample();
+  sample_timer_.arm(std::chrono::seconds(1));
   // The endpoints of INTERFACE.md's admin API; one line each.
   router_.add("GET", "/healthz", Access::Public, healthzEndpoint);
   router_.add("GET", "/status", Access::Token, statusEndpoint);
@@ -44,6 +52,11 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("PUT", "/backends/:pool/:server", Access::Token, setBackendServerEndpoint);
   router_.add("GET", "/read-only", Access::Token, readOnlyGetEndpoint);
   router_.add("PUT", "/read-only", Access::Token, readOnlyPutEndpoint);
+  router_.add("GET", "/tail", Access::Token, tailEndpoint);
+  router_.add("GET", "/status/history", Access::Token, historyEndpoint);
+  router_.add("GET", "/", Access::Public, statusPageEndpoint);
+  router_.add("POST", "/login", Access::Public, loginEndpoint);
+  router_.add("POST", "/logout", Access::Public, logoutEndpoint);
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
@@ -72,6 +85,16 @@ AdminServer::~AdminServer() {
   connections_.clear();
 }
 
+AdminContext AdminServer::context() {
+  AdminContext c{control_,  counters_, state_file_, gate::ReadOnlyState::process(),
+                 &history_, &tails_};
+  c.auth = &auth();
+  c.sessions = &sessions_;
+  const auto config = control_.snapshot()->config;
+  if (config->admin) c.session_ttl = config->admin->session_ttl;
+  return c;
+}
+
 const BearerAuth& AdminServer::auth() {
   std::shared_ptr<const config::Config> config = control_.snapshot()->config;
   if (config == auth_config_) return *auth_;
@@ -91,7 +114,8 @@ const BearerAuth& AdminServer::auth() {
   if (config->admin->token != token_) {
     token_ = config->admin->token;
     auth_ = std::make_unique<BearerAuth>(token_);
-    log::info("admin: token replaced by the reloaded configuration");
+    sessions_.clear();  // logins were made with the old token
+    log::info("admin: token replaced by the reloaded configuration; status page sessions ended");
   }
   return *auth_;
 }

@@ -15,11 +15,15 @@
 #include "admin-api/auth.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/router.h"
+#include "admin-api/session_store.h"
 #include "admin-api/state_file.h"
+#include "admin-api/tail_hub.h"
+#include "admin-api/traffic_history.h"
 #include "config/config.h"
 #include "proxy/http/http1_server_connection.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/listener.h"
+#include "proxy/net/timer.h"
 #include "proxy/server/process_control.h"
 
 namespace gatehouse::admin {
@@ -43,7 +47,8 @@ class AdminServer final : private http::ExchangeDispatcher {
   // The token check for the configuration in force: a reload that rotates the token takes
   // effect with the next request.
   const BearerAuth& auth();
-  AdminContext context() { return AdminContext{control_, counters_, state_file_}; }
+  AdminContext context();
+  SessionStore& sessions() { return sessions_; }
   AdminCounters& counters() { return counters_; }
   // The connection of `client` showed a valid token: it is never closed to make room.
   void markAuthenticated(const http::ClientInfo& client);
@@ -85,9 +90,13 @@ class AdminServer final : private http::ExchangeDispatcher {
   http::Http1Settings settings_;
   http::Http1Parser parser_;
   http::RequestIdGenerator ids_;
+  TailHub tails_;  // before the connections: their streams leave it when they close
+  SessionStore sessions_;
   std::unique_ptr<net::Listener> listener_;
   std::unordered_map<http::Http1ServerConnection*, Peer> connections_;
   std::unordered_map<std::string, http::Http1ServerConnection*> by_address_;
+  TrafficHistory history_;
+  net::Timer sample_timer_;  // one history sample a second
 };
 
 // What the CLI passes to server::run(): opens the state file (state_file:) and restores

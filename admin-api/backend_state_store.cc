@@ -27,6 +27,21 @@ void restorePool(const std::string& path, const std::string& name, const nlohman
     log::warn("pool {} is PAUSED, restored from {} (ctl resume {} lets requests through)", name,
               path, name);
   }
+  if (auto weights = saved.find("weights"); weights != saved.end() && weights->is_object()) {
+    for (const auto& [server_name, value] : weights->items()) {
+      health::Server* server = pool.findServer(server_name);
+      if (!server || !value.is_number_integer() || value.get<int64_t>() < 0 ||
+          value.get<int64_t>() > 256) {
+        log::warn("state file {}: backends.{}.weights.{}: no such server or not 0..256; ignored",
+                  path, name, server_name);
+        continue;
+      }
+      server->setRuntimeWeight(static_cast<uint32_t>(value.get<int64_t>()));
+      pool.balancer().weightsChanged();
+      log::warn("backend {} has weight {} (config: {}), restored from {}", server->label(),
+                server->weight(), server->configWeight(), path);
+    }
+  }
   auto servers = saved.find("servers");
   if (servers == saved.end() || !servers->is_object()) return;
   for (const auto& [server_name, value] : servers->items()) {
@@ -55,9 +70,13 @@ nlohmann::json backendsSection(const server::Snapshot& snapshot) {
   nlohmann::json section = nlohmann::json::object();
   for (const auto& pool : snapshot.pools) {
     nlohmann::json servers = nlohmann::json::object();
-    for (const auto& s : pool->servers())
+    nlohmann::json weights = nlohmann::json::object();
+    for (const auto& s : pool->servers()) {
       servers[s->name()] = std::string(toString(s->adminState()));
+      if (s->weightOverridden()) weights[s->name()] = s->weight();
+    }
     section[pool->name()] = {{"paused", pool->paused()}, {"servers", std::move(servers)}};
+    if (!weights.empty()) section[pool->name()]["weights"] = std::move(weights);
   }
   return section;
 }

@@ -2,7 +2,8 @@
 // The operator's backend decisions kept in the state file (`state_file:`), section "backends",
 // so that a restart (or a crash) does not put a server under maintenance back into traffic or
 // let a paused pool's requests through:
-//   {"app": {"paused": false, "servers": {"app1": "drain", "app2": "ready"}}}
+//   {"app": {"paused": false, "servers": {"app1": "drain", "app2": "ready"},
+//            "weights": {"app2": 5}}}        ("weights": only the operator's, when set)
 // Written on every change (PUT /backends/POOL[/SERVER]) and read back at start. Health is not
 // kept: the checks decide it again.
 

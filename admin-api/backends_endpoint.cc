@@ -6,7 +6,9 @@
 //   GET /backends/POOL/SERVER            SERVER: {"pool", "name", "address", "state", "health",
 //                                          "available", "in_flight", "drained", "weight",
 //                                          "effective_weight", counters...}
-//   PUT /backends/POOL/SERVER {"state": "ready" | "drain" | "maint"}   -> SERVER
+//   PUT /backends/POOL/SERVER {"state": "ready" | "drain" | "maint", "weight": 0..256}  -> SERVER
+//     (either or both; a weight other than the config's stays in force across reloads and, with
+//     a state file, restarts; the config's own value clears it)
 //   PUT /backends/POOL {"paused": true | false}                        -> POOL
 // Every change is logged with what changed and who asked; the workers hear of it at once
 // (ProcessControl::backendsChanged: idle connections to a server taken out close, held
@@ -16,23 +18,50 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 
 #include "admin-api/backend_state_store.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/json_body.h"
+#include "admin-api/pool_summary.h"
+#include "admin-api/traffic_history.h"
 #include "proxy/base/log.h"
 
 namespace gatehouse::admin {
 namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
+constexpr int64_t kMaxWeight = 256;  // as config/backends.cc takes it
 
-Json serverJson(const upstream::BackendPool& pool, const health::Server& s) {
+// What the last seconds say of a server: requests/s, 5xx/s, response-time p50/p99, and its last
+// check. Null fields until there is something to say.
+void addLiveFields(Json& j, const health::Server& s, const TrafficHistory* history) {
+  const int8_t passed = s.last_check_passed.load(relaxed);
+  j["last_check"] =
+      passed < 0 ? Json(nullptr)
+                 : Json{{"passed", passed == 1}, {"ms", s.last_check_us.load(relaxed) / 1000.0}};
+  std::optional<TrafficHistory::ServerWindow> w;
+  if (history) w = history->server(s.label());
+  const auto rate = [&](uint64_t n) {
+    return w && w->seconds > 0 ? Json(static_cast<double>(n) / w->seconds) : Json(nullptr);
+  };
+  j["requests_per_s"] = rate(w ? w->requests : 0);
+  j["errors_5xx_per_s"] = rate(w ? w->errors_5xx : 0);
+  const auto ms = [&](double q) {
+    auto v = w ? TrafficHistory::quantile(*w, q) : std::nullopt;
+    return v ? Json(*v * 1000) : Json(nullptr);
+  };
+  j["p50_ms"] = ms(0.5);
+  j["p99_ms"] = ms(0.99);
+}
+
+Json serverJson(const upstream::BackendPool& pool, const health::Server& s,
+                const TrafficHistory* history = nullptr) {
   const auto now = std::chrono::steady_clock::now();
   // Rounded for people: 2 decimals are plenty for a ramp.
   const double effective =
       static_cast<double>(static_cast<int64_t>(s.effectiveWeight(now) * 100 + 0.5)) / 100;
-  return Json{
+  Json j{
       {"pool", pool.name()},
       {"name", s.name()},
       {"address", s.address().toString()},
@@ -43,6 +72,7 @@ Json serverJson(const upstream::BackendPool& pool, const health::Server& s) {
       {"in_flight", s.inFlight()},
       {"drained", s.drained()},
       {"weight", s.weight()},
+      {"config_weight", s.configWeight()},
       {"effective_weight", effective},
       {"requests", s.requests_total.load(relaxed)},
       {"connect_failures", s.connect_failures_total.load(relaxed)},
@@ -52,19 +82,26 @@ Json serverJson(const upstream::BackendPool& pool, const health::Server& s) {
       {"went_down", s.went_down_total.load(relaxed)},
       {"ejections", s.ejections_total.load(relaxed)},
       {"retries", s.retries_total.load(relaxed)},
+      {"responses_5xx", s.responses_5xx_total.load(relaxed)},
   };
+  addLiveFields(j, s, history);
+  return j;
 }
 
-Json poolJson(const upstream::BackendPool& pool, const config::BackendConfig* config) {
+Json poolJson(const upstream::BackendPool& pool, const config::BackendConfig* config,
+              const TrafficHistory* history = nullptr) {
   Json servers = Json::array();
   int64_t in_flight = 0;
   for (const auto& s : pool.servers()) {
-    servers.push_back(serverJson(pool, *s));
+    servers.push_back(serverJson(pool, *s, history));
     in_flight += s->inFlight();
   }
   const upstream::PoolState& st = pool.state();
+  const PoolSummary summary = summarize(pool);
   return Json{
       {"name", pool.name()},
+      {"status", summary.status},
+      {"available", summary.available},
       {"balance",
        config && config->balance == config::Balance::LeastConn ? "least_conn" : "round_robin"},
       {"paused", pool.paused()},
@@ -119,7 +156,7 @@ AdminResponse backendsEndpoint(const AdminRequest&, AdminContext& context) {
   auto snapshot = context.control.snapshot();
   Json pools = Json::array();
   for (const auto& pool : snapshot->pools)
-    pools.push_back(poolJson(*pool, snapshot->config->findBackend(pool->name())));
+    pools.push_back(poolJson(*pool, snapshot->config->findBackend(pool->name()), context.history));
   return jsonResponse(200, {{"pools", std::move(pools)}});
 }
 
@@ -127,44 +164,86 @@ AdminResponse backendPoolEndpoint(const AdminRequest& request, AdminContext& con
   auto found = find(request, context, false);
   if (!found) return errorResponse(404, found.error().message);
   return jsonResponse(
-      200, poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name())));
+      200, poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name()),
+                    context.history));
 }
 
 AdminResponse backendServerEndpoint(const AdminRequest& request, AdminContext& context) {
   auto found = find(request, context, true);
   if (!found) return errorResponse(404, found.error().message);
-  return jsonResponse(200, serverJson(*found->pool, *found->server));
+  return jsonResponse(200, serverJson(*found->pool, *found->server, context.history));
 }
 
+namespace {
+
+// The state a PUT asks for, or the 400 to answer.
+Result<health::AdminState> parseAdminState(const std::string& wanted) {
+  if (wanted == "ready") return health::AdminState::Ready;
+  if (wanted == "drain") return health::AdminState::Draining;
+  if (wanted == "maint") return health::AdminState::Maintenance;
+  return Error{fmt::format(R"(state: expected "ready", "drain" or "maint", got "{}")", wanted)};
+}
+
+// A weight as the config takes it: a whole number 0..256.
+Result<uint32_t> parseWeight(const Json& v) {
+  if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxWeight)
+    return Error{fmt::format("weight: expected a whole number 0..{}", kMaxWeight)};
+  return static_cast<uint32_t>(v.get<int64_t>());
+}
+
+}  // namespace
+
 AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext& context) {
-  static constexpr FieldSpec kFields[] = {{"state", JsonType::String, true}};
+  static constexpr FieldSpec kFields[] = {{"state", JsonType::String},
+                                          {"weight", JsonType::Number}};
   auto body = parseJsonObject(request.body, kFields);
   if (!body) return errorResponse(400, body.error().message);
-  const std::string wanted = (*body)["state"].get<std::string>();
-  health::AdminState state;
-  if (wanted == "ready")
-    state = health::AdminState::Ready;
-  else if (wanted == "drain")
-    state = health::AdminState::Draining;
-  else if (wanted == "maint")
-    state = health::AdminState::Maintenance;
-  else
-    return errorResponse(400, fmt::format("state: expected \"ready\", \"drain\" or \"maint\", got "
-                                          "\"{}\"",
-                                          wanted));
+  if (!body->contains("state") && !body->contains("weight"))
+    return errorResponse(400, R"(expected "state" or "weight" (or both))");
+  std::optional<health::AdminState> state;
+  if (body->contains("state")) {
+    auto parsed = parseAdminState((*body)["state"].get<std::string>());
+    if (!parsed) return errorResponse(400, parsed.error().message);
+    state = *parsed;
+  }
+  std::optional<uint32_t> weight;
+  if (body->contains("weight")) {
+    auto parsed = parseWeight((*body)["weight"]);
+    if (!parsed) return errorResponse(400, parsed.error().message);
+    weight = *parsed;
+  }
   auto found = find(request, context, true);
   if (!found) return errorResponse(404, found.error().message);
   health::Server& server = *found->server;
-  const health::AdminState before = server.adminState();
-  server.setAdminState(state);
-  if (before != state) {
-    log::info("admin: backend {} state {} -> {} (by {}; in flight {}, health {})", server.label(),
-              toString(before), toString(state), request.client, server.inFlight(),
-              toString(server.health()));
-    context.control.backendsChanged();
+  std::string what;
+  bool changed = false;
+  if (state) {
+    const health::AdminState before = server.adminState();
+    server.setAdminState(*state);
+    if (before != *state) {
+      changed = true;
+      log::info("admin: backend {} state {} -> {} (by {}; in flight {}, health {})", server.label(),
+                toString(before), toString(*state), request.client, server.inFlight(),
+                toString(server.health()));
+    }
+    what = fmt::format("{} is {}", server.label(), toString(*state));
   }
-  return persisted(serverJson(*found->pool, server), *found->snapshot, context,
-                   fmt::format("{} is {}", server.label(), toString(state)));
+  if (weight) {
+    const uint32_t before = server.weight();
+    server.setRuntimeWeight(*weight);
+    found->pool->balancer().weightsChanged();
+    if (before != *weight) {
+      changed = true;
+      log::info("admin: backend {} weight {} -> {} (by {}; config says {})", server.label(), before,
+                *weight, request.client, server.configWeight());
+    }
+    what += fmt::format("{}{} has weight {}", what.empty() ? "" : "; ", server.label(), *weight);
+  }
+  // Weight 0 makes a server unavailable, another weight may make it available: workers hear of
+  // every change (held requests may go, idle connections to a server taken out close); setting
+  // what is already set tells nobody.
+  if (changed) context.control.backendsChanged();
+  return persisted(serverJson(*found->pool, server), *found->snapshot, context, what);
 }
 
 AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context) {

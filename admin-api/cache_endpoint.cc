@@ -1,13 +1,15 @@
 // The cache's invalidation endpoints (INTERFACE.md):
 //   POST /cache/purge {"url": "https://host/path?q"}   every variant of that URL
 //   POST /cache/ban   {"prefix": "/blog/"} | {"tag": "user-42"}
-// Both answer 200 {"purged": N} and take effect at once: the objects leave the store before
-// the answer, and a fill that began before is not stored (the store's epoch).
+// Both answer 200 {"purged": N} ("hint": what else is cached, when N is 0) and take effect at once:
+// the objects leave the store before the answer, and a fill that began before is not stored (the
+// store's epoch).
 //   409 when no `cache:` section is configured; 400 for a bad body.
 #include "admin-api/endpoint.h"
 #include "admin-api/json_body.h"
 #include "cache/cache_key.h"
 #include "proxy/base/log.h"
+#include "proxy/pipeline/purge_request.h"
 
 namespace gatehouse::admin {
 namespace {
@@ -32,7 +34,9 @@ AdminResponse cachePurgeEndpoint(const AdminRequest& request, AdminContext& cont
   if (!store) return errorResponse(409, "no cache is configured");
   const size_t purged = store->purge(*key);
   log::info("admin: cache purge of {} by {}: {} objects", *key, request.client, purged);
-  return jsonResponse(200, {{"purged", purged}});
+  Json answer = {{"purged", purged}};
+  if (purged == 0) answer["hint"] = pipeline::nothingPurgedHint(*store, *key);
+  return jsonResponse(200, answer);
 }
 
 AdminResponse cacheBanEndpoint(const AdminRequest& request, AdminContext& context) {
@@ -49,7 +53,13 @@ AdminResponse cacheBanEndpoint(const AdminRequest& request, AdminContext& contex
   const size_t purged = by_prefix ? store->banPathPrefix(value) : store->banTag(value);
   log::info("admin: cache ban of {} {} by {}: {} objects", by_prefix ? "prefix" : "tag", value,
             request.client, purged);
-  return jsonResponse(200, {{"purged", purged}});
+  Json answer = {{"purged", purged}};
+  if (purged == 0)
+    answer["hint"] = by_prefix ? "no cached URL has a path starting with " + value
+                               : "no cached object carries the tag " + value +
+                                     " (tags come from the responses' Surrogate-Key and "
+                                     "Cache-Tag fields)";
+  return jsonResponse(200, answer);
 }
 
 }  // namespace gatehouse::admin

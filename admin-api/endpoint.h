@@ -3,8 +3,10 @@
 // main loop: every admin action is quick (a reload re-reads a few files), and long waits such as
 // `ctl drain --wait` are the client's to poll.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "proxy/gate/read_only_state.h"
+#include "proxy/http/exchange.h"
 #include "proxy/server/process_control.h"
 
 namespace gatehouse::admin {
@@ -22,6 +25,7 @@ struct AdminRequest {
   std::string query;   // after '?', empty when none
   std::string client;  // "ip:port", for the log lines of changes
   std::string body;    // at most kMaxBodyBytes (json_body.h)
+  std::string cookie;  // the Cookie field (the status page's session)
   // The `:name` segments of the route that matched, in order ("/backends/:pool" -> {"pool", x}).
   std::vector<std::pair<std::string, std::string>> params;
 
@@ -38,6 +42,9 @@ struct AdminResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type and framing
+  // A stream instead of `body` (GET /tail): called once the head is sent, it keeps writing to
+  // the exchange for as long as what it returns is kept (until the client leaves).
+  std::function<std::shared_ptr<void>(http::Exchange&)> open_stream;
 };
 
 // Answers keep their fields in the order written (not sorted), so that they read well in curl.
@@ -57,7 +64,11 @@ struct AdminCounters {
   uint64_t connections_evicted = 0;  // closed to keep admin.max_unauthenticated
 };
 
+class BearerAuth;
+class SessionStore;
 class StateFile;
+class TailHub;
+class TrafficHistory;
 
 // What endpoints may use: the process, and the admin API's counters for /metrics.
 struct AdminContext {
@@ -66,6 +77,14 @@ struct AdminContext {
   // Where changes are persisted (state_file:); nullptr when none is configured.
   StateFile* state_file = nullptr;
   gate::ReadOnlyState& read_only = gate::ReadOnlyState::process();
+  // The last 15 minutes, one sample a second; nullptr in tests that do not sample.
+  const TrafficHistory* history = nullptr;
+  // Where GET /tail subscribes; nullptr in tests without a loop.
+  TailHub* tails = nullptr;
+  // The status page's logins (POST /login, /logout); nullptr in tests without them.
+  SessionStore* sessions = nullptr;
+  const BearerAuth* auth = nullptr;
+  std::chrono::milliseconds session_ttl{12 * 3600 * 1000};
 };
 
 using Endpoint = std::function<AdminResponse(const AdminRequest&, AdminContext&)>;
@@ -85,6 +104,12 @@ AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& 
 AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse readOnlyGetEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse tailEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse historyEndpoint(const AdminRequest& request, AdminContext& context);
+// status_page.cc: GET / (the page itself, public: it holds no data), POST /login, POST /logout.
+AdminResponse statusPageEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse loginEndpoint(const AdminRequest& request, AdminContext& context);
+AdminResponse logoutEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
                           const gate::ReadOnlyState& read_only = gate::ReadOnlyState::process());

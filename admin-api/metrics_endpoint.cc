@@ -9,15 +9,18 @@
 
 #include "admin-api/cache_metrics.h"
 #include "admin-api/endpoint.h"
+#include "admin-api/process_metrics.h"
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
 #include "proxy/base/memory_budget.h"
 #include "proxy/http/http2_counters.h"
 #include "proxy/http/request_body_counters.h"
 #include "proxy/net/tcp_connection.h"
+#include "proxy/pipeline/purge_request.h"
 #include "proxy/pipeline/request_refusals.h"
 #include "proxy/server/certificate_expiry.h"
 #include "proxy/server/tls_handshake.h"
+#include "proxy/server/traffic_tap.h"
 #include "proxy/static_files/static_counters.h"
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/forwarded_headers.h"
@@ -69,8 +72,6 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
   const TrafficTotals t = sumTraffic(control);
   static constexpr std::array<std::string_view, 6> kClasses = {"aborted", "1xx", "2xx",
                                                                "3xx",     "4xx", "5xx"};
-  for (size_t i = 0; i < t.responses_by_class.size(); ++i)
-    out.add(Metric::HttpResponses, {{"class", kClasses[i]}}, t.responses_by_class[i]);
   // Labelled with the address as configured: the listeners cannot change on reload, so the
   // index still names the same one.
   const auto& listeners = control.snapshot()->config->listeners;
@@ -102,6 +103,21 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
                    static_cast<double>(t.duration_sum_us) / 1e6);
 }
 
+void addResponseTimes(PrometheusText& out, std::string_view pool, std::string_view server,
+                      const health::ResponseTimes& times) {
+  static const std::vector<double> kBounds = [] {
+    std::vector<double> b;
+    for (uint64_t us : health::ResponseTimes::kBoundsUs)
+      b.push_back(static_cast<double>(us) / 1e6);
+    return b;
+  }();
+  std::vector<uint64_t> counts;
+  for (const auto& c : times.buckets)
+    counts.push_back(c.load(std::memory_order_relaxed));
+  out.addHistogram(Metric::BackendResponseTime, {{"pool", pool}, {"server", server}}, kBounds,
+                   counts, static_cast<double>(times.sum_us.load(std::memory_order_relaxed)) / 1e6);
+}
+
 void addBackends(PrometheusText& out, const server::ProcessControl& control) {
   const auto snapshot = control.snapshot();
   constexpr auto relaxed = std::memory_order_relaxed;
@@ -117,6 +133,15 @@ void addBackends(PrometheusText& out, const server::ProcessControl& control) {
               server->connections_opened_total.load(relaxed));
       const bool up = server->health() == health::Health::Up;
       out.add(Metric::BackendUp, {{"pool", p}, {"server", s}}, uint64_t{up ? 1u : 0u});
+      addResponseTimes(out, p, s, server->response_times);
+      out.add(Metric::BackendResponses5xx, {{"pool", p}, {"server", s}},
+              server->responses_5xx_total.load(relaxed));
+      if (const int8_t passed = server->last_check_passed.load(relaxed); passed >= 0) {
+        out.add(Metric::BackendCheckPassed, {{"pool", p}, {"server", s}},
+                uint64_t{passed == 1 ? 1u : 0u});
+        out.add(Metric::BackendCheckDuration, {{"pool", p}, {"server", s}},
+                static_cast<double>(server->last_check_us.load(relaxed)) / 1e6);
+      }
       // The enum pattern: one series per state, 1 for the current one, so that a dashboard can
       // count servers per state with sum by (state).
       for (auto state : {health::AdminState::Ready, health::AdminState::Draining,
@@ -150,6 +175,7 @@ void addBackends(PrometheusText& out, const server::ProcessControl& control) {
     out.add(Metric::PoolHoldResumed, {{"pool", p}}, st.hold_resumed_total.load(relaxed));
     out.add(Metric::PoolHoldTimeouts, {{"pool", p}}, st.hold_timeouts_total.load(relaxed));
     out.add(Metric::PoolHoldOverflows, {{"pool", p}}, st.hold_overflows_total.load(relaxed));
+    out.add(Metric::PoolHoldSkipped, {{"pool", p}}, st.hold_skipped_total.load(relaxed));
     out.add(Metric::PoolUnavailable, {{"pool", p}}, st.unavailable_total.load(relaxed));
   }
 }
@@ -222,6 +248,15 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
     out.add(Metric::ForwardFieldsStripped,
             {{"field", std::string(config::kClientControlledFields[i].name)}},
             forward.stripped[i].load(relaxed));
+  const pipeline::PurgeCounters& purges = pipeline::PurgeCounters::process();
+  out.add(Metric::CachePurgeRequests, {{"result", "purged"}}, purges.purged.load(relaxed));
+  out.add(Metric::CachePurgeRequests, {{"result", "nothing"}}, purges.nothing.load(relaxed));
+  out.add(Metric::CachePurgeRequests, {{"result", "refused"}}, purges.refused.load(relaxed));
+  const server::TrafficTap& tap = server::TrafficTap::process();
+  out.add(Metric::TailListeners, {}, int64_t{tap.listenersNow()});
+  out.add(Metric::TailDropped, {{"reason", "tap_full"}}, tap.dropped_total.load(relaxed));
+  out.add(Metric::TailDropped, {{"reason", "slow_reader"}},
+          tap.slow_reader_dropped_total.load(relaxed));
   out.add(Metric::ForwardUpgradesRefused, {}, forward.upgrades_refused.load(relaxed));
   for (size_t i = 0; i < static_files::kDecisionCount; ++i)
     out.add(Metric::StaticDecisions, {{"decision", static_files::kDecisionTable[i].label}},
@@ -234,6 +269,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::BuildInfo, {{"version", status.version}}, uint64_t{1});
   const std::chrono::duration<double> uptime = std::chrono::system_clock::now() - status.started;
   out.add(Metric::Uptime, {}, uptime.count());
+  addProcessMetrics(out, status.started);
   return out.render();
 }
 

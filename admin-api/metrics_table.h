@@ -13,9 +13,6 @@ enum class MetricType { Counter, Gauge, Histogram };
 
 // X(id, type, name, help)
 #define GATEHOUSE_ADMIN_METRICS(X)                                                               \
-  X(HttpResponses, Counter, "gatehouse_http_responses_total",                                    \
-    "Responses to clients by status class; class=\"aborted\" when the exchange ended before a "  \
-    "status was sent")                                                                           \
   X(HttpRequests, Counter, "gatehouse_http_requests_total",                                      \
     "Requests answered, by listener (its configured address) and status class; "                 \
     "class=\"aborted\" when the exchange ended before a status was sent")                        \
@@ -57,6 +54,14 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(BackendConnectionsOpened, Counter, "gatehouse_backend_connections_opened_total",             \
     "Connections opened to a backend server")                                                    \
   X(BackendUp, Gauge, "gatehouse_backend_up", "1 when checks see the backend server up")         \
+  X(BackendResponseTime, Histogram, "gatehouse_backend_response_time_seconds",                   \
+    "Time from a request head sent to a backend server to its response head")                    \
+  X(BackendResponses5xx, Counter, "gatehouse_backend_responses_5xx_total",                       \
+    "Response heads with a 5xx status from a backend server")                                    \
+  X(BackendCheckPassed, Gauge, "gatehouse_backend_check_passed",                                 \
+    "1 when a backend server's last active health check passed, 0 when it failed")               \
+  X(BackendCheckDuration, Gauge, "gatehouse_backend_check_duration_seconds",                     \
+    "How long a backend server's last active health check took")                                 \
   X(BackendState, Gauge, "gatehouse_backend_state",                                              \
     "The operator's state of a backend server: 1 for the current state (ready, drain, maint)")   \
   X(CacheRequests, Counter, "gatehouse_cache_requests_total",                                    \
@@ -85,6 +90,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Objects dropped past freshness and grace")                                                  \
   X(CachePurges, Counter, "gatehouse_cache_purges_total",                                        \
     "Purge and ban operations of the admin API")                                                 \
+  X(CachePurgeRequests, Counter, "gatehouse_cache_purge_requests_total",                         \
+    "PURGE and BAN requests on the public listeners, by result: purged (something matched), "    \
+    "nothing (nothing matched), refused (403: not from cache.purge_from, no admin token)")       \
   X(CachePurgedObjects, Counter, "gatehouse_cache_purged_objects_total",                         \
     "Objects removed by invalidations of any cause")                                             \
   X(CacheInvalidations, Counter, "gatehouse_cache_invalidations_total",                          \
@@ -119,6 +127,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Held requests whose hold ran out without a server")                                         \
   X(PoolHoldOverflows, Counter, "gatehouse_backend_hold_overflows_total",                        \
     "Requests refused at once because hold_max requests were already waiting")                   \
+  X(PoolHoldSkipped, Counter, "gatehouse_backend_hold_skipped_total",                            \
+    "Requests answered at once instead of held: every server of the pool was down (not paused, " \
+    "none draining)")                                                                            \
   X(PoolUnavailable, Counter, "gatehouse_backend_unavailable_total",                             \
     "Requests answered 503 (or by the fallback) because no server of the pool was available")    \
   X(Http2Sessions, Counter, "gatehouse_http2_sessions_total",                                    \
@@ -171,7 +182,7 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(StaticDecisions, Counter, "gatehouse_static_decisions_total",                                \
     "Static file decisions; the labels are in proxy/static_files/static_counters.h")             \
   X(ReadOnly, Gauge, "gatehouse_read_only", "1 while read-only mode is on")                      \
-  X(ReadOnlySince, Gauge, "gatehouse_read_only_since_seconds",                                   \
+  X(ReadOnlySince, Gauge, "gatehouse_read_only_since_timestamp_seconds",                         \
     "Unix time read-only mode last switched on or off; 0 when it has not since the start")       \
   X(ReadOnlyBlocked, Counter, "gatehouse_read_only_blocked_total",                               \
     "Unsafe requests answered 503 because read-only mode was on")                                \
@@ -181,8 +192,18 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Requests whose Cookie or Authorization was dropped because read-only mode was on")          \
   X(ReadOnlySetCookieDropped, Counter, "gatehouse_read_only_set_cookie_dropped_total",           \
     "Backend responses whose Set-Cookie was dropped because read-only mode was on")              \
+  X(TailListeners, Gauge, "gatehouse_tail_listeners", "Admin clients streaming GET /tail now")   \
+  X(TailDropped, Counter, "gatehouse_tail_dropped_total",                                        \
+    "Access entries a tail missed, by reason: tap_full (the main loop fell 8192 entries "        \
+    "behind), slow_reader (the client read slower than its entries came)")                       \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
-  X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")
+  X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")              \
+  X(ProcessCpu, Counter, "process_cpu_seconds_total", "User and system CPU time spent")          \
+  X(ProcessRss, Gauge, "process_resident_memory_bytes", "Resident memory size")                  \
+  X(ProcessVirtual, Gauge, "process_virtual_memory_bytes", "Virtual memory size")                \
+  X(ProcessOpenFds, Gauge, "process_open_fds", "Open file descriptors")                          \
+  X(ProcessMaxFds, Gauge, "process_max_fds", "The soft limit of open file descriptors")          \
+  X(ProcessStart, Gauge, "process_start_time_seconds", "Start time of the process, Unix time")
 
 enum class Metric : size_t {
 #define GATEHOUSE_METRIC_ID(id, type, name, help) id,

@@ -2,7 +2,9 @@
 //   GET  -> {"enabled": true, "reason": "db migration", "since": "2026-11-25T04:50:00Z",
 //            "retry_after_s": 300, "min_ttl_s": 60, "allow": ["/api/webhooks/"],
 //            "blocked": 17, "state_file": "/var/lib/gatehouse/state.json" | null}
-//   PUT {"enabled": true, "reason": "db migration"}  ("reason" optional; other fields -> 400)
+//   PUT {"enabled": true, "reason": "db migration", "message": "Back at 14:00"}
+//     ("reason", for operators only, and "message", what the public sees, are optional; other
+//     fields -> 400)
 //     200 -> the GET answer plus "changed": bool, "persisted": bool
 //     500 -> the switch took effect but could not be saved to the state file: a restart would
 //            lose it. The mode stays as asked (blocking writes matters more than remembering
@@ -26,6 +28,7 @@ constexpr size_t kMaxReasonBytes = 500;
 constexpr FieldSpec kPutFields[] = {
     {"enabled", JsonType::Boolean, /*required=*/true},
     {"reason", JsonType::String},
+    {"message", JsonType::String},
 };
 
 Json describe(const gate::ReadOnlyState::View& view, const AdminContext& context) {
@@ -36,6 +39,7 @@ Json describe(const gate::ReadOnlyState::View& view, const AdminContext& context
   return {
       {"enabled", view.enabled},
       {"reason", view.reason},
+      {"message", view.message},
       {"since", view.since ? Json(rfc3339(*view.since)) : Json(nullptr)},
       {"retry_after_s", s.retry_after.count() / 1000},
       {"min_ttl_s", s.min_ttl.count() / 1000},
@@ -67,14 +71,21 @@ AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& con
     return errorResponse(400, fmt::format("\"reason\" is longer than {} bytes", kMaxReasonBytes));
   if (!isPrintable(reason))
     return errorResponse(400, "\"reason\" must be one line without control characters");
+  // The public message: off by default; a switch that leaves it out clears it.
+  std::string message = body->contains("message") ? (*body)["message"].get<std::string>() : "";
+  if (message.size() > kMaxReasonBytes)
+    return errorResponse(400, fmt::format("\"message\" is longer than {} bytes", kMaxReasonBytes));
+  if (!isPrintable(message))
+    return errorResponse(400, "\"message\" must be one line without control characters");
 
   gate::ReadOnlyState& state = context.read_only;
   const gate::ReadOnlyState::View before = state.view();
-  const bool changed = before.enabled != enabled || before.reason != reason;
+  const bool changed =
+      before.enabled != enabled || before.reason != reason || before.message != message;
   // `since` says when the mode last switched; a new reason alone does not move it.
   auto since =
       before.enabled == enabled ? before.since : std::optional(gate::ReadOnlyState::Clock::now());
-  state.set(enabled, reason, since);
+  state.set(enabled, reason, since, message);
   const gate::ReadOnlyState::View after = state.view();
   if (changed) {
     log::warn("admin: read-only mode {} (was {}), reason \"{}\" (was \"{}\"), by {}",

@@ -22,7 +22,8 @@ void startWithDefault(const config::ReadOnlyConfig& settings, gate::ReadOnlyStat
 }  // namespace
 
 nlohmann::json readOnlySection(const gate::ReadOnlyState::View& view) {
-  nlohmann::json section = {{"enabled", view.enabled}, {"reason", view.reason}};
+  nlohmann::json section = {
+      {"enabled", view.enabled}, {"reason", view.reason}, {"message", view.message}};
   section["since"] = view.since ? nlohmann::json(rfc3339(*view.since)) : nlohmann::json(nullptr);
   return section;
 }
@@ -49,11 +50,14 @@ void restoreReadOnly(const StateFile* state_file, std::string_view open_error,
   std::string reason;
   if (auto r = section->find("reason"); r != section->end() && r->is_string())
     reason = r->get<std::string>();
+  std::string message;
+  if (auto m = section->find("message"); m != section->end() && m->is_string())
+    message = m->get<std::string>();
   std::optional<gate::ReadOnlyState::Clock::time_point> since;
   if (auto s = section->find("since"); s != section->end() && s->is_string())
     since = parseRfc3339(s->get<std::string>());
   const bool on = enabled->get<bool>();
-  state.set(on, reason, since);
+  state.set(on, reason, since, message);
   if (on) {
     log::warn("read-only mode is ON, restored from {} (since {}, reason \"{}\")",
               state_file->path(), since ? rfc3339(*since) : "unknown", reason);

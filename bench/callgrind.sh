@@ -7,6 +7,8 @@
 #   pass   the same 1 KiB file proxied without the cache (a route with `cache: false`)
 # Counts user-space instructions of the gatehouse process only (the kernel's TCP work is not in
 # them). Prints one line per workload; nothing asserts. Compare two builds with GATEHOUSE_BIN.
+# TAIL=1 keeps a `GET /tail` reader (what `ctl tail` uses) attached while counting: the cost of a
+# live traffic view, the admin thread's formatting included (issue 17 wants it under 5%).
 #
 #   bench/callgrind.sh                       # REQUESTS=2000 WARMUP=200 WORKLOADS="hit pass"
 #   GATEHOUSE_BIN=/tmp/old/gatehouse bench/callgrind.sh
@@ -60,11 +62,22 @@ measure() {
   render cache-gatehouse.yaml "$out/gatehouse.yaml" PORT="$gatehouse_port" ADMIN_PORT="$admin_port" \
     TOKEN_FILE="$out/token" ORIGIN_PORT="$origin_port" CACHE_MB=64 MAX_OBJECT=1MiB
   sed -i "s|cache: true }|cache: $cache }|" "$out/gatehouse.yaml"
-  start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no \
+  # TAIL=1: one count per thread, so that the workers' share (the data path) shows apart from the
+  # main thread's (the admin API formatting the tail).
+  local threads=no
+  [[ "${TAIL:-0}" == 1 ]] && threads=yes
+  start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no --separate-threads=$threads \
     --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
   local pid="${server_pid[gatehouse/$workload]}"
   serves "$gatehouse_port" 600 || { echo "bench: gatehouse did not start" >&2; cat "$out/../$workload/out.log" >&2 || true; exit 1; }
   requests "$warmup" /1k.bin
+  local tail_pid=""
+  if [[ "${TAIL:-0}" == 1 ]]; then
+    curl -sN -H "Authorization: Bearer $(cat "$out/token")" \
+      "http://127.0.0.1:$admin_port/tail" >"$out/tail.jsonl" &
+    tail_pid=$!
+    sleep 1
+  fi
   local before
   before="$(wc -l <"$work/origin/access.log")"
   callgrind_control -i on "$pid" >/dev/null 2>&1
@@ -74,6 +87,14 @@ measure() {
   local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
   local total
   total="$(grep -h '^summary:\|^totals:' "$out"/callgrind.out* | awk '{s += $2} END {print s}')"
+  if [[ -n "$tail_pid" ]]; then
+    kill "$tail_pid" 2>/dev/null || true
+    wait "$tail_pid" 2>/dev/null || true
+    echo "tail: $(wc -l <"$out/tail.jsonl") entries streamed" >&2
+    for f in "$out"/callgrind.out*; do
+      echo "  thread ${f##*-}: $(( $(grep -h '^summary:\|^totals:' "$f" | awk '{s += $2} END {print s+0}') / requests )) instructions/request" >&2
+    done
+  fi
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   printf '%-5s %8d instructions/request  (%d requests, origin saw %d)\n' "$workload" \

@@ -269,6 +269,15 @@ void CacheShard::rememberGhost(uint64_t hash) {
   }
 }
 
+void CacheShard::findKeys(const std::function<bool(std::string_view)>& match, size_t limit,
+                          std::vector<std::string>& out) {
+  std::lock_guard lock(mu_);
+  for (const auto& entry : index_) {
+    if (out.size() >= limit) return;
+    if (match(entry.first)) out.push_back(entry.first);
+  }
+}
+
 size_t CacheShard::remove(const std::string* key,
                           const std::function<bool(const CachedObject&)>& match, uint64_t epoch) {
   std::lock_guard lock(mu_);

@@ -47,6 +47,9 @@ class CacheShard {
               const std::atomic<uint64_t>& ban_epoch);
   // Removes the objects for which `match` is true among those of `key` (or all keys when
   // key is null); returns how many. A removal by key records `epoch` as its purge time.
+  // Up to `limit` primary keys for which `match` is true (a purge's "did you mean").
+  void findKeys(const std::function<bool(std::string_view)>& match, size_t limit,
+                std::vector<std::string>& out);
   size_t remove(const std::string* key, const std::function<bool(const CachedObject&)>& match,
                 uint64_t epoch);
 

@@ -86,6 +86,13 @@ size_t CacheStore::banPathPrefix(std::string_view prefix) {
   return n;
 }
 
+std::vector<std::string> CacheStore::keysWithPath(std::string_view path, size_t limit) {
+  std::vector<std::string> out;
+  for (auto& shard : shards_)
+    shard->findKeys([&](std::string_view key) { return keyPath(key) == path; }, limit, out);
+  return out;
+}
+
 size_t CacheStore::banTag(std::string_view tag) {
   const uint64_t epoch = bumpBanEpoch();
   counters_.bans.fetch_add(1, std::memory_order_relaxed);

@@ -63,6 +63,9 @@ class CacheStore {
   size_t purge(const std::string& key);           // every variant of one URL (operator)
   size_t banPathPrefix(std::string_view prefix);  // every URL whose path starts with prefix
   size_t banTag(std::string_view tag);            // every object carrying the tag
+  // Up to `limit` stored URLs (primary keys) with this path and query under any scheme, host
+  // or port: what a purge that matched nothing may have meant. A scan: operators only.
+  std::vector<std::string> keysWithPath(std::string_view path, size_t limit);
   // Every variant of one URL, dropped by the data path (an unsafe request's success, a 304 that
   // forbids storing): its caller counts why.
   size_t invalidate(const std::string& key);

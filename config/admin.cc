@@ -128,6 +128,13 @@ void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, Adm
            [&](const Value& d) {
              if (auto t = readDuration(d, diag)) admin.client_idle = *t;
            }},
+          {"session_ttl",
+           [&](const Value& d) {
+             auto t = readDuration(d, diag);
+             if (!t) return;
+             if (t->count() == 0) return diag.error(d.mark, d.path, "must be more than 0");
+             admin.session_ttl = *t;
+           }},
           {"token_file", [&](const Value& f) { file_v = f; }},
           {"token_env", [&](const Value& e) { env_v = e; }},
       },

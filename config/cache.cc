@@ -72,6 +72,20 @@ void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag) {
                [&](const Value& item) {
                  if (auto n = readUint(item, 1, kMaxVariants, diag)) cache.max_variants = *n;
                }},
+              {"purge_from",
+               [&](const Value& list) {
+                 readList(
+                     list,
+                     [&](const Value& item) {
+                       auto text = readString(item, diag);
+                       if (!text) return;
+                       std::string why;
+                       auto block = CidrBlock::parse(*text, why);
+                       if (!block) return diag.error(item.mark, item.path, why);
+                       cache.purge_from.push_back(std::move(*block));
+                     },
+                     diag);
+               }},
               {"anonymous_ignore_cookies",
                [&](const Value& list) {
                  readList(

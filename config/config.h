@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/cidr.h"
 #include "proxy/base/byte_size.h"
 #include "proxy/base/duration.h"
 #include "proxy/base/log.h"
@@ -246,6 +247,7 @@ struct AdminConfig {
   uint32_t max_unauthenticated = 16;
   Duration client_header{10000};  // a request's head must arrive within this
   Duration client_idle{30000};    // a kept-alive connection with no request closes after this
+  Duration session_ttl{12 * 3600 * 1000};  // a status page login (cookie) lasts this long
 };
 
 // `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
@@ -260,6 +262,9 @@ struct CacheConfig {
   // Variants (Vary) kept per URL; a response that would be one more passes unstored, so that
   // junk values of a Vary'd field cannot fill the cache or slow a URL's lookups.
   uint32_t max_variants = 32;
+  // Client networks whose PURGE and BAN requests on the public listeners gatehouse answers
+  // itself (Varnish's purge ACL); default none: then only a request with the admin token may.
+  std::vector<CidrBlock> purge_from;
 };
 
 // `read_only:` how read-only mode behaves while it is on (the switch itself is the admin API's

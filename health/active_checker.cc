@@ -40,6 +40,10 @@ class ActiveChecker::ServerChecks final {
     (passed ? server_->checks_passed_total : server_->checks_failed_total)
         .fetch_add(1, std::memory_order_relaxed);
     const Clock::TimePoint now = checker_.clock_.now();
+    server_->last_check_passed.store(passed ? 1 : 0, std::memory_order_relaxed);
+    server_->last_check_us.store(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - started_).count(),
+        std::memory_order_relaxed);
     if (rise_fall_.record(passed, now)) {
       const Health h = rise_fall_.health();
       server_->setHealth(h, now);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "health/response_times.h"
 #include "health/server_state.h"
 #include "proxy/base/clock.h"
 #include "proxy/base/duration.h"
@@ -39,14 +40,28 @@ class Server : public std::enable_shared_from_this<Server> {
         name_(std::move(name)),
         label_(pool_ + "/" + name_),
         address_(address),
-        weight_(weight) {}
+        weight_(weight),
+        config_weight_(weight) {}
 
   const std::string& pool() const { return pool_; }
   const std::string& name() const { return name_; }
   const std::string& label() const { return label_; }  // "pool/server", as logs and the API say
   const net::SocketAddress& address() const { return address_; }
+  // The weight in force: the operator's (PUT /backends/POOL/SERVER {"weight": N}, HAProxy's
+  // `set server weight`) when one is set, else the config's.
   uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
-  void setWeight(uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
+  uint32_t configWeight() const { return config_weight_.load(std::memory_order_relaxed); }
+  bool weightOverridden() const { return overridden_.load(std::memory_order_relaxed); }
+  // The config's weight (start, reload): in force unless the operator set one.
+  void setConfigWeight(uint32_t w) {
+    config_weight_.store(w, std::memory_order_relaxed);
+    if (!weightOverridden()) weight_.store(w, std::memory_order_relaxed);
+  }
+  // The operator's weight; the config's own value clears the override. Main loop only.
+  void setRuntimeWeight(uint32_t w) {
+    overridden_.store(w != configWeight(), std::memory_order_relaxed);
+    weight_.store(w, std::memory_order_relaxed);
+  }
 
   // Sequentially consistent, with inFlight(): a worker that counts a request and then sees the
   // server still Ready, and an admin that sets Draining and then sees in_flight 0, cannot both
@@ -97,6 +112,11 @@ class Server : public std::enable_shared_from_this<Server> {
   std::atomic<uint64_t> ejections_total{0};  // of which by passive checks
   std::atomic<uint64_t> retries_total{0};    // requests moved from this server to another
   std::atomic<uint64_t> passive_failures_total{0};
+  std::atomic<uint64_t> responses_5xx_total{0};  // response heads with a 5xx status
+  ResponseTimes response_times;                  // request head out -> response head in
+  // The last active check: 1 passed, 0 failed, -1 none yet; and how long it took.
+  std::atomic<int8_t> last_check_passed{-1};
+  std::atomic<int64_t> last_check_us{0};
 
  private:
   void startRamp(Clock::TimePoint now);
@@ -106,6 +126,8 @@ class Server : public std::enable_shared_from_this<Server> {
   const std::string label_;
   const net::SocketAddress address_;
   std::atomic<uint32_t> weight_;
+  std::atomic<uint32_t> config_weight_;
+  std::atomic<bool> overridden_{false};
   std::atomic<AdminState> admin_{AdminState::Ready};
   std::atomic<Health> health_{Health::Up};
   std::atomic<int64_t> in_flight_{0};

@@ -17,6 +17,7 @@ if [[ "${1:-}" == "--test" ]]; then
     curl nghttp2-client wrk haproxy nginx-light
     python3-prometheus-client
     lintian
+    chromium python3-websocket   # the status page test (tests/integration/status_page_test.py)
   )
 fi
 

@@ -17,25 +17,16 @@
 #include "proxy/net/socket_address.h"
 
 namespace gatehouse::admin {
+
+AdminClient::Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 // Admin answers are small (the largest is /metrics); more than this is not our server.
 constexpr size_t kMaxReplyBytes = size_t{16} << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Waits until `fd` is ready for `events` or the deadline passes (false).
 bool waitFor(int fd, short events, Clock::time_point deadline) {
@@ -165,13 +156,15 @@ Result<AdminAddress> parseAdminAddress(std::string_view url) {
   return out;
 }
 
-Result<AdminReply> AdminClient::send(std::string_view method, std::string_view path,
-                                     std::string_view body) const {
+Result<std::unique_ptr<AdminClient::Socket>> AdminClient::open(std::string_view method,
+                                                               std::string_view path,
+                                                               std::string_view body) const {
   auto to = net::SocketAddress::resolve(address_.host, address_.port);
   if (!to) return Error{fmt::format("cannot resolve {}: {}", address_.text, to.error().message)};
-  Fd fd(::socket(to->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return Error{fmt::format("socket: {}", std::strerror(errno))};
-  if (auto connected = connectTo(fd.get(), *to, address_, timeouts_.connect); !connected)
+  auto fd = std::make_unique<Socket>(
+      ::socket(to->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd->get() < 0) return Error{fmt::format("socket: {}", std::strerror(errno))};
+  if (auto connected = connectTo(fd->get(), *to, address_, timeouts_.connect); !connected)
     return connected.error();
 
   std::string request = fmt::format(
@@ -184,10 +177,17 @@ Result<AdminReply> AdminClient::send(std::string_view method, std::string_view p
     request += fmt::format("Content-Length: {}\r\n", body.size());
   request += "\r\n";
   request += body;
-
-  const Clock::time_point deadline = Clock::now() + timeouts_.response;
-  if (auto sent = sendAll(fd.get(), request, deadline); !sent)
+  if (auto sent = sendAll(fd->get(), request, Clock::now() + timeouts_.response); !sent)
     return Error{fmt::format("{}: {}", address_.text, sent.error().message)};
+  return fd;
+}
+
+Result<AdminReply> AdminClient::send(std::string_view method, std::string_view path,
+                                     std::string_view body) const {
+  auto opened = open(method, path, body);
+  if (!opened) return opened.error();
+  const Socket& fd = **opened;
+  const Clock::time_point deadline = Clock::now() + timeouts_.response;
   std::string in;
   char buffer[16384];
   for (bool eof = false;;) {
@@ -211,6 +211,74 @@ Result<AdminReply> AdminClient::send(std::string_view method, std::string_view p
         return Error{
             fmt::format("{}: no response within {} ms", address_.text, timeouts_.response.count())};
     } else {
+      return Error{fmt::format("{}: {}", address_.text, std::strerror(errno))};
+    }
+  }
+}
+
+Result<AdminReply> AdminClient::stream(std::string_view path, const OnData& on_data,
+                                       std::optional<Clock::time_point> until) const {
+  auto opened = open("GET", path, {});
+  if (!opened) return opened.error();
+  const Socket& fd = **opened;
+  std::string in;
+  bool streaming = false;  // the 200 head has been read: `in` holds chunked body bytes
+  http::ChunkedDecoder decoder;
+  char buffer[16384];
+  for (;;) {
+    if (!streaming) {
+      http::Http1Parser parser;
+      auto outcome = parser.parseResponse(in, "GET");
+      if (outcome.state == http::ParseState::Error)
+        return Error{
+            fmt::format("{}: bad response: {}", address_.text, http::describe(outcome.error))};
+      if (outcome.state == http::ParseState::Complete) {
+        if (outcome.head.status != 200 || outcome.head.framing != http::BodyFraming::Chunked) {
+          // An error answer (400 for a bad filter, 401): read it whole, as send() would.
+          ::shutdown(fd.get(), SHUT_WR);
+          for (bool eof = false;;) {
+            if (auto reply = tryReply(in, eof, "GET")) return std::move(*reply);
+            if (eof) return Error{fmt::format("{}: the connection closed early", address_.text)};
+            const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+            if (n > 0)
+              in.append(buffer, static_cast<size_t>(n));
+            else if (n == 0)
+              eof = true;
+            else if (errno == EAGAIN || errno == EINTR)
+              waitFor(fd.get(), POLLIN, Clock::now() + timeouts_.response);
+            else
+              return Error{fmt::format("{}: {}", address_.text, std::strerror(errno))};
+          }
+        }
+        streaming = true;
+        in.erase(0, outcome.head.head_length);
+      }
+    }
+    if (streaming) {
+      std::string_view body = in;
+      while (!body.empty() && !decoder.done()) {
+        auto step = decoder.decode(body);
+        if (step.error != http::ParseError::None)
+          return Error{
+              fmt::format("{}: bad stream: {}", address_.text, http::describe(step.error))};
+        if (step.consumed == 0) break;
+        if (!step.data.empty() && !on_data(step.data)) return AdminReply{200, {}, {}};
+        body.remove_prefix(step.consumed);
+      }
+      in.erase(0, in.size() - body.size());
+      if (decoder.done()) return AdminReply{200, {}, {}};
+    }
+    // Wake at least once a second to honour `until`.
+    auto next = Clock::now() + std::chrono::seconds(1);
+    if (until && *until < next) next = *until;
+    if (until && Clock::now() >= *until) return AdminReply{200, {}, {}};
+    if (!waitFor(fd.get(), POLLIN, next)) continue;
+    const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+    if (n > 0) {
+      in.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      return Error{fmt::format("{}: the stream ended (gatehouse stopped?)", address_.text)};
+    } else if (errno != EAGAIN && errno != EINTR) {
       return Error{fmt::format("{}: {}", address_.text, std::strerror(errno))};
     }
   }

@@ -4,7 +4,11 @@
 // ChunkedDecoder). A command-line tool waits for one answer, so plain blocking sockets with
 // poll() are simpler here than an event loop.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,7 +52,29 @@ class AdminClient {
   Result<AdminReply> send(std::string_view method, std::string_view path,
                           std::string_view body = {}) const;
 
+  // GET `path` of a streaming endpoint (GET /tail): `on_data` gets the body's bytes as they
+  // come, until it returns false, `until` passes, or the stream ends. A non-200 answer is
+  // returned whole, as send() would; a 200 stream returns an empty 200 reply when it stops.
+  using OnData = std::function<bool(std::string_view)>;
+  Result<AdminReply> stream(std::string_view path, const OnData& on_data,
+                            std::optional<std::chrono::steady_clock::time_point> until = {}) const;
+
  private:
+  class Socket {
+   public:
+    explicit Socket(int fd) : fd_(fd) {}
+    ~Socket();
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    int get() const { return fd_; }
+
+   private:
+    int fd_;
+  };
+  // Connects and sends the request: the socket, or why not.
+  Result<std::unique_ptr<Socket>> open(std::string_view method, std::string_view path,
+                                       std::string_view body) const;
+
   AdminAddress address_;
   std::string token_;
   Timeouts timeouts_;

@@ -27,8 +27,11 @@ std::string text(const nlohmann::json& j, const char* key) {
 constexpr std::string_view kHeader = "{:<24} {:<6} {:<6} {:>9} {:>6} {:>9}  {}\n";
 
 std::string serverLine(const nlohmann::json& s) {
+  std::string weight = text(s, "weight");
+  if (s.contains("config_weight") && s["config_weight"] != s["weight"])
+    weight += "*";  // the operator's weight, not the config's
   return fmt::format(fmt::runtime(kHeader), text(s, "pool") + "/" + text(s, "name"),
-                     text(s, "state"), text(s, "health"), text(s, "in_flight"), text(s, "weight"),
+                     text(s, "state"), text(s, "health"), text(s, "in_flight"), weight,
                      text(s, "requests"), text(s, "address"));
 }
 
@@ -227,6 +230,19 @@ void CtlCommand::addBackendCommands() {
                            text(p, "holding"));
       });
   pool_arg(resume);
+
+  CLI::App* weight = add(
+      *ctl_, "weight", "set a server's weight (0..256) until changed back; kept in the state file",
+      "PUT", [this] { return backendPath(target_); },
+      [this] { return fmt::format(R"({{"weight": {}}})", weight_); },
+      [](const nlohmann::json& s) {
+        return fmt::format("{}/{}: weight {} (config: {})\n", text(s, "pool"), text(s, "name"),
+                           text(s, "weight"), text(s, "config_weight"));
+      });
+  server_arg(weight);
+  weight->add_option("weight", weight_, "0..256 (the config's value clears the override)")
+      ->required()
+      ->check(CLI::Range(0, 256));
 }
 
 }  // namespace gatehouse::admin

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <optional>
 
 #include "admin-api/ctl/admin_client.h"
 #include "config/loader.h"
@@ -36,6 +38,63 @@ std::string field(const nlohmann::json& j, const char* key) {
                        : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A number of the answer, or nullopt when absent or null.
+std::optional<double> number(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<double>();
+}
+
+std::string humanBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  size_t u = 0;
+  while (bytes >= 1024 && u + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+//   traffic      120.5 req/s, 5xx 0.08% (last 10s)
+//   cache        hit 93.0%, 1200 objects, 50.0 MiB of 256.0 MiB, 4 evicted
+std::string renderTraffic(const nlohmann::json& s) {
+  std::string out;
+  const nlohmann::json& t = s.contains("traffic") ? s["traffic"] : nlohmann::json();
+  if (auto rate = number(t, "requests_per_s")) {
+    out += fmt::format("traffic      {:.1f} req/s, 5xx {:.2f}% (last {:.0f}s)\n", *rate,
+                       number(t, "errors_5xx_ratio").value_or(0) * 100,
+                       number(t, "window_s").value_or(0));
+  } else {
+    out += "traffic      - (measured from a second after the start)\n";
+  }
+  const nlohmann::json& c = s.contains("cache") ? s["cache"] : nlohmann::json();
+  if (c.is_object()) {
+    auto ratio = number(c, "hit_ratio");
+    out += fmt::format("cache        hit {}, {} objects, {} of {}, {} evicted\n",
+                       ratio ? fmt::format("{:.1f}%", *ratio * 100) : std::string("-"),
+                       field(c, "objects"), humanBytes(number(c, "bytes").value_or(0)),
+                       humanBytes(number(c, "capacity_bytes").value_or(0)), field(c, "evicted"));
+  }
+  return out;
+}
+
+//   pool app     serving (2 of 2 up) | degraded (1 of 3 up) | DOWN (no server up) | paused
+std::string renderPools(const nlohmann::json& s) {
+  if (!s.contains("pools") || !s["pools"].is_array()) return {};
+  std::string out;
+  for (const auto& p : s["pools"]) {
+    const std::string status = field(p, "status");
+    std::string text;
+    if (status == "down")
+      text = fmt::format("DOWN (no server up: 0 of {})", field(p, "servers"));
+    else if (status == "paused")
+      text = "PAUSED (requests held; ctl resume " + field(p, "name") + ")";
+    else
+      text = fmt::format("{} ({} of {} up)", status, field(p, "available"), field(p, "servers"));
+    out += fmt::format("pool {:<8} {}\n", field(p, "name"), text);
+  }
+  return out;
+}
+
 std::string renderStatus(const nlohmann::json& s) {
   int64_t uptime = s.value("uptime_s", int64_t{0});
   bool read_only = s.contains("read_only") && s["read_only"].is_object() &&
@@ -49,11 +108,13 @@ std::string renderStatus(const nlohmann::json& s) {
   }
   std::string last_reload = field(s, "last_reload");
   return fmt::format(
-      "gatehouse {}, up {} (since {})\n"
-      "workers      {}\nconnections  {}\nconfig       {}\nlast reload  {}\nread-only    {}\n",
-      field(s, "version"), humanDuration(uptime), field(s, "started"), field(s, "workers"),
-      field(s, "connections"), field(s, "config"), last_reload == "-" ? "never" : last_reload,
-      read_only_text);
+             "gatehouse {}, up {} (since {})\n"
+             "workers      {}\nconnections  {}\nconfig       {}\nlast reload  {}\nread-only    "
+             "{}\n",
+             field(s, "version"), humanDuration(uptime), field(s, "started"), field(s, "workers"),
+             field(s, "connections"), field(s, "config"),
+             last_reload == "-" ? "never" : last_reload, read_only_text) +
+         renderTraffic(s) + renderPools(s);
 }
 
 // GET/PUT /read-only for a person:
@@ -66,6 +127,8 @@ std::string renderReadOnly(const nlohmann::json& r) {
   const std::string reason = r.value("reason", std::string());
   if (!reason.empty()) out += fmt::format(" ({})", reason);
   out += '\n';
+  const std::string message = r.value("message", std::string());
+  if (on && !message.empty()) out += fmt::format("public message: {}\n", message);
   std::string allow;
   if (r.contains("allow") && r["allow"].is_array()) {
     for (const auto& prefix : r["allow"])
@@ -109,6 +172,7 @@ CtlCommand::CtlCommand(CLI::App& app) {
       [](const nlohmann::json&) { return std::string("reloaded\n"); });
   addCacheCommands();
   addBackendCommands();
+  addTrafficCommands();
 
   CLI::App* read_only =
       ctl_->add_subcommand("read-only", "read-only mode: block writes, log everyone out");
@@ -117,11 +181,15 @@ CtlCommand::CtlCommand(CLI::App& app) {
   CLI::App* on = add(
       *read_only, "on", "switch read-only mode on", "PUT", [] { return "/read-only"; },
       [this] {
-        return nlohmann::json({{"enabled", true}, {"reason", reason_}})
+        return nlohmann::json({{"enabled", true}, {"reason", reason_}, {"message", message_}})
             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       },
       renderReadOnly);
-  on->add_option("--reason", reason_, "why, for /status and the logs (e.g. \"db migration\")");
+  on->add_option("--reason", reason_,
+                 "why, for operators only: /status and the logs (e.g. \"db migration\")");
+  on->add_option("--message", message_,
+                 "what the public sees on the 503 (e.g. \"Back at 14:00 UTC\"; default: a "
+                 "generic maintenance note)");
   add(
       *read_only, "off", "switch read-only mode off", "PUT", [] { return "/read-only"; },
       [] { return std::string(R"({"enabled": false})"); }, renderReadOnly);
@@ -136,8 +204,14 @@ CLI::App* CtlCommand::add(CLI::App& parent, const std::string& name, const std::
   CLI::App* command = parent.add_subcommand(name, help);
   // `ctl status --json` as well as `ctl --json status`.
   command->fallthrough();
-  commands_.push_back(
-      {command, std::move(method), std::move(path), std::move(body), std::move(render), {}});
+  commands_.push_back({command,
+                       std::move(method),
+                       std::move(path),
+                       std::move(body),
+                       std::move(render),
+                       {},
+                       {},
+                       {}});
   return command;
 }
 
@@ -179,8 +253,11 @@ int CtlCommand::run() const {
     fmt::print(stderr, "gatehouse ctl: {}\n", client.error().message);
     return kUsage;
   }
-  for (const Command& command : commands_)
-    if (command.app->parsed()) return call(command, *client);
+  for (const Command& command : commands_) {
+    if (!command.app->parsed()) continue;
+    if (command.custom) return command.custom(*client);
+    return call(command, *client);
+  }
   fmt::print(stderr, "gatehouse ctl: no command given\n");
   return kUsage;
 }
@@ -217,6 +294,8 @@ int CtlCommand::call(const Command& command, AdminClient& client) const {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
+  if (command.verdict && !answer.is_discarded())
+    if (const int rc = command.verdict(answer); rc != kDone) return rc;
   if (command.then) return command.then(client);
   return kDone;
 }

@@ -10,6 +10,7 @@
 // 2 usage (bad arguments, no token to send).
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,6 +47,11 @@ class CtlCommand {
     Render render;
     // After a 2xx answer (and its rendering), e.g. `drain --wait`: the exit code.
     std::function<int(const AdminClient&)> then;
+    // After a 2xx answer: an exit code from its content (0 goes on to `then`), e.g. a purge
+    // that matched nothing is 1.
+    std::function<int(const nlohmann::json&)> verdict;
+    // Instead of one request and its answer (ctl tail, ctl top): runs the command itself.
+    std::function<int(const AdminClient&)> custom;
   };
 
   // Adds one command under `parent` (ctl itself, or a group such as `read-only`). A new command
@@ -74,9 +80,26 @@ class CtlCommand {
   std::string purge_url_;
   std::string ban_prefix_;
   std::string ban_tag_;
-  std::string target_;  // POOL/SERVER, POOL, or empty (backends)
-  std::string wait_;    // --wait DURATION, as given; empty: do not wait
-  std::string reason_;  // read-only on --reason
+  std::string target_;   // POOL/SERVER, POOL, or empty (backends)
+  std::string wait_;     // --wait DURATION, as given; empty: do not wait
+  uint32_t weight_ = 0;  // ctl weight POOL/SERVER N
+  std::string reason_;   // read-only on --reason
+  std::string message_;  // read-only on --message
+  // traffic_commands.cc: tail and top, which stream GET /tail.
+  void addTrafficCommands();
+  std::string tailQuery() const;
+  int runTail(const AdminClient& client) const;
+  int runTop(const AdminClient& client) const;
+  struct TailOptions {
+    std::string filter;  // status>=500
+    std::string path;
+    std::string server;
+    std::string cache;
+    std::string host;
+    uint64_t count = 0;          // stop after this many entries; 0: no limit
+    std::string duration;        // --for: stop after this long
+    std::string window = "10s";  // top: the sliding window
+  } tail_;
   std::vector<Command> commands_;
 };
 

@@ -76,6 +76,14 @@ class DemoHandler(BaseHTTPRequestHandler):
             payload = {"instance": self.server.name, "time": now.isoformat(),
                        "unix": now.timestamp()}
             self.reply(200, "application/json", json.dumps(payload), send_body)
+        elif path == "/api/news":
+            # Cacheable: gatehouse keeps it 30 s (Cache-Status shows hit/miss) and can drop it by
+            # its tag: `curl -X PURGE -H 'xkey: news' ...` or `gatehouse ctl ban-tag news`.
+            now = datetime.datetime.now(datetime.timezone.utc)
+            payload = {"instance": self.server.name, "generated": now.isoformat(),
+                       "news": ["gatehouse replaces nginx + Varnish + HAProxy"]}
+            self.reply(200, "application/json", json.dumps(payload), send_body,
+                       cache_control="public, max-age=30", extra=[("Surrogate-Key", "news")])
         elif path == "/":
             self.reply(200, "text/html; charset=utf-8", self.page(), send_body)
         else:
@@ -91,12 +99,14 @@ class DemoHandler(BaseHTTPRequestHandler):
                            method=html.escape(self.command), path=html.escape(self.path),
                            rows=rows)
 
-    def reply(self, status, content_type, text, send_body):
+    def reply(self, status, content_type, text, send_body, cache_control="no-store", extra=()):
         body = text.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache_control)
+        for name, value in extra:
+            self.send_header(name, value)
         self.send_header("X-Served-By", self.server.name)
         self.end_headers()
         if send_body:

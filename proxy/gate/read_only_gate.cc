@@ -7,17 +7,24 @@
 #include <string>
 
 #include "proxy/base/ascii.h"
+#include "proxy/http/error_page.h"
 #include "proxy/http/request_path.h"
 #include "proxy/net/libevent_ptr.h"
 
 namespace gatehouse::gate {
 namespace {
 
-constexpr std::string_view kBuiltInPage =
-    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Read-only</title></head>\n"
-    "<body><h1>This site is read-only for a moment</h1>\n"
-    "<p>Maintenance is under way. You can keep reading; changes are not possible right now. "
-    "Please try again later.</p></body></html>\n";
+constexpr std::string_view kDefaultMessage =
+    "Maintenance is under way. You can keep reading; changes are not possible right now. "
+    "Please try again later.";
+
+// The built-in page, with the operator's public message when one was set.
+std::string builtInPage(std::string_view message) {
+  return fmt::format(
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Read-only</title></head>\n"
+      "<body><h1>This site is read-only for a moment</h1>\n<p>{}</p></body></html>\n",
+      http::escapeHtml(message));
+}
 
 struct MediaMatch {
   double q = 0;
@@ -112,14 +119,18 @@ void ReadOnlyGate::respondBlocked(http::Exchange& exchange) const {
   http::ResponseHead head;
   head.status = 503;
   if (prefersJson(exchange.request().headers.get("accept"))) {
-    nlohmann::json j = {{"error", "read_only"},
-                        {"message", "The site is read-only for maintenance; retry later."},
-                        {"retry_after", retry_after}};
-    if (!view->reason.empty()) j["reason"] = view->reason;
+    // The operator's reason stays internal (issue 17): only the public message goes out.
+    nlohmann::json j = {
+        {"error", "read_only"},
+        {"message", view->message.empty() ? "The site is read-only for maintenance; retry later."
+                                          : view->message},
+        {"retry_after", retry_after}};
     body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     head.headers.add("Content-Type", "application/json");
   } else {
-    body = settings.page.empty() ? std::string(kBuiltInPage) : settings.page;
+    body = settings.page.empty()
+               ? builtInPage(view->message.empty() ? kDefaultMessage : view->message)
+               : settings.page;
     head.headers.add("Content-Type", "text/html; charset=utf-8");
   }
   head.headers.add("Retry-After", fmt::format("{}", retry_after));

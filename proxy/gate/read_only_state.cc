@@ -21,11 +21,13 @@ void ReadOnlyState::configure(std::shared_ptr<const config::ReadOnlyConfig> sett
 }
 
 ReadOnlyState::View ReadOnlyState::set(bool enabled, std::string reason,
-                                       std::optional<Clock::time_point> since) {
+                                       std::optional<Clock::time_point> since,
+                                       std::string message) {
   std::shared_ptr<const View> before = view_.load();
   auto next = std::make_shared<View>(*before);
   next->enabled = enabled;
   next->reason = std::move(reason);
+  next->message = std::move(message);
   next->since = since;
   // The view first: a reader that sees enabled_ then finds the reason and settings that go
   // with it.

@@ -36,7 +36,10 @@ class ReadOnlyState {
   // One consistent picture: what the operator set and the configuration it applies with.
   struct View {
     bool enabled = false;
+    // For operators only (/status, the logs, the state file): never shown to the public.
     std::string reason;
+    // What the public sees on the 503 (JSON "message", the built-in page); empty: the default.
+    std::string message;
     // When `enabled` last changed; empty while it has not changed since the start (and off).
     std::optional<Clock::time_point> since;
     std::shared_ptr<const config::ReadOnlyConfig> settings;  // never null
@@ -65,7 +68,8 @@ class ReadOnlyState {
   void configure(std::shared_ptr<const config::ReadOnlyConfig> settings);
   // Switches the mode. `since` is when the switch happened (now, or the time a restored state
   // file recorded). Returns the view before the change, for the log line saying what changed.
-  View set(bool enabled, std::string reason, std::optional<Clock::time_point> since);
+  View set(bool enabled, std::string reason, std::optional<Clock::time_point> since,
+           std::string message = {});
 
   // Calls `f` each time set() switches the mode from on to off, on the thread that switched it,
   // after enabled() has turned false; for as long as the returned subscription is kept.

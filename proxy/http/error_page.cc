@@ -15,7 +15,6 @@ ResponseHead errorHead(int status, size_t body_length) {
   return head;
 }
 
-namespace {
 std::string escapeHtml(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -39,7 +38,6 @@ std::string escapeHtml(std::string_view text) {
   }
   return out;
 }
-}  // namespace
 
 std::string errorBody(int status, std::string_view detail) {
   return fmt::format(

@@ -12,5 +12,7 @@ namespace gatehouse::http {
 ResponseHead errorHead(int status, size_t body_length);
 // "<!doctype html>...<h1>502 Bad Gateway</h1><p>detail</p>..." with detail HTML-escaped.
 std::string errorBody(int status, std::string_view detail);
+// `text` with < > & " escaped, for HTML text and attribute values.
+std::string escapeHtml(std::string_view text);
 
 }  // namespace gatehouse::http

@@ -19,6 +19,8 @@ namespace gatehouse::pipeline {
 struct CachePolicy {
   std::shared_ptr<cache::CacheStore> store;
   config::CacheConfig config;
+  // The admin token (admin.token; empty without an admin section): it also allows PURGE/BAN.
+  std::string purge_token;
   const Clock* clock = &RealClock::instance();
   // watchReadOnly()'s subscription for `store`: one per store, handed from snapshot to snapshot
   // (null in tests that switch no mode).

@@ -5,12 +5,19 @@
 #include "proxy/http/error_page.h"
 #include "proxy/http/request_path.h"
 #include "proxy/pipeline/cache_handler.h"
+#include "proxy/pipeline/purge_request.h"
 #include "proxy/pipeline/request_refusals.h"
 #include "proxy/upstream/upstream_handler.h"
 
 namespace gatehouse::pipeline {
 void Pipeline::dispatch(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
+  // PURGE/BAN are gatehouse's to answer, never an origin's, on any listener (redirect_https
+  // included: a CMS purges over plain HTTP). A length test for GET.
+  if (isInvalidationMethod(request.method)) [[unlikely]] {
+    answerInvalidation(exchange, cache_.get());
+    return;
+  }
   if (MemoryBudget::over()) return refuseForMemory(exchange);
   if (listeners_.dispatch(exchange)) return;  // redirect_https answered it
   if (statics_.dispatch(exchange)) return;    // static prefixes are matched before routes

@@ -87,6 +87,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
                                   : pipeline::watchReadOnly(gate::ReadOnlyState::process(), store);
     policy->store = std::move(store);
     policy->config = cc;
+    if (config->admin) policy->purge_token = config->admin->token;
     snapshot->cache = std::move(policy);
   }
   for (const config::StaticConfig& sc : config->statics) {

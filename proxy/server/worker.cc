@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "proxy/base/log.h"
+#include "proxy/server/traffic_tap.h"
 
 namespace gatehouse::server {
 
@@ -18,6 +19,9 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
           [this](const http::Exchange& exchange) {
             access_log_.record(exchange);
             countExchange(exchange);
+            // `ctl tail`: one relaxed load while nobody listens.
+            if (TrafficTap::process().listening()) [[unlikely]]
+              TrafficTap::process().publish(exchange);
           },
           snapshot_->cache) {
   applySnapshotToPipeline();

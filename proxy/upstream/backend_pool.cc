@@ -44,12 +44,15 @@ Result<std::unique_ptr<BackendPool>> BackendPool::create(
       // The same server: its state, in-flight count and counters carry over.
       for (const auto& candidate : previous->servers_)
         if (candidate.get() == before) server = candidate;
-      server->setWeight(s.weight);
+      server->setConfigWeight(s.weight);  // an operator's runtime weight stays in force
     } else {
       server = std::make_shared<health::Server>(config.name, s.name, *address, s.weight);
       // Moved to a new address: the operator's decision (drain, maint) still stands; health
       // is for the checks of the new address to tell.
-      if (before) server->setAdminState(before->adminState());
+      if (before) {
+        server->setAdminState(before->adminState());
+        if (before->weightOverridden()) server->setRuntimeWeight(before->weight());
+      }
     }
     // Without checks nothing would ever bring a down server back: it is assumed up.
     if (!config.health) server->setHealth(health::Health::Up);
@@ -75,6 +78,14 @@ bool BackendPool::anyAvailable() const {
   for (const auto& s : servers_)
     if (s->available()) return true;
   return false;
+}
+
+bool BackendPool::everyServerDown() const {
+  if (servers_.empty()) return false;
+  for (const auto& s : servers_)
+    if (s->health() == health::Health::Up || s->adminState() == health::AdminState::Draining)
+      return false;
+  return true;
 }
 
 }  // namespace gatehouse::upstream

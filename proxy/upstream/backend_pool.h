@@ -26,6 +26,7 @@ struct PoolState {
   std::atomic<uint64_t> hold_timeouts_total{0};   // ... and did not within `hold`
   std::atomic<uint64_t> hold_overflows_total{0};  // refused at once: hold_max were waiting
   std::atomic<uint64_t> unavailable_total{0};     // answered 503: no server available
+  std::atomic<uint64_t> hold_skipped_total{0};    // ... at once: every server was down
 };
 
 class BackendPool {
@@ -50,6 +51,10 @@ class BackendPool {
   bool paused() const { return state_->paused.load(std::memory_order_relaxed); }
   // Some server could take a request now (ignores pause).
   bool anyAvailable() const;
+  // Nothing worth holding a request for: every server is down by its checks and none is being
+  // drained (a drain is a deploy under way). A server that is up but in maint could be made
+  // ready by an operator, so it counts as something to wait for; a down one in maint does not.
+  bool everyServerDown() const;
   const ForwardPolicy& forward() const { return forward_ ? *forward_ : ForwardPolicy::defaults(); }
 
  private:

@@ -17,29 +17,40 @@ bool chance(double p) {
 }  // namespace
 
 RoundRobinBalancer::RoundRobinBalancer(std::span<health::Server* const> servers, const Clock& clock)
-    : Balancer(clock) {
+    : Balancer(clock), servers_(servers.begin(), servers.end()) {
+  weightsChanged();
+}
+
+void RoundRobinBalancer::weightsChanged() {
   // Smooth WRR: each round every server gains its weight; the richest is picked and pays the
   // total. Over sum(weights) rounds each server is picked exactly weight times, interleaved.
+  std::vector<int64_t> weights;
   int64_t total = 0;
-  for (health::Server* s : servers)
-    total += s->weight();
-  std::vector<int64_t> current(servers.size(), 0);
+  for (health::Server* s : servers_) {
+    weights.push_back(s->weight());
+    total += weights.back();
+  }
+  auto schedule = std::make_unique<Schedule>();
+  std::vector<int64_t> current(servers_.size(), 0);
   for (int64_t round = 0; round < total; ++round) {
     size_t best = 0;
-    for (size_t i = 0; i < servers.size(); ++i) {
-      current[i] += servers[i]->weight();
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      current[i] += weights[i];
       if (current[i] > current[best]) best = i;
     }
     current[best] -= total;
-    schedule_.push_back(servers[best]);
+    schedule->push_back(servers_[best]);
   }
+  current_.store(schedule.get(), std::memory_order_release);
+  schedules_.push_back(std::move(schedule));
 }
 
 health::Server* RoundRobinBalancer::pick(std::span<health::Server* const> exclude) {
-  const size_t n = schedule_.size();
+  const Schedule& schedule = *current_.load(std::memory_order_acquire);
+  const size_t n = schedule.size();
   health::Server* ramping = nullptr;  // passed over for its ramp; taken if nobody else can
   for (size_t attempt = 0; attempt < n; ++attempt) {
-    health::Server* s = schedule_[cursor_.fetch_add(1, std::memory_order_relaxed) % n];
+    health::Server* s = schedule[cursor_.fetch_add(1, std::memory_order_relaxed) % n];
     if (!s->available() || excluded(exclude, s)) continue;
     const double ramp = rampFactor(*s);
     if (ramp >= 1.0 || chance(ramp)) return s;

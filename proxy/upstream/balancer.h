@@ -20,6 +20,8 @@ class Balancer {
   virtual ~Balancer() = default;
   // A Ready and Up server not in `exclude` (servers already tried for this request), or null.
   virtual health::Server* pick(std::span<health::Server* const> exclude) = 0;
+  // A server's weight changed at run time (ctl weight): main loop only.
+  virtual void weightsChanged() {}
 
  protected:
   // The server's ramp factor; the clock is read only for servers with slow start on.
@@ -38,10 +40,19 @@ class RoundRobinBalancer final : public Balancer {
   explicit RoundRobinBalancer(std::span<health::Server* const> servers,
                               const Clock& clock = RealClock::instance());
   health::Server* pick(std::span<health::Server* const> exclude) override;
-  const std::vector<health::Server*>& schedule() const { return schedule_; }
+  // Builds the schedule again from the servers' weights now.
+  void weightsChanged() override;
+  const std::vector<health::Server*>& schedule() const {
+    return *current_.load(std::memory_order_acquire);
+  }
 
  private:
-  std::vector<health::Server*> schedule_;
+  using Schedule = std::vector<health::Server*>;
+  std::vector<health::Server*> servers_;
+  // Every schedule built is kept until the balancer goes (a reload): a worker may still be
+  // reading an older one. A weight change costs sum(weights) pointers.
+  std::vector<std::unique_ptr<const Schedule>> schedules_;
+  std::atomic<const Schedule*> current_{nullptr};
   std::atomic<uint64_t> cursor_{0};
 };
 

@@ -146,6 +146,13 @@ void UpstreamHandler::releaseServer() {
 void UpstreamHandler::noServerAvailable() {
   PoolState& state = pool_.state();
   const char* why = pool_.paused() ? "paused" : "no server available";
+  // `hold` is for pauses and deploys: with every server down there is nothing to wait for, and
+  // the request is answered at once (by a stale copy if the cache has one, else 503).
+  if (!pool_.paused() && pool_.everyServerDown()) {
+    state.hold_skipped_total.fetch_add(1, std::memory_order_relaxed);
+    unavailable("every server is down");
+    return;
+  }
   // One hold per request: woken but beaten to the server, it waits on until the same deadline.
   const bool first = !hold_timer_;
   if (pool_.hold().count() == 0 || (!first && !hold_timer_->armed())) {
@@ -231,6 +238,7 @@ void UpstreamHandler::sendRequest() {
   // The codec left the client's id in place when it adopted it; otherwise ours goes here.
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
   conn_->sendRequestHead(head);
+  sent_at_ = std::chrono::steady_clock::now();
   become(State::AwaitingResponse);
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101
   if (!head.has_body || request_ended_) {
@@ -287,10 +295,15 @@ void UpstreamHandler::onRequestDrained() {
 
 void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
   if (server_) {
-    if (head.status >= 500)
+    const auto waited = std::chrono::steady_clock::now() - sent_at_;
+    server_->response_times.record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+    if (head.status >= 500) {
+      server_->responses_5xx_total.fetch_add(1, std::memory_order_relaxed);
       server_->recordFailure(health::PassiveFailure::ServerError);
-    else
+    } else {
       server_->recordSuccess();
+    }
   }
   dropSetCookieWhileReadOnly(head);
   addResponseVia(head.headers);

@@ -23,6 +23,7 @@
 // through finish(), the one teardown. Unit tests drive it over socketpairs
 // (tests/unit/proxy/upstream/upstream_handler*_test.cc).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -159,6 +160,7 @@ class UpstreamHandler final : public Upstream,
   bool request_ended_ = false;           // the client's request body is complete
   bool body_started_ = false;            // some request body bytes went to a backend
   bool body_paused_for_memory_ = false;  // the request body stopped for limits.memory
+  std::chrono::steady_clock::time_point sent_at_;  // the request head went out (response times)
   // Armed at the first wait, for `hold`: a request holds at most that long in all.
   std::unique_ptr<net::Timer> hold_timer_;
   // In the loop's MemoryWaiters while something paused for limits.memory.

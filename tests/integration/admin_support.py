@@ -146,6 +146,12 @@ class Family:
         return found[0]
 
 
+    def total(self, sample_name=None, **labels):
+        """The sum of the samples whose labels include these (e.g. every listener's)."""
+        return sum(v for n, l, v in self.samples if n == (sample_name or self.name)
+                   and all(l.get(k) == w for k, w in labels.items()))
+
+
 def _unescape(s):
     return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), s)
 

@@ -68,7 +68,10 @@ class AdminTest(AdminCase):
         self.assertEqual(r.status, 200, r)
         s = r.json()
         self.assertEqual(set(s), {"version", "uptime_s", "started", "workers", "connections",
-                                  "config", "last_reload", "read_only"}, s)
+                                  "config", "last_reload", "read_only", "traffic", "cache",
+                                  "pools"}, s)
+        self.assertEqual(s["pools"], [{"name": "app", "status": "serving", "available": 1,
+                                       "servers": 1}])
         self.assertRegex(s["version"], r"^\d+\.\d+\.\d+")
         self.assertIsInstance(s["uptime_s"], int)
         self.assertRegex(s["started"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -90,7 +93,9 @@ class AdminTest(AdminCase):
     def test_metrics_parse_and_count_traffic(self):
         gh, admin = self.start_with_admin([self.a1])
         before = self.scrape(admin)
-        for name in ("gatehouse_http_responses_total", "gatehouse_http_request_duration_seconds",
+        for name in ("gatehouse_http_requests_total", "process_resident_memory_bytes",
+                     "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds",
+                     "gatehouse_backend_response_time_seconds", "gatehouse_http_request_duration_seconds",
                      "gatehouse_connections_open", "gatehouse_backend_up",
                      "gatehouse_backend_state", "gatehouse_build_info",
                      "gatehouse_tls_handshakes_total", "gatehouse_uptime_seconds"):
@@ -109,14 +114,19 @@ class AdminTest(AdminCase):
 
         def moved():
             after = self.scrape(admin)
-            two = after["gatehouse_http_responses_total"].value(**{"class": "2xx"}) - \
-                before["gatehouse_http_responses_total"].value(**{"class": "2xx"})
+            two = after["gatehouse_http_requests_total"].total(**{"class": "2xx"}) - \
+                before["gatehouse_http_requests_total"].total(**{"class": "2xx"})
             return after if two >= 4 else None
         after = self.wait_until(moved, "2xx responses counted")
         def delta(family, sample=None, **labels):
             return after[family].value(sample, **labels) - before[family].value(sample, **labels)
 
-        self.assertEqual(delta("gatehouse_http_responses_total", **{"class": "4xx"}), 1)
+        self.assertEqual(after["gatehouse_http_requests_total"].total(**{"class": "4xx"}) -
+                         before["gatehouse_http_requests_total"].total(**{"class": "4xx"}), 1)
+        rt = "gatehouse_backend_response_time_seconds"
+        self.assertEqual(delta(rt, rt + "_count", pool="app", server="a1"), 5)
+        self.assertGreater(after["process_resident_memory_bytes"].value(), 1e6)
+        self.assertGreater(after["process_open_fds"].value(), 3)
         self.assertGreaterEqual(delta("gatehouse_http_request_bytes_total"), 1000)
         self.assertGreater(delta("gatehouse_http_response_bytes_total"), 0)
         self.assertGreaterEqual(delta("gatehouse_connections_accepted_total"), 1)

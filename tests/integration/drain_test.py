@@ -3,12 +3,13 @@ log; and that a reload keeps all of it."""
 
 import json
 import os
+import socket
 import threading
 import time
 import unittest
 
 from admin_support import AdminApi, parse_prometheus
-from backend_support import BackendCase, fast_health, get
+from backend_support import BackendCase, Client, fast_health, get
 from gatehouse_process import pool
 
 
@@ -206,6 +207,36 @@ class DrainTest(BackendCase):
         self.put_state(admin, "app", "a2", "ready")
         self.join_threads(threads, 10)
         self.assertEqual((results[0][0], results[0][1].get("x-origin")), (200, "a2"))
+
+    def test_with_every_server_down_the_503_comes_at_once_not_after_hold(self):
+        # Issue 17: `hold` is for pauses and deploys; with every server down by its checks there
+        # is nothing to wait for. A held request would outlast the client's 20 s timeout.
+        a1, a2, gh, admin = self.two(hold="60s", health=fast_health())
+        self.put_state(admin, "app", "a1", "maint")  # down and in maint: still nothing to wait for
+        a1.stop()
+        a2.stop()
+        self.wait_for_server(admin, "app", "a1", health="down")
+        self.wait_for_server(admin, "app", "a2", health="down")
+        c = Client(gh.port, timeout=20)
+        self.addCleanup(c.close)
+        status, headers, _ = c.get("/hello")
+        self.assertEqual((status, headers.get("retry-after")), (503, "5"))
+        families = parse_prometheus(admin.get("/metrics").text)
+        self.assertEqual(families["gatehouse_backend_hold_skipped_total"].value(pool="app"), 1)
+        self.assertEqual(families["gatehouse_backend_hold_waits_total"].value(pool="app"), 0)
+        # A server being drained is a deploy under way: then the request waits.
+        self.put_state(admin, "app", "a2", "drain")
+        with socket.create_connection(("127.0.0.1", gh.port), timeout=5) as held:
+            held.sendall(b"GET /hello HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            deadline = time.monotonic() + 5
+            while admin.get("/backends/app").json()["holding"] < 1:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+        # The client gave up: its request leaves the hold.
+        deadline = time.monotonic() + 5
+        while admin.get("/backends/app").json()["holding"] > 0:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
 
     def test_reload_keeps_states_pause_and_counters(self):
         a1, a2 = self.origin("a1"), self.origin("a2")

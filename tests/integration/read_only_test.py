@@ -134,7 +134,7 @@ class ReadOnlyApiTest(ReadOnlyCase):
         with open(self.state_path) as f:
             saved = json.load(f)
         self.assertEqual(saved["read_only"], {"enabled": True, "reason": "db migration",
-                                              "since": j["since"]})
+                                              "message": "", "since": j["since"]})
         # The same again changes nothing and logs nothing.
         r = self.put(admin, {"enabled": True, "reason": "db migration"})
         self.assertEqual((r.status, r.json()["changed"]), (200, False), r)
@@ -149,7 +149,8 @@ class ReadOnlyApiTest(ReadOnlyCase):
 class ReadOnlyGateTest(ReadOnlyCase):
     def test_unsafe_methods_get_503_and_never_reach_the_origin(self):
         gh, admin = self.start_ro()
-        self.assertEqual(self.put(admin, {"enabled": True, "reason": "db"}).status, 200)
+        self.assertEqual(self.put(admin, {"enabled": True, "reason": "db",
+                                          "message": "Back at 14:00"}).status, 200)
         before = self.a1.requests
         for method in UNSAFE + ("PROPFIND",):
             self.assertBlocked(self.send(gh, method, "/orders", body=b'{"x": 1}'))
@@ -162,7 +163,9 @@ class ReadOnlyGateTest(ReadOnlyCase):
         self.assertStatus(r, 503)
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertEqual(r.json()["error"], "read_only")
-        self.assertEqual(r.json()["reason"], "db")
+        # The operator's reason stays internal; the public sees the message (issue 17).
+        self.assertNotIn("reason", r.json())
+        self.assertEqual(r.json()["message"], "Back at 14:00")
         self.assertEqual(r.header("retry-after"), "120")
         self.assertEqual(self.a1.requests, before)
         self.assertEqual(admin.get("/read-only").json()["blocked"], 6)
@@ -516,7 +519,7 @@ class ReadOnlyMetricsTest(ReadOnlyCase):
         self.assertEqual(families["gatehouse_read_only_blocked_total"].value(), 4)
         self.assertEqual(families["gatehouse_read_only_anonymized_total"].value(), 1)
         self.assertEqual(families["gatehouse_read_only_set_cookie_dropped_total"].value(), 1)
-        self.assertGreater(families["gatehouse_read_only_since_seconds"].value(), 1.7e9)
+        self.assertGreater(families["gatehouse_read_only_since_timestamp_seconds"].value(), 1.7e9)
         if text_string_to_metric_families is None:
             self.skipTest("python3-prometheus-client is not installed")
         parsed = {f.name: f for f in text_string_to_metric_families(text)}

@@ -137,7 +137,7 @@ TEST_F(AdminServerTest, ServesMetricsAsPrometheusText) {
   AdminReply r = send("GET", "/metrics");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(r.body.find("# TYPE gatehouse_http_responses_total counter\n"), std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE gatehouse_http_requests_total counter\n"), std::string::npos);
   // This request and the ones before it in this test are counted.
   EXPECT_NE(r.body.find("gatehouse_admin_requests_total 1\n"), std::string::npos) << r.body;
 }

@@ -44,6 +44,7 @@ TEST_F(ReadOnlyPersistenceTest, WritesWhatRestoreReadsBack) {
   StateFile file = withSection(readOnlySection(state_.view()));
   EXPECT_EQ(*file.section(kReadOnlySection), nlohmann::json({{"enabled", true},
                                                              {"reason", "db migration"},
+                                                             {"message", ""},
                                                              {"since", "2026-11-25T04:50:00Z"}}));
   gate::ReadOnlyState restored;
   restoreReadOnly(&file, "", settings_, restored);

@@ -183,8 +183,32 @@ TEST(ReadOnlyGate, AnswersJsonToClientsThatPreferIt) {
   EXPECT_EQ(down.head.headers.get("content-type"), "application/json");
   auto j = nlohmann::json::parse(down.body);
   EXPECT_EQ(j["error"], "read_only");
-  EXPECT_EQ(j["reason"], "db migration");
+  EXPECT_FALSE(j.contains("reason"));  // internal: issue 17
+  EXPECT_EQ(down.body.find("db migration"), std::string::npos);
   EXPECT_EQ(j["retry_after"], 120);
+}
+
+TEST(ReadOnlyGate, ShowsThePublicMessageNeverTheInternalReason) {
+  ReadOnlyState state;
+  state.configure(settings());
+  state.set(true, "dba: restoring orders table", std::nullopt, "Back at 14:00 <UTC>");
+  ReadOnlyGate gate(state);
+  {
+    CapturingDownstream down;
+    auto r = request("POST", "/orders");
+    r.headers.set("Accept", "application/json");
+    http::Exchange exchange(std::move(r), {}, "id", down);
+    EXPECT_FALSE(gate.pass(exchange));
+    EXPECT_EQ(nlohmann::json::parse(down.body)["message"], "Back at 14:00 <UTC>");
+    EXPECT_EQ(down.body.find("orders table"), std::string::npos);
+  }
+  {
+    CapturingDownstream down;
+    http::Exchange exchange(request("POST", "/orders"), {}, "id", down);
+    EXPECT_FALSE(gate.pass(exchange));
+    EXPECT_NE(down.body.find("Back at 14:00 &lt;UTC&gt;"), std::string::npos);
+    EXPECT_EQ(down.body.find("orders table"), std::string::npos);
+  }
 }
 
 TEST(ReadOnlyGate, HeadGetsTheHeadWithoutABody) {

@@ -40,6 +40,23 @@ TEST(RoundRobinBalancer, SharesFollowWeightsExactlyOverWholeRounds) {
   EXPECT_EQ(counts["b"], 10);
 }
 
+TEST(RoundRobinBalancer, FollowsARuntimeWeightOnceToldOfIt) {
+  Servers s;
+  health::Server* a = s.add("a", 1);
+  s.add("b", 1);
+  RoundRobinBalancer b(s.raw);
+  a->setRuntimeWeight(3);  // ctl weight app/a 3
+  b.weightsChanged();
+  auto counts = countPicks(b, 40);
+  EXPECT_EQ(counts["a"], 30);
+  EXPECT_EQ(counts["b"], 10);
+  EXPECT_TRUE(a->weightOverridden());
+  a->setConfigWeight(2);  // a reload's config weight does not undo the operator's
+  EXPECT_EQ(a->weight(), 3u);
+  a->setRuntimeWeight(2);  // the config's value clears the override
+  EXPECT_FALSE(a->weightOverridden());
+}
+
 TEST(RoundRobinBalancer, InterleavesHeavyAndLightServers) {
   Servers s;
   s.add("a", 5);

@@ -59,7 +59,7 @@ TEST_F(UpstreamHandlerTest, KeepsHoldingWhenWokenWhileStillNoServerIsAvailable) 
 
 TEST_F(UpstreamHandlerTest, AnswersServiceUnavailableWhenTheHoldRunsOut) {
   usePool(holding(Duration(5)));
-  server("a").setHealth(health::Health::Down);
+  server("a").setAdminState(health::AdminState::Maintenance);  // up: an operator may ready it
   Client& c = start(request());
   ASSERT_EQ(connections.holdQueue().size(), 1u);
   ASSERT_TRUE(testing::runUntil(base(), [&] { return c.downstream().finished(); }));
@@ -69,6 +69,33 @@ TEST_F(UpstreamHandlerTest, AnswersServiceUnavailableWhenTheHoldRunsOut) {
   EXPECT_EQ(pool->state().holding, 0);
   EXPECT_EQ(pool->state().hold_timeouts_total, 1u);
   EXPECT_EQ(pool->state().unavailable_total, 1u);
+}
+
+// Issue 17: `hold` is for pauses and deploys; with every server down there is nothing to wait
+// for, and waiting the whole hold (10 s by default) per request helped nobody.
+TEST_F(UpstreamHandlerTest, AnswersAtOnceWhenEveryServerIsDown) {
+  usePool(holding(kLongHold));
+  server("a").setHealth(health::Health::Down);
+  Client& c = start(request());
+  EXPECT_EQ(c.downstream().status(), 503);
+  EXPECT_EQ(c.downstream().head->headers.get("retry-after"), "5");
+  EXPECT_EQ(connections.holdQueue().size(), 0u);
+  EXPECT_EQ(pool->state().hold_skipped_total, 1u);
+  EXPECT_EQ(pool->state().hold_waits_total, 0u);
+  EXPECT_EQ(pool->state().unavailable_total, 1u);
+}
+
+TEST_F(UpstreamHandlerTest, HoldsWhenEveryServerIsDownButOneIsDrainingOrThePoolIsPaused) {
+  usePool(holding(kLongHold));
+  server("a").setHealth(health::Health::Down);
+  server("a").setAdminState(health::AdminState::Draining);  // a deploy under way
+  start(request());
+  EXPECT_EQ(connections.holdQueue().size(), 1u);
+  server("a").setAdminState(health::AdminState::Maintenance);
+  pool->state().paused = true;
+  start(request());
+  EXPECT_EQ(connections.holdQueue().size(), 2u);
+  EXPECT_EQ(pool->state().hold_skipped_total, 0u);
 }
 
 TEST_F(UpstreamHandlerTest, RefusesAtOnceWhenHoldMaxRequestsAreAlreadyWaiting) {
