@@ -1,5 +1,6 @@
 // GET /metrics: the Prometheus text format, from the workers' counters (summed), the backend
 // servers of the configuration in force, the TLS handshake counters and the admin API's own.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string>
@@ -10,11 +11,14 @@
 #include "admin-api/endpoint.h"
 #include "admin-api/prometheus_text.h"
 #include "health/server_state.h"
+#include "proxy/base/memory_budget.h"
 #include "proxy/http/http2_counters.h"
 #include "proxy/http/request_body_counters.h"
+#include "proxy/net/tcp_connection.h"
 #include "proxy/pipeline/request_refusals.h"
 #include "proxy/server/tls_handshake.h"
 #include "proxy/static_files/static_counters.h"
+#include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/forwarded_headers.h"
 
 namespace gatehouse::admin {
@@ -80,6 +84,9 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
           refused.dot_segment.load(std::memory_order_relaxed));
   out.add(Metric::HttpRequestsRefused, {{"reason", "memory"}},
           refused.memory.load(std::memory_order_relaxed));
+  out.add(Metric::MemoryBytes, {}, std::max<int64_t>(0, MemoryBudget::used()));
+  out.add(Metric::MemoryLimitBytes, {}, MemoryBudget::limit());
+  out.add(Metric::MemoryPauses, {}, MemoryBudget::pauses_total.load(std::memory_order_relaxed));
   out.add(Metric::HttpResponseBytes, {}, t.bytes_sent);
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
@@ -184,6 +191,17 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::Http2ClientResets, {}, h2.client_resets.load(relaxed));
   out.add(Metric::Http2CalmGoaways, {}, h2.calm_goaways.load(relaxed));
   out.add(Metric::Http2SessionErrors, {}, h2.session_errors.load(relaxed));
+  out.add(Metric::Http2HeaderTimeouts, {}, h2.header_timeouts.load(relaxed));
+  out.add(Metric::Http2SendTimeouts, {}, h2.send_timeouts.load(relaxed));
+  for (size_t i = 0; i < http::kHttp2LimitLabels.size(); ++i)
+    out.add(Metric::Http2LimitsExceeded, {{"limit", http::kHttp2LimitLabels[i]}},
+            h2.limits_exceeded[i].load(relaxed));
+  for (size_t code = 0; code < http::kHttp2ErrorNames.size(); ++code)
+    out.add(Metric::Http2Goaways, {{"code", http::kHttp2ErrorNames[code]}},
+            h2.goaways_sent[code].load(relaxed));
+  out.add(Metric::ClientSendTimeouts, {}, net::TcpConnection::send_timeouts_total.load(relaxed));
+  out.add(Metric::BackendPausedTimeouts, {},
+          upstream::BackendConnection::paused_timeouts_total.load(relaxed));
   out.add(Metric::TlsHandshakes, {}, server::TlsHandshake::handshakes_total.load(relaxed));
   out.add(Metric::TlsHandshakeFailures, {},
           server::TlsHandshake::handshake_failures_total.load(relaxed));

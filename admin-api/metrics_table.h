@@ -37,6 +37,11 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
     "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
     "segment, maybe encoded), memory (503, limits.memory in use)")                               \
+  X(MemoryBytes, Gauge, "gatehouse_memory_bytes",                                                \
+    "Bytes connection buffers and in-flight bodies hold now (the cache's objects not counted)")  \
+  X(MemoryLimitBytes, Gauge, "gatehouse_memory_limit_bytes", "limits.memory")                    \
+  X(MemoryPauses, Counter, "gatehouse_memory_pauses_total",                                      \
+    "Times reading a response from a backend or a request body paused above limits.memory")      \
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
@@ -125,6 +130,23 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Connections closed with GOAWAY ENHANCE_YOUR_CALM (rapid reset, frame floods)")              \
   X(Http2SessionErrors, Counter, "gatehouse_http2_session_errors_total",                         \
     "HTTP/2 connections ended by a protocol error from the client")                              \
+  X(Http2HeaderTimeouts, Counter, "gatehouse_http2_header_timeouts_total",                       \
+    "HTTP/2 connections ended because a header block stayed unfinished for "                     \
+    "timeouts.client_header")                                                                    \
+  X(Http2SendTimeouts, Counter, "gatehouse_http2_stream_send_timeouts_total",                    \
+    "HTTP/2 streams reset because the client's window held the response back for "               \
+    "timeouts.client_send")                                                                      \
+  X(Http2LimitsExceeded, Counter, "gatehouse_http2_limits_exceeded_total",                       \
+    "HTTP/2 budgets a client went over, by limit (the http2.* keys); all but header_list end "   \
+    "the connection with GOAWAY ENHANCE_YOUR_CALM")                                              \
+  X(Http2Goaways, Counter, "gatehouse_http2_goaways_sent_total",                                 \
+    "GOAWAY frames sent to clients, by error code")                                              \
+  X(ClientSendTimeouts, Counter, "gatehouse_client_send_timeouts_total",                         \
+    "Client connections closed because their output made no progress for "                       \
+    "timeouts.client_send (the client stopped reading)")                                         \
+  X(BackendPausedTimeouts, Counter, "gatehouse_backend_paused_timeouts_total",                   \
+    "Backend responses given up after backend_response paused for a client that did not "        \
+    "take them")                                                                                 \
   X(TlsHandshakes, Counter, "gatehouse_tls_handshakes_total", "TLS handshakes completed")        \
   X(TlsHandshakeFailures, Counter, "gatehouse_tls_handshake_failures_total",                     \
     "TLS handshakes that failed or timed out")                                                   \

@@ -59,13 +59,24 @@ struct ListenerConfig {
   std::string origin;
 };
 
-// HTTP/2 limits toward clients (the defences of RFC 9113 §10.5 and CVE-2023-44487).
+// HTTP/2 limits toward clients (the defences of RFC 9113 §10.5 and CVE-2023-44487). The
+// frame budgets count per 10 s; one over ends the connection with GOAWAY ENHANCE_YOUR_CALM.
 struct Http2Config {
   uint32_t max_concurrent_streams = 128;
   ByteSize max_header_list = ByteSize::kib(64);
-  ByteSize stream_window = ByteSize::mib(1);
+  // HPACK dynamic table (RFC 7541 §4.2): what the client's encoder may use toward us
+  // (SETTINGS_HEADER_TABLE_SIZE) and at most what ours uses toward it.
+  ByteSize header_table_size = ByteSize::kib(4);
+  uint32_t max_continuations = 8;  // CONTINUATION frames after one HEADERS
+  // Per stream: what a client may send before the handler takes it, so also what one paused
+  // upload holds here (about HTTP/1's read buffer).
+  ByteSize stream_window = ByteSize::kib(64);
   ByteSize connection_window = ByteSize::mib(16);
-  uint32_t max_resets = 200;  // RST_STREAMs a client may send per 10 s before GOAWAY
+  uint32_t max_resets = 200;           // RST_STREAMs, received or provoked
+  uint32_t max_settings = 100;         // SETTINGS frames
+  uint32_t max_pings = 100;            // PING frames
+  uint32_t max_empty_frames = 100;     // DATA frames without payload nor END_STREAM
+  uint32_t max_window_updates = 1000;  // WINDOW_UPDATEs beyond two per DATA frame we sent
 };
 
 enum class Balance { RoundRobin, LeastConn };
@@ -170,6 +181,10 @@ struct Timeouts {
   Duration client_idle{60000};
   // The wait for a request body's first byte, and each window limits.min_body_rate is judged on.
   Duration client_body{10000};
+  // A response that cannot move (the client's socket, or its HTTP/2 flow-control window, stays
+  // full) is given up after this long: the connection closes (HTTP/1, or a stalled HTTP/2
+  // socket) or the stream is reset (HTTP/2), and its backend connection is released.
+  Duration client_send{30000};
   Duration backend_connect{3000};
   Duration backend_response{60000};
 };

@@ -86,6 +86,7 @@ void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
               timeoutField("client_header", t.client_header, diag),
               timeoutField("client_idle", t.client_idle, diag),
               timeoutField("client_body", t.client_body, diag),
+              timeoutField("client_send", t.client_send, diag),
               timeoutField("backend_connect", t.backend_connect, diag),
               timeoutField("backend_response", t.backend_response, diag),
           },

@@ -1,4 +1,4 @@
-// `listeners[].tls` and the top-level `http2:` limits.
+// `listeners[].tls`.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -82,39 +82,6 @@ void readTls(const Value& v, TlsConfig& tls, Diagnostics& diag) {
             diag.error(list.mark, list.path, "at least one protocol is required");
         }}},
       {}, diag);
-}
-
-void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag) {
-  readMap(v,
-          {{"max_concurrent_streams",
-            [&](const Value& x) {
-              if (auto n = readUint(x, 1, 10000, diag)) h2.max_concurrent_streams = *n;
-            }},
-           {"max_header_list",
-            [&](const Value& x) {
-              if (auto b = readByteSize(x, diag)) h2.max_header_list = *b;
-            }},
-           {"stream_window",
-            [&](const Value& x) {
-              auto b = readByteSize(x, diag);
-              if (b && (b->bytes() < 65535 || b->bytes() > 0x7fffffff))
-                diag.error(x.mark, x.path, "must be between 64KiB and 2GiB");
-              else if (b)
-                h2.stream_window = *b;
-            }},
-           {"connection_window",
-            [&](const Value& x) {
-              auto b = readByteSize(x, diag);
-              if (b && (b->bytes() < 65535 || b->bytes() > 0x7fffffff))
-                diag.error(x.mark, x.path, "must be between 64KiB and 2GiB");
-              else if (b)
-                h2.connection_window = *b;
-            }},
-           {"max_resets",
-            [&](const Value& x) {
-              if (auto n = readUint(x, 1, 100000, diag)) h2.max_resets = *n;
-            }}},
-          {}, diag);
 }
 
 }  // namespace gatehouse::config

@@ -1,7 +1,7 @@
 #pragma once
-// Counts events in a sliding time window and says when a limit is passed: the HTTP/2 codec's
-// flood detectors (RST_STREAM in both directions, empty DATA frames) use one each. Memory is
-// bounded by the limit: only the last `limit + 1` event times are kept.
+// Counts events in a sliding time window and says when a limit is passed: Http2FloodGuard uses
+// one per budget (RST_STREAM in both directions, SETTINGS, PING, empty DATA, WINDOW_UPDATE).
+// Memory is bounded by the limit: only the last `limit + 1` event times are kept.
 
 #include <chrono>
 #include <cstdint>

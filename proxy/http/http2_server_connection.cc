@@ -14,14 +14,20 @@ constexpr Duration kLingerTime{2000};
 constexpr Duration kShutdownNoticeWait{1000};
 // SETTINGS entries per frame (7 are defined, browsers send up to about 8 with GREASE).
 constexpr size_t kMaxSettingsEntries = 32;
-// Outgoing PING and SETTINGS ACKs nghttp2 may queue while we cannot write: a client that
-// floods pings without reading the answers is cut off here (CVE-2019-9512, -9515).
-constexpr size_t kMaxOutboundAcks = 100;
-// CONTINUATION frames after one HEADERS: 8 x 16 KiB frames hold a 64 KiB header list twice.
-constexpr size_t kMaxContinuations = 8;
-// Empty DATA frames without END_STREAM per reset_window: they cost work and carry nothing
-// (CVE-2019-9518). Nothing legitimate sends more than a few.
-constexpr uint32_t kMaxEmptyFrames = 100;
+// SETTINGS and PING ACKs nghttp2 may queue before we write them: a backstop behind
+// http2.max_settings and max_pings, above the ~960 PINGs one 16 KiB read can carry, so only a
+// client that floods without reading the answers meets it (CVE-2019-9512, -9515).
+constexpr size_t kMaxOutboundAcks = 1000;
+
+// A GOAWAY frame (RFC 9113 §6.8) written by hand, for when nghttp2 can no longer be asked to.
+void appendGoaway(evbuffer* out, int32_t last_stream, uint32_t error_code) {
+  uint8_t frame[17] = {0, 0, 8, NGHTTP2_GOAWAY};  // length 8, no flags, stream 0
+  const uint32_t fields[2] = {static_cast<uint32_t>(last_stream) & 0x7fffffff, error_code};
+  for (size_t f = 0; f < 2; ++f)
+    for (size_t i = 0; i < 4; ++i)
+      frame[9 + 4 * f + i] = static_cast<uint8_t>(fields[f] >> (24 - 8 * i));
+  evbuffer_add(out, frame, sizeof frame);
+}
 
 struct OptionDeleter {
   void operator()(nghttp2_option* o) const { nghttp2_option_del(o); }
@@ -35,13 +41,16 @@ std::unique_ptr<nghttp2_option, OptionDeleter> makeOptions(const Http2Settings& 
   nghttp2_option_set_no_auto_window_update(raw, 1);
   nghttp2_option_set_max_settings(raw, kMaxSettingsEntries);
   nghttp2_option_set_max_outbound_ack(raw, kMaxOutboundAcks);
-  nghttp2_option_set_max_continuations(raw, kMaxContinuations);
+  // nghttp2 counts CONTINUATIONs itself and fails the session past the limit; failSession()
+  // then sends the GOAWAY ENHANCE_YOUR_CALM.
+  nghttp2_option_set_max_continuations(raw, settings.max_continuations);
+  nghttp2_option_set_max_deflate_dynamic_table_size(raw, settings.header_table_size);
   // nghttp2's own rapid-reset bucket stays as a backstop behind ours (countClientCausedReset):
   // twice the burst and the same mean rate never fire first on a client our window admits.
-  const uint64_t window_s = std::max<int64_t>(1, settings.reset_window.count() / 1000);
-  nghttp2_option_set_stream_reset_rate_limit(
-      raw, uint64_t{settings.max_resets_per_window} * 2,
-      std::max<uint64_t>(1, settings.max_resets_per_window / window_s));
+  const Http2Budgets& budgets = settings.budgets;
+  const uint64_t window_s = std::max<int64_t>(1, budgets.window.count() / 1000);
+  nghttp2_option_set_stream_reset_rate_limit(raw, uint64_t{budgets.max_resets} * 2,
+                                             std::max<uint64_t>(1, budgets.max_resets / window_s));
   // Nothing here needs closed streams kept for the RFC 7540 priority tree.
   nghttp2_option_set_no_closed_streams(raw, 1);
   return opt;
@@ -62,8 +71,10 @@ Http2ServerConnection::Http2ServerConnection(net::EventLoop& loop,
       on_closed_(std::move(on_closed)),
       work_event_(event_new(loop.base(), -1, 0, &Http2ServerConnection::onWork, this)),
       timer_(loop.base(), [this] { onTimer(); }),
-      resets_(settings.max_resets_per_window, settings.reset_window),
-      empty_frames_(kMaxEmptyFrames, settings.reset_window) {
+      header_timer_(loop.base(), [this] { onHeaderTimeout(); }),
+      send_timer_(loop.base(), [this] { onSendTimer(); }),
+      ledger_(std::max<size_t>(64, 2 * size_t{settings.max_concurrent_streams})),
+      floods_(settings.budgets) {
   conn_->setHandler(*this);
   static nghttp2_session_callbacks* const callbacks = makeCallbacks();  // copied by nghttp2
   auto options = makeOptions(settings_);
@@ -84,6 +95,7 @@ void Http2ServerConnection::start() {
   const nghttp2_settings_entry entries[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.max_concurrent_streams},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, settings_.header_table_size},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       // RFC 9218: the RFC 7540 priority tree is ignored, so PRIORITY frames cost nothing.
@@ -93,10 +105,10 @@ void Http2ServerConnection::start() {
   nghttp2_session_set_local_window_size(session(), NGHTTP2_FLAG_NONE, 0,
                                         static_cast<int32_t>(settings_.connection_window_size));
   conn_->setLowWatermark(kOutputLowWatermark);
-  // A client that stops reading what we owe it is dropped after idle_timeout.
-  conn_->setTimeouts(Duration::zero(), settings_.idle_timeout);
+  // A client that stops reading what we owe it is dropped after send_timeout.
+  conn_->setSendTimeout(settings_.send_timeout);
   conn_->setReading(true);
-  armTimer(TimerMode::Idle, settings_.first_request_timeout);
+  armTimer(TimerMode::Idle, settings_.header_timeout);
   // Bytes may already wait: read with the TLS handshake, or by an h2c preface sniffer.
   if (evbuffer_get_length(conn_->input()) > 0) receive();
   sendPending();
@@ -149,20 +161,41 @@ void Http2ServerConnection::receive() {
   while (active() && !terminating_ && evbuffer_get_length(in) > 0) {
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
-    ssize_t n =
-        nghttp2_session_mem_recv(session(), static_cast<const uint8_t*>(vec.iov_base), vec.iov_len);
+    const auto* bytes = static_cast<const uint8_t*>(vec.iov_base);
+    // Up to the next frame header (or PRIORITY payload), which is judged before nghttp2 reads
+    // it; nghttp2 takes every byte it is given (it is never paused), so both stay in step.
+    const size_t step = frames_.advance(bytes, vec.iov_len);
+    if (frames_.event() != Http2FrameTracker::Event::None) inspectFrame();
+    ssize_t n = nghttp2_session_mem_recv(session(), bytes, step);
     if (n < 0) {
       // Every error mem_recv returns is fatal (bad preface, flood, callback failure).
-      log::info("client {}: HTTP/2 session ended: {}", client_.ip,
-                nghttp2_strerror(static_cast<int>(n)));
-      session_failed_ = true;
-      Http2Counters::process().session_errors.fetch_add(1, std::memory_order_relaxed);
-      evbuffer_drain(in, evbuffer_get_length(in));
+      failSession(static_cast<int>(n));
       break;
     }
     evbuffer_drain(in, static_cast<size_t>(n));
   }
   in_session_ = false;
+  updateHeaderDeadline();
+}
+
+void Http2ServerConnection::failSession(int lib_error) {
+  log::info("client {}: HTTP/2 session ended: {}", client_.ip, nghttp2_strerror(lib_error));
+  session_failed_ = true;
+  Http2Counters& counters = Http2Counters::process();
+  counters.session_errors.fetch_add(1, std::memory_order_relaxed);
+  evbuffer_drain(conn_->input(), evbuffer_get_length(conn_->input()));
+  if (lib_error == NGHTTP2_ERR_BAD_CLIENT_MAGIC) return;  // not HTTP/2: no GOAWAY (RFC 9113 §3.4)
+  uint32_t code = NGHTTP2_INTERNAL_ERROR;
+  if (lib_error == NGHTTP2_ERR_FLOODED || lib_error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+    counters.countLimit(lib_error == NGHTTP2_ERR_FLOODED ? Http2Limit::OutboundAcks
+                                                         : Http2Limit::Continuations);
+    counters.calm_goaways.fetch_add(1, std::memory_order_relaxed);
+    code = NGHTTP2_ENHANCE_YOUR_CALM;
+  }
+  // What we wrote so far ends on a frame boundary (mem_send hands out whole frames, writeData
+  // writes a DATA frame whole), so the GOAWAY may follow it.
+  appendGoaway(conn_->output(), nghttp2_session_get_last_proc_stream_id(session()), code);
+  counters.countGoaway(code);
 }
 
 void Http2ServerConnection::onWork(evutil_socket_t, short, void* arg) {
@@ -269,14 +302,17 @@ void Http2ServerConnection::closeStream(int32_t stream_id, uint32_t error_code) 
   loop_.deferDelete(std::move(s));
 }
 
-void Http2ServerConnection::countClientCausedReset() {
-  if (resets_.add(std::chrono::steady_clock::now())) calmDown("too many stream resets");
+void Http2ServerConnection::countFrame(Http2Limit limit) {
+  if (floods_.add(limit, std::chrono::steady_clock::now())) calmDown(limit);
 }
 
-void Http2ServerConnection::calmDown(const char* why) {
+void Http2ServerConnection::calmDown(Http2Limit limit) {
   if (!active() || terminating_) return;
-  log::warn("client {}: {}: GOAWAY ENHANCE_YOUR_CALM", client_.ip, why);
-  Http2Counters::process().calm_goaways.fetch_add(1, std::memory_order_relaxed);
+  log::warn("client {}: over its HTTP/2 budget of {}: GOAWAY ENHANCE_YOUR_CALM", client_.ip,
+            kHttp2LimitLabels[static_cast<size_t>(limit)]);
+  Http2Counters& counters = Http2Counters::process();
+  counters.countLimit(limit);
+  counters.calm_goaways.fetch_add(1, std::memory_order_relaxed);
   terminate(NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
@@ -301,8 +337,8 @@ void Http2ServerConnection::afterSessionIo() {
                                     [](const auto& entry) { return entry.second->awaitingBody(); });
   if (awaiting != read_timeout_on_) {
     read_timeout_on_ = awaiting;
-    conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(),
-                       settings_.idle_timeout);
+    // Writes are timed by the send timeout (start()).
+    conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(), Duration::zero());
   }
   if (!streams_.empty() && timer_mode_ == TimerMode::Idle) {
     timer_.cancel();
@@ -337,6 +373,8 @@ void Http2ServerConnection::closeNow() {
   if (closed_) return;
   closed_ = true;  // from here on nghttp2 is never called again
   timer_.cancel();
+  header_timer_.cancel();
+  send_timer_.cancel();
   event_del(work_event_.get());
   resetAllStreams();
   conn_->close();
@@ -360,33 +398,6 @@ void Http2ServerConnection::onClose(net::TcpConnection::CloseReason reason) {
   if (reason != net::TcpConnection::CloseReason::Eof)
     log::debug("client {}: HTTP/2 connection lost", client_.ip);
   closeNow();
-}
-
-void Http2ServerConnection::armTimer(TimerMode mode, Duration after) {
-  timer_mode_ = mode;
-  timer_.arm(after);
-}
-
-void Http2ServerConnection::onTimer() {
-  TimerMode mode = timer_mode_;
-  timer_mode_ = TimerMode::None;
-  switch (mode) {
-    case TimerMode::None:
-      return;
-    case TimerMode::Idle:
-      if (!streams_.empty() || !active()) return;
-      log::debug("client {}: HTTP/2 connection idle", client_.ip);
-      terminate(NGHTTP2_NO_ERROR);
-      break;
-    case TimerMode::ShutdownNotice:
-      sendFinalGoaway();
-      break;
-    case TimerMode::Linger:
-      closeNow();
-      return;
-  }
-  sendPending();
-  afterSessionIo();
 }
 
 }  // namespace gatehouse::http

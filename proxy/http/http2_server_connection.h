@@ -8,6 +8,7 @@
 //   Open --beginShutdown--> Draining (GOAWAY 2^31-1 + PING) --PING ACK or 1 s-->
 //        final GOAWAY(last stream) --last stream closed--> Closing
 //   Open --no stream for idle_timeout--> GOAWAY(NO_ERROR) --> Closing
+//   Open --a header block unfinished for header_timeout--> GOAWAY(PROTOCOL_ERROR) --> Closing
 //   any --flood/protocol error--> GOAWAY(error) --> Closing
 //   Closing: no input processed; output flushed, FIN --> Lingering --EOF/2 s--> closed
 //   any --transport EOF/error--> closed (every open stream's handler hears onDownstreamReset)
@@ -16,7 +17,10 @@
 // Backpressure: output is pulled from nghttp2 only while the transport holds less than
 // kOutputHighWatermark, and reading stops above it, so a client that does not read cannot make
 // us buffer more (nor open streams). Request bodies are flow controlled by the handler: the
-// stream window is opened (nghttp2_session_consume) only for bytes the handler took.
+// stream window is opened (nghttp2_session_consume) only for bytes the handler took, so a stream
+// holds at most one stream window of request body. Responses: a stream whose body cannot move
+// (the client's window stays shut) for send_timeout is reset and its handler let go; output the
+// socket does not take for send_timeout closes the connection (TcpConnection's send timeout).
 
 #include <nghttp2/nghttp2.h>
 
@@ -29,7 +33,9 @@
 #include "proxy/base/duration.h"
 #include "proxy/http/body_rate.h"
 #include "proxy/http/exchange.h"
-#include "proxy/http/http2_rate_window.h"
+#include "proxy/http/http2_flood_guard.h"
+#include "proxy/http/http2_frame_tracker.h"
+#include "proxy/http/http2_stream_ledger.h"
 #include "proxy/http/request_id.h"
 #include "proxy/http/server_connection.h"
 #include "proxy/net/event_loop.h"
@@ -43,19 +49,26 @@ class Http2Stream;
 
 struct Http2Settings {
   uint32_t max_concurrent_streams = 128;
-  uint32_t max_header_list_size = 65536;       // bytes, as RFC 7541 §4.1 counts them
-  uint32_t initial_window_size = 1 << 20;      // per stream: bounds one request body's buffer
+  uint32_t max_header_list_size = 65536;  // bytes, as RFC 7541 §4.1 counts them
+  // HPACK dynamic table (RFC 7541 §4.2): SETTINGS_HEADER_TABLE_SIZE toward the client, and the
+  // most our encoder uses whatever the client allows.
+  uint32_t header_table_size = 4096;
+  uint32_t max_continuations = 8;  // CONTINUATION frames after one HEADERS
+  // Per stream: the most a client may send before the handler takes it, so the most a paused
+  // upload holds here (about HTTP/1's read buffer).
+  uint32_t initial_window_size = 64 << 10;
   uint32_t connection_window_size = 16 << 20;  // bounds all request bodies buffered together
   uint64_t max_body = 100ull << 20;
   BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate: per stream
   Duration idle_timeout{60000};
-  // Until the first stream opens (HTTP/1's client_header): a client that connects and says
-  // nothing is not kept for a whole idle_timeout.
-  Duration first_request_timeout{10000};  // no stream open for this long: GOAWAY and close
-  // Rapid reset (CVE-2023-44487) and its server-side twin: RST_STREAM frames received, plus
-  // those we send because of client errors, above this many per window end the connection.
-  uint32_t max_resets_per_window = 100;
-  Duration reset_window{10000};
+  // timeouts.client_header: until the first stream opens (a client that connects and says
+  // nothing is not kept for a whole idle_timeout), and for every header block to complete.
+  Duration header_timeout{10000};
+  // timeouts.client_send: a stream whose response cannot move (the client's window stays shut)
+  // is reset, and a connection whose output cannot move is closed, after this long.
+  Duration send_timeout{30000};
+  // Frame floods, rapid reset (CVE-2023-44487) and its server-side twin (MadeYouReset).
+  Http2Budgets budgets;
 };
 
 class Http2ServerConnection final : public ServerConnection, private net::TcpConnection::Handler {
@@ -117,6 +130,14 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
                         nghttp2_data_source* source, void* self);
   static int onError(nghttp2_session*, int code, const char* msg, size_t len, void* self);
   void onControlFrame(const nghttp2_frame& frame);
+  // One frame of a kind with a budget (Http2FloodGuard); past it, calmDown().
+  void countFrame(Http2Limit limit);
+  // http2_stream_rules.cc: the RFC 9113 rules nghttp2 leaves to us, on each frame header (and
+  // PRIORITY payload) before nghttp2 reads it.
+  void inspectFrame();
+  void inspectPriority(const Http2FrameTracker::Frame& frame);
+  void streamError(int32_t stream_id, uint32_t error_code, const char* why);
+  void connectionError(uint32_t error_code, const char* why);
   void closeStream(int32_t stream_id, uint32_t error_code);
 
   // For the streams.
@@ -131,21 +152,31 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   void scheduleDelivery(int32_t stream_id);
   // A stream's part of what the connection holds for the client (see kResponseBudget).
   size_t outputShare() const;
-  void countClientCausedReset();  // a flood detector event; may end the connection
+  void countClientCausedReset() { countFrame(Http2Limit::Resets); }
+  // A stream's response body waits for the client (its window or the socket): the send
+  // watchdog checks on it within send_timeout.
+  void watchSend();
 
   static void onWork(evutil_socket_t, short, void* self);
   void receive();
   void sendPending();
   void afterSessionIo();
   void notifyDrained();
-  void calmDown(const char* why);
+  void calmDown(Http2Limit limit);
   void terminate(uint32_t error_code);
+  // nghttp2 returned a fatal error: it is never called again, and the GOAWAY it did not send
+  // (a flood it caught itself) is written by hand.
+  void failSession(int lib_error);
   void resetAllStreams();
   void sendFinalGoaway();
   void closeAfterFlush();
   void closeNow();
+  // http2_server_timeouts.cc
   void onTimer();
   void armTimer(TimerMode mode, Duration after);
+  void updateHeaderDeadline();  // after input: a header block is pending, or no longer
+  void onHeaderTimeout();
+  void onSendTimer();
 
   net::EventLoop& loop_;
   std::unique_ptr<net::TcpConnection> conn_;
@@ -158,14 +189,19 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   net::EventPtr work_event_;
   net::Timer timer_;
   TimerMode timer_mode_ = TimerMode::None;
+  net::Timer header_timer_;  // armed while a header block is unfinished (header_timeout)
+  net::Timer send_timer_;    // armed while a stream's response body waits (send_timeout)
+  bool header_timer_on_ = false;
+  bool send_timer_on_ = false;
+  Http2FrameTracker frames_;  // what the client sent, frame by frame, beside nghttp2
+  Http2StreamLedger ledger_;  // how recent streams ended (for frames on closed streams)
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
   // Streams answered before the client finished sending: each gets RST_STREAM(NO_ERROR) once
   // the answer has left in writes of its own (see stopAfterFlush()).
   std::vector<int32_t> stop_after_flush_;
   size_t response_buffered_ = 0;  // in the streams' response buffers, not yet in DATA
-  Http2RateWindow resets_;
-  Http2RateWindow empty_frames_;
+  Http2FloodGuard floods_;
   bool in_session_ = false;       // inside nghttp2_session_mem_recv/mem_send: no re-entry
   bool session_failed_ = false;   // nghttp2 returned a fatal error: never call it again
   bool terminating_ = false;      // a final GOAWAY (error or idle) is queued: input ignored

@@ -41,7 +41,9 @@ int Http2ServerConnection::onBeginHeaders(nghttp2_session*, const nghttp2_frame*
     return 0;
   const int32_t id = frame->hd.stream_id;
   c.streams_.emplace(id, std::make_unique<Http2Stream>(c, id));
+  c.ledger_.opened(id);
   Http2Counters::process().streams.fetch_add(1, std::memory_order_relaxed);
+  c.floods_.earnWindowUpdates(1);  // a client may open a stream's window wider at its start
   return 0;
 }
 
@@ -70,13 +72,12 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
         s->onRemoteEnd();  // after trailers
       break;
     case NGHTTP2_DATA:
-      if (frame->hd.length == 0 && !endStream(*frame) &&
-          c.empty_frames_.add(std::chrono::steady_clock::now()))
-        c.calmDown("too many empty DATA frames");
+      if (frame->hd.length == 0 && !endStream(*frame)) c.countFrame(Http2Limit::EmptyFrames);
       if (s && endStream(*frame)) s->onRemoteEnd();
       break;
     case NGHTTP2_RST_STREAM:
       Http2Counters::process().client_resets.fetch_add(1, std::memory_order_relaxed);
+      c.ledger_.ended(frame->hd.stream_id, Http2StreamLedger::State::ResetByPeer);
       c.countClientCausedReset();
       break;
     default:
@@ -87,12 +88,28 @@ int Http2ServerConnection::onFrameRecv(nghttp2_session*, const nghttp2_frame* fr
 }
 
 void Http2ServerConnection::onControlFrame(const nghttp2_frame& frame) {
-  if (frame.hd.type == NGHTTP2_PING && (frame.hd.flags & NGHTTP2_FLAG_ACK) && shutting_down_ &&
-      std::memcmp(frame.ping.opaque_data, kShutdownPing.data(), kShutdownPing.size()) == 0) {
-    sendFinalGoaway();  // one round trip after the notice: what was in flight has arrived
-  } else if (frame.hd.type == NGHTTP2_GOAWAY) {
-    log::debug("client {}: GOAWAY received ({})", client_.ip,
-               nghttp2_http2_strerror(frame.goaway.error_code));
+  const bool ack = frame.hd.flags & NGHTTP2_FLAG_ACK;
+  switch (frame.hd.type) {
+    case NGHTTP2_SETTINGS:
+      if (!ack) countFrame(Http2Limit::Settings);  // each costs an ACK
+      break;
+    case NGHTTP2_PING:
+      if (!ack) {
+        countFrame(Http2Limit::Pings);  // each costs an ACK
+      } else if (shutting_down_ && std::memcmp(frame.ping.opaque_data, kShutdownPing.data(),
+                                               kShutdownPing.size()) == 0) {
+        sendFinalGoaway();  // one round trip after the notice: what was in flight has arrived
+      }
+      break;
+    case NGHTTP2_WINDOW_UPDATE:
+      countFrame(Http2Limit::WindowUpdates);
+      break;
+    case NGHTTP2_GOAWAY:
+      log::debug("client {}: GOAWAY received ({})", client_.ip,
+                 nghttp2_http2_strerror(frame.goaway.error_code));
+      break;
+    default:
+      break;
   }
 }
 
@@ -110,7 +127,9 @@ int Http2ServerConnection::onDataChunk(nghttp2_session*, uint8_t, int32_t stream
 
 int Http2ServerConnection::onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
                                          void* user_data) {
-  self(user_data).closeStream(stream_id, error_code);
+  Http2ServerConnection& c = self(user_data);
+  c.ledger_.ended(stream_id, Http2StreamLedger::State::Completed);  // unless reset before
+  c.closeStream(stream_id, error_code);
   return 0;
 }
 
@@ -119,11 +138,17 @@ int Http2ServerConnection::onFrameSend(nghttp2_session*, const nghttp2_frame* fr
   Http2ServerConnection& c = self(user_data);
   Http2Stream* s = c.stream(frame->hd.stream_id);
   switch (frame->hd.type) {
-    case NGHTTP2_HEADERS:
     case NGHTTP2_DATA:
+      c.floods_.earnWindowUpdates(2);  // the client may acknowledge it, stream and connection
+      [[fallthrough]];
+    case NGHTTP2_HEADERS:
       if (s && endStream(*frame)) s->onResponseSent();
       break;
+    case NGHTTP2_GOAWAY:
+      Http2Counters::process().countGoaway(frame->goaway.error_code);
+      break;
     case NGHTTP2_RST_STREAM: {
+      c.ledger_.ended(frame->hd.stream_id, Http2StreamLedger::State::ResetByUs);
       // Resets nghttp2 sends for client errors count like the client's own (MadeYouReset,
       // CVE-2025-8671): either way the client gets server work for free. Refusals over
       // max_concurrent_streams do not: a client may open streams before our SETTINGS arrive.

@@ -9,6 +9,7 @@
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
 #include "proxy/http/field_lines.h"
+#include "proxy/http/http2_counters.h"
 #include "proxy/http/http2_server_connection.h"
 #include "proxy/http/request_body_counters.h"
 #include "proxy/http/request_target.h"
@@ -139,7 +140,10 @@ void Http2Stream::onHeaderField(std::string_view name, std::string_view value, b
 
 void Http2Stream::onRequestHead(bool end_stream) {
   remote_ended_ = end_stream;
-  if (header_too_large_) return reject(431, "request header fields too large");
+  if (header_too_large_) {
+    Http2Counters::process().countLimit(Http2Limit::HeaderList);
+    return reject(431, "request header fields too large");
+  }
   // Extended CONNECT is refused by nghttp2 (we never enable it); plain CONNECT would need a
   // tunnel through the Exchange, which it does not have.
   if (head_.method == "CONNECT") return reject(501, "CONNECT is not supported");
@@ -371,6 +375,10 @@ void Http2Stream::sendBody(evbuffer* data) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
+  if (evbuffer_get_length(response_body_.get()) == 0) {
+    send_waiting_since_ = std::chrono::steady_clock::now();  // a wait begins
+    conn_->watchSend();
+  }
   conn_->response_buffered_ += evbuffer_get_length(data);
   evbuffer_add_buffer(response_body_.get(), data);
   resumeData();
@@ -462,6 +470,19 @@ void Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length
   evbuffer_remove_buffer(response_body_.get(), out, length);
   conn_->response_buffered_ -= length;
   if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
+  if (evbuffer_get_length(response_body_.get()) > 0)
+    send_waiting_since_ = std::chrono::steady_clock::now();  // it moved; the rest waits anew
+}
+
+void Http2Stream::giveUpSending() {
+  if (closed_) return;
+  conn_->response_buffered_ -= evbuffer_get_length(response_body_.get());
+  evbuffer_drain(response_body_.get(), evbuffer_get_length(response_body_.get()));
+  resetStream(NGHTTP2_CANCEL);
+  if (Handler* h = handler()) {
+    handler_detached_ = true;
+    h->onDownstreamReset();
+  }
 }
 
 void Http2Stream::onResponseSent() {

@@ -11,6 +11,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +62,13 @@ class Http2Stream final : public Downstream {
   // Moves one DATA frame's payload straight from the body buffer into `out`.
   void writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
   bool responding() const { return response_started_ && !response_done_ && !closed_; }
+  // Response body waits here for the client (its window, or the connection's output).
+  bool sendWaiting() const { return responding() && evbuffer_get_length(response_body_.get()) > 0; }
+  // Since when it waits without having moved (meaningful while sendWaiting()).
+  std::chrono::steady_clock::time_point sendWaitingSince() const { return send_waiting_since_; }
+  // The body could not move for send_timeout: RST_STREAM(CANCEL), and the handler is let go
+  // now, not once the reset is out (which may wait behind the same full socket).
+  void giveUpSending();
   // Tells the handler it may send again once its queued bytes fell under the low watermark.
   void notifyDrainedIfOwed();
 
@@ -100,6 +108,7 @@ class Http2Stream final : public Downstream {
   net::EvbufferPtr request_body_;
   net::EvbufferPtr response_body_;
   HeaderMap response_trailers_;  // sent as a HEADERS frame after the last DATA
+  std::chrono::steady_clock::time_point send_waiting_since_;
   uint64_t body_received_ = 0;
   size_t unconsumed_ = 0;    // received bytes not yet given back to the flow-control windows
   size_t owed_consume_ = 0;  // bytes the handler took while paused: consumed on resume

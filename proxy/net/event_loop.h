@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proxy/net/libevent_ptr.h"
+#include "proxy/net/memory_waiters.h"
 
 namespace gatehouse::net {
 
@@ -20,6 +21,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   event_base* base() const { return base_.get(); }
+  // Work on this loop paused above limits.memory waits here (loop thread only).
+  MemoryWaiters& memoryWaiters() { return memory_waiters_; }
 
   // Runs until stop() or until there is nothing left to wait for.
   void run();
@@ -55,7 +58,8 @@ class EventLoop {
   std::vector<std::function<void()>> posted_;
   std::vector<std::shared_ptr<const void>> graveyard_;
   std::vector<Owned> owned_graveyard_;
-  std::vector<Owned> owned_dying_;  // kept between rounds: its capacity is reused
+  std::vector<Owned> owned_dying_;             // kept between rounds: its capacity is reused
+  MemoryWaiters memory_waiters_{base_.get()};  // declared after base_: destroyed before it
 };
 
 // Makes libevent thread-aware (locks for cross-thread event_active). Call once, before any loop.

@@ -29,6 +29,8 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kCorkAbove = 64 * 1024;
 }  // namespace
 
+std::atomic<uint64_t> TcpConnection::send_timeouts_total{0};
+
 TcpConnection::TcpConnection(event_base* base, evutil_socket_t fd, Handler& handler)
     : fd_(fd),
       handler_(&handler),
@@ -38,10 +40,7 @@ TcpConnection::TcpConnection(event_base* base, evutil_socket_t fd, Handler& hand
       write_event_(event_new(base, fd, EV_WRITE | EV_PERSIST, &TcpConnection::onWriteEvent, this)),
       flush_event_(event_new(base, -1, 0, &TcpConnection::onFlushEvent, this)),
       read_timer_(base, [this] { fail(CloseReason::ReadTimeout); }),
-      write_timer_(base, [this] {
-        if (!connecting_) return fail(CloseReason::WriteTimeout);
-        fail(connect_refused_now_ ? CloseReason::ConnectFailed : CloseReason::ConnectTimeout);
-      }) {
+      write_timer_(base, [this] { onWriteTimer(); }) {
   evbuffer_add_cb(output_.get(), &TcpConnection::onOutputChanged, this);
   evbuffer_add_cb(input_.get(), &TcpConnection::onInputChanged, this);
 }
@@ -55,6 +54,17 @@ std::unique_ptr<TcpConnection> TcpConnection::adopt(event_base* base, evutil_soc
                                                     Handler& handler) {
   evutil_make_socket_nonblocking(fd);
   return std::unique_ptr<TcpConnection>(new TcpConnection(base, fd, handler));
+}
+
+std::unique_ptr<TcpConnection> TcpConnection::adopt(event_base* base, evutil_socket_t fd) {
+  // Never called: nothing reads or writes before the owner's setHandler().
+  struct Unowned final : Handler {
+    void onReadable() override {}
+    void onDrained() override {}
+    void onClose(CloseReason) override {}
+  };
+  static Unowned unowned;
+  return adopt(base, fd, unowned);
 }
 
 std::unique_ptr<TcpConnection> TcpConnection::connect(event_base* base,
@@ -99,12 +109,29 @@ void TcpConnection::setTimeouts(Duration read, Duration write) {
     read_timer_.arm(read);
   else
     read_timer_.cancel();
-  if (!connecting_) {
+  // A send timeout counts progress only: an owner changing its timeouts does not restart it.
+  if (!connecting_ && send_timeout_.count() == 0) {
     if (write_armed_ && write.count() > 0)
       write_timer_.arm(write);
     else
       write_timer_.cancel();
   }
+}
+
+void TcpConnection::setSendTimeout(Duration timeout) {
+  send_timeout_ = timeout;
+  if (connecting_) return;
+  if (write_armed_ && writeTimeout().count() > 0)
+    write_timer_.arm(writeTimeout());
+  else
+    write_timer_.cancel();
+}
+
+void TcpConnection::onWriteTimer() {
+  if (connecting_)
+    return fail(connect_refused_now_ ? CloseReason::ConnectFailed : CloseReason::ConnectTimeout);
+  if (send_timeout_.count() > 0) send_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+  fail(CloseReason::WriteTimeout);
 }
 
 void TcpConnection::updateReadInterest() {
@@ -479,8 +506,10 @@ void TcpConnection::afterWrite() {
     event_del(write_event_.get());
     write_armed_ = false;
   }
-  if (blocked && write_timeout_.count() > 0)
-    write_timer_.arm(write_timeout_);  // progress was made, or we just started waiting
+  // Only a write event (the socket took bytes) or a flush after idle output gets here while
+  // blocked: progress was made, or we just started waiting.
+  if (blocked && writeTimeout().count() > 0)
+    write_timer_.arm(writeTimeout());
   else if (!blocked)
     write_timer_.cancel();
   if (pendingOutput() == 0 && shutdown_pending_) sendFin();

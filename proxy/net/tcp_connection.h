@@ -13,10 +13,13 @@
 // Flow control: reading stops while the owner has paused it or while the input holds
 // `read_limit` bytes; onDrained() fires whenever a write leaves at most `low_watermark` bytes
 // queued. Timeouts count inactivity: the read timeout while reading is wanted, the write
-// timeout while output is queued (or while connecting).
+// timeout while output is queued (or while connecting). A send timeout, where set, bounds how
+// long queued output may make no progress whatever the owner's write timeout says.
 
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -44,6 +47,9 @@ class TcpConnection {
   // Takes an accepted, connected fd (closed with the connection).
   static std::unique_ptr<TcpConnection> adopt(event_base* base, evutil_socket_t fd,
                                               Handler& handler);
+  // The same for a connection handed on at once: its owner calls setHandler() before anything
+  // reads or writes it.
+  static std::unique_ptr<TcpConnection> adopt(event_base* base, evutil_socket_t fd);
   // Starts a non-blocking connect; the handler hears onConnected() or
   // onClose(ConnectFailed / ConnectTimeout), always from the loop, never from inside connect().
   static std::unique_ptr<TcpConnection> connect(event_base* base, const SocketAddress& address,
@@ -68,6 +74,13 @@ class TcpConnection {
   void setLowWatermark(size_t bytes) { low_watermark_ = bytes; }
   // Zero turns a timeout off.
   void setTimeouts(Duration read, Duration write);
+  // Queued output that makes no progress for this long fails the connection (WriteTimeout),
+  // in place of setTimeouts()' write timeout, which it overrides from now on (a tunnel or a
+  // lingering close included): how long a client that does not read may hold what we owe it
+  // (timeouts.client_send). Progress restarts the clock; nothing else does. Zero: off.
+  void setSendTimeout(Duration timeout);
+  // Connections failed by their send timeout, process-wide (gatehouse_client_send_timeouts_total).
+  static std::atomic<uint64_t> send_timeouts_total;
   // Sends FIN (after a TLS close_notify) once the queued output is out (lingering close).
   void shutdownWrite();
 
@@ -102,6 +115,10 @@ class TcpConnection {
   void finishConnect();
   void updateReadInterest();
   void fail(CloseReason reason);
+  void onWriteTimer();
+  Duration writeTimeout() const {
+    return send_timeout_.count() > 0 ? send_timeout_ : write_timeout_;
+  }
 
   evutil_socket_t fd_;
   Handler* handler_;
@@ -120,6 +137,7 @@ class TcpConnection {
   Timer write_timer_;
   Duration read_timeout_{0};
   Duration write_timeout_{0};
+  Duration send_timeout_{0};
   size_t read_limit_ = 0;  // 0: unlimited
   size_t low_watermark_ = 0;
   bool connecting_ = false;

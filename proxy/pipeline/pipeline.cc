@@ -1,6 +1,8 @@
 #include "proxy/pipeline/pipeline.h"
 
+#include "proxy/base/memory_budget.h"
 #include "proxy/gate/read_only_gate.h"
+#include "proxy/http/error_page.h"
 #include "proxy/http/request_path.h"
 #include "proxy/pipeline/cache_handler.h"
 #include "proxy/pipeline/request_refusals.h"
@@ -9,6 +11,7 @@
 namespace gatehouse::pipeline {
 void Pipeline::dispatch(http::Exchange& exchange) {
   const http::RequestHead& request = exchange.request();
+  if (MemoryBudget::over()) return refuseForMemory(exchange);
   if (listeners_.dispatch(exchange)) return;  // redirect_https answered it
   if (statics_.dispatch(exchange)) return;    // static prefixes are matched before routes
   const std::string_view path = request.path();
@@ -37,6 +40,15 @@ void Pipeline::dispatch(http::Exchange& exchange) {
   upstream::Upstream* raw = handler.get();
   exchange.setHandler(std::move(handler));
   raw->start();
+}
+
+void Pipeline::refuseForMemory(http::Exchange& exchange) {
+  RequestRefusals::process().memory.fetch_add(1, std::memory_order_relaxed);
+  const std::string body = http::errorBody(
+      503, "The server is busy (its memory for requests in flight is in use). Please retry.");
+  http::ResponseHead head = http::errorHead(503, body.size());
+  head.headers.add("Retry-After", "1");
+  exchange.respondWhole(std::move(head), body);
 }
 
 bool Pipeline::refuseDotSegment(http::Exchange& exchange, std::string_view path) {

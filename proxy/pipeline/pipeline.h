@@ -71,6 +71,8 @@ class Pipeline final : public http::ExchangeDispatcher {
   void onComplete(const http::Exchange& exchange) override { on_complete_(exchange); }
 
  private:
+  // Above limits.memory (base/memory_budget.h): 503 with Retry-After, before any work.
+  static void refuseForMemory(http::Exchange& exchange);
   // Answers 400 to a path with a dot-segment (http/request_path.h); true when it did.
   static bool refuseDotSegment(http::Exchange& exchange, std::string_view path);
   // The fetch for `route`, as of the snapshot in force now (a cache fill may start it later).

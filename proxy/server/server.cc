@@ -7,10 +7,13 @@
 #include <atomic>
 
 #include "config/loader.h"
+#include "config/units.h"
 #include "health/active_checker.h"
 #include "proxy/base/log.h"
+#include "proxy/base/memory_budget.h"
 #include "proxy/gate/read_only_state.h"
 #include "proxy/net/event_loop.h"
+#include "proxy/net/libevent_memory.h"
 #include "proxy/net/timer.h"
 #include "proxy/server/readiness.h"
 #include "proxy/server/worker.h"
@@ -46,8 +49,9 @@ class Process final : public ProcessControl {
     configureReadOnly();
     for (unsigned i = 0; i < config.workers; ++i)
       workers_.push_back(std::make_unique<Worker>(i, snapshot_, access_log_fd, limiter_));
-    log::info("limits: {} client connections, {} per client address", maxConnections(config.limits),
-              config.limits.max_connections_per_ip);
+    log::info("limits: {} client connections, {} per client address, {} of buffers",
+              maxConnections(config.limits), config.limits.max_connections_per_ip,
+              config::formatByteSize(config.limits.memory));
     if (!bindListeners()) return 1;
 
     net::EventLoop& loop = main_loop_;
@@ -128,6 +132,7 @@ class Process final : public ProcessControl {
     configureReadOnly();
     limiter_.setLimits(maxConnections(snapshot_->config->limits),
                        snapshot_->config->limits.max_connections_per_ip);
+    MemoryBudget::setLimit(snapshot_->config->limits.memory.bytes());
     log::setLevel(snapshot_->config->log.level);
     for (auto& w : workers_)
       w->updateSnapshot(snapshot_);
@@ -252,6 +257,8 @@ class Process final : public ProcessControl {
 
 int run(std::shared_ptr<const config::Config> config, const Extension& extension) {
   log::setLevel(config->log.level);
+  net::countLibeventMemory();  // before any other libevent call
+  MemoryBudget::setLimit(config->limits.memory.bytes());
   net::initLibeventThreading();
   signal(SIGPIPE, SIG_IGN);
   raiseFileLimit();

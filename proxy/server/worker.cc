@@ -102,10 +102,8 @@ void Worker::accept(size_t listener, evutil_socket_t fd, const net::SocketAddres
     return;
   }
   if (!runtime.tls) {
-    adoptConnection(std::make_shared<http::Http1ServerConnection>(
-                        loop_, fd, std::move(client), snapshot_->http, request_parser_, pipeline_,
-                        request_ids_, [this](http::ServerConnection* c) { onConnectionClosed(c); }),
-                    std::move(slot));
+    startCodec(net::TcpConnection::adopt(loop_.base(), fd), std::move(client), false,
+               std::move(slot));
     return;
   }
   SSL* ssl = runtime.tls->newSsl();
@@ -135,6 +133,9 @@ void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientIn
                     std::move(slot));
     return;
   }
+  // timeouts.client_send: HTTP/1's codec times a stalled reader by its own write timeout
+  // (client_idle); the transport's send timeout replaces it. (HTTP/2 sets its own.)
+  conn->setSendTimeout(snapshot_->config->timeouts.client_send);
   adoptConnection(std::make_shared<http::Http1ServerConnection>(
                       loop_, std::move(conn), std::move(client), snapshot_->http, request_parser_,
                       pipeline_, request_ids_, on_closed),

@@ -28,6 +28,8 @@ http::Http1Parser& responseParser() {
 }
 }  // namespace
 
+std::atomic<uint64_t> BackendConnection::paused_timeouts_total{0};
+
 std::string_view describe(BackendFailure f) {
   switch (f) {
     case BackendFailure::ConnectFailed:
@@ -42,6 +44,8 @@ std::string_view describe(BackendFailure f) {
       return "closed before responding";
     case BackendFailure::ClosedMidResponse:
       return "closed mid-response";
+    case BackendFailure::DownstreamStalled:
+      return "response not taken by the client in time";
   }
   return "?";
 }
@@ -51,7 +55,8 @@ BackendConnection::BackendConnection(net::EventLoop& loop, health::Server& serve
       server_(server),
       server_owner_(server.weak_from_this().lock()),
       user_(&user),
-      body_chunk_(net::makeEvbuffer()) {}
+      body_chunk_(net::makeEvbuffer()),
+      paused_timer_(loop.base(), [this] { onPausedTooLong(); }) {}
 
 BackendConnection::~BackendConnection() = default;
 
@@ -126,9 +131,33 @@ size_t BackendConnection::pendingOutput() const {
 
 void BackendConnection::pauseResponse() {
   conn_->setReading(false);
+  // Not reading stops the read timeout, so the pause has its own: a client that never takes
+  // the response must not hold this connection (and the server's slot) for ever. Armed once per
+  // pause; a repeated pause is no progress.
+  const bool responding = state_ == State::Busy || state_ == State::Tunnel;
+  if (responding && timeouts_.response.count() > 0 && !paused_timer_on_) {
+    paused_timer_on_ = true;
+    paused_timer_.arm(timeouts_.response);
+  }
+}
+
+void BackendConnection::stopPausedTimer() {
+  // A flag, not Timer::armed(): libevent takes a lock for each query, and the end of every
+  // response passes here (the cache hit path's pass-through sibling is measured by callgrind).
+  if (!paused_timer_on_) return;
+  paused_timer_on_ = false;
+  paused_timer_.cancel();
+}
+
+void BackendConnection::onPausedTooLong() {
+  paused_timer_on_ = false;
+  if (state_ != State::Busy && state_ != State::Tunnel) return;
+  paused_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+  fail(BackendFailure::DownstreamStalled);
 }
 
 void BackendConnection::resumeResponse() {
+  stopPausedTimer();
   conn_->setReading(true);
   if (evbuffer_get_length(conn_->input()) > 0) readResponse();
 }
@@ -151,6 +180,7 @@ void BackendConnection::retire(std::unique_ptr<BackendConnection> conn) {
   conn->state_ = State::Broken;
   conn->user_ = nullptr;
   conn->on_idle_dead_ = nullptr;
+  conn->stopPausedTimer();
   conn->conn_->close();
   net::EventLoop& loop = conn->loop_;
   loop.deferDelete(std::shared_ptr<BackendConnection>(std::move(conn)));
@@ -203,6 +233,7 @@ void BackendConnection::fail(BackendFailure failure) {
   if (failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout)
     server_.connect_failures_total.fetch_add(1, std::memory_order_relaxed);
   state_ = State::Broken;
+  stopPausedTimer();
   conn_->close();
   if (User* user = user_) user->onFailure(failure);
 }
@@ -316,6 +347,7 @@ void BackendConnection::readBody() {
 void BackendConnection::endResponse() {
   if (response_done_) return;
   response_done_ = true;
+  stopPausedTimer();
   // Anything past the declared end is a framing disagreement: never reuse such a connection.
   if (state_ == State::Busy) state_ = State::Ready;
   if (state_ == State::Tunnel || body_.framing() == http::BodyFraming::UntilClose)

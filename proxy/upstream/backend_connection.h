@@ -6,6 +6,8 @@
 //   Connecting --connected--> Ready --request--> Busy --response end--> Ready (pooled)
 //   Busy --101--> Tunnel;  any --error/timeout/close--> Broken (never reused)
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "health/server.h"
@@ -16,6 +18,7 @@
 #include "proxy/net/event_loop.h"
 #include "proxy/net/libevent_ptr.h"
 #include "proxy/net/tcp_connection.h"
+#include "proxy/net/timer.h"
 #include "proxy/upstream/backend_connector.h"
 
 namespace gatehouse::upstream {
@@ -27,6 +30,9 @@ enum class BackendFailure {
   BadResponse,           // unparseable or smuggling-prone response
   ClosedBeforeResponse,  // closed (or reset) before a response head
   ClosedMidResponse,     // closed before the response's declared end
+  // The response stayed paused (the client did not take it) for backend_response: not the
+  // server's fault, so never a passive health failure.
+  DownstreamStalled,
 };
 std::string_view describe(BackendFailure f);
 
@@ -73,6 +79,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   // Ends the request body; a chunked one carries `trailers` if given.
   void sendEnd(const http::HeaderMap* trailers = nullptr);
   size_t pendingOutput() const;
+  // Stops reading the response (the client is behind). The pause keeps a deadline: paused for
+  // backend_response, the user hears onFailure(DownstreamStalled) and the connection is done.
   void pauseResponse();
   void resumeResponse();
   // True when the last exchange ended cleanly on both sides and the server keeps the
@@ -82,6 +90,10 @@ class BackendConnection final : private net::TcpConnection::Handler {
   void parkIdle(std::function<void()> on_dead);
   // Stops all callbacks and frees the connection after the current callback has returned.
   static void retire(std::unique_ptr<BackendConnection> conn);
+
+  // Paused responses given up after backend_response, process-wide
+  // (gatehouse_backend_paused_timeouts_total).
+  static std::atomic<uint64_t> paused_timeouts_total;
 
  private:
   enum class State { Connecting, Ready, Busy, Tunnel, Idle, Broken };
@@ -97,6 +109,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   void readBody();
   void endResponse();
   void fail(BackendFailure failure);
+  void onPausedTooLong();
+  void stopPausedTimer();
 
   net::EventLoop& loop_;
   health::Server& server_;
@@ -107,6 +121,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   User* user_;
   std::unique_ptr<net::TcpConnection> conn_;
   net::EvbufferPtr body_chunk_;
+  net::Timer paused_timer_;  // armed while the response is paused (see pauseResponse)
+  bool paused_timer_on_ = false;
   Timeouts timeouts_;
   State state_ = State::Connecting;
   std::string request_method_;

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "proxy/base/log.h"
+#include "proxy/base/memory_budget.h"
 #include "proxy/http/error_page.h"
 #include "proxy/upstream/forwarded_headers.h"
 
@@ -77,6 +78,7 @@ bool UpstreamHandler::requestHeadSent() const {
 
 void UpstreamHandler::finish(ConnectionFate fate) {
   leaveHold();
+  memory_waiter_.leave();
   become(State::Done);
   if (fate == ConnectionFate::PoolIfReusable)
     connections_.release(std::move(conn_), pool_.maxIdlePerServer());  // closes it if not
@@ -253,7 +255,12 @@ void UpstreamHandler::onRequestBody(evbuffer* data) {
   }
   body_started_ = true;
   conn_->sendBody(data);
-  if (conn_->pendingOutput() > http::Exchange::kHighWatermark) exchange_.pauseRequestBody();
+  if (conn_->pendingOutput() > http::Exchange::kHighWatermark) {
+    exchange_.pauseRequestBody();
+  } else if (overMemoryBudget()) {
+    body_paused_for_memory_ = true;
+    exchange_.pauseRequestBody();
+  }
 }
 
 void UpstreamHandler::onRequestEnd() {
@@ -270,7 +277,10 @@ void UpstreamHandler::onRequestEnd() {
 }
 
 void UpstreamHandler::onRequestDrained() {
-  if (state_ != State::Done) exchange_.resumeRequestBody();
+  if (state_ == State::Done) return;
+  if (body_paused_for_memory_ && overMemoryBudget()) return;  // onMemoryAvailable() resumes it
+  body_paused_for_memory_ = false;
+  exchange_.resumeRequestBody();
 }
 
 // --- the response --------------------------------------------------------------------------
@@ -302,7 +312,7 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
   }
   if (interceptor_) interceptor_->onBackendBody(data);
   exchange_.respondBody(data);
-  if (state_ == State::StreamingResponse && exchange_.downstreamFull()) {
+  if (state_ == State::StreamingResponse && (exchange_.downstreamFull() || overMemoryBudget())) {
     become(State::ResponsePaused);
     conn_->pauseResponse();
   }
@@ -320,9 +330,32 @@ void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
 }
 
 void UpstreamHandler::onDownstreamDrained() {
-  if (state_ != State::ResponsePaused) return;
+  if (state_ != State::ResponsePaused || overMemoryBudget()) return;
   become(State::StreamingResponse);
   conn_->resumeResponse();
+}
+
+// --- limits.memory -------------------------------------------------------------------------
+
+bool UpstreamHandler::overMemoryBudget() {
+  if (!MemoryBudget::over()) return false;
+  if (!memory_waiter_.waiting()) {
+    MemoryBudget::pauses_total.fetch_add(1, std::memory_order_relaxed);
+    loop_.memoryWaiters().wait(memory_waiter_);
+  }
+  return true;
+}
+
+void UpstreamHandler::onMemoryAvailable() {
+  if (state_ == State::ResponsePaused && !exchange_.downstreamFull()) {
+    become(State::StreamingResponse);
+    conn_->resumeResponse();
+  }
+  if (body_paused_for_memory_ && state_ != State::Done && requestHeadSent() &&
+      conn_->pendingOutput() <= http::Exchange::kHighWatermark) {
+    body_paused_for_memory_ = false;
+    exchange_.resumeRequestBody();
+  }
 }
 
 void UpstreamHandler::onResponseEnd() {

@@ -12,6 +12,10 @@
 // until a server is available or the hold runs out; then, or at once without a hold, it goes
 // to unavailable(): the interceptor's onBackendError() (the cache's stale copy), else 503.
 //
+// Above limits.memory (base/memory_budget.h) the handler stops reading: the response from the
+// backend (ResponsePaused, as when the client is full) and the request body from the client,
+// until the loop's MemoryWaiters wake it with memory to spare.
+//
 // Passive checks: connect failures, response timeouts and 5xx answers are reported to the
 // server (Server::recordFailure), which ejects it after `health.passive.fall` in a row.
 //
@@ -65,8 +69,10 @@ class UpstreamHandler final : public Upstream,
   //   Picking --new connection--> Connecting --connected, head sent--> AwaitingResponse
   //   Picking --no server, hold--> Held --woken, a server is available--> Picking
   //   Connecting, AwaitingResponse --failed, safe to retry--> Picking
-  //   AwaitingResponse --head forwarded--> StreamingResponse --client full--> ResponsePaused
-  //                                        StreamingResponse <--client drained-- ResponsePaused
+  //   AwaitingResponse --head forwarded--> StreamingResponse --client full, or memory over
+  //                                        limits.memory--> ResponsePaused
+  //                                        StreamingResponse <--client drained and memory
+  //                                        under the limit-- ResponsePaused
   //   AwaitingResponse --the interceptor answered--> DroppingResponse
   //   any --response end, error, blocked, unavailable, client reset--> Done   (finish())
   //
@@ -78,7 +84,7 @@ class UpstreamHandler final : public Upstream,
     Connecting,         // conn_ is a new connection, not yet connected; nothing sent
     AwaitingResponse,   // the request head went out on conn_; no response head yet
     StreamingResponse,  // the response head went to the client; its body follows
-    ResponsePaused,     // ... and conn_ stopped reading: the client is full
+    ResponsePaused,     // ... and conn_ stopped reading: the client is full, or memory is over
     DroppingResponse,   // the interceptor answered the client; the body is read and dropped
     Done,               // nothing more goes to the backend or comes from it
   };
@@ -131,6 +137,10 @@ class UpstreamHandler final : public Upstream,
   void blockForReadOnly();
   void dropSetCookieWhileReadOnly(http::ResponseHead& head);
   void releaseServer();
+  // limits.memory: false while under it; else the wait for memory starts (counted once per
+  // pause) and true. onMemoryAvailable() resumes whatever paused for it.
+  bool overMemoryBudget();
+  void onMemoryAvailable();
 
   http::Exchange& exchange_;
   BackendPool& pool_;
@@ -146,11 +156,14 @@ class UpstreamHandler final : public Upstream,
   State state_ = State::Picking;
   // Facts, not states: what may still be retried, and how far the client's request got.
   uint32_t connect_retries_left_;
-  bool stale_retry_used_ = false;  // the keep-alive race retry is taken at most once
-  bool request_ended_ = false;     // the client's request body is complete
-  bool body_started_ = false;      // some request body bytes went to a backend
+  bool stale_retry_used_ = false;        // the keep-alive race retry is taken at most once
+  bool request_ended_ = false;           // the client's request body is complete
+  bool body_started_ = false;            // some request body bytes went to a backend
+  bool body_paused_for_memory_ = false;  // the request body stopped for limits.memory
   // Armed at the first wait, for `hold`: a request holds at most that long in all.
   std::unique_ptr<net::Timer> hold_timer_;
+  // In the loop's MemoryWaiters while something paused for limits.memory.
+  WaitList::Waiter memory_waiter_{[this] { onMemoryAvailable(); }};
 };
 
 }  // namespace gatehouse::upstream

@@ -5,10 +5,18 @@ either cap (gatehouse_connections_refused_total{reason}), and limits.memory boun
 bytes: above it new requests get 503 (gatehouse_http_requests_refused_total{reason="memory"})
 and reading from backends pauses until memory is given back."""
 
+import os
 import socket
 import time
 
 from admin_support import AdminCase, parse_prometheus
+from gatehouse_process import RssSampler, free_port
+from http2_test import PREFACE, H2Client, headers_frame, request_block, settings
+
+MiB = 1024 * 1024
+# Sanitizer builds (GATEHOUSE_RSS_LIMIT_KIB set by CMake) bring their own allocator and shadow
+# memory: RSS says nothing there, the counted bytes still do.
+RSS_MEANINGFUL = "GATEHOUSE_RSS_LIMIT_KIB" not in os.environ
 
 
 def kept_alive(port, source="127.0.0.1"):
@@ -80,3 +88,117 @@ class ConnectionLimitsTest(AdminCase):
         self.assertEqual(self.refused_total(admin, "max_connections"), 1)
         # The admin listener is apart: it still answers (it has its own caps).
         self.assertEqual(admin.get("/status").status, 200)
+
+
+def slow_reader(port, target):
+    """A client that asks for `target` and reads nothing (a tiny receive window)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % target.encode())
+    return s
+
+
+def status_of(port, target="/hello"):
+    """The status of a GET on a new connection (0 if none came)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" % target.encode())
+            line = s.recv(64).split(b"\r\n", 1)[0]
+            return int(line.split()[1]) if line.startswith(b"HTTP/1.1 ") else 0
+    except OSError:
+        return 0
+
+
+class MemoryLimitTest(AdminCase):
+    BUDGET = 8 * MiB
+    READERS = 150
+
+    def setUp(self):
+        super().setUp()
+        self.a1 = self.origin("a1")
+        big = b"x" * (32 * MiB)
+        self.a1.add_route("/big", lambda ctx: ctx.respond(200, big))
+        self.a1.add_route("/hello", lambda ctx: ctx.respond(200, b"hello"))
+
+    def start_limited(self, **listener):
+        """A gatehouse with limits.memory at BUDGET on one listener (h2c: true for HTTP/2)."""
+        address = {"address": "127.0.0.1:%d" % free_port()}
+        address.update(listener)
+        return self.start_with_admin([self.a1], listeners=[address], limits={"memory": "8MiB"})
+
+    def wait_for_status(self, port, status, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if status_of(port) == status:
+                return True
+            time.sleep(0.05)  # poll interval, bounded by the deadline
+        return False
+
+    def metrics(self, admin):
+        return parse_prometheus(admin.get("/metrics").text)
+
+    # What one exchange may read past the limit before it pauses: one read (16 KiB) of the
+    # backend, in a 32 KiB block. Exchanges started before the limit was reached each may.
+    PER_EXCHANGE = 32 * 1024
+
+    def flood_and_check(self, gh, admin, open_clients, at_once):
+        """open_clients() starts the flood and returns what to close to end it; `at_once`
+        exchanges may start together, before the limit is seen. Checks that new requests get
+        503 while it lasts, that memory stays near the budget, and that service comes back
+        once it ends."""
+        self.assertEqual(status_of(gh.port), 200)
+        baseline = gh.rss_kib()
+        clients = []
+        self.addCleanup(lambda: [c.close() for c in clients])
+        with RssSampler(gh, interval=0.1) as rss:
+            clients += open_clients()
+            self.assertTrue(self.wait_for_status(gh.port, 503, timeout=20),
+                            self.diag("never refused above limits.memory; " + rss.summary()))
+            time.sleep(1.0)  # the backends have had their chance to send more
+            m = self.metrics(admin)
+        overshoot = at_once * self.PER_EXCHANGE
+        counted = m["gatehouse_memory_bytes"].value()
+        self.assertLess(counted, self.BUDGET + overshoot + 2 * MiB,
+                        self.diag("counted %d bytes" % counted))
+        self.assertEqual(m["gatehouse_memory_limit_bytes"].value(), self.BUDGET)
+        self.assertGreaterEqual(m["gatehouse_http_requests_refused_total"].value(reason="memory"), 1)
+        self.assertGreaterEqual(m["gatehouse_memory_pauses_total"].value(), 1)
+        if RSS_MEANINGFUL:
+            grown_kib = rss.max_kib - baseline
+            self.assertLess(grown_kib, (self.BUDGET + overshoot + 12 * MiB) // 1024,
+                            self.diag("RSS grew %d KiB over a %d KiB baseline; %s"
+                                      % (grown_kib, baseline, rss.summary())))
+        # The flood leaves: memory comes back, and so does service.
+        for c in clients:
+            c.close()
+        self.assertTrue(self.wait_for_status(gh.port, 200, timeout=10),
+                        self.diag("still refusing after the flood left"))
+
+    def test_slow_readers_cannot_push_memory_past_the_budget_and_new_requests_get_503(self):
+        # Before the fix each reader's response buffered up to the client's high watermark
+        # (~350 KiB of RSS each: +53 MiB for 150) and every new request was still served.
+        gh, admin = self.start_limited()
+        self.flood_and_check(
+            gh, admin, lambda: [slow_reader(gh.port, "/big") for _ in range(self.READERS)],
+            at_once=1)  # one request after the other
+
+    def test_http2_streams_at_window_0_cannot_push_memory_past_the_budget(self):
+        # Each connection's streams may hold up to 4 MiB of responses (kResponseBudget) for a
+        # client that opened its windows to nothing: 12 connections were 48 MiB. Its 16
+        # streams start together.
+        gh, admin = self.start_limited(h2c=True)
+
+        def window_zero_clients():
+            out = []
+            for _ in range(12):
+                c = H2Client(gh.port, tls=False)
+                streams = b"".join(
+                    headers_frame(2 * i + 1, request_block("/big", authority="a", scheme="http"))
+                    for i in range(16))
+                c.send(PREFACE + settings([(0x4, 0)]) + streams)  # SETTINGS_INITIAL_WINDOW_SIZE 0
+                out.append(c)
+            return out
+
+        self.flood_and_check(gh, admin, window_zero_clients, at_once=12 * 16)

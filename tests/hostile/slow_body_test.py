@@ -9,7 +9,7 @@ import time
 
 from admin_support import AdminCase, parse_prometheus
 from gatehouse_process import free_port
-from http2_test import DATA, END_STREAM, GOAWAY, H2Client, RST_STREAM, frame, headers_frame, \
+from h2_frames import DATA, END_STREAM, GOAWAY, H2Client, RST_STREAM, frame, headers_frame, \
     request_block
 from raw_client import request
 

@@ -9,7 +9,7 @@ import json
 import time
 
 from admin_support import AdminCase, parse_prometheus
-from http2_test import DATA, END_STREAM, H2Client, HEADERS, frame, headers_frame, hpack_literal, \
+from h2_frames import DATA, END_STREAM, H2Client, HEADERS, frame, headers_frame, hpack_literal, \
     request_block
 from gatehouse_process import free_port
 from raw_client import chunked, request

@@ -30,6 +30,21 @@ def big_bytes():
     return int(os.environ.get("GATEHOUSE_BIG_BYTES", str(GiB)))
 
 
+def sanitizer_report(gh):
+    """Stops gatehouse gently (so an ASan build can report leaks at exit); the sanitizer report
+    on its stderr, or None."""
+    if gh.is_running():
+        gh.send_signal(signal.SIGTERM)
+        if gh.wait(timeout=3) is None:
+            gh.kill()
+    text = gh.stderr_text()
+    for marker in SANITIZER_MARKERS:
+        if marker in text:
+            start = text.index(marker)
+            return "sanitizer report in gatehouse stderr:\n%s" % text[max(0, start - 200):start + 6000]
+    return None
+
+
 class IntegrationCase(unittest.TestCase):
     maxDiff = 4000
 
@@ -39,7 +54,7 @@ class IntegrationCase(unittest.TestCase):
             raise unittest.SkipTest("no gatehouse binary at %s (set GATEHOUSE_BIN)" % gatehouse_bin())
 
     def setUp(self):
-        self._gatehouses = []
+        self._gatehouses = list(getattr(type(self), "_class_gatehouses", []))
         faulthandler.dump_traceback_later(HANG_DUMP_SECONDS, exit=False, file=sys.stderr)
         self.addCleanup(faulthandler.cancel_dump_traceback_later)
 
@@ -68,6 +83,30 @@ class IntegrationCase(unittest.TestCase):
         gh.start()
         return gh
 
+    # -- one gatehouse for a whole class (suites of many small cases) ---------------------
+    @classmethod
+    def class_origin(cls, name="a1", **kw):
+        o = TestOrigin(name=name, **kw)
+        cls.addClassCleanup(o.stop)
+        return o
+
+    @classmethod
+    def class_gatehouse(cls, config, **kw):
+        """A gatehouse shared by every test of the class (started now, stopped after the last
+        one); each test's diagnostics include it, and a sanitizer report fails the class."""
+        gh = GatehouseProcess(config, start=False, **kw)
+        cls.addClassCleanup(gh.close)
+        cls.addClassCleanup(cls._check_class_sanitizers, gh)
+        cls._class_gatehouses = getattr(cls, "_class_gatehouses", []) + [gh]
+        gh.start()
+        return gh
+
+    @staticmethod
+    def _check_class_sanitizers(gh):
+        report = sanitizer_report(gh)
+        if report:
+            raise AssertionError(report)
+
     def start(self, servers, **overrides):
         """base_config(servers, **overrides), started."""
         return self.gatehouse(base_config(servers, **overrides))
@@ -94,17 +133,9 @@ class IntegrationCase(unittest.TestCase):
             sys.stderr.write("\n=== %s failed; gatehouse diagnostics:\n%s\n" % (self.id(), gh.diagnostics()))
 
     def _check_sanitizers(self, gh):
-        """Stop gatehouse gently (so an ASan build can report leaks at exit), then fail the
-        test if a sanitizer reported anything on stderr."""
-        if gh.is_running():
-            gh.send_signal(signal.SIGTERM)
-            if gh.wait(timeout=3) is None:
-                gh.kill()
-        text = gh.stderr_text()
-        for marker in SANITIZER_MARKERS:
-            if marker in text:
-                start = text.index(marker)
-                self.fail("sanitizer report in gatehouse stderr:\n%s" % text[max(0, start - 200):start + 6000])
+        report = sanitizer_report(gh)
+        if report:
+            self.fail(report)
 
     # -- assertions -------------------------------------------------------------------------
     def assertStatus(self, resp, status, *extra):

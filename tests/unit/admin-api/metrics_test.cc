@@ -12,6 +12,9 @@
 #include "admin-api/endpoint.h"
 #include "admin-api/prometheus_text.h"
 #include "fake_process_control.h"
+#include "proxy/http/http2_counters.h"
+#include "proxy/net/tcp_connection.h"
+#include "proxy/upstream/backend_connection.h"
 
 namespace gatehouse::admin {
 namespace {
@@ -261,6 +264,37 @@ TEST_F(MetricsTest, ShowsBuildInfoUptimeAndTheAdminCounters) {
   EXPECT_EQ(e.types["gatehouse_tls_handshakes_total"], "counter");
   e.value("gatehouse_tls_handshake_failures_total");
   e.value("gatehouse_tls_resumed_total");
+}
+
+// Issue 14: every timeout and budget that fires is counted where it is decided and shown here.
+TEST_F(MetricsTest, ShowsTheHttp2BudgetsAndTheClientAndBackendTimeouts) {
+  http::Http2Counters& h2 = http::Http2Counters::process();
+  const auto before = [](std::atomic<uint64_t>& c) { return c.load(); };
+  const uint64_t pings = before(h2.limits_exceeded[size_t(http::Http2Limit::Pings)]);
+  const uint64_t calm = before(h2.goaways_sent[NGHTTP2_ENHANCE_YOUR_CALM]);
+  const uint64_t header = before(h2.header_timeouts), send = before(h2.send_timeouts);
+  const uint64_t client = before(net::TcpConnection::send_timeouts_total);
+  const uint64_t paused = before(upstream::BackendConnection::paused_timeouts_total);
+  h2.countLimit(http::Http2Limit::Pings);
+  h2.countGoaway(NGHTTP2_ENHANCE_YOUR_CALM);
+  h2.countGoaway(99);  // not an RFC 9113 code: not shown, not counted
+  ++h2.header_timeouts;
+  ++h2.send_timeouts;
+  ++net::TcpConnection::send_timeouts_total;
+  ++upstream::BackendConnection::paused_timeouts_total;
+  Exposition e = parse(render());
+  const auto shown = [&](const std::string& name,
+                         const std::map<std::string, std::string>& labels = {}) {
+    return std::stoull(e.value(name, labels));
+  };
+  EXPECT_EQ(shown("gatehouse_http2_limits_exceeded_total", {{"limit", "pings"}}), pings + 1);
+  EXPECT_EQ(shown("gatehouse_http2_limits_exceeded_total", {{"limit", "window_updates"}}),
+            h2.limits_exceeded[size_t(http::Http2Limit::WindowUpdates)].load());
+  EXPECT_EQ(shown("gatehouse_http2_goaways_sent_total", {{"code", "ENHANCE_YOUR_CALM"}}), calm + 1);
+  EXPECT_EQ(shown("gatehouse_http2_header_timeouts_total"), header + 1);
+  EXPECT_EQ(shown("gatehouse_http2_stream_send_timeouts_total"), send + 1);
+  EXPECT_EQ(shown("gatehouse_client_send_timeouts_total"), client + 1);
+  EXPECT_EQ(shown("gatehouse_backend_paused_timeouts_total"), paused + 1);
 }
 
 TEST(PrometheusText, EscapesLabelValues) {

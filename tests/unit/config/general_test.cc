@@ -58,6 +58,18 @@ TEST(Timeouts, MustBeDurationsAboveZero) {
             "gatehouse.yaml:9:11: timeouts: expected a map, got \"10s\"");
 }
 
+TEST(Timeouts, ClientSendBoundsAStalledResponseAndDefaultsTo30s) {
+  EXPECT_EQ(load(std::string(testing::kMinimalConfig))->timeouts.client_send,
+            std::chrono::seconds(30));
+  EXPECT_EQ(load(minimalPlus("timeouts: { client_send: 300ms }\n"))->timeouts.client_send,
+            std::chrono::milliseconds(300));
+  EXPECT_EQ(errorsOf(minimalPlus("timeouts:\n  client_send: 0s\n")),
+            "gatehouse.yaml:10:16: timeouts.client_send: must be more than 0");
+  EXPECT_EQ(errorsOf(minimalPlus("timeouts:\n  client_send: 30\n")),
+            "gatehouse.yaml:10:16: timeouts.client_send: bad duration \"30\": needs a unit (ms, "
+            "s, m or h)");
+}
+
 TEST(Limits, HaveSaneMinimums) {
   EXPECT_EQ(errorsOf(minimalPlus(R"(limits:
   request_line: 255

@@ -64,6 +64,11 @@ class H2Client {
   void reset(int32_t id, uint32_t code) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, code);
   }
+  // SETTINGS_INITIAL_WINDOW_SIZE: how much of each response the server may send unasked.
+  void setStreamWindow(uint32_t window) {
+    nghttp2_settings_entry entry{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &entry, 1);
+  }
   // Writes what the session has to send, then reads (unless paused) and feeds the session.
   void pump();
   ClientStream& stream(int32_t id) { return streams_[id]; }

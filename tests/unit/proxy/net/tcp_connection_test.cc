@@ -18,6 +18,7 @@
 
 #include "proxy/net/event_loop.h"
 #include "proxy/net/socket_address.h"
+#include "proxy/net/timer.h"
 #include "tests/support/loop_runner.h"
 
 namespace gatehouse::net {
@@ -334,6 +335,60 @@ TEST_F(TcpConnectionTest, WriteTimeoutClosesWhenThePeerDoesNotRead) {
   const std::string data = pattern(kBig);
   evbuffer_add(conn_->output(), data.data(), data.size());
   ASSERT_TRUE(runUntil([&] { return handler_.closed.has_value(); }));
+  EXPECT_EQ(*handler_.closed, CloseReason::WriteTimeout);
+}
+
+// Issue 14, defect 1: timeouts.client_send. A peer that stops reading is dropped after the send
+// timeout, whatever write timeout the codec set (HTTP/1 sets client_idle, a tunnel none).
+TEST_F(TcpConnectionTest, SendTimeoutClosesAStalledWriteInPlaceOfTheWriteTimeout) {
+  const uint64_t fired = TcpConnection::send_timeouts_total.load();
+  conn_->setSendTimeout(50ms);
+  conn_->setTimeouts(Duration::zero(), 60s);
+  const std::string data = pattern(kBig);
+  evbuffer_add(conn_->output(), data.data(), data.size());
+  ASSERT_TRUE(runUntil([&] { return handler_.closed.has_value(); }, 2s));
+  EXPECT_EQ(*handler_.closed, CloseReason::WriteTimeout);
+  EXPECT_EQ(TcpConnection::send_timeouts_total.load(), fired + 1);
+}
+
+TEST_F(TcpConnectionTest, SendTimeoutAppliesWhereTheOwnerSetNoWriteTimeout) {
+  conn_->setSendTimeout(50ms);
+  conn_->setTimeouts(Duration::zero(), Duration::zero());  // a tunnel: no timeouts of its own
+  const std::string data = pattern(kBig);
+  evbuffer_add(conn_->output(), data.data(), data.size());
+  ASSERT_TRUE(runUntil([&] { return handler_.closed.has_value(); }, 2s));
+  EXPECT_EQ(*handler_.closed, CloseReason::WriteTimeout);
+}
+
+TEST_F(TcpConnectionTest, SendTimeoutIsNotRestartedByTheOwnerChangingItsTimeouts) {
+  conn_->setSendTimeout(100ms);
+  const std::string data = pattern(kBig);
+  evbuffer_add(conn_->output(), data.data(), data.size());
+  // The HTTP/2 codec sets its timeouts after every read; that is no progress of the output.
+  std::function<void()> tick;
+  Timer ticker(loop_.base(), [&] { tick(); });
+  tick = [&] {
+    conn_->setTimeouts(Duration::zero(), 60s);
+    ticker.arm(20ms);
+  };
+  tick();
+  ASSERT_TRUE(runUntil([&] { return handler_.closed.has_value(); }, 2s));
+  EXPECT_EQ(*handler_.closed, CloseReason::WriteTimeout);
+}
+
+TEST_F(TcpConnectionTest, SendTimeoutCountsFromTheLastProgress) {
+  conn_->setSendTimeout(150ms);
+  const std::string data = pattern(kBig);
+  evbuffer_add(conn_->output(), data.data(), data.size());
+  // A slow reader: 64 KiB every 30 ms keeps it alive for 600 ms, far past one send timeout.
+  const auto until = std::chrono::steady_clock::now() + 600ms;
+  while (std::chrono::steady_clock::now() < until && !handler_.closed) {
+    runUntil([] { return false; }, 30ms);
+    char buf[65536];
+    ASSERT_GT(::read(peer_, buf, sizeof buf), 0);
+  }
+  EXPECT_FALSE(handler_.closed.has_value());
+  ASSERT_TRUE(runUntil([&] { return handler_.closed.has_value(); }, 2s));
   EXPECT_EQ(*handler_.closed, CloseReason::WriteTimeout);
 }
 

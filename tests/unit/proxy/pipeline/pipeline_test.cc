@@ -13,6 +13,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_downstream.h"
 #include "tests/support/fake_upstream.h"
+#include "tests/support/memory_pressure.h"
 #include "tests/support/temp_tree.h"
 
 namespace gatehouse::pipeline {
@@ -89,6 +90,22 @@ TEST_F(PipelineTest, APathWithADotSegmentIsAnswered400BeforeRouting) {
   EXPECT_EQ(RequestRefusals::process().dot_segment.load(), before + 4);
   auto fine = dispatch(request("GET", "/cached/a..b/c%2Fd?q=../x"));
   EXPECT_EQ(origin.made(), 1u) << "dots in names, encoded slashes and the query are no segments";
+}
+
+// Issue 14: new work is refused above limits.memory, before anything else is done for it.
+TEST_F(PipelineTest, ARequestAboveTheMemoryLimitIsAnswered503AndNothingElse) {
+  const uint64_t before = RequestRefusals::process().memory.load();
+  {
+    testing::MemoryPressure pressure;
+    auto fx = dispatch(request("GET", "/page"));
+    EXPECT_EQ(fx->downstream.status(), 503);
+    EXPECT_EQ(fx->downstream.field("retry-after"), "1");
+    EXPECT_EQ(origin.made(), 0u);
+  }
+  EXPECT_EQ(RequestRefusals::process().memory.load(), before + 1);
+  auto again = dispatch(request("GET", "/page"));
+  EXPECT_EQ(origin.made(), 1u) << "served again once memory is back: "
+                               << again->downstream.status();
 }
 
 TEST_F(PipelineTest, ARoutedRequestGoesToItsRoutesUpstream) {

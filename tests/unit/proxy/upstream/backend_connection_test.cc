@@ -235,6 +235,39 @@ TEST_F(BackendConnectionTest, LeavesTheResponseUnreadWhilePausedAndReadsItOnResu
   EXPECT_EQ(user.body, "abcdef");
 }
 
+// Issue 14, defect 1: pausing (a client that does not read) disarmed the read timeout, so a
+// paused connection was held for as long as the client held its response. The pause keeps a
+// deadline of backend_response; the user hears a failure that is not the server's.
+TEST_F(BackendConnectionTest, APausedResponseStillTimesOut) {
+  timeouts.response = Duration(50);
+  FakeBackend& backend = connect();
+  send(backend, request());
+  backend.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return user.body == "abc"; }));
+  const uint64_t fired = BackendConnection::paused_timeouts_total.load();
+  conn->pauseResponse();
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return failed(); }));
+  EXPECT_EQ(*user.failure, BackendFailure::DownstreamStalled);
+  EXPECT_EQ(BackendConnection::paused_timeouts_total.load(), fired + 1);
+  EXPECT_EQ(user.ended, 0);
+  EXPECT_FALSE(conn->reusable());
+}
+
+TEST_F(BackendConnectionTest, AResumedResponseDoesNotTimeOutForItsPause) {
+  timeouts.response = Duration(100);
+  FakeBackend& backend = connect();
+  send(backend, request());
+  backend.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return user.body == "abc"; }));
+  conn->pauseResponse();
+  testing::spin(loop.base(), 5, [&] { backend.pump(); });
+  conn->resumeResponse();
+  backend.send("def");
+  ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return ended(); }));
+  EXPECT_FALSE(failed());
+  EXPECT_TRUE(conn->reusable());
+}
+
 TEST_F(BackendConnectionTest, TellsItsUserWhenTheRequestOutputHasDrained) {
   FakeBackend& backend = connect();
   http::RequestHead post = request("POST");

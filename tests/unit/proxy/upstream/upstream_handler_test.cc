@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "proxy/base/memory_budget.h"
+#include "tests/support/memory_pressure.h"
 #include "tests/unit/proxy/upstream/upstream_handler_test_support.h"
 
 namespace gatehouse::upstream {
@@ -112,6 +114,75 @@ TEST_F(UpstreamHandlerTest, StopsReadingTheBackendWhileTheClientIsFull) {
   ASSERT_TRUE(waitForEnd(c, backend));
   EXPECT_EQ(c.downstream().body, "abcdef");
   EXPECT_EQ(connections.idleCount(), 1u);
+}
+
+// Issue 14, defect 1: a client that never takes the response held the backend connection for
+// ever (pausing stopped every timeout). After backend_response paused, the client's response is
+// aborted and the connection given up, and the server is not blamed for it.
+TEST_F(UpstreamHandlerTest, GivesUpAResponseTheClientLeavesPausedForBackendResponse) {
+  timeouts.response = Duration(50);
+  usePool();
+  Client& c = start(request());
+  FakeBackend& backend = connector.acceptLast();
+  ASSERT_TRUE(backend.waitForHeads(base()));
+  c.downstream().pending_output = http::Exchange::kHighWatermark + 1;  // and it stays so
+  backend.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+  ASSERT_TRUE(waitForEnd(c, backend));
+  EXPECT_EQ(c.downstream().body, "abc");
+  EXPECT_TRUE(c.downstream().aborted);
+  EXPECT_EQ(server("a").inFlight(), 0);
+  EXPECT_EQ(server("a").passive_failures_total.load(), 0u);
+  EXPECT_EQ(connections.idleCount(), 0u);
+}
+
+// Issue 14: slow readers made every response buffer up to the client's high watermark, with no
+// bound on all of them together. Above limits.memory the backend is not read any further,
+// whatever room the client has, until memory is back.
+TEST_F(UpstreamHandlerTest, StopsReadingTheBackendAboveTheMemoryLimitUntilMemoryIsBack) {
+  usePool();
+  Client& c = start(request());
+  FakeBackend& backend = connector.acceptLast();
+  ASSERT_TRUE(backend.waitForHeads(base()));
+  testing::MemoryPressure pressure;
+  const uint64_t pauses = MemoryBudget::pauses_total.load();
+  backend.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+  ASSERT_TRUE(backend.waitFor(base(), [&] { return c.downstream().body == "abc"; }));
+  backend.send("def");
+  testing::spin(base(), 20, [&] { backend.pump(); });
+  EXPECT_EQ(c.downstream().body, "abc");  // "def" waits in the kernel
+  c.handler->onDownstreamDrained();       // the client's room is not enough
+  testing::spin(base(), 20, [&] { backend.pump(); });
+  EXPECT_EQ(c.downstream().body, "abc");
+  EXPECT_EQ(MemoryBudget::pauses_total.load(), pauses + 1);
+
+  pressure.release();
+  ASSERT_TRUE(waitForEnd(c, backend));
+  EXPECT_EQ(c.downstream().body, "abcdef");
+  EXPECT_EQ(connections.idleCount(), 1u);
+}
+
+// Issue 14: and slow uploads to a slow backend each buffered up to the high watermark.
+TEST_F(UpstreamHandlerTest, PausesTheRequestBodyAboveTheMemoryLimitUntilMemoryIsBack) {
+  usePool();
+  Client& c = start(requestWithBody("PUT", 10));
+  FakeBackend& backend = connector.acceptLast();
+  ASSERT_TRUE(backend.waitForHeads(base()));
+  testing::MemoryPressure pressure;
+  net::EvbufferPtr first = bufferOf("hello");
+  c.handler->onRequestBody(first.get());
+  EXPECT_TRUE(c.downstream().request_body_paused);
+  testing::spin(base(), 20, [&] { backend.pump(); });  // the backend reads what it got
+  EXPECT_TRUE(c.downstream().request_body_paused) << "still over the limit";
+
+  pressure.release();
+  ASSERT_TRUE(backend.waitFor(base(), [&] { return !c.downstream().request_body_paused; }));
+  net::EvbufferPtr rest = bufferOf("world");
+  c.handler->onRequestBody(rest.get());
+  c.handler->onRequestEnd();
+  ASSERT_TRUE(backend.waitFor(base(), [&] { return backend.received().ends_with("helloworld"); }));
+  backend.send(okResponse("stored", 201));
+  ASSERT_TRUE(waitForEnd(c, backend));
+  EXPECT_EQ(c.downstream().status(), 201);
 }
 
 TEST_F(UpstreamHandlerTest, ForwardsTheResponseTrailersOfAChunkedResponse) {
