@@ -7,8 +7,6 @@
 namespace gatehouse::cache {
 namespace {
 
-constexpr uint32_t kDeltaSecondsMax = 0x7fffffff;  // RFC 9111 §1.2.2: cap, not an error
-
 // delta-seconds: digits only; overflow saturates (RFC 9111 §1.2.2). nullopt if not digits.
 std::optional<uint32_t> deltaSeconds(std::string_view v) {
   if (v.empty()) return std::nullopt;

@@ -16,6 +16,9 @@
 
 namespace gatehouse::cache {
 
+// RFC 9111 §1.2.2: a delta-seconds too large to represent is taken as 2^31.
+constexpr uint32_t kDeltaSecondsMax = 2147483648u;
+
 struct CacheControl {
   std::optional<uint32_t> max_age;
   std::optional<uint32_t> s_maxage;
@@ -33,6 +36,8 @@ struct CacheControl {
   bool immutable = false;
   bool only_if_cached = false;  // request only
   bool no_transform = false;
+  // Read from a targeted field (RFC 9213), which replaces Cache-Control and Expires.
+  bool targeted = false;
 };
 
 // Parses one or more field values (all Cache-Control lines of a message, in order).

@@ -4,6 +4,7 @@
 // store's reference only, so a response being sent keeps its bytes until it is done.
 // A 304 refresh builds a new object that shares the body.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,12 +33,19 @@ struct CachedObject {
   std::vector<std::string> tags;  // from Surrogate-Key / Cache-Tag
   std::string etag;               // validators, for conditional requests both ways
   std::string last_modified;
+  // The targeted field (RFC 9213) whose directives set its freshness, when clients do not see
+  // it (so not in `fields`): a 304 without one is judged by it again. Usually empty.
+  std::string targeted;
 
   // Freshness, in wall-clock seconds (RFC 9111 §4.2.3).
   int64_t response_time = 0;
   int64_t corrected_initial_age = 0;
   int64_t freshness_lifetime = 0;
-  int64_t stale_window = 0;  // seconds past freshness it may still be served (grace); 0: never
+  // Seconds past freshness (RFC 5861, measured from the moment it became stale) it may still be
+  // served: while one refresh runs (stale-while-revalidate), or while the origin fails
+  // (stale-if-error). 0: never; always 0 when a directive forbids serving stale (§4.2.4).
+  uint32_t swr_window = 0;
+  uint32_t sie_window = 0;
   // Fresh longer than the origin said, by read_only.min_ttl: dropped when read-only mode ends
   // (CacheStore::endReadOnly), so that the mode's lifetimes do not outlive it.
   bool read_only_extended = false;
@@ -54,11 +62,21 @@ struct CachedObject {
   int64_t ttl(int64_t now) const { return freshness_lifetime - currentAge(now); }
   bool isFresh(int64_t now) const { return ttl(now) > 0; }
   bool hasValidator() const { return !etag.empty() || !last_modified.empty(); }
-  // Stale, but within grace: may be served while a refresh runs, or when the origin fails.
-  bool isUsableStale(int64_t now) const { return !isFresh(now) && ttl(now) + stale_window > 0; }
-  // Past freshness and grace, and nothing to revalidate with: useless, dropped on sight.
+  // Stale, but within stale-while-revalidate: served at once while one refresh runs.
+  bool mayServeWhileRevalidating(int64_t now) const { return isStaleWithin(now, swr_window); }
+  // Stale, but within stale-if-error: served when the origin fails (5xx, down, timeout).
+  bool mayServeOnError(int64_t now) const { return isStaleWithin(now, sie_window); }
+  // Past freshness and both windows, and nothing to revalidate with: useless, dropped on sight.
   // (With a validator it stays while memory allows: a 304 costs the origin less than a 200.)
-  bool isDead(int64_t now) const { return ttl(now) + stale_window <= 0 && !hasValidator(); }
+  // (The validator test first: it is cheaper, and every lookup asks.)
+  bool isDead(int64_t now) const {
+    return !hasValidator() && ttl(now) + std::max(swr_window, sie_window) <= 0;
+  }
+
+  bool isStaleWithin(int64_t now, uint32_t window) const {
+    const int64_t left = ttl(now);
+    return left <= 0 && left + window > 0;
+  }
 
   // Bytes this object costs: body, fields, keys, and the bookkeeping around them.
   static uint64_t computeCharge(const CachedObject& o);
@@ -69,7 +87,7 @@ inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
   // roughly with jemalloc size classes; bench/cache.sh compares the total with RSS.
   constexpr uint64_t kOverhead = 640;
   uint64_t bytes = kOverhead + o.key.size() + o.vary_key.size() + o.reason.size() + o.etag.size() +
-                   o.last_modified.size();
+                   o.last_modified.size() + o.targeted.size();
   if (o.body) bytes += o.body->capacity();
   bytes += o.fields.bytes();
   for (const std::string& f : o.vary_fields)

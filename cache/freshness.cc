@@ -1,7 +1,6 @@
 #include "cache/freshness.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "proxy/base/ascii.h"
 #include "proxy/http/http_date.h"
@@ -67,7 +66,7 @@ bool isStorableStatus(int status) {
 }
 
 bool hasExplicitFreshness(const http::ResponseHead& response, const CacheControl& cc) {
-  return cc.max_age || cc.s_maxage || response.headers.has("expires");
+  return cc.max_age || cc.s_maxage || (!cc.targeted && response.headers.has("expires"));
 }
 
 }  // namespace
@@ -104,6 +103,13 @@ NotStorable checkStorable(const http::RequestHead& request, const CacheControl& 
 }
 
 namespace {
+size_t countFields(const http::HeaderMap& headers, std::string_view name) {
+  size_t n = 0;
+  for (const http::Header& h : headers)
+    n += ascii::iequals(h.name, name) ? 1 : 0;
+  return n;
+}
+
 int64_t originLifetime(const http::ResponseHead& response, const CacheControl& cc,
                        int64_t response_time, const FreshnessPolicy& policy) {
   if (cc.no_cache) return 0;  // stored, but validated before every use
@@ -113,8 +119,11 @@ int64_t originLifetime(const http::ResponseHead& response, const CacheControl& c
   if (cc.max_age) return *cc.max_age;
   const std::optional<int64_t> date = http::parseHttpDate(response.headers.get("date"));
   const int64_t date_value = date.value_or(response_time);
-  if (response.headers.has("expires")) {
-    // An invalid Expires, such as "0", means already expired (§5.3).
+  // RFC 9213 §2.2: a targeted field replaces Expires too.
+  if (!cc.targeted && response.headers.has("expires")) {
+    // An invalid Expires, such as "0", means already expired (§5.3), and so do several of them
+    // (§4.2.1 lets a cache consider a response with two values for one rule stale).
+    if (countFields(response.headers, "expires") > 1) return 0;
     std::optional<int64_t> expires = http::parseHttpDate(response.headers.get("expires"));
     return expires ? std::max<int64_t>(0, *expires - date_value) : 0;
   }
@@ -134,16 +143,26 @@ int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl
   return lifetime;
 }
 
+std::optional<int64_t> ageValue(const http::HeaderMap& headers) {
+  // §5.1: a list-valued Age uses its first member (and several lines, the first line's);
+  // anything but a non-negative integer is ignored; too large saturates (§1.2.2).
+  std::string_view age = headers.get("age");
+  if (!headers.has("age")) return std::nullopt;
+  age = ascii::trimOws(age.substr(0, age.find(',')));
+  if (age.empty()) return std::nullopt;
+  uint64_t parsed = 0;
+  for (char c : age) {
+    if (c < '0' || c > '9') return std::nullopt;
+    parsed = std::min<uint64_t>(parsed * 10 + static_cast<uint64_t>(c - '0'), kDeltaSecondsMax);
+  }
+  return static_cast<int64_t>(parsed);
+}
+
 int64_t correctedInitialAge(const http::ResponseHead& response, int64_t request_time,
                             int64_t response_time) {
-  int64_t age_value = 0;
-  std::string_view age = ascii::trimOws(response.headers.get("age"));
-  if (!age.empty()) {
-    uint64_t parsed = 0;
-    auto [end, ec] = std::from_chars(age.data(), age.data() + age.size(), parsed);
-    if (ec == std::errc() && end == age.data() + age.size())
-      age_value = static_cast<int64_t>(std::min<uint64_t>(parsed, 0x7fffffff));
-  }
+  const int64_t age_value = ageValue(response.headers).value_or(0);
+  // A Date ahead of our clock gives no apparent age; one behind it gives the time the response
+  // spent on the way, which a cache without Age support upstream would not have counted.
   const std::optional<int64_t> date = http::parseHttpDate(response.headers.get("date"));
   const int64_t apparent_age = std::max<int64_t>(0, response_time - date.value_or(response_time));
   const int64_t response_delay = std::max<int64_t>(0, response_time - request_time);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cache/cache_control.h"
@@ -28,6 +29,10 @@ struct FreshnessPolicy {
   // with another status keeps the origin's own freshness, so that an error page one client's
   // odd request drew is not kept for everyone. Empty: none. Borrowed from the route.
   std::span<const int> forced_statuses;
+  // The targeted fields (RFC 9213) this cache obeys, in order (cache.targeted_fields), and
+  // whether clients see them (cache.forward_targeted_fields). Borrowed from the config.
+  std::span<const std::string> targeted_fields;
+  bool forward_targeted = false;
 
   // Whether forced_ttl or min_ttl may set the lifetime of a response with this status.
   bool forcesLifetimeOf(int status) const;
@@ -63,6 +68,9 @@ NotStorable checkStorable(const http::RequestHead& request, const CacheControl& 
 // a missing Date.
 int64_t freshnessLifetime(const http::ResponseHead& response, const CacheControl& cc,
                           int64_t response_time, const FreshnessPolicy& policy);
+
+// §5.1: the Age field's delta-seconds, if it has a valid one.
+std::optional<int64_t> ageValue(const http::HeaderMap& headers);
 
 // §4.2.3: the corrected_initial_age; the current age is that plus (now - response_time).
 int64_t correctedInitialAge(const http::ResponseHead& response, int64_t request_time,

@@ -1,6 +1,7 @@
 #include "cache/object_builder.h"
 
 #include "cache/cache_key.h"
+#include "cache/targeted_cache_control.h"
 #include "proxy/base/ascii.h"
 
 namespace gatehouse::cache {
@@ -22,9 +23,22 @@ bool isPerResponse(std::string_view name) {
          ascii::iequals(name, "accept-ranges");
 }
 
-// Freshness and grace of a stored response, from its (merged) fields.
+// A targeted field (RFC 9213) that clients are not to see.
+bool isHiddenTargeted(std::string_view name, const FreshnessPolicy& policy) {
+  if (policy.forward_targeted) return false;
+  for (const std::string& target : policy.targeted_fields)
+    if (ascii::iequals(name, target)) return true;
+  return false;
+}
+
+uint32_t window(int64_t configured, std::optional<uint32_t> directive) {
+  const int64_t w = std::max<int64_t>(configured, directive.value_or(0));
+  return static_cast<uint32_t>(std::clamp<int64_t>(w, 0, kDeltaSecondsMax));
+}
+
+// Freshness and stale windows of a stored response, from its (merged) fields.
 void setFreshness(CachedObject& o, const http::ResponseHead& response, const CacheControl& cc,
-                  const FreshnessPolicy& policy, int64_t grace_seconds, FetchTiming timing) {
+                  const FreshnessPolicy& policy, StalePermission permission, FetchTiming timing) {
   o.response_time = timing.response_time;
   o.corrected_initial_age =
       correctedInitialAge(response, timing.request_time, timing.response_time);
@@ -36,15 +50,14 @@ void setFreshness(CachedObject& o, const http::ResponseHead& response, const Cac
     o.read_only_extended =
         o.freshness_lifetime > freshnessLifetime(response, cc, timing.response_time, origin_only);
   }
-  // Grace only for what the origin meant to be cached (a positive lifetime) and allows to be
-  // served stale; the origin's own stale-while-revalidate/stale-if-error can extend it.
-  int64_t window = 0;
+  // Stale windows only for what the origin meant to be cached (a positive lifetime) and allows
+  // to be served stale (§4.2.4); its own directives can extend what the configuration permits.
+  o.swr_window = 0;
+  o.sie_window = 0;
   if (o.freshness_lifetime > 0 && mayServeStale(cc)) {
-    window = grace_seconds;
-    if (cc.stale_while_revalidate) window = std::max<int64_t>(window, *cc.stale_while_revalidate);
-    if (cc.stale_if_error) window = std::max<int64_t>(window, *cc.stale_if_error);
+    o.swr_window = window(permission.while_revalidating, cc.stale_while_revalidate);
+    o.sie_window = window(permission.if_error, cc.stale_if_error);
   }
-  o.stale_window = window;
   o.etag = std::string(response.headers.get("etag"));
   o.last_modified = std::string(response.headers.get("last-modified"));
 }
@@ -75,7 +88,7 @@ std::vector<std::string> takeTags(http::HeaderMap& headers) {
 std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap& request_headers,
                                           const http::ResponseHead& response,
                                           const CacheControl& cc, const FreshnessPolicy& policy,
-                                          int64_t grace_seconds, FetchTiming timing) {
+                                          StalePermission permission, FetchTiming timing) {
   auto o = std::make_shared<CachedObject>();
   o->key = std::move(key);
   o->vary_fields = varyFields(response.headers);
@@ -85,18 +98,21 @@ std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap
   http::HeaderMap kept;
   kept.reserve(response.headers.size());
   for (const http::Header& h : response.headers) {
-    if (!isPerResponse(h.name) && !ascii::iequals(h.name, "content-length"))
+    if (!isPerResponse(h.name) && !ascii::iequals(h.name, "content-length") &&
+        !isHiddenTargeted(h.name, policy))
       kept.add(h.name, h.value);
   }
   o->fields = http::FieldLines(kept);
-  setFreshness(*o, response, cc, policy, grace_seconds, timing);
+  if (!policy.forward_targeted)
+    o->targeted = targetedFieldValue(response.headers, policy.targeted_fields).value_or("");
+  setFreshness(*o, response, cc, policy, permission, timing);
   return o;
 }
 
 std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
                                             const http::ResponseHead& not_modified,
-                                            const FreshnessPolicy& policy, int64_t grace_seconds,
-                                            FetchTiming timing) {
+                                            const FreshnessPolicy& policy,
+                                            StalePermission permission, FetchTiming timing) {
   auto o = std::make_shared<CachedObject>(stale);
   // §4.3.4: every field of the 304 replaces the stored fields of that name.
   http::HeaderMap merged;
@@ -104,7 +120,8 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
     if (keepsStoredValue(h.name) || !not_modified.headers.has(h.name)) merged.add(h.name, h.value);
   }
   for (const http::Header& h : not_modified.headers) {
-    if (keepsStoredValue(h.name) || isPerResponse(h.name) || ascii::iequals(h.name, "via"))
+    if (keepsStoredValue(h.name) || isPerResponse(h.name) || ascii::iequals(h.name, "via") ||
+        isHiddenTargeted(h.name, policy))
       continue;
     merged.add(h.name, h.value);
   }
@@ -114,8 +131,14 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
   view.headers = std::move(merged);
   // Age and Date of the 304 are what the age calculation must see.
   if (not_modified.headers.has("age")) view.headers.set("Age", not_modified.headers.get("age"));
-  CacheControl cc = parseCacheControl(view.headers);
-  setFreshness(*o, view, cc, policy, grace_seconds, timing);
+  // A targeted field clients do not see: the 304's own, or else the one stored.
+  if (!policy.forward_targeted) {
+    if (auto sent = targetedFieldValue(not_modified.headers, policy.targeted_fields))
+      o->targeted = std::move(*sent);
+    if (!o->targeted.empty()) view.headers.add(policy.targeted_fields.front(), o->targeted);
+  }
+  CacheControl cc = responseCacheControl(view.headers, policy.targeted_fields);
+  setFreshness(*o, view, cc, policy, permission, timing);
   o->charge = CachedObject::computeCharge(*o);
   return o;
 }

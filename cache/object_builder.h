@@ -13,6 +13,15 @@
 
 namespace gatehouse::cache {
 
+// What the cache's configuration permits out of band (RFC 9111 §4.2.4) past freshness, in
+// seconds: `grace` (serve while revalidating; 0 unless configured) and `stale_if_error` (serve
+// while the origin fails). The origin's own stale-while-revalidate and stale-if-error can extend
+// each; must-revalidate, proxy-revalidate, no-cache and s-maxage forbid both.
+struct StalePermission {
+  int64_t while_revalidating = 0;
+  int64_t if_error = 0;
+};
+
 struct FetchTiming {
   int64_t request_time = 0;   // wall seconds when the request went to the origin
   int64_t response_time = 0;  // wall seconds when its head came back
@@ -28,13 +37,13 @@ std::vector<std::string> takeTags(http::HeaderMap& headers);
 std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap& request_headers,
                                           const http::ResponseHead& response,
                                           const CacheControl& cc, const FreshnessPolicy& policy,
-                                          int64_t grace_seconds, FetchTiming timing);
+                                          StalePermission permission, FetchTiming timing);
 
 // A copy of `stale` with the fields of a 304 `not_modified` merged in and its age reset; the
 // body is shared, not copied.
 std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
                                             const http::ResponseHead& not_modified,
-                                            const FreshnessPolicy& policy, int64_t grace_seconds,
-                                            FetchTiming timing);
+                                            const FreshnessPolicy& policy,
+                                            StalePermission permission, FetchTiming timing);
 
 }  // namespace gatehouse::cache

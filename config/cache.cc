@@ -3,6 +3,7 @@
 
 #include "config/sections.h"
 #include "config/units.h"
+#include "proxy/base/ascii.h"
 
 namespace gatehouse::config {
 namespace {
@@ -23,6 +24,14 @@ bool isCookieName(std::string_view name) {
         std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos)
       return false;
   }
+  return true;
+}
+
+// RFC 9110 §5.1: a field name is a token; Cache-Control itself cannot be targeted.
+bool isFieldName(std::string_view name) {
+  if (name.empty() || ascii::iequals(name, "cache-control")) return false;
+  for (char c : name)
+    if (!ascii::isTokenChar(c)) return false;
   return true;
 }
 
@@ -55,6 +64,29 @@ void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag) {
               {"grace",
                [&](const Value& item) {
                  if (auto d = readDuration(item, diag)) cache.grace = *d;
+               }},
+              {"stale_if_error",
+               [&](const Value& item) {
+                 if (auto d = readDuration(item, diag)) cache.stale_if_error = *d;
+               }},
+              {"targeted_fields",
+               [&](const Value& list) {
+                 cache.targeted_fields.clear();
+                 readList(
+                     list,
+                     [&](const Value& item) {
+                       auto name = readString(item, diag);
+                       if (!name) return;
+                       if (!isFieldName(*name))
+                         return diag.error(item.mark, item.path,
+                                           fmt::format("\"{}\" is not a field name", *name));
+                       cache.targeted_fields.push_back(std::move(*name));
+                     },
+                     diag);
+               }},
+              {"forward_targeted_fields",
+               [&](const Value& item) {
+                 if (auto b = readBool(item, diag)) cache.forward_targeted_fields = *b;
                }},
               {"coalesce_timeout",
                [&](const Value& item) {

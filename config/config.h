@@ -255,7 +255,18 @@ struct AdminConfig {
 struct CacheConfig {
   ByteSize memory = ByteSize::mib(256);    // bodies + headers + per-object overhead, all counted
   ByteSize max_object = ByteSize::mib(8);  // larger responses pass through unstored
-  Duration grace{3600 * 1000};             // stale objects kept this long past their freshness
+  // Out-of-band permission (RFC 9111 §4.2.4) to serve a stale object while one refresh runs, as
+  // if every response said stale-while-revalidate=grace. 0 (the default): only when the origin
+  // says so. Never past must-revalidate, proxy-revalidate, no-cache or s-maxage.
+  Duration grace{0};
+  // How long past its freshness a stale object may be served while the origin fails (5xx, no
+  // server, timeout), as if every response said stale-if-error; same prohibitions.
+  Duration stale_if_error{3600 * 1000};
+  // Targeted cache control (RFC 9213): response fields whose directives replace Cache-Control
+  // and Expires for this cache, the first valid one in this order (e.g. Gatehouse-Cache-Control
+  // before CDN-Cache-Control). Removed from what clients see unless forward_targeted_fields.
+  std::vector<std::string> targeted_fields{"CDN-Cache-Control"};
+  bool forward_targeted_fields = false;
   std::vector<std::string> anonymous_ignore_cookies;  // cookie names that do not personalise
   Duration coalesce_timeout{10 * 1000};               // how long a request waits on another's fill
   Duration heuristic_max{24 * 3600 * 1000};           // cap of the 10% Last-Modified heuristic

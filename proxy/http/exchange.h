@@ -33,6 +33,9 @@ class Downstream {
   // a codec may send it in one write.
   virtual void sendWhole(const ResponseHead& head, std::string_view body);
   virtual void sendEnd() = 0;
+  // An interim response (1xx other than 100 and 101, RFC 9110 §15.2: 103 Early Hints above all)
+  // before the final head. Codecs that cannot carry it (HTTP/1.0) drop it.
+  virtual void sendInterim(const ResponseHead& /*head*/) {}
   // Trailer fields to send with the end of the body; before sendEnd(). Codecs that cannot
   // carry them (an HTTP/1.1 response with Content-Length) drop them.
   virtual void sendTrailers(const HeaderMap& /*trailers*/) {}
@@ -118,6 +121,10 @@ class Exchange {
 
   // The handler's calls. respond*() record what the access log needs on the way through.
   void respondHead(const ResponseHead& head);
+  // An interim response (1xx) ahead of the head; nothing once the head went out.
+  void respondInterim(const ResponseHead& head) {
+    if (!head_sent_) downstream_.sendInterim(head);
+  }
   void respondBody(evbuffer* data) {
     record_.bytes_sent += evbuffer_get_length(data);
     downstream_.sendBody(data);

@@ -68,6 +68,7 @@ class Http1ServerConnection final : public ServerConnection,
 
   // Downstream
   void sendHead(const ResponseHead& head) override;
+  void sendInterim(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendBodyBytes(std::string_view bytes) override;
   void sendWhole(const ResponseHead& head, std::string_view body) override;

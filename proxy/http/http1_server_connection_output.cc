@@ -27,6 +27,13 @@ void Http1ServerConnection::sendHead(const ResponseHead& head) {
   writeResponseHead(conn_->output(), head, extra.view());
 }
 
+void Http1ServerConnection::sendInterim(const ResponseHead& head) {
+  if (!isOpen(state_) || response_ != ResponseState::None || !exchange_) return;
+  // RFC 9110 §15.2: never to an HTTP/1.0 client.
+  if (exchange_->request().version_minor == 0) return;
+  writeResponseHead(conn_->output(), head, {});
+}
+
 void Http1ServerConnection::sendWhole(const ResponseHead& head, std::string_view body) {
   if (!isOpen(state_) || response_ != ResponseState::None || head.status == 101 ||
       !head.content_length)

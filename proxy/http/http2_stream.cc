@@ -331,6 +331,15 @@ void Http2Stream::sendInformational(int status) {
   conn_->scheduleWork();
 }
 
+void Http2Stream::sendInterim(const ResponseHead& head) {
+  if (closed_ || reset_by_us_ || response_started_ || !conn_->active()) return;
+  // A HEADERS frame without END_STREAM, before the final one (RFC 9113 §8.1).
+  ResponseFields fields(head.status, head, std::nullopt);
+  nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
+                         fields.size(), nullptr);
+  conn_->scheduleWork();
+}
+
 void Http2Stream::sendHead(const ResponseHead& head) {
   if (closed_ || reset_by_us_ || response_started_ || !conn_->active()) return;
   if (head.status == 101) {
@@ -338,13 +347,7 @@ void Http2Stream::sendHead(const ResponseHead& head) {
     log::warn("client {}: stream {}: a 101 cannot be sent over HTTP/2", conn_->client_.ip, id_);
     return resetStream(NGHTTP2_INTERNAL_ERROR);
   }
-  if (head.status < 200) {
-    ResponseFields fields(head.status, head, std::nullopt);
-    nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, fields.data(),
-                           fields.size(), nullptr);
-    conn_->scheduleWork();
-    return;
-  }
+  if (head.status < 200) return sendInterim(head);
   response_started_ = true;
   const bool is_head = exchange_ && exchange_->request().method == "HEAD";
   body_allowed_ = head.has_body && !is_head && head.status != 204 && head.status != 304 &&

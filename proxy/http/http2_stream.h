@@ -74,6 +74,7 @@ class Http2Stream final : public Downstream {
 
   // Downstream
   void sendHead(const ResponseHead& head) override;
+  void sendInterim(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;

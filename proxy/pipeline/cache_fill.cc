@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 
+#include "cache/targeted_cache_control.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
 #include "proxy/gate/read_only_state.h"
@@ -37,6 +38,8 @@ cache::FreshnessPolicy CacheFill::freshnessPolicy() const {
   p.forced_ttl = route_.cache_ttl;
   p.forced_statuses = route_.cache_ttl_statuses;
   p.strip_set_cookie = route_.strip_set_cookie;
+  p.targeted_fields = policy_.config.targeted_fields;
+  p.forward_targeted = policy_.config.forward_targeted_fields;
   // Read-only mode: requests are anonymous (the gate dropped Cookie and Authorization, and
   // Set-Cookie from responses), and responses are kept at least read_only.min_ttl (the route's
   // cache_ttl_statuses only; never `private` ones). What that keeps past the origin's own
@@ -67,12 +70,13 @@ void CacheFill::responded() {
 bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHead& head,
                              std::vector<std::string> tags) {
   const cache::CacheControl request_cc = cache::parseCacheControl(request.headers);
-  const cache::CacheControl response_cc = cache::parseCacheControl(head.headers);
   const cache::FreshnessPolicy policy = freshnessPolicy();
+  const cache::CacheControl response_cc =
+      cache::responseCacheControl(head.headers, policy.targeted_fields);
   cache::NotStorable why = cache::checkStorable(request, request_cc, head, response_cc, policy);
   std::shared_ptr<cache::CachedObject> object;
   if (why == cache::NotStorable::None) {
-    object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy, graceSeconds(),
+    object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy, stalePermission(),
                                 timing_);
     // Nothing to gain from an object that is stale at once and cannot be revalidated.
     if (object->freshness_lifetime <= 0 && !object->hasValidator())
@@ -147,12 +151,13 @@ void CacheFill::abandon() {
 CacheFill::Merged CacheFill::mergeNotModified(const cache::CachedObject& stale,
                                               const http::ResponseHead& head) {
   const cache::FreshnessPolicy policy = freshnessPolicy();
-  auto refreshed = cache::refreshObject(stale, head, policy, graceSeconds(), timing_);
+  auto refreshed = cache::refreshObject(stale, head, policy, stalePermission(), timing_);
   count(store_.counters().revalidated);
   // The 304's own directives now apply: one that forbids storing (no-store, private, Vary: *)
   // drops the stored copy, and the client is answered from the merged response all the same.
-  const http::HeaderMap merged = refreshed->fields.toMap();
-  const cache::CacheControl cc = cache::parseCacheControl(merged);
+  http::HeaderMap merged = refreshed->fields.toMap();
+  if (!refreshed->targeted.empty()) merged.add(policy.targeted_fields.front(), refreshed->targeted);
+  const cache::CacheControl cc = cache::responseCacheControl(merged, policy.targeted_fields);
   const bool keep = !cc.no_store && !cc.private_ && !cache::varyIsStar(merged);
   const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.invalidate(key_), false);
   return Merged{std::move(refreshed), stored};

@@ -70,7 +70,9 @@ class CacheFill {
 
  private:
   cache::FreshnessPolicy freshnessPolicy() const;
-  int64_t graceSeconds() const { return policy_.config.grace.count() / 1000; }
+  cache::StalePermission stalePermission() const {
+    return {policy_.config.grace.count() / 1000, policy_.config.stale_if_error.count() / 1000};
+  }
   void markHitForPass();
 
   const CachePolicy& policy_;

@@ -137,13 +137,8 @@ void CacheHandler::lookupAndServe() {
     serve(std::move(found), status_);
     return;
   }
-  if (found && found->isUsableStale(now)) {
-    // Served at once either way; while the origin is failing its refreshes, this is
-    // stale-if-error (counted apart: an operator asks "how often did grace save us").
-    const bool failing = store_.originFailing(key_);
-    count(failing ? store_.counters().stale_if_error : store_.counters().stale_while_revalidate);
-    status_.hit = true;
-    status_.detail = failing ? "stale-if-error" : "stale-while-revalidate";
+  if (found && mayServeStaleNow(*found, now)) {
+    // Served at once, while one refresh per key runs in the background.
     if (store_.beginRefresh(key_))
       refreshes_.start(exchange_, key_, policy_, route_, make_upstream_, found);
     serve(std::move(found), status_);
@@ -182,6 +177,26 @@ void CacheHandler::lookupAndServe() {
   }
 }
 
+bool CacheHandler::mayServeStaleNow(const cache::CachedObject& found, int64_t now) {
+  // Cut off from the origin (its last refresh failed) and within stale-if-error: this request
+  // would only wait for the same failure (counted apart: an operator asks "how often did grace
+  // save us") ...
+  if (found.mayServeOnError(now) && store_.originFailing(key_)) {
+    count(store_.counters().stale_if_error);
+    status_.hit = true;
+    status_.detail = "stale-if-error";
+    return true;
+  }
+  // ... or within stale-while-revalidate (the origin's, or `grace`).
+  if (found.mayServeWhileRevalidating(now)) {
+    count(store_.counters().stale_while_revalidate);
+    status_.hit = true;
+    status_.detail = "stale-while-revalidate";
+    return true;
+  }
+  return false;
+}
+
 std::shared_ptr<CacheHandler::AliveToken> CacheHandler::aliveToken() {
   if (!alive_) alive_ = std::make_shared<AliveToken>(AliveToken{this});
   return alive_;
@@ -207,7 +222,8 @@ void CacheHandler::onFillDone(cache::FillOutcome outcome) {
   if (outcome == cache::FillOutcome::Stored) {
     const int64_t now = policy_->now();
     auto found = store_.lookup(key_, exchange_.request().headers, now);
-    if (found && !found->hit_for_pass && (found->isFresh(now) || found->isUsableStale(now))) {
+    // A fill that ended in stale-if-error left the stale copy for its waiters too.
+    if (found && !found->hit_for_pass && (found->isFresh(now) || found->mayServeOnError(now))) {
       count(store_.counters().hits);
       status_.hit = true;
       status_.fwd = cache::CacheStatus::Fwd::None;
@@ -256,6 +272,10 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
     else
       finishFill(cache::FillOutcome::NotStored);
   }
+  // RFC 9213: the targeted field was for this cache (unless configured to pass it on).
+  if (!policy_->config.forward_targeted_fields)
+    for (const std::string& name : policy_->config.targeted_fields)
+      head.headers.remove(name);
   if (status_.fwd == cache::CacheStatus::Fwd::Stale) status_.fwd_status = head.status;
   exchange_.record().cache_status = status_.format();
   head.headers.set("Cache-Status", exchange_.record().cache_status.view());
@@ -307,7 +327,7 @@ bool CacheHandler::onBackendError(int status) {
 }
 
 bool CacheHandler::serveStaleOnError(int status) {
-  if (!stale_ || !stale_->isUsableStale(policy_->now())) return false;
+  if (!stale_ || !stale_->mayServeOnError(policy_->now())) return false;
   count(store_.counters().stale_if_error);
   // Waiters find the stale copy in grace and are served it too.
   finishFill(cache::FillOutcome::Stored);

@@ -7,12 +7,14 @@
 //                                                            says)
 //   not GET/HEAD, a body, not anonymous, Range/HEAD miss --> upstream (pass)
 //   lookup: fresh ------------------------------------------> serve from memory       (hit)
-//           stale within grace ----------------------------> serve now + background refresh
+//           stale within stale-while-revalidate (the origin's
+//           or `grace`), or within stale-if-error while the
+//           origin is failing ------------------------------> serve now + background refresh
 //           stale with validators --------------------------> conditional fill (revalidate)
 //           none -> first for the key ---------------------> fill: stream to the client and tee
 //                    others ------------------------------> wait for the fill (coalesced),
 //                                                            then serve it, or fetch alone
-//   fill fails (no server, 5xx, timeout) with a stale copy in grace -> serve it (stale-if-error)
+//   fill fails (no server, 5xx, timeout) with a stale copy within stale-if-error -> serve it
 //
 // The handler wraps an upstream::Upstream and watches its response as a ResponseInterceptor;
 // CacheFill tees the response into the store. The background refresh of a stale hit is not
@@ -88,6 +90,8 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
     Fill,        // stored when it may be (revalidating `stale_` when there is one)
   };
   void lookupAndServe();
+  // Whether `found`, stale, is served at once (status and counters set when so).
+  bool mayServeStaleNow(const cache::CachedObject& found, int64_t now);
   void serve(std::shared_ptr<const cache::CachedObject> object, cache::CacheStatus status);
   void forward(Fetch fetch);
   void waitForFill();

@@ -282,9 +282,21 @@ bool BackendConnection::readHead() {
   const http::ResponseHeadView& view = outcome.head;
   bool upgraded = view.status == 101;
   if (view.status >= 100 && view.status < 200 && !upgraded) {
-    // Interim responses (100, 103) are not relayed: gatehouse answers 100-continue itself.
+    // Interim responses are relayed (103 Early Hints above all), except 100: gatehouse answers
+    // Expect: 100-continue itself.
+    http::ResponseHead interim;
+    if (view.status != 100) {
+      interim.status = view.status;
+      interim.reason = std::string(view.reason);
+      interim.has_body = false;
+      for (const http::HeaderView& h : view.headers)
+        interim.headers.add(h.name, h.value);
+      http::removeHopByHop(interim.headers, false);
+      interim.headers.remove("content-length");
+    }
     evbuffer_drain(in, view.head_length);
-    return true;
+    if (view.status != 100 && user_) user_->onInterimResponse(interim);
+    return state_ == State::Busy;
   }
   if (upgraded && !request_upgrade_) {
     fail(BackendFailure::BadResponse);

@@ -47,6 +47,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
     virtual void onResponseEnd() = 0;
     // Trailer fields of a chunked response, just before onResponseEnd().
     virtual void onResponseTrailers(http::HeaderMap& /*trailers*/) {}
+    // An interim response (1xx other than 100 and 101) before the final head.
+    virtual void onInterimResponse(http::ResponseHead& /*head*/) {}
     virtual void onRequestDrained() = 0;  // the request output fell below the low watermark
     virtual void onFailure(BackendFailure failure) = 0;
   };

@@ -20,6 +20,9 @@ class ResponseInterceptor {
 
   virtual ~ResponseInterceptor() = default;
   virtual HeadAction onBackendHead(http::ResponseHead& head) = 0;
+  // An interim response (103 Early Hints, ...) before the head; it goes to the client after
+  // this, and is never the response (nor stored).
+  virtual void onBackendInterim(const http::ResponseHead& /*head*/) {}
   // A body chunk before it goes to the client; read it without draining.
   virtual void onBackendBody(const evbuffer* data) = 0;
   virtual void onBackendEnd() = 0;

@@ -331,6 +331,12 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
   }
 }
 
+void UpstreamHandler::onInterimResponse(http::ResponseHead& head) {
+  if (state_ != State::AwaitingResponse) return;
+  if (interceptor_) interceptor_->onBackendInterim(head);
+  exchange_.respondInterim(head);
+}
+
 void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
   if (state_ == State::DroppingResponse) return;
   exchange_.respondTrailers(trailers);

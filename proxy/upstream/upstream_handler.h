@@ -112,6 +112,7 @@ class UpstreamHandler final : public Upstream,
   void onResponseBody(evbuffer* data) override;
   void onResponseEnd() override;
   void onResponseTrailers(http::HeaderMap& trailers) override;
+  void onInterimResponse(http::ResponseHead& head) override;
   void onRequestDrained() override;
   void onFailure(BackendFailure failure) override;
 

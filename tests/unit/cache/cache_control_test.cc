@@ -40,7 +40,7 @@ TEST(CacheControl, ConflictingOrInvalidMaxAgeMeansStale) {
 }
 
 TEST(CacheControl, HugeValuesSaturate) {
-  EXPECT_EQ(parse("max-age=99999999999999999999").max_age, 0x7fffffffu);
+  EXPECT_EQ(parse("max-age=99999999999999999999").max_age, kDeltaSecondsMax);  // §1.2.2: 2^31
 }
 
 TEST(CacheControl, AccumulatesOverSeveralFieldLines) {

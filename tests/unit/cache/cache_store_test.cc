@@ -123,7 +123,7 @@ TEST(CacheStore, DropsObjectsPastFreshnessAndGraceOnLookup) {
   CacheStore store(16 << 20, 1 << 20);
   auto o = object("k", 10);
   o->freshness_lifetime = 10;
-  o->stale_window = 5;
+  o->swr_window = 5;
   store.insert(o, 0);
   EXPECT_TRUE(store.lookup("k", kNoHeaders, kNow + 12));  // stale, in grace
   EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow + 16));

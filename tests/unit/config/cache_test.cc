@@ -25,7 +25,10 @@ TEST(Cache, ReadsEveryKey) {
                        "  coalesce_timeout: 2s\n"
                        "  heuristic_max: 1h\n"
                        "  anonymous_ignore_cookies: [_ga, _gid]\n"
-                       "  max_variants: 8\n"));
+                       "  max_variants: 8\n"
+                       "  stale_if_error: 5m\n"
+                       "  targeted_fields: [Gatehouse-Cache-Control, CDN-Cache-Control]\n"
+                       "  forward_targeted_fields: true\n"));
   ASSERT_TRUE(config);
   const CacheConfig& cache = *config->cache;
   EXPECT_EQ(cache.memory, ByteSize::mib(64));
@@ -35,6 +38,10 @@ TEST(Cache, ReadsEveryKey) {
   EXPECT_EQ(cache.heuristic_max, Duration(3600000));
   EXPECT_EQ(cache.anonymous_ignore_cookies, (std::vector<std::string>{"_ga", "_gid"}));
   EXPECT_EQ(cache.max_variants, 8u);
+  EXPECT_EQ(cache.stale_if_error, Duration(300000));
+  EXPECT_EQ(cache.targeted_fields,
+            (std::vector<std::string>{"Gatehouse-Cache-Control", "CDN-Cache-Control"}));
+  EXPECT_TRUE(cache.forward_targeted_fields);
 }
 
 TEST(Cache, AnEmptySectionTakesTheDefaults) {
@@ -43,6 +50,20 @@ TEST(Cache, AnEmptySectionTakesTheDefaults) {
   EXPECT_EQ(config->cache->memory, ByteSize::mib(256));
   EXPECT_EQ(config->cache->max_object, ByteSize::mib(8));
   EXPECT_EQ(config->cache->max_variants, 32u);
+  // Issue 15: stale-while-revalidate only when the origin (or an explicit grace) permits it;
+  // stale-if-error for a bounded window.
+  EXPECT_EQ(config->cache->grace, Duration(0));
+  EXPECT_EQ(config->cache->stale_if_error, Duration(3600000));
+  EXPECT_EQ(config->cache->targeted_fields, (std::vector<std::string>{"CDN-Cache-Control"}));
+  EXPECT_FALSE(config->cache->forward_targeted_fields);
+}
+
+TEST(Cache, RejectsATargetedFieldThatIsNotAFieldName) {
+  EXPECT_EQ(errorsOf(minimalPlus("cache:\n  targeted_fields: [\"a b\"]\n")),
+            "gatehouse.yaml:10:21: cache.targeted_fields[0]: \"a b\" is not a field name");
+  EXPECT_EQ(errorsOf(minimalPlus("cache:\n  targeted_fields: [Cache-Control]\n")),
+            "gatehouse.yaml:10:21: cache.targeted_fields[0]: \"Cache-Control\" is not a field "
+            "name");
 }
 
 TEST(Cache, RejectsMaxVariantsOutsideItsRange) {
