@@ -18,6 +18,10 @@ void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control)
   out.add(Metric::CacheRequestBodyPasses, {}, c.request_body_passes.load(relaxed));
   out.add(Metric::CacheCoalesced, {}, c.coalesced.load(relaxed));
   out.add(Metric::CacheCoalesceTimeouts, {}, c.coalesce_timeouts.load(relaxed));
+  out.add(Metric::CacheCoalescedStreams, {{"result", "complete"}},
+          c.coalesced_streamed.load(relaxed));
+  out.add(Metric::CacheCoalescedStreams, {{"result", "truncated"}},
+          c.coalesced_truncated.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "sent"}}, c.revalidations.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "not_modified"}}, c.revalidated.load(relaxed));
   out.add(Metric::CacheRefreshFailures, {}, c.refresh_failures.load(relaxed));

@@ -73,6 +73,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Requests that waited for another request's fill of the same URL")                           \
   X(CacheCoalesceTimeouts, Counter, "gatehouse_cache_coalesce_timeouts_total",                   \
     "Waits for a fill that ran out of cache.coalesce_timeout")                                   \
+  X(CacheCoalescedStreams, Counter, "gatehouse_cache_coalesced_streams_total",                   \
+    "Coalesced requests served from the fill's body as it arrived; result=\"truncated\" when "  \
+    "the fill failed mid-body and the response was cut (closed, never passed off as complete)")  \
   X(CacheRevalidations, Counter, "gatehouse_cache_revalidations_total",                          \
     "Conditional requests sent to refresh a stale object; result=\"not_modified\" for 304s")     \
   X(CacheRefreshFailures, Counter, "gatehouse_cache_refresh_failures_total",                     \

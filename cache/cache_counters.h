@@ -19,6 +19,10 @@ struct CacheCounters {
   std::atomic<uint64_t> revalidated{0};             // ...answered 304: the object was refreshed
   std::atomic<uint64_t> coalesced{0};               // requests that waited on another's fill
   std::atomic<uint64_t> coalesce_timeouts{0};       // ...and gave up waiting
+  // Coalesced requests served from the fill's body as it arrived: whole, or cut short because
+  // the fill failed mid-body (closed, never passed off as complete).
+  std::atomic<uint64_t> coalesced_streamed{0};
+  std::atomic<uint64_t> coalesced_truncated{0};
   std::atomic<uint64_t> stored{0};
   std::atomic<uint64_t> not_stored{0};     // responses that were not storable
   std::atomic<uint64_t> too_large{0};      // over max_object: passed through

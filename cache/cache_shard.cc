@@ -301,11 +301,17 @@ size_t CacheShard::remove(const std::string* key,
 }
 
 uint64_t CacheShard::joinFill(const std::string& key, Wake wake) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto [it, first] = fills_.try_emplace(key);
   if (first) return 0;
   const uint64_t id = next_waiter_++;
-  it->second.emplace_back(id, std::move(wake));
+  if (std::shared_ptr<FillStream> stream = it->second.stream) {
+    // Already streaming: follow it now (never on the list, so leaveFill() finds nothing).
+    lock.unlock();
+    wake(FillOutcome::Streaming, std::move(stream));
+    return id;
+  }
+  it->second.waiters.emplace_back(id, std::move(wake));
   return id;
 }
 
@@ -313,7 +319,21 @@ void CacheShard::leaveFill(const std::string& key, uint64_t waiter) {
   std::lock_guard lock(mu_);
   auto it = fills_.find(key);
   if (it == fills_.end()) return;
-  std::erase_if(it->second, [waiter](const auto& w) { return w.first == waiter; });
+  std::erase_if(it->second.waiters, [waiter](const auto& w) { return w.first == waiter; });
+}
+
+std::vector<Wake> CacheShard::streamFill(const std::string& key,
+                                         std::shared_ptr<FillStream> stream) {
+  std::lock_guard lock(mu_);
+  auto it = fills_.find(key);
+  if (it == fills_.end()) return {};
+  it->second.stream = std::move(stream);
+  std::vector<Wake> waiters;
+  waiters.reserve(it->second.waiters.size());
+  for (auto& [id, wake] : it->second.waiters)
+    waiters.push_back(std::move(wake));
+  it->second.waiters.clear();
+  return waiters;
 }
 
 std::vector<Wake> CacheShard::takeWaiters(const std::string& key) {
@@ -321,8 +341,8 @@ std::vector<Wake> CacheShard::takeWaiters(const std::string& key) {
   auto it = fills_.find(key);
   if (it == fills_.end()) return {};
   std::vector<Wake> waiters;
-  waiters.reserve(it->second.size());
-  for (auto& [id, wake] : it->second)
+  waiters.reserve(it->second.waiters.size());
+  for (auto& [id, wake] : it->second.waiters)
     waiters.push_back(std::move(wake));
   fills_.erase(it);
   return waiters;

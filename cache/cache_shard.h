@@ -18,6 +18,7 @@
 
 #include "cache/cache_counters.h"
 #include "cache/cached_object.h"
+#include "cache/fill_stream.h"
 
 namespace gatehouse::cache {
 
@@ -25,8 +26,11 @@ namespace gatehouse::cache {
 enum class FillOutcome {
   Stored,     // look up again: the object is there
   NotStored,  // the response was not storable: fetch for yourself
+  Streaming,  // the response is being stored: follow its body as it arrives (the stream given)
 };
-using Wake = std::function<void(FillOutcome)>;
+// Called once per waiter: with Streaming and the fill's stream as soon as the fill knows it is
+// storing (or at once for a waiter that comes after), else with how the fill ended.
+using Wake = std::function<void(FillOutcome, std::shared_ptr<FillStream>)>;
 
 class CacheShard {
  public:
@@ -57,6 +61,9 @@ class CacheShard {
   uint64_t joinFill(const std::string& key, Wake wake);
   // A waiter that gave up or went away: it must never be woken (its loop may be gone).
   void leaveFill(const std::string& key, uint64_t waiter);
+  // The fill of `key` streams: its waiters so far are returned (to be woken with it, and off the
+  // list), and those that join later are woken with it at once.
+  std::vector<Wake> streamFill(const std::string& key, std::shared_ptr<FillStream> stream);
   std::vector<Wake> takeWaiters(const std::string& key);
   bool beginRefresh(const std::string& key);
   void endRefresh(const std::string& key);
@@ -131,7 +138,11 @@ class CacheShard {
   std::unordered_map<std::string, uint64_t> purged_at_;
   std::deque<std::pair<std::string, uint64_t>> purge_order_;
   uint64_t purge_floor_ = 0;
-  std::unordered_map<std::string, std::vector<std::pair<uint64_t, Wake>>> fills_;
+  struct Fill {
+    std::vector<std::pair<uint64_t, Wake>> waiters;
+    std::shared_ptr<FillStream> stream;  // once the fill streams
+  };
+  std::unordered_map<std::string, Fill> fills_;
   uint64_t next_waiter_ = 1;
   std::unordered_set<std::string> refreshing_;
   std::unordered_set<std::string> failing_;  // keys whose last refresh the origin failed

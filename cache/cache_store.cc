@@ -122,7 +122,12 @@ void CacheStore::leaveFill(const std::string& key, uint64_t waiter) {
 void CacheStore::finishFill(const std::string& key, FillOutcome outcome) {
   // Called outside the shard's lock: a waiter's wake may take it again.
   for (Wake& wake : shardFor(key).takeWaiters(key))
-    wake(outcome);
+    wake(outcome, nullptr);
+}
+
+void CacheStore::streamFill(const std::string& key, std::shared_ptr<FillStream> stream) {
+  for (Wake& wake : shardFor(key).streamFill(key, stream))
+    wake(FillOutcome::Streaming, stream);
 }
 
 bool CacheStore::beginRefresh(const std::string& key) {

@@ -76,12 +76,16 @@ class CacheStore {
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
   // Coalescing. The filler for `key` must call finishFill() exactly once; a waiter's `wake` is
-  // called once, on the filler's thread, with the outcome, so it must hop to its own thread.
+  // called once, on the filler's (or its own) thread, so it must hop to its own loop: with the
+  // stream when the fill streams (streamFill), else with the outcome.
   // Returns 0 when the caller is the filler; else its waiter id, to leaveFill() if it stops
   // waiting (timeout, client gone) so that it is never woken on a loop that may be gone.
   uint64_t joinFill(const std::string& key, Wake wake);
   void leaveFill(const std::string& key, uint64_t waiter);
   void finishFill(const std::string& key, FillOutcome outcome);
+  // The filler stores what it fetches: its waiters follow `stream` from now on (coalesced misses
+  // stream), and so do those that join before finishFill().
+  void streamFill(const std::string& key, std::shared_ptr<FillStream> stream);
   // A background refresh for `key` may start (no other is running); endRefresh() when done.
   bool beginRefresh(const std::string& key);
   void endRefresh(const std::string& key);

@@ -103,8 +103,9 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   if (route_.strip_set_cookie) head.headers.remove("set-cookie");
   object->tags = std::move(tags);
   object_ = std::move(object);
-  body_.clear();
-  if (head.content_length) body_.reserve(*head.content_length);
+  // The stream reads object_'s head fields while this thread later sets only its body and
+  // charge (store()): distinct members, never both written.
+  stream_ = std::make_shared<cache::FillStream>(object_, head.content_length);
   return true;
 }
 
@@ -120,32 +121,31 @@ void CacheFill::markHitForPass() {
 
 bool CacheFill::append(const evbuffer* data) {
   const size_t n = evbuffer_get_length(data);
-  if (body_.size() + n > store_.maxObjectBytes()) {
+  if (stream_->view().length + n > store_.maxObjectBytes()) {
     count(store_.counters().too_large);
     abandon();
     return false;
   }
-  const size_t old = body_.size();
-  body_.resize(old + n);
-  evbuffer_copyout(const_cast<evbuffer*>(data), body_.data() + old, n);
+  evbuffer_copyout(const_cast<evbuffer*>(data), stream_->prepare(n), n);
+  stream_->commit(n);
   return true;
 }
 
 bool CacheFill::store() {
-  // Exactly its size: a chunked body grew by doubling.
-  if (body_.capacity() > body_.size()) body_.shrink_to_fit();
-  object_->body = std::make_shared<const cache::Body>(std::move(body_));
+  stream_->finish(cache::FillStream::State::Complete);
+  // Exactly its size: the stream's own buffer when the head gave the length, else a copy.
+  object_->body = stream_->completedBody();
   object_->charge = cache::CachedObject::computeCharge(*object_);
   const bool stored = store_.insert(std::move(object_), epoch_);
   object_.reset();
-  body_.clear();
+  stream_.reset();
   return stored;
 }
 
 void CacheFill::abandon() {
+  if (stream_) stream_->finish(cache::FillStream::State::Failed);
   object_.reset();
-  body_.clear();
-  body_.shrink_to_fit();
+  stream_.reset();
 }
 
 CacheFill::Merged CacheFill::mergeNotModified(const cache::CachedObject& stale,

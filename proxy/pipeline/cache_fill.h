@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cache/cached_object.h"
+#include "cache/fill_stream.h"
 #include "cache/freshness.h"
 #include "cache/object_builder.h"
 #include "proxy/http/message.h"
@@ -52,12 +53,15 @@ class CacheFill {
   bool startStoring(const http::RequestHead& request, http::ResponseHead& head,
                     std::vector<std::string> tags);
   bool storing() const { return object_ != nullptr; }
+  // The body as it arrives, for the coalesced misses that follow this fill; while storing().
+  // It ends Complete when store() is called, Failed when the fill is abandoned.
+  const std::shared_ptr<cache::FillStream>& stream() const { return stream_; }
   // A body chunk, read without draining; only while storing(). False when the body outgrew
   // max_object: the fill gave up (counted) and storing() is false from then on.
   bool append(const evbuffer* data);
   // Inserts what was collected; only while storing(). True when the store took it.
   bool store();
-  // Drops what was collected (the response was cut short).
+  // Drops what was collected (the response was cut short): the stream's followers are cut too.
   void abandon();
 
   // A 304 for `stale`: the merged object, stored unless the 304's own directives forbid it
@@ -84,7 +88,7 @@ class CacheFill {
   cache::FetchTiming timing_;
   // The response being stored while it streams; null when not storing (or given up).
   std::shared_ptr<cache::CachedObject> object_;
-  cache::Body body_;
+  std::shared_ptr<cache::FillStream> stream_;  // its body, shared as it grows
 };
 
 }  // namespace gatehouse::pipeline

@@ -160,11 +160,12 @@ void CacheHandler::lookupAndServe() {
   stale_ = std::move(found);  // stale with validators: the fill revalidates it
   std::weak_ptr<AliveToken> weak = aliveToken();
   net::EventLoop* loop = &loop_;
-  auto wake = [weak, loop](cache::FillOutcome outcome) {
+  auto wake = [weak, loop](cache::FillOutcome outcome, std::shared_ptr<cache::FillStream> stream) {
     // Runs on the filler's thread: hop to ours. The handler may be gone by the time the task
     // runs (the token says), but not its loop: a handler that stops waiting leaves the list.
-    loop->post([weak, outcome] {
-      if (auto token = weak.lock(); token && token->handler) token->handler->onFillDone(outcome);
+    loop->post([weak, outcome, stream = std::move(stream)]() mutable {
+      if (auto token = weak.lock(); token && token->handler)
+        token->handler->onFillDone(outcome, std::move(stream));
     });
   };
   waiter_id_ = store_.joinFill(key_, std::move(wake));
@@ -216,9 +217,29 @@ void CacheHandler::onWaitTimeout() {
   forward(Fetch::Fill);
 }
 
-void CacheHandler::onFillDone(cache::FillOutcome outcome) {
+void CacheHandler::onFillDone(cache::FillOutcome outcome,
+                              std::shared_ptr<cache::FillStream> stream) {
   if (phase_ != Phase::Waiting) return;  // gave up waiting already
   waiter_id_ = 0;                        // taken off the list by the filler
+  if (outcome == cache::FillOutcome::Streaming && !follower_) {
+    follower_ =
+        std::make_unique<FillFollower>(exchange_, loop_, std::move(stream), store_.counters());
+    if (FillFollower::canServe(exchange_.request(), follower_->stream())) {
+      // Answered from the fill's body as it arrives.
+      become(Phase::Following);
+      count(store_.counters().hits);
+      status_.hit = true;
+      status_.fwd = cache::CacheStatus::Fwd::None;
+      follower_->serve(policy_->now(), status_);
+      return;
+    }
+    // A Range, a conditional request, another variant: as before, once the fill has ended
+    // (still bounded by coalesce_timeout).
+    follower_->awaitEnd([this](bool complete) {
+      onFillDone(complete ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored, nullptr);
+    });
+    return;
+  }
   if (outcome == cache::FillOutcome::Stored) {
     const int64_t now = policy_->now();
     auto found = store_.lookup(key_, exchange_.request().headers, now);
@@ -267,9 +288,11 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   if (fetch_ == Fetch::Fill) {
     if (stale_ && head.status == 304) return onNotModified(head);
     if (isServerError(head.status) && serveStaleOnError(head.status)) return HeadAction::Consume;
-    if (fill_.startStoring(exchange_.request(), head, std::move(tags)))
+    if (fill_.startStoring(exchange_.request(), head, std::move(tags))) {
       status_.stored = true;
-    else
+      // The waiters follow the body from now on, as it arrives.
+      if (phase_ == Phase::Filling) store_.streamFill(key_, fill_.stream());
+    } else
       finishFill(cache::FillOutcome::NotStored);
   }
   // RFC 9213: the targeted field was for this cache (unless configured to pass it on).
@@ -395,10 +418,12 @@ void CacheHandler::onRequestEnd() {
 
 void CacheHandler::onDownstreamDrained() {
   if (upstream_) upstream_->onDownstreamDrained();
+  if (phase_ == Phase::Following) follower_->onDownstreamDrained();
 }
 
 void CacheHandler::onDownstreamReset() {
   if (upstream_) upstream_->onDownstreamReset();
+  follower_.reset();
   fill_.abandon();
   become(Phase::Done);
 }

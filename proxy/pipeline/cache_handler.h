@@ -12,8 +12,10 @@
 //           origin is failing ------------------------------> serve now + background refresh
 //           stale with validators --------------------------> conditional fill (revalidate)
 //           none -> first for the key ---------------------> fill: stream to the client and tee
-//                    others ------------------------------> wait for the fill (coalesced),
-//                                                            then serve it, or fetch alone
+//                    others ------------------------------> wait for the fill (coalesced): once
+//                                                            it stores, follow its body as it
+//                                                            arrives (FillFollower); else fetch
+//                                                            alone
 //   fill fails (no server, 5xx, timeout) with a stale copy within stale-if-error -> serve it
 //
 // The handler wraps an upstream::Upstream and watches its response as a ResponseInterceptor;
@@ -30,6 +32,7 @@
 #include "proxy/net/timer.h"
 #include "proxy/pipeline/cache_fill.h"
 #include "proxy/pipeline/cache_policy.h"
+#include "proxy/pipeline/fill_follower.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/response_interceptor.h"
 #include "proxy/upstream/upstream.h"
@@ -68,11 +71,14 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   //     |-------pass, invalidate, hit-for-pass, HEAD/Range miss--> Fetching
   //     |-------first miss for the key--> Filling --not storable, stored, given up--> Fetching
   //     |                                    +----304, stale-if-error (waiters told)--> Answered
-  //     +-------another fill runs-------> Waiting --that fill stored it-------------> Answered
+  //     +-------another fill runs-------> Waiting --that fill stores it: served as it comes-->
+  //     Following
+  //                                          |----that fill stored it (awaited: Range...)---->
+  //                                          Answered
   //                                          +----not stored, timed out-------------> Fetching
   //   Fetching --304, stale-if-error--> Answered
   //   any --client gone, handler destroyed--> Done
-  enum class Phase { Deciding, Waiting, Filling, Fetching, Answered, Done };
+  enum class Phase { Deciding, Waiting, Following, Filling, Fetching, Answered, Done };
   // `fill_outcome`: what the waiters are told when this leaves Filling.
   void become(Phase next, cache::FillOutcome fill_outcome = cache::FillOutcome::NotStored);
 
@@ -95,7 +101,7 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   void serve(std::shared_ptr<const cache::CachedObject> object, cache::CacheStatus status);
   void forward(Fetch fetch);
   void waitForFill();
-  void onFillDone(cache::FillOutcome outcome);
+  void onFillDone(cache::FillOutcome outcome, std::shared_ptr<cache::FillStream> stream);
   void onWaitTimeout();
   // Filling -> Fetching with `outcome`; nothing in any other phase.
   void finishFill(cache::FillOutcome outcome);
@@ -135,6 +141,7 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   std::shared_ptr<AliveToken> alive_;
   uint64_t waiter_id_ = 0;  // while Waiting and still on the key's list
   std::unique_ptr<net::Timer> wait_timer_;
+  std::unique_ptr<FillFollower> follower_;  // following another's fill (Waiting, Following)
 };
 
 }  // namespace gatehouse::pipeline

@@ -35,7 +35,34 @@ bool belongsIn304(std::string_view name) {
            ascii::iequals(name, "content-language") || ascii::iequals(name, "content-range"));
 }
 
+// Age, Cache-Status and X-Request-Id: what each response from a stored object says of itself.
+void appendPerResponseFields(InlineBuffer<2048>& fields, http::Exchange& exchange,
+                             const cache::CachedObject& o, int64_t now) {
+  InlineBuffer<24> age;
+  age.appendNumber(std::max<int64_t>(0, o.currentAge(now)));
+  http::appendFieldLine(fields, "Age", age.view());
+  http::appendFieldLine(fields, "Cache-Status", exchange.record().cache_status.view());
+  http::appendFieldLine(fields, "X-Request-Id", exchange.requestId());
+}
+
 }  // namespace
+
+void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& o,
+                         std::optional<uint64_t> length, int64_t now, cache::CacheStatus status) {
+  status.ttl = o.ttl(now);
+  exchange.record().cache_status = status.format();
+  http::ResponseHead head;
+  head.status = o.status;
+  head.reason = o.reason;
+  InlineBuffer<2048> fields;
+  fields.append(o.fields.wire());
+  appendPerResponseFields(fields, exchange, o, now);
+  head.preformatted = fields.view();
+  head.content_length = length;
+  head.has_body = o.status != 204;
+  if (o.status == 204) head.content_length.reset();
+  exchange.respondHead(head);
+}
 
 // The hit path allocates nothing for a typical object: the stored fields and the per-hit ones
 // (Age, Cache-Status, X-Request-Id) are laid out in one stack buffer that the codec copies as
@@ -63,11 +90,7 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   } else {
     fields.append(o.fields.wire());
   }
-  InlineBuffer<24> age;
-  age.appendNumber(std::max<int64_t>(0, o.currentAge(now)));
-  http::appendFieldLine(fields, "Age", age.view());
-  http::appendFieldLine(fields, "Cache-Status", exchange.record().cache_status.view());
-  http::appendFieldLine(fields, "X-Request-Id", exchange.requestId());
+  appendPerResponseFields(fields, exchange, o, now);
 
   uint64_t first = 0, count = length;
   if (not_modified) {

@@ -6,6 +6,7 @@
 // HTTP rules (preconditions, Range) are http/'s, the same that static files answer with.
 
 #include <memory>
+#include <optional>
 
 #include "cache/cache_status.h"
 #include "cache/cached_object.h"
@@ -15,5 +16,11 @@ namespace gatehouse::pipeline {
 
 void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
                        int64_t now, cache::CacheStatus status);
+
+// The head of `object` whose body is still arriving (a coalesced miss following its fill): the
+// stored fields and the per-response ones, with the body's length when the origin gave it (else
+// the codec streams it: chunked, or to the close on HTTP/1.0). The body is the caller's.
+void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& object,
+                         std::optional<uint64_t> length, int64_t now, cache::CacheStatus status);
 
 }  // namespace gatehouse::pipeline

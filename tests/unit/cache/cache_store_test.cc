@@ -144,14 +144,14 @@ TEST(CacheStore, ObjectsSurviveEvictionWhileReferenced) {
 TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
   CacheStore store(16 << 20, 1 << 20);
   std::vector<FillOutcome> woken;
-  EXPECT_EQ(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);  // filler
-  EXPECT_NE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);
-  EXPECT_NE(store.joinFill("k", [&](FillOutcome o) { woken.push_back(o); }), 0u);
-  EXPECT_EQ(store.joinFill("other", [&](FillOutcome o) { woken.push_back(o); }), 0u);
+  EXPECT_EQ(store.joinFill("k", [&](FillOutcome o, auto) { woken.push_back(o); }), 0u);  // filler
+  EXPECT_NE(store.joinFill("k", [&](FillOutcome o, auto) { woken.push_back(o); }), 0u);
+  EXPECT_NE(store.joinFill("k", [&](FillOutcome o, auto) { woken.push_back(o); }), 0u);
+  EXPECT_EQ(store.joinFill("other", [&](FillOutcome o, auto) { woken.push_back(o); }), 0u);
   store.finishFill("k", FillOutcome::Stored);
   EXPECT_EQ(woken, (std::vector<FillOutcome>{FillOutcome::Stored, FillOutcome::Stored}));
   // The next miss for the key starts a new fill.
-  EXPECT_EQ(store.joinFill("k", [](FillOutcome) {}), 0u);
+  EXPECT_EQ(store.joinFill("k", [](FillOutcome, auto) {}), 0u);
   store.finishFill("k", FillOutcome::NotStored);
   store.finishFill("other", FillOutcome::NotStored);
   EXPECT_EQ(woken.size(), 2u);
@@ -160,12 +160,32 @@ TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
 TEST(CacheStore, AWaiterThatLeftIsNeverWoken) {
   CacheStore store(16 << 20, 1 << 20);
   int woken = 0;
-  ASSERT_EQ(store.joinFill("k", [](FillOutcome) {}), 0u);
-  const uint64_t gone = store.joinFill("k", [&](FillOutcome) { woken += 100; });
-  store.joinFill("k", [&](FillOutcome) { woken += 1; });
+  ASSERT_EQ(store.joinFill("k", [](FillOutcome, auto) {}), 0u);
+  const uint64_t gone = store.joinFill("k", [&](FillOutcome, auto) { woken += 100; });
+  store.joinFill("k", [&](FillOutcome, auto) { woken += 1; });
   store.leaveFill("k", gone);
   store.finishFill("k", FillOutcome::Stored);
   EXPECT_EQ(woken, 1);
+}
+
+TEST(CacheStore, AStreamingFillWakesItsWaitersAtOnceAndThoseThatComeLater) {
+  CacheStore store(16 << 20, 1 << 20);
+  std::vector<std::pair<FillOutcome, FillStream*>> woken;
+  auto wake = [&](FillOutcome o, std::shared_ptr<FillStream> s) { woken.emplace_back(o, s.get()); };
+  ASSERT_EQ(store.joinFill("k", wake), 0u);
+  store.joinFill("k", wake);
+  auto stream = std::make_shared<FillStream>(std::make_shared<CachedObject>(), 10);
+  store.streamFill("k", stream);
+  ASSERT_EQ(woken.size(), 1u);  // before a byte of the body
+  EXPECT_EQ(woken[0], std::make_pair(FillOutcome::Streaming, stream.get()));
+  const uint64_t late = store.joinFill("k", wake);  // after the head: follows the stream at once
+  EXPECT_NE(late, 0u);
+  ASSERT_EQ(woken.size(), 2u);
+  EXPECT_EQ(woken[1], std::make_pair(FillOutcome::Streaming, stream.get()));
+  store.leaveFill("k", late);                  // harmless: it was never on the list
+  store.finishFill("k", FillOutcome::Stored);  // they follow the stream, not the outcome
+  EXPECT_EQ(woken.size(), 2u);
+  EXPECT_EQ(store.joinFill("k", wake), 0u);  // the next miss fills anew
 }
 
 TEST(CacheStore, APurgeOfAnotherUrlDoesNotRefuseAFill) {
