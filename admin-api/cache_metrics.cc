@@ -24,6 +24,9 @@ void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control)
           c.coalesced_truncated.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "sent"}}, c.revalidations.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "not_modified"}}, c.revalidated.load(relaxed));
+  out.add(Metric::CacheHeadFreshenings, {{"result", "updated"}}, c.head_freshenings.load(relaxed));
+  out.add(Metric::CacheHeadFreshenings, {{"result", "invalidated"}},
+          c.head_invalidations.load(relaxed));
   out.add(Metric::CacheRefreshFailures, {}, c.refresh_failures.load(relaxed));
   out.add(Metric::CacheStored, {}, c.stored.load(relaxed));
   out.add(Metric::CacheNotStored, {}, c.not_stored.load(relaxed));

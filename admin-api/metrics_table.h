@@ -74,10 +74,13 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(CacheCoalesceTimeouts, Counter, "gatehouse_cache_coalesce_timeouts_total",                   \
     "Waits for a fill that ran out of cache.coalesce_timeout")                                   \
   X(CacheCoalescedStreams, Counter, "gatehouse_cache_coalesced_streams_total",                   \
-    "Coalesced requests served from the fill's body as it arrived; result=\"truncated\" when "  \
-    "the fill failed mid-body and the response was cut (closed, never passed off as complete)")  \
+    "Coalesced requests served from the fill's body as it arrived; result=\"truncated\" "        \
+    "when the fill failed mid-body and the response was cut (closed, never complete)")           \
   X(CacheRevalidations, Counter, "gatehouse_cache_revalidations_total",                          \
     "Conditional requests sent to refresh a stale object; result=\"not_modified\" for 304s")     \
+  X(CacheHeadFreshenings, Counter, "gatehouse_cache_head_freshenings_total",                     \
+    "HEAD answers that updated a stale stored response (RFC 9111 4.3.5); "                       \
+    "result=\"invalidated\" when a validator or the length differed and it was dropped")         \
   X(CacheRefreshFailures, Counter, "gatehouse_cache_refresh_failures_total",                     \
     "Background refreshes the origin failed (the stale object stays in service)")                \
   X(CacheStored, Counter, "gatehouse_cache_stored_total", "Responses stored")                    \

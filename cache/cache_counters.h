@@ -17,8 +17,12 @@ struct CacheCounters {
   std::atomic<uint64_t> refresh_failures{0};        // background refreshes the origin failed
   std::atomic<uint64_t> revalidations{0};           // conditional requests sent to the origin
   std::atomic<uint64_t> revalidated{0};             // ...answered 304: the object was refreshed
-  std::atomic<uint64_t> coalesced{0};               // requests that waited on another's fill
-  std::atomic<uint64_t> coalesce_timeouts{0};       // ...and gave up waiting
+  // Answers to HEAD requests passed while a stale GET response was stored (RFC 9111 §4.3.5):
+  // its fields updated it, or a validator or length that differs made it go.
+  std::atomic<uint64_t> head_freshenings{0};
+  std::atomic<uint64_t> head_invalidations{0};
+  std::atomic<uint64_t> coalesced{0};          // requests that waited on another's fill
+  std::atomic<uint64_t> coalesce_timeouts{0};  // ...and gave up waiting
   // Coalesced requests served from the fill's body as it arrived: whole, or cut short because
   // the fill failed mid-body (closed, never passed off as complete).
   std::atomic<uint64_t> coalesced_streamed{0};

@@ -36,6 +36,9 @@ struct CachedObject {
   // The targeted field (RFC 9213) whose directives set its freshness, when clients do not see
   // it (so not in `fields`): a 304 without one is judged by it again. Usually empty.
   std::string targeted;
+  // The 103 Early Hints (RFC 8297) the fill saw, their fields in HTTP/1 wire form, when
+  // cache.replay_early_hints kept them: a hit replays them before the response. Usually null.
+  std::shared_ptr<const http::FieldLines> early_hints;
 
   // Freshness, in wall-clock seconds (RFC 9111 §4.2.3).
   int64_t response_time = 0;
@@ -90,6 +93,7 @@ inline uint64_t CachedObject::computeCharge(const CachedObject& o) {
                    o.last_modified.size() + o.targeted.size();
   if (o.body) bytes += o.body->capacity();
   bytes += o.fields.bytes();
+  if (o.early_hints) bytes += o.early_hints->bytes() + 48;
   for (const std::string& f : o.vary_fields)
     bytes += f.size() + 32;
   // A Vary'd variant also has a node in its key's map of variants: a copy of its secondary

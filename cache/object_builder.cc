@@ -143,4 +143,18 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
   return o;
 }
 
+HeadFreshening judgeHeadResponse(const CachedObject& stored, const http::ResponseHead& head) {
+  if (head.status != 200 || stored.status != 200) return HeadFreshening::Ignore;
+  for (auto [name, value] : {std::pair{"etag", std::string_view(stored.etag)},
+                             std::pair{"last-modified", std::string_view(stored.last_modified)}}) {
+    if (head.headers.has(name) && ascii::trimOws(head.headers.get(name)) != ascii::trimOws(value))
+      return HeadFreshening::Invalidate;
+  }
+  // The length the GET would have had (the codec keeps a HEAD answer's Content-Length there).
+  const uint64_t stored_length = stored.body ? stored.body->size() : 0;
+  if (head.content_length && *head.content_length != stored_length)
+    return HeadFreshening::Invalidate;
+  return HeadFreshening::Update;
+}
+
 }  // namespace gatehouse::cache

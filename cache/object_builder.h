@@ -46,4 +46,12 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
                                             const FreshnessPolicy& policy,
                                             StalePermission permission, FetchTiming timing);
 
+// RFC 9111 §4.3.5: what a response to HEAD does to the stored GET response that request would
+// have selected. Update (as a 304 would, §4.3.4) when it is a 200 whose validators (ETag,
+// Last-Modified), those it carries, and whose Content-Length, if it gives one, match the stored
+// ones; Invalidate when one differs (the stored response describes another representation);
+// Ignore for any other status.
+enum class HeadFreshening { Update, Invalidate, Ignore };
+HeadFreshening judgeHeadResponse(const CachedObject& stored, const http::ResponseHead& head);
+
 }  // namespace gatehouse::cache

@@ -88,6 +88,10 @@ void readCache(const Value& v, CacheConfig& cache, Diagnostics& diag) {
                [&](const Value& item) {
                  if (auto b = readBool(item, diag)) cache.forward_targeted_fields = *b;
                }},
+              {"replay_early_hints",
+               [&](const Value& item) {
+                 if (auto b = readBool(item, diag)) cache.replay_early_hints = *b;
+               }},
               {"coalesce_timeout",
                [&](const Value& item) {
                  auto d = readDuration(item, diag);

@@ -267,6 +267,9 @@ struct CacheConfig {
   // before CDN-Cache-Control). Removed from what clients see unless forward_targeted_fields.
   std::vector<std::string> targeted_fields{"CDN-Cache-Control"};
   bool forward_targeted_fields = false;
+  // A hit replays the 103 Early Hints (RFC 8297) the fill saw from the origin, before the
+  // response, so that browsers start their preloads as on a miss. Off by default.
+  bool replay_early_hints = false;
   std::vector<std::string> anonymous_ignore_cookies;  // cookie names that do not personalise
   Duration coalesce_timeout{10 * 1000};               // how long a request waits on another's fill
   Duration heuristic_max{24 * 3600 * 1000};           // cap of the 10% Last-Modified heuristic

@@ -54,6 +54,12 @@ void CacheFill::begin(std::string key, const http::HeaderMap& lookup_headers) {
   lookup_headers_ = lookup_headers;
   epoch_ = store_.epoch();
   timing_.request_time = policy_.now();
+  early_hints_ = {};
+}
+
+void CacheFill::noteEarlyHints(const http::HeaderMap& fields) {
+  for (const http::Header& h : fields)
+    early_hints_.add(h.name, h.value);
 }
 
 void CacheFill::revalidate(http::RequestHead& request, const cache::CachedObject& stale) {
@@ -102,6 +108,7 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   }
   if (route_.strip_set_cookie) head.headers.remove("set-cookie");
   object->tags = std::move(tags);
+  if (!early_hints_.empty()) object->early_hints = std::make_shared<http::FieldLines>(early_hints_);
   object_ = std::move(object);
   // The stream reads object_'s head fields while this thread later sets only its body and
   // charge (store()): distinct members, never both written.
@@ -151,16 +158,40 @@ void CacheFill::abandon() {
 CacheFill::Merged CacheFill::mergeNotModified(const cache::CachedObject& stale,
                                               const http::ResponseHead& head) {
   const cache::FreshnessPolicy policy = freshnessPolicy();
-  auto refreshed = cache::refreshObject(stale, head, policy, stalePermission(), timing_);
+  std::shared_ptr<const cache::CachedObject> refreshed =
+      cache::refreshObject(stale, head, policy, stalePermission(), timing_);
   count(store_.counters().revalidated);
-  // The 304's own directives now apply: one that forbids storing (no-store, private, Vary: *)
-  // drops the stored copy, and the client is answered from the merged response all the same.
+  const bool stored = storeRefreshed(refreshed, policy);
+  return Merged{std::move(refreshed), stored};
+}
+
+bool CacheFill::storeRefreshed(const std::shared_ptr<const cache::CachedObject>& refreshed,
+                               const cache::FreshnessPolicy& policy) {
+  // The response's own directives now apply: one that forbids storing (no-store, private,
+  // Vary: *) drops the stored copy (the client is answered all the same).
   http::HeaderMap merged = refreshed->fields.toMap();
   if (!refreshed->targeted.empty()) merged.add(policy.targeted_fields.front(), refreshed->targeted);
   const cache::CacheControl cc = cache::responseCacheControl(merged, policy.targeted_fields);
   const bool keep = !cc.no_store && !cc.private_ && !cache::varyIsStar(merged);
-  const bool stored = keep ? store_.insert(refreshed, epoch_) : (store_.invalidate(key_), false);
-  return Merged{std::move(refreshed), stored};
+  return keep ? store_.insert(refreshed, epoch_) : (store_.invalidate(key_), false);
+}
+
+void CacheFill::freshenByHead(const cache::CachedObject& stored, const http::ResponseHead& head) {
+  switch (cache::judgeHeadResponse(stored, head)) {
+    case cache::HeadFreshening::Update: {
+      count(store_.counters().head_freshenings);
+      const cache::FreshnessPolicy policy = freshnessPolicy();
+      storeRefreshed(cache::refreshObject(stored, head, policy, stalePermission(), timing_),
+                     policy);
+      return;
+    }
+    case cache::HeadFreshening::Invalidate:
+      count(store_.counters().head_invalidations);
+      store_.invalidate(key_);
+      return;
+    case cache::HeadFreshening::Ignore:
+      return;
+  }
 }
 
 }  // namespace gatehouse::pipeline

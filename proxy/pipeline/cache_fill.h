@@ -47,6 +47,9 @@ class CacheFill {
   void revalidate(http::RequestHead& request, const cache::CachedObject& stale);
   // The response head came back (its time dates what is stored).
   void responded();
+  // A 103 Early Hints before the head: its fields are kept with the object (a hit replays them,
+  // cache.replay_early_hints).
+  void noteEarlyHints(const http::HeaderMap& fields);
 
   // Starts storing the response to `request` (tags already taken from `head`; Set-Cookie
   // removed from `head` when the route strips it). False when it may not be stored (counted).
@@ -71,6 +74,10 @@ class CacheFill {
     bool stored = false;
   };
   Merged mergeNotModified(const cache::CachedObject& stale, const http::ResponseHead& head);
+  // RFC 9111 §4.3.5: the answer to a HEAD request that `stored` (stale) would have answered:
+  // its fields update the stored response when its validators and length match (stored as a
+  // 304's merge is), and it is dropped when one differs. Counted (head_freshenings).
+  void freshenByHead(const cache::CachedObject& stored, const http::ResponseHead& head);
 
  private:
   cache::FreshnessPolicy freshnessPolicy() const;
@@ -78,6 +85,10 @@ class CacheFill {
     return {policy_.config.grace.count() / 1000, policy_.config.stale_if_error.count() / 1000};
   }
   void markHitForPass();
+  // Stores `refreshed` (a 304's or HEAD's merge) unless its own directives forbid it, in which
+  // case the URL's stored copy goes. True when stored.
+  bool storeRefreshed(const std::shared_ptr<const cache::CachedObject>& refreshed,
+                      const cache::FreshnessPolicy& policy);
 
   const CachePolicy& policy_;
   const routing::Route& route_;
@@ -86,6 +97,7 @@ class CacheFill {
   http::HeaderMap lookup_headers_;
   uint64_t epoch_ = 0;  // the store's epoch when the request went out
   cache::FetchTiming timing_;
+  http::HeaderMap early_hints_;  // the fields of the 103s seen so far
   // The response being stored while it streams; null when not storing (or given up).
   std::shared_ptr<cache::CachedObject> object_;
   std::shared_ptr<cache::FillStream> stream_;  // its body, shared as it grows

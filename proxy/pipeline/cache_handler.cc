@@ -89,7 +89,7 @@ bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& po
   count(policy.store->counters().hits);
   cache::CacheStatus status;
   status.hit = true;
-  serveCachedObject(exchange, std::move(found), now, status);
+  serveCachedObject(exchange, std::move(found), now, status, policy.config.replay_early_hints);
   return true;
 }
 
@@ -154,6 +154,13 @@ void CacheHandler::lookupAndServe() {
   // A range or a HEAD is not worth a fill of the whole object: passed through.
   if (request.method == "HEAD" || request.headers.has("range")) {
     become(Phase::Fetching);
+    // RFC 9111 §4.3.5: what the origin says of the stale GET response this HEAD would have
+    // been answered from updates it (or makes it go).
+    if (request.method == "HEAD" && found && !request.headers.has("range")) {
+      stale_ = std::move(found);
+      forward(Fetch::FreshenByHead);
+      return;
+    }
     forward(Fetch::Pass);
     return;
   }
@@ -230,7 +237,7 @@ void CacheHandler::onFillDone(cache::FillOutcome outcome,
       count(store_.counters().hits);
       status_.hit = true;
       status_.fwd = cache::CacheStatus::Fwd::None;
-      follower_->serve(policy_->now(), status_);
+      follower_->serve(policy_->now(), status_, policy_->config.replay_early_hints);
       return;
     }
     // A Range, a conditional request, another variant: as before, once the fill has ended
@@ -260,6 +267,7 @@ void CacheHandler::onFillDone(cache::FillOutcome outcome,
 void CacheHandler::forward(Fetch fetch) {
   fetch_ = fetch;
   http::RequestHead& request = exchange_.request();
+  if (fetch == Fetch::FreshenByHead) fill_.begin(key_, request.headers);
   if (fetch == Fetch::Fill) {
     // The request as looked up: the Vary key of what is stored is computed from this, before
     // the forwarded headers and our validators are added.
@@ -276,7 +284,8 @@ void CacheHandler::serve(std::shared_ptr<const cache::CachedObject> object,
                          cache::CacheStatus status) {
   become(Phase::Answered);
   if (fetch_ == Fetch::Fill) restoreConditions(exchange_.request().headers, client_conditions_);
-  serveCachedObject(exchange_, std::move(object), policy_->now(), status);
+  serveCachedObject(exchange_, std::move(object), policy_->now(), status,
+                    policy_->config.replay_early_hints);
 }
 
 // --- the response, as it comes from the backend --------------------------------------------
@@ -285,6 +294,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   fill_.responded();
   std::vector<std::string> tags = cache::takeTags(head.headers);
   if (fetch_ == Fetch::Invalidate) invalidateAfterUnsafe(head);
+  if (fetch_ == Fetch::FreshenByHead) fill_.freshenByHead(*stale_, head);
   if (fetch_ == Fetch::Fill) {
     if (stale_ && head.status == 304) return onNotModified(head);
     if (isServerError(head.status) && serveStaleOnError(head.status)) return HeadAction::Consume;
@@ -303,6 +313,12 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
   exchange_.record().cache_status = status_.format();
   head.headers.set("Cache-Status", exchange_.record().cache_status.view());
   return HeadAction::Forward;
+}
+
+void CacheHandler::onBackendInterim(const http::ResponseHead& head) {
+  // RFC 8297: kept for hits to replay (cache.replay_early_hints); never the response.
+  if (fetch_ == Fetch::Fill && head.status == 103 && policy_->config.replay_early_hints)
+    fill_.noteEarlyHints(head.headers);
 }
 
 upstream::ResponseInterceptor::HeadAction CacheHandler::onNotModified(

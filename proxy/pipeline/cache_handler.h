@@ -5,7 +5,9 @@
 //   unsafe method ----------------------------------------> upstream; a success invalidates
 //                                                            (as the route's invalidate_on_unsafe
 //                                                            says)
-//   not GET/HEAD, a body, not anonymous, Range/HEAD miss --> upstream (pass)
+//   not GET/HEAD, a body, not anonymous, Range/HEAD miss --> upstream (pass; a HEAD's answer
+//                                                            freshens or invalidates the stale
+//                                                            GET response, RFC 9111 §4.3.5)
 //   lookup: fresh ------------------------------------------> serve from memory       (hit)
 //           stale within stale-while-revalidate (the origin's
 //           or `grace`), or within stale-if-error while the
@@ -84,6 +86,7 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
 
   // upstream::ResponseInterceptor
   HeadAction onBackendHead(http::ResponseHead& head) override;
+  void onBackendInterim(const http::ResponseHead& head) override;
   void onBackendBody(const evbuffer* data) override;
   void onBackendEnd() override;
   void onBackendAbort() override;
@@ -91,9 +94,10 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
 
   // What the fetch does with the response, besides sending it to the client.
   enum class Fetch {
-    Pass,        // nothing
-    Invalidate,  // an unsafe method's success purges the URL
-    Fill,        // stored when it may be (revalidating `stale_` when there is one)
+    Pass,           // nothing
+    Invalidate,     // an unsafe method's success purges the URL
+    Fill,           // stored when it may be (revalidating `stale_` when there is one)
+    FreshenByHead,  // a HEAD passed: its answer updates or invalidates `stale_` (§4.3.5)
   };
   void lookupAndServe();
   // Whether `found`, stale, is served at once (status and counters set when so).

@@ -14,8 +14,12 @@
 
 namespace gatehouse::pipeline {
 
+// `replay_early_hints` (cache.replay_early_hints): the 103 the fill saw goes out first.
 void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
-                       int64_t now, cache::CacheStatus status);
+                       int64_t now, cache::CacheStatus status, bool replay_early_hints = false);
+
+// The 103 Early Hints (RFC 8297) stored with `object`, if any, as an interim response.
+void replayEarlyHints(http::Exchange& exchange, const cache::CachedObject& object);
 
 // The head of `object` whose body is still arriving (a coalesced miss following its fill): the
 // stored fields and the per-response ones, with the body's length when the origin gave it (else

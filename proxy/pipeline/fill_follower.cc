@@ -28,8 +28,9 @@ bool FillFollower::canServe(const http::RequestHead& request, const cache::FillS
          cache::varyKey(head.vary_fields, request.headers) == head.vary_key;
 }
 
-void FillFollower::serve(int64_t now, cache::CacheStatus status) {
+void FillFollower::serve(int64_t now, cache::CacheStatus status, bool replay_early_hints) {
   serving_ = true;
+  if (replay_early_hints) replayEarlyHints(exchange_, stream_->head());
   respondFollowedHead(exchange_, stream_->head(), stream_->contentLength(), now, status);
   subscribe();
   pump();  // what arrived before this follower woke

@@ -39,7 +39,7 @@ class FillFollower {
   static bool canServe(const http::RequestHead& request, const cache::FillStream& stream);
   // Sends the head now and the body as it arrives; the exchange is answered (or aborted) by
   // this follower from here on.
-  void serve(int64_t now, cache::CacheStatus status);
+  void serve(int64_t now, cache::CacheStatus status, bool replay_early_hints);
   // Calls `ended(complete)` on this loop once the fill has ended.
   void awaitEnd(std::function<void(bool complete)> ended);
   const cache::FillStream& stream() const { return *stream_; }

@@ -40,13 +40,13 @@ class CacheRfcTest(AdminCase):
             answers(ctx, n)
         self.o.add_route(path, handler)
 
-    def start(self, h2c=False):
+    def start(self, h2c=False, cache=None):
         listeners = [{"address": "127.0.0.1:%d" % free_port()}]
         if h2c:
             self.h2c_port = free_port()
             listeners.append({"address": "127.0.0.1:%d" % self.h2c_port, "h2c": True})
         gh, self.admin = self.start_with_admin(
-            [self.o], cache=CACHE, listeners=listeners,
+            [self.o], cache=dict(CACHE, **(cache or {})), listeners=listeners,
             routes=[{"host": "*", "path_prefix": "/", "backend": "app", "cache": True}])
         return gh
 
@@ -77,6 +77,36 @@ class CacheRfcTest(AdminCase):
         hit = self.get(gh, "/u")
         self.assertEqual((hit.header("x-version"), self.count("/u")), ("b", 2), self.diag(repr(hit)))
         self.assertIn("hit", hit.header("cache-status"))
+
+    # -- RFC 9111 §4.3.5: a HEAD's answer freshens (or invalidates) the stored GET response ---
+    def test_a_head_answer_updates_the_stale_stored_response_or_drops_it(self):
+        def answers(path, changed_etag):
+            def handler(ctx, n):
+                if ctx.request.method == "GET":
+                    # Stored already stale, with a validator.
+                    ctx.respond(200, b"body", headers=[("Cache-Control", "max-age=1"), ("Age", "2"),
+                                                       ("ETag", '"v1"'), ("X-Version", "a")])
+                    return
+                etag = '"v2"' if changed_etag else '"v1"'
+                ctx.send_head(200, [("ETag", etag), ("Cache-Control", "max-age=60"),
+                                    ("X-Version", "b"), ("Content-Length", "4")])
+            self.route(path, handler)
+        answers("/h-same", False)
+        answers("/h-changed", True)
+        gh = self.start()
+        for path in ("/h-same", "/h-changed"):
+            self.get(gh, path)
+            c = self.client(gh)
+            c.send(request("HEAD", path, []))
+            head = c.read_response(head_request=True)
+            self.assertEqual(head.status, 200, self.diag(repr(head)))
+        hit = self.get(gh, "/h-same")
+        self.assertEqual((hit.body, hit.header("x-version"), self.count("/h-same")),
+                         (b"body", "b", 2), self.diag(repr(hit)))
+        self.assertIn("hit", hit.header("cache-status"))
+        again = self.get(gh, "/h-changed")
+        self.assertEqual(self.count("/h-changed"), 3,
+                         self.diag("another ETag on HEAD drops the stored GET response: %r" % again))
 
     # -- RFC 9111 §4.2.3/§4.2.4: stale on arrival, and no stale-while-revalidate by default -----
     def test_a_response_stale_on_arrival_is_revalidated_not_served(self):
@@ -181,3 +211,39 @@ class CacheRfcTest(AdminCase):
         hint, final = out.find(":status: 103"), out.find(":status: 200")
         self.assertTrue(0 <= hint < final, self.diag("nghttp output:\n%s" % out))
         self.assertIn("link: </style.css>; rel=preload; as=style", out)
+
+    # -- cache.replay_early_hints: a hit replays the 103 the fill saw ---------------------------
+    def test_a_hit_replays_the_103_the_fill_saw_over_http1_and_http2(self):
+        self.early_hints_route("/replayed")
+        gh = self.start(h2c=True, cache={"replay_early_hints": True})
+        fill = self.client(gh)
+        fill.send(request("GET", "/replayed", []))
+        self.assertEqual(fill.read_response().status, 103)
+        self.assertEqual(fill.read_response().body, b"page #1")
+
+        hit = self.client(gh)
+        hit.send(request("GET", "/replayed", []))
+        hint = hit.read_response()
+        self.assertEqual((hint.status, hint.header("link")),
+                         (103, "</style.css>; rel=preload; as=style"), self.diag(repr(hint)))
+        page = hit.read_response()
+        self.assertEqual((page.status, page.body), (200, b"page #1"), self.diag(repr(page)))
+        self.assertIn("hit", page.header("cache-status"))
+
+        missing = missing_tools("curl", "nghttp")
+        if missing:
+            self.skipTest("missing: %s" % ", ".join(missing))
+        proc = subprocess.run(["curl", "-sS", "-v", "--http2-prior-knowledge", "--max-time", "10",
+                               "http://127.0.0.1:%d/replayed" % self.h2c_port],
+                              capture_output=True, timeout=20)
+        err = proc.stderr.decode("latin-1")
+        hint_at, final_at = err.find("< HTTP/2 103"), err.find("< HTTP/2 200")
+        self.assertTrue(0 <= hint_at < final_at, self.diag("curl:\n%s" % err))
+        self.assertEqual(proc.stdout, b"page #1")
+        rc, out, err = run_tool(["nghttp", "-v", "--timeout=10",
+                                 "http://127.0.0.1:%d/replayed" % self.h2c_port], timeout=30)
+        self.assertEqual(rc, 0, self.diag(out + err))
+        hint_at, final_at = out.find(":status: 103"), out.find(":status: 200")
+        self.assertTrue(0 <= hint_at < final_at, self.diag("nghttp output:\n%s" % out))
+        self.assertIn("link: </style.css>; rel=preload; as=style", out)
+        self.assertEqual(self.count("/replayed"), 1, "every answer after the first was a hit")

@@ -109,6 +109,51 @@ TEST(ObjectBuilder, A304UpdatesStoredFieldsTable) {
   }
 }
 
+// RFC 9111 §4.3.5: a response to HEAD updates the stored GET response it would have selected
+// when its validators and length match, and makes it stale when one differs.
+TEST(ObjectBuilder, AHeadResponseFreshensOrInvalidatesTable) {
+  struct Row {
+    const char* section;
+    int status;
+    const char* etag;           // null: not in the HEAD response
+    const char* last_modified;  // null: not in the HEAD response
+    std::optional<uint64_t> length;
+    HeadFreshening expected;
+  };
+  const char* kDate = "Mon, 01 Jan 2024 00:00:00 GMT";
+  const Row rows[] = {
+      {"4.3.5 all match: update", 200, "\"v1\"", kDate, 4, HeadFreshening::Update},
+      {"4.3.5 no validator, same length: update", 200, nullptr, nullptr, 4, HeadFreshening::Update},
+      {"4.3.5 no Content-Length: not compared", 200, "\"v1\"", nullptr, std::nullopt,
+       HeadFreshening::Update},
+      {"4.3.5 ETag differs: stale", 200, "\"v2\"", kDate, 4, HeadFreshening::Invalidate},
+      {"4.3.5 Last-Modified differs: stale", 200, "\"v1\"", "Tue, 02 Jan 2024 00:00:00 GMT", 4,
+       HeadFreshening::Invalidate},
+      {"4.3.5 Content-Length differs: stale", 200, "\"v1\"", kDate, 5, HeadFreshening::Invalidate},
+      {"4.3.5 weak vs strong is a different validator: stale", 200, "W/\"v1\"", kDate, 4,
+       HeadFreshening::Invalidate},
+      {"4.3.5 only a 200 speaks for the GET response", 404, "\"v1\"", kDate, 4,
+       HeadFreshening::Ignore},
+      {"4.3.5 a 304 to HEAD is not a freshening", 304, "\"v1\"", kDate, std::nullopt,
+       HeadFreshening::Ignore},
+  };
+  http::ResponseHead stored_head;
+  stored_head.headers.add("ETag", "\"v1\"");
+  stored_head.headers.add("Last-Modified", kDate);
+  stored_head.headers.add("Cache-Control", "max-age=60");
+  auto stored =
+      buildObject("k", {}, stored_head, parseCacheControl(stored_head.headers), {}, {}, {100, 100});
+  stored->body = std::make_shared<const Body>(Body{'b', 'o', 'd', 'y'});
+  for (const Row& row : rows) {
+    http::ResponseHead head;
+    head.status = row.status;
+    if (row.etag) head.headers.add("ETag", row.etag);
+    if (row.last_modified) head.headers.add("Last-Modified", row.last_modified);
+    head.content_length = row.length;
+    EXPECT_EQ(judgeHeadResponse(*stored, head), row.expected) << row.section;
+  }
+}
+
 // RFC 9213: a targeted field hidden from clients still judges a 304 that carries none.
 TEST(ObjectBuilder, AHiddenTargetedFieldIsKeptAsideForThe304) {
   const std::string targets[] = {"CDN-Cache-Control"};

@@ -28,7 +28,8 @@ TEST(Cache, ReadsEveryKey) {
                        "  max_variants: 8\n"
                        "  stale_if_error: 5m\n"
                        "  targeted_fields: [Gatehouse-Cache-Control, CDN-Cache-Control]\n"
-                       "  forward_targeted_fields: true\n"));
+                       "  forward_targeted_fields: true\n"
+                       "  replay_early_hints: true\n"));
   ASSERT_TRUE(config);
   const CacheConfig& cache = *config->cache;
   EXPECT_EQ(cache.memory, ByteSize::mib(64));
@@ -42,6 +43,7 @@ TEST(Cache, ReadsEveryKey) {
   EXPECT_EQ(cache.targeted_fields,
             (std::vector<std::string>{"Gatehouse-Cache-Control", "CDN-Cache-Control"}));
   EXPECT_TRUE(cache.forward_targeted_fields);
+  EXPECT_TRUE(cache.replay_early_hints);
 }
 
 TEST(Cache, AnEmptySectionTakesTheDefaults) {
@@ -56,6 +58,7 @@ TEST(Cache, AnEmptySectionTakesTheDefaults) {
   EXPECT_EQ(config->cache->stale_if_error, Duration(3600000));
   EXPECT_EQ(config->cache->targeted_fields, (std::vector<std::string>{"CDN-Cache-Control"}));
   EXPECT_FALSE(config->cache->forward_targeted_fields);
+  EXPECT_FALSE(config->cache->replay_early_hints);
 }
 
 TEST(Cache, RejectsATargetedFieldThatIsNotAFieldName) {
