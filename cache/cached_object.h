@@ -23,7 +23,6 @@ struct CachedObject {
   std::vector<std::string> vary_fields;  // lowercase, sorted
   std::string vary_key;                  // this variant's secondary key
 
-  int status = 200;
   std::string reason;
   // As clients see them, in HTTP/1 wire form (a hit copies them as bytes): no hop-by-hop
   // fields, no Age, no Set-Cookie (only stored when the route strips it), no
@@ -49,14 +48,16 @@ struct CachedObject {
   // (stale-if-error). 0: never; always 0 when a directive forbids serving stale (§4.2.4).
   uint32_t swr_window = 0;
   uint32_t sie_window = 0;
+  // (Next to the windows, with the flags below: one 8-byte word, no padding.)
+  int status = 200;
   // Fresh longer than the origin said, by read_only.min_ttl: dropped when read-only mode ends
   // (CacheStore::endReadOnly), so that the mode's lifetimes do not outlive it.
   bool read_only_extended = false;
-
-  uint64_t charge = 0;  // bytes counted against cache.memory
   // A marker, not a response (Varnish's hit-for-miss): the last response for this URL was not
   // storable, so requests go straight to the origin instead of queueing behind one another.
   bool hit_for_pass = false;
+
+  uint64_t charge = 0;  // bytes counted against cache.memory
 
   int64_t currentAge(int64_t now) const {
     return corrected_initial_age + (now > response_time ? now - response_time : 0);
