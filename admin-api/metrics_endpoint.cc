@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin-api/cache_metrics.h"
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/process_metrics.h"
 #include "admin-api/prometheus_text.h"
@@ -195,15 +196,36 @@ void addReadOnly(PrometheusText& out, const gate::ReadOnlyState& state) {
   out.add(Metric::ReadOnlySetCookieDropped, {}, state.set_cookie_dropped_total.load(relaxed));
 }
 
+// The cluster sync's series, only with `cluster:`.
+void addCluster(PrometheusText& out, const cluster::ClusterSync& sync) {
+  const cluster::ClusterCounters& c = sync.counters();
+  out.add(Metric::ClusterConnected, {}, uint64_t{sync.connected() ? 1u : 0u});
+  out.add(Metric::ClusterConnects, {{"result", "ok"}}, c.connects);
+  out.add(Metric::ClusterConnects, {{"result", "failed"}}, c.connect_failures);
+  out.add(Metric::ClusterDisconnects, {}, c.disconnects);
+  out.add(Metric::ClusterChanges, {{"direction", "sent"}}, c.published);
+  out.add(Metric::ClusterChanges, {{"direction", "local_only"}}, c.local_only);
+  out.add(Metric::ClusterChanges, {{"direction", "applied"}}, c.applied);
+  out.add(Metric::ClusterConflicts, {}, c.conflicts);
+  out.add(Metric::ClusterPurges, {{"direction", "sent"}}, c.purges_published);
+  out.add(Metric::ClusterPurges, {{"direction", "local_only"}}, c.purges_local_only);
+  out.add(Metric::ClusterPurges, {{"direction", "applied"}}, c.purges_applied);
+  out.add(Metric::ClusterInvalid, {}, c.invalid);
+  out.add(Metric::ClusterInstances, {}, uint64_t{sync.instances().size()});
+  out.add(Metric::ClusterConfigMismatch, {}, uint64_t{sync.configMismatches()});
+}
+
 }  // namespace
 
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
-                          const gate::ReadOnlyState& read_only) {
+                          const gate::ReadOnlyState& read_only,
+                          const cluster::ClusterSync* cluster) {
   PrometheusText out;
   addTraffic(out, control);
   addBackends(out, control);
   addCacheMetrics(out, control);
   addReadOnly(out, read_only);
+  if (cluster) addCluster(out, *cluster);
   constexpr auto relaxed = std::memory_order_relaxed;
   const http::Http2Counters& h2 = http::Http2Counters::process();
   const http::RequestBodyCounters& bodies = http::RequestBodyCounters::process();
@@ -276,7 +298,8 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
 AdminResponse metricsEndpoint(const AdminRequest&, AdminContext& context) {
   AdminResponse response;
   response.content_type = kPrometheusContentType;
-  response.body = renderMetrics(context.control, context.counters, context.read_only);
+  response.body =
+      renderMetrics(context.control, context.counters, context.read_only, context.cluster);
   return response;
 }
 

@@ -196,6 +196,28 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(TailDropped, Counter, "gatehouse_tail_dropped_total",                                        \
     "Access entries a tail missed, by reason: tap_full (the main loop fell 8192 entries "        \
     "behind), slow_reader (the client read slower than its entries came)")                       \
+  X(ClusterConnected, Gauge, "gatehouse_cluster_connected",                                      \
+    "1 while the cluster sync (cluster:) is connected to Redis and subscribed")                  \
+  X(ClusterConnects, Counter, "gatehouse_cluster_connects_total",                                \
+    "Connections to Redis by result: ok (connected, state loaded), failed (refused, timed out, " \
+    "AUTH)")                                                                                     \
+  X(ClusterDisconnects, Counter, "gatehouse_cluster_disconnects_total",                          \
+    "Established connections to Redis lost")                                                     \
+  X(ClusterChanges, Counter, "gatehouse_cluster_changes_total",                                  \
+    "Shared state changes (read-only, server states, pool pauses) by direction: sent (made "     \
+    "here, written to Redis), local_only (made here while Redis was away), applied (another "    \
+    "instance's, applied here)")                                                                 \
+  X(ClusterConflicts, Counter, "gatehouse_cluster_conflicts_total",                              \
+    "Changes made here that lost to a newer version in Redis (last writer wins)")                \
+  X(ClusterPurges, Counter, "gatehouse_cluster_purges_total",                                    \
+    "Cache purges and bans shared, by direction: sent, local_only, applied")                     \
+  X(ClusterInvalid, Counter, "gatehouse_cluster_invalid_total",                                  \
+    "Records, messages or commands the cluster sync could not read or apply")                    \
+  X(ClusterInstances, Gauge, "gatehouse_cluster_instances",                                      \
+    "Live instances of the site (heartbeats younger than cluster.instance_ttl), this one "       \
+    "included")                                                                                  \
+  X(ClusterConfigMismatch, Gauge, "gatehouse_cluster_config_mismatch_instances",                 \
+    "Live instances whose config digest differs from this instance's")                           \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")              \
   X(ProcessCpu, Counter, "process_cpu_seconds_total", "User and system CPU time spent")          \

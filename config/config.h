@@ -250,6 +250,27 @@ struct AdminConfig {
   Duration session_ttl{12 * 3600 * 1000};  // a status page login (cookie) lasts this long
 };
 
+// `cluster:` instances of one site share read-only mode, backend admin states, pool pauses and
+// cache purges through Redis (docs/CLUSTER.md). Absent: nothing of it runs.
+struct ClusterConfig {
+  std::string redis;  // the URL as written (never holds a password), for logs and /cluster
+  std::string host;   // from redis://HOST[:PORT][/DB]
+  uint16_t port = 6379;
+  uint32_t db = 0;
+  // At most one names where Redis' password (AUTH) comes from; none: no AUTH.
+  std::string password_file;
+  std::string password_env;
+  std::string password;         // keep it out of logs
+  std::string name;             // the site: instances with the same name share state
+  std::string instance;         // this instance's name; default the hostname
+  Duration heartbeat{1000};     // how often this instance writes its heartbeat and reads others'
+  Duration instance_ttl{5000};  // a heartbeat older than this: the instance is gone
+  Duration timeout{1000};       // connecting, and loading the state at start
+  Duration retry_max{5000};     // reconnect backoff: 100 ms doubling up to this
+
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
+};
+
 // `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
 // opt in with `cache: true`.
 struct CacheConfig {
@@ -324,6 +345,7 @@ struct Config {
   Http2Config http2;
   std::optional<AdminConfig> admin;
   std::optional<CacheConfig> cache;
+  std::optional<ClusterConfig> cluster;
   std::vector<StaticConfig> statics;  // `static:`; matched before routes, in file order
   // `state_file:` the JSON file where run-time changes (read-only mode, backend states) survive
   // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
@@ -334,6 +356,10 @@ struct Config {
   // (`admin.address`, `log.access`), so that a later verdict on a key (a reload that needs a
   // restart) points at its line. Keys the file leaves out are absent.
   std::map<std::string, std::string, std::less<>> key_origins;
+  // 16 hex digits over what must be the same on every instance of a site: the document without
+  // its per-instance keys (workers, listeners, admin, state_file, log, cluster). /cluster flags
+  // instances whose digest differs.
+  std::string digest;
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {
