@@ -38,8 +38,11 @@ AdminResponse cachePurgeEndpoint(const AdminRequest& request, AdminContext& cont
   Json answer = {{"purged", purged}};
   if (purged == 0) answer["hint"] = pipeline::nothingPurgedHint(*store, *key);
   // The other instances purge it too (cluster:); their counts are not waited for.
-  if (context.cluster)
-    answer["cluster"] = clusterNote(context, context.cluster->purged({.url_key = *key}));
+  if (context.cluster) {
+    cluster::PurgeEvent event;
+    event.url_key = *key;
+    answer["cluster"] = clusterNote(context, context.cluster->purged(std::move(event)));
+  }
   return jsonResponse(200, answer);
 }
 

@@ -324,12 +324,14 @@ class ClusterTest(BackendCase):
         self.put_state(self.admin("C"), "app", "a2", "drain")
         self.put_paused(self.admin("A"), "app", False)
         # D's config differs (cache.max_object): /cluster must flag it.
-        cfg, admin_port = self.instance_config("D", max_object="2MiB")
+        cfg, admin_port = self.instance_config("D", max_object="512KiB")
         d = self.class_gatehouse(cfg)
         d_admin = AdminApi(admin_port, self.token, self.token_file)
         d_admin.wait_ready()
         # Ready means loaded: the very first requests see the site's state.
-        self.assertEqual(Client(d.port).get("/hello", method="POST", body=b"x")[0], 503)
+        c = Client(d.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.get("/hello", method="POST", body=b"x")[0], 503)
         self.assertEqual(self.server(d_admin, "app", "a2")["state"], "drain")
         self.assertEqual(d_admin.get("/read-only").json()["reason"], "late starter")
         self.wait_until(lambda: len(self.admin("A").get("/cluster").json()["instances"]) == 4, 5,

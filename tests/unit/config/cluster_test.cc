@@ -65,9 +65,9 @@ struct BadCase {
 };
 
 const BadCase kBad[] = {
-    {"cluster: { name: s }\n", "gatehouse.yaml:9:10: cluster: missing required key \"redis\""},
+    {"cluster: { name: s }\n", "gatehouse.yaml:9:10: cluster.redis: required key is missing"},
     {"cluster: { redis: \"redis://h\" }\n",
-     "gatehouse.yaml:9:10: cluster: missing required key \"name\""},
+     "gatehouse.yaml:9:10: cluster.name: required key is missing"},
     {"cluster: { redis: \"http://h\", name: s }\n",
      "gatehouse.yaml:9:19: cluster.redis: expected redis://HOST[:PORT][/DB]"},
     {"cluster: { redis: \"redis://u:p@h\", name: s }\n",
@@ -82,13 +82,12 @@ const BadCase kBad[] = {
     {"cluster: { redis: \"redis://h/x\", name: s }\n",
      "gatehouse.yaml:9:19: cluster.redis: the database after / must be 0..1000"},
     {"cluster: { redis: \"redis://h\", name: \"a b\" }\n",
-     "gatehouse.yaml:9:37: cluster.name: \"a b\" is not a valid name (use letters, digits, '-', "
-     "'_' or '.')"},
+     "gatehouse.yaml:9:38: cluster.name: bad name \"a b\" (use letters, digits, '-', '_' or '.')"},
     {"cluster: { redis: \"redis://h\", name: s, password_env: GH_NOT_SET_ANYWHERE }\n",
      "gatehouse.yaml:9:55: cluster.password_env: environment variable GH_NOT_SET_ANYWHERE is not "
      "set"},
-    {"cluster: { redis: \"redis://h\", name: s, heartbeat: 2s }\n",
-     "gatehouse.yaml:9:10: cluster.instance_ttl: must be at least twice heartbeat (2000 ms)"},
+    {"cluster: { redis: \"redis://h\", name: s, heartbeat: 3s }\n",
+     "gatehouse.yaml:9:10: cluster.instance_ttl: must be at least twice heartbeat (3000 ms)"},
     {"cluster: { redis: \"redis://h\", name: s, heartbeat: 0s }\n",
      "gatehouse.yaml:9:52: cluster.heartbeat: must be more than 0"},
     {"cluster: { redis: \"redis://h\", name: s, sentinel: x }\n",

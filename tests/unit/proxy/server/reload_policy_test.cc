@@ -76,7 +76,7 @@ const Case kCases[] = {
     {"log", "access: \"off\"", "access: stdout, format: json, error: /tmp/gh-error.log", ""},
     {"http2", "max_concurrent_streams: 64", "max_concurrent_streams: 32", ""},
     {"cluster", "instance: a", "instance: b",
-     "t.yaml:25:1: cluster: needs a restart (Redis, the site and the instance are set at start)"},
+     "t.yaml:24:1: cluster: needs a restart (Redis, the site and the instance are set at start)"},
 };
 
 std::shared_ptr<const config::Config> load(const std::string& text) {
