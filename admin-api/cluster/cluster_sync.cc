@@ -8,6 +8,7 @@
 
 #include "admin-api/cluster/process_state.h"
 #include "proxy/base/log.h"
+#include "proxy/pipeline/invalidation_feed.h"
 
 namespace gatehouse::cluster {
 namespace {
@@ -122,6 +123,8 @@ ClusterSync::ClusterSync(net::EventLoop& loop, server::ProcessControl& control,
       }) {}
 
 ClusterSync::~ClusterSync() {
+  feed_subscription_.reset();
+  alive_.reset();
   // The links' destructors free their contexts; the pending callbacks get no reply and return.
   ++generation_;
   commands_.reset();
@@ -138,6 +141,22 @@ void ClusterSync::start() {
   loadAtStart();
   connect();
   heartbeat_timer_.arm(config_.heartbeat);
+  net::EventLoop* loop = &loop_;  // the main loop outlives this object
+  feed_subscription_ = pipeline::InvalidationFeed::process().subscribe(
+      [this, loop, alive = std::weak_ptr<bool>(alive_)](const pipeline::Invalidation& inv) {
+        loop->post([this, alive, inv] {
+          if (!alive.lock()) return;
+          PurgeEvent event;
+          event.url_key = inv.url_key;
+          event.prefix = inv.prefix;
+          if (!event.url_key.empty() || !event.prefix.empty()) purged(std::move(event));
+          for (const std::string& tag : inv.tags) {
+            PurgeEvent one;
+            one.tag = tag;
+            purged(std::move(one));
+          }
+        });
+      });
 }
 
 void ClusterSync::loadAtStart() {

@@ -135,6 +135,10 @@ class ClusterSync {
   double requests_per_s_ = 0;
 
   ClusterCounters counters_;
+  // PURGE/BAN answered on the public listeners (worker threads) reach purged() through a post
+  // to the main loop; `alive_` tells a late post that this object is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<const void> feed_subscription_;
   net::Timer retry_timer_;
   net::Timer deadline_timer_;  // connecting must finish within cluster.timeout
   net::Timer heartbeat_timer_;

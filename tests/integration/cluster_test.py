@@ -8,7 +8,8 @@ read-only on one is enforced on all within 1 s; a drain with --wait through one 
 when a long request on another has finished; a purge through one evicts on all; Redis killed:
 all three keep serving and keep their state, a change made meanwhile is applied locally and
 reported (ctl exit 1), Redis back (empty): state converges; an instance started late comes up
-with the current state, and /cluster flags its different config digest.
+with the current state, and /cluster flags its different config digest. A PURGE on one
+instance's public listener is shared too.
 
 Skips (exit 77, ctest SKIP_RETURN_CODE) only when redis-server is not installed;
 packaging/install-deps.sh --test installs it, so CI runs it."""
@@ -105,7 +106,7 @@ class ClusterTest(BackendCase):
             [cls.a1, cls.a2],
             backends={"app": pool([cls.a1, cls.a2], hold="0s")},
             admin={"address": "127.0.0.1:%d" % admin_port, "token_file": cls.token_file},
-            cache=dict(CACHE, **cache_extra), routes=cached_routes(),
+            cache=dict(CACHE, purge_from=["127.0.0.0/8"], **cache_extra), routes=cached_routes(),
             state_file=os.path.join(cls.tmpdir, "state-%s.json" % name),
             cluster={"redis": "redis://127.0.0.1:%d/0" % cls.redis.port, "name": "it-site",
                      "instance": name, "password_file": cls.password_file,
@@ -275,6 +276,21 @@ class ClusterTest(BackendCase):
         for n in "ABC":
             _, headers, _ = self.get(n, "/page")
             self.assertNotIn("hit", headers.get("cache-status", ""), n)
+        self.assertEqual(fetched(), before + 3)
+        # A PURGE sent to one instance's public listener (a CMS plugin's) reaches the others.
+        before = fetched()
+        applied = {n: self.metrics(n)["gatehouse_cluster_purges_total"].value(direction="applied")
+                   for n in "AC"}
+        c = Client(self.gh("B").port)
+        self.addCleanup(c.close)
+        status, _, body = c.get("/page", method="PURGE", headers={"Host": HOST})
+        self.assertEqual(status, 200, body)
+        for n in "AC":
+            self.wait_until(
+                lambda: self.metrics(n)["gatehouse_cluster_purges_total"].value(
+                    direction="applied") > applied[n], APPLY_WITHIN * 5, "PURGE on %s" % n)
+        for n in "ABC":
+            self.get(n, "/page")
         self.assertEqual(fetched(), before + 3)
 
     def test_4_redis_killed_instances_serve_and_keep_state_then_converge_when_it_is_back(self):
