@@ -221,7 +221,8 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
   health::Server& server = *found->server;
   std::string what;
   bool changed = false;
-  bool shared = true;
+  // Unchanged: nothing is sent; the answer says whether the site can hear this instance.
+  bool shared = context.cluster == nullptr || context.cluster->connected();
   if (state) {
     const health::AdminState before = server.adminState();
     server.setAdminState(*state);
@@ -263,7 +264,8 @@ AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& 
   if (!found) return errorResponse(404, found.error().message);
   const bool paused = (*body)["paused"].get<bool>();
   const bool before = found->pool->state().paused.exchange(paused);
-  bool shared = true;
+  // Unchanged: nothing is sent; the answer says whether the site can hear this instance.
+  bool shared = context.cluster == nullptr || context.cluster->connected();
   if (before != paused) {
     if (context.cluster) shared = context.cluster->poolPauseChanged(found->pool->name(), paused);
     log::info("admin: pool {} {} (by {}; hold {} ms)", found->pool->name(),
