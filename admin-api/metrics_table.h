@@ -194,8 +194,8 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Backend responses whose Set-Cookie was dropped because read-only mode was on")              \
   X(TailListeners, Gauge, "gatehouse_tail_listeners", "Admin clients streaming GET /tail now")   \
   X(TailDropped, Counter, "gatehouse_tail_dropped_total",                                        \
-    "Access entries a tail missed, by reason: tap_full (the main loop fell 8192 entries "        \
-    "behind), slow_reader (the client read slower than its entries came)")                       \
+    "Access entries a tail missed, by reason: tap_full (a worker got 8192 entries "              \
+    "ahead of the main loop), slow_reader (the client read slower than its entries came)")       \
   X(ClusterConnected, Gauge, "gatehouse_cluster_connected",                                      \
     "1 while the cluster sync (cluster:) is connected to Redis and subscribed")                  \
   X(ClusterConnects, Counter, "gatehouse_cluster_connects_total",                                \
