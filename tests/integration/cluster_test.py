@@ -196,6 +196,13 @@ class ClusterTest(BackendCase):
         self.assertEqual(m["gatehouse_cluster_connected"].value(), 1)
         self.assertGreaterEqual(m["gatehouse_cluster_changes_total"].value(direction="applied"), 2)
         self.assertEqual(m["gatehouse_cluster_instances"].value(), 3)
+        # The cluster's series pass Prometheus's own linter (where promtool is installed).
+        promtool = shutil.which("promtool")
+        if promtool:
+            p = subprocess.run([promtool, "check", "metrics"],
+                               input=self.admin("B").get("/metrics").body,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+            self.assertEqual((p.returncode, p.stdout.decode()), (0, ""))
 
     def test_2_drain_wait_through_one_returns_only_when_a_long_request_on_another_finished(self):
         self.wait_connected()
