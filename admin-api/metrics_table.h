@@ -31,6 +31,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",               \
     "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "    \
     "6.5.1: framing, routing, authentication, modifiers, content-*)")                            \
+  X(HttpResponseTrailersDropped, Counter, "gatehouse_http_response_trailers_dropped_total",      \
+    "Response trailer fields of backends dropped before the client as not allowed in trailers "  \
+    "(RFC 9110 6.5.1)")                                                                          \
   X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
     "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
     "segment, maybe encoded), memory (503, limits.memory in use)")                               \
