@@ -67,6 +67,51 @@ std::unique_ptr<TcpConnection> TcpConnection::adopt(event_base* base, evutil_soc
   return adopt(base, fd, unowned);
 }
 
+std::unique_ptr<TcpConnection> TcpConnection::adopt(event_base* base, IdleSocket socket) {
+  SSL* ssl = socket.releaseSsl();
+  std::unique_ptr<TcpConnection> conn = adopt(base, socket.releaseFd());
+  conn->ssl_.reset(ssl);  // established: no handshake, plaintext from the first read
+  return conn;
+}
+
+bool TcpConnection::quiescent() const {
+  return !closed_ && fd_ >= 0 && !connecting_ && !handshaking_ && !write_wants_read_ && !eof_ &&
+         !fin_sent_ && !shutdown_pending_ && pendingOutput() == 0 &&
+         evbuffer_get_length(input_.get()) == 0 && !(ssl_ && SSL_has_pending(ssl_.get()));
+}
+
+IdleSocket TcpConnection::detach() {
+  close();
+  IdleSocket socket(fd_, ssl_.release());
+  fd_ = -1;  // the socket's now
+  return socket;
+}
+
+IdleSocket& IdleSocket::operator=(IdleSocket&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = std::exchange(other.fd_, -1);
+    ssl_ = std::move(other.ssl_);
+  }
+  return *this;
+}
+
+void IdleSocket::shutdownWrite() {
+  if (fd_ < 0) return;
+  if (ssl_) {
+    clearTlsErrors();
+    SSL_shutdown(ssl_.get());  // close_notify; we do not wait for the peer's
+    clearTlsErrors();
+  }
+  ::shutdown(fd_, SHUT_WR);
+}
+
+void IdleSocket::reset() {
+  ssl_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 std::unique_ptr<TcpConnection> TcpConnection::connect(event_base* base,
                                                       const SocketAddress& address,
                                                       Duration connect_timeout, Handler& handler) {
