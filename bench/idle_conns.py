@@ -416,7 +416,9 @@ def main():
             if (kind, name) in results:
                 before, after, opened, _alive = results[(kind, name)]
                 per_conn[name] = (after - before) * 1024 / opened if opened else float("nan")
-        peers = [per_conn[n] for n in ("haproxy", "nginx") if n in per_conn and per_conn[n] > 0]
+        # A peer that closed some of the connections (still open < conns) is not a fair best.
+        peers = [per_conn[n] for n in ("haproxy", "nginx")
+                 if n in per_conn and per_conn[n] > 0 and results[(kind, n)][3] == results[(kind, n)][2]]
         best_peer = min(peers) if peers else None
         for name in PROXIES:
             if (kind, name) in results:
