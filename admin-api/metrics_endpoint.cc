@@ -216,6 +216,8 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
           bodies.body_timeouts_http2.load(relaxed));
   out.add(Metric::HttpBodyDiscardCloses, {}, bodies.discard_closes.load(relaxed));
   out.add(Metric::HttpTrailersDropped, {}, bodies.trailer_fields_dropped.load(relaxed));
+  out.add(Metric::HttpResponseTrailersDropped, {},
+          bodies.response_trailer_fields_dropped.load(relaxed));
   out.add(Metric::Http2Sessions, {}, h2.sessions.load(relaxed));
   out.add(Metric::Http2Streams, {}, h2.streams.load(relaxed));
   out.add(Metric::Http2ClientResets, {}, h2.client_resets.load(relaxed));

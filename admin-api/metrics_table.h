@@ -31,6 +31,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",               \
     "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "    \
     "6.5.1: framing, routing, authentication, modifiers, content-*)")                            \
+  X(HttpResponseTrailersDropped, Counter, "gatehouse_http_response_trailers_dropped_total",      \
+    "Response trailer fields of backends dropped before the client as not allowed in trailers "  \
+    "(RFC 9110 6.5.1)")                                                                          \
   X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
     "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
     "segment, maybe encoded), memory (503, limits.memory in use)")                               \
@@ -196,8 +199,8 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Backend responses whose Set-Cookie was dropped because read-only mode was on")              \
   X(TailListeners, Gauge, "gatehouse_tail_listeners", "Admin clients streaming GET /tail now")   \
   X(TailDropped, Counter, "gatehouse_tail_dropped_total",                                        \
-    "Access entries a tail missed, by reason: tap_full (the main loop fell 8192 entries "        \
-    "behind), slow_reader (the client read slower than its entries came)")                       \
+    "Access entries a tail missed, by reason: tap_full (a worker got 8192 entries "              \
+    "ahead of the main loop), slow_reader (the client read slower than its entries came)")       \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")              \
   X(ProcessCpu, Counter, "process_cpu_seconds_total", "User and system CPU time spent")          \

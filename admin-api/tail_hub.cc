@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
@@ -35,22 +36,56 @@ TailHub::Subscription::~Subscription() {
 
 namespace {
 
+// The bytes JSON wants escaped in a string: quote, backslash, controls (and DEL, for logs).
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c)
+    t[c] = true;
+  t['"'] = t['\\'] = t[0x7f] = true;
+  return t;
+}();
+
+bool needsEscape(char c) {
+  return kEscaped[static_cast<unsigned char>(c)];
+}
+
+// A literal, appended without strlen.
+template <size_t N>
+void appendLiteral(std::string& out, const char (&text)[N]) {
+  out.append(text, N - 1);
+}
+
 // JSON string contents: quotes, backslashes and control characters escaped. Written by hand
-// (not nlohmann) because this runs once per entry per listener while a tail is attached.
+// (not nlohmann) because this runs once per entry per listener while a tail is attached; runs
+// of plain bytes (nearly all of them) are appended whole.
 void appendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!needsEscape(c)) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
     } else {
-      out += c;
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned char>(c));
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
+}
+
+void appendNumber(std::string& out, uint64_t n) {
+  char digits[20];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out.append(p, static_cast<size_t>(end - p));
 }
 
 // rfc3339() of the entry's second, formatted once per second rather than once per entry.
@@ -66,35 +101,47 @@ std::string_view secondText(int64_t time_ms) {
 
 }  // namespace
 
-std::string TailHub::line(const server::TapEntry& e) {
-  std::string out;
-  out.reserve(256);
-  out += "{\"time\":";
+void TailHub::appendLine(std::string& out, const server::TapEntry& e) {
+  appendLiteral(out, "{\"time\":");
   appendJsonString(out, secondText(e.time_ms));
-  fmt::format_to(std::back_inserter(out), ",\"time_ms\":{},\"client\":", e.time_ms);
+  appendLiteral(out, ",\"time_ms\":");
+  appendNumber(out, static_cast<uint64_t>(e.time_ms < 0 ? 0 : e.time_ms));
+  appendLiteral(out, ",\"client\":");
   appendJsonString(out, e.client);
-  out += ",\"method\":";
+  appendLiteral(out, ",\"method\":");
   appendJsonString(out, e.method);
-  out += ",\"host\":";
+  appendLiteral(out, ",\"host\":");
   appendJsonString(out, e.host);
-  out += ",\"target\":";
+  appendLiteral(out, ",\"target\":");
   appendJsonString(out, e.target);
-  fmt::format_to(std::back_inserter(out),
-                 ",\"status\":{},\"bytes\":{},\"ms\":{:.3f},\"server\":", e.status, e.bytes,
-                 static_cast<double>(e.duration_us) / 1000.0);
+  appendLiteral(out, ",\"status\":");
+  appendNumber(out, static_cast<uint64_t>(e.status));
+  appendLiteral(out, ",\"bytes\":");
+  appendNumber(out, e.bytes);
+  // Milliseconds with three decimals, from integer microseconds (no floating-point format).
+  appendLiteral(out, ",\"ms\":");
+  appendNumber(out, e.duration_us / 1000);
+  const auto fraction = static_cast<unsigned>(e.duration_us % 1000);
+  const char decimals[] = {'.', static_cast<char>('0' + fraction / 100),
+                           static_cast<char>('0' + fraction / 10 % 10),
+                           static_cast<char>('0' + fraction % 10)};
+  out.append(decimals, sizeof decimals);
+  appendLiteral(out, ",\"server\":");
   appendJsonString(out, e.server);
-  out += ",\"cache\":";
+  appendLiteral(out, ",\"cache\":");
   appendJsonString(out, e.cache);
-  fmt::format_to(std::back_inserter(out), ",\"listener\":{}}}\n", e.listener);
-  return out;
+  appendLiteral(out, ",\"listener\":");
+  appendNumber(out, e.listener);
+  appendLiteral(out, "}\n");
 }
 
-void TailHub::Subscription::deliver(const std::vector<server::TapEntry>& entries) {
-  std::string out;
+void TailHub::Subscription::deliver(const server::TapBatch& batch, std::string& out) {
+  out.clear();
   size_t skipped = 0;
   // Past the exchange's high watermark (kMaxPending) the client is not keeping up.
   const bool full = exchange_.downstreamFull();
-  for (const server::TapEntry& e : entries) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const server::TapEntry e = batch[i];
     if (!filter_.matches(e)) continue;
     if (full || out.size() >= kMaxPending) {
       ++skipped;
@@ -104,7 +151,7 @@ void TailHub::Subscription::deliver(const std::vector<server::TapEntry>& entries
       out += nlohmann::json{{"dropped", dropped_}}.dump() + "\n";
       dropped_ = 0;
     }
-    out += line(e);
+    appendLine(out, e);
   }
   dropped_ += skipped;
   if (skipped)
@@ -118,12 +165,12 @@ void TailHub::Subscription::deliver(const std::vector<server::TapEntry>& entries
 
 void TailHub::tick() {
   if (subscriptions_.empty()) return;  // the last one left: the tap is off, no need to look
-  const std::vector<server::TapEntry> entries = server::TrafficTap::process().drain();
+  server::TrafficTap::process().drain(batch_);
   // A copy: a delivery may end an exchange (a write error), which unsubscribes it.
   const std::vector<Subscription*> now = subscriptions_;
   for (Subscription* s : now)
     if (std::find(subscriptions_.begin(), subscriptions_.end(), s) != subscriptions_.end())
-      s->deliver(entries);
+      s->deliver(batch_, out_);
   timer_.arm(kInterval);
 }
 

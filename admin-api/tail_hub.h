@@ -6,8 +6,7 @@
 //
 // Bounded both ways: the tap drops entries when the main loop falls behind; a client that
 // reads slower than its entries come (more than kMaxPending bytes unsent on its connection)
-// (over the exchange's high watermark, 256 KiB, unsent on its connection, or as much in one
-// tick) misses them, counted for it (its stream says so in a {"dropped": N} line once it catches
+// misses them, counted for it (its stream says so in a {"dropped": N} line once it catches
 // up) and in gatehouse_tail_dropped_total{reason="slow_reader"}.
 
 #include <chrono>
@@ -43,7 +42,7 @@ class TailHub {
 
    private:
     friend class TailHub;
-    void deliver(const std::vector<server::TapEntry>& entries);
+    void deliver(const server::TapBatch& batch, std::string& out);
     TailHub& hub_;
     http::Exchange& exchange_;
     TailFilter filter_;
@@ -54,8 +53,13 @@ class TailHub {
     return std::make_unique<Subscription>(*this, exchange, std::move(filter));
   }
 
-  // One entry as the stream's line (with its newline).
-  static std::string line(const server::TapEntry& e);
+  // One entry as the stream's line (with its newline), appended to `out`.
+  static void appendLine(std::string& out, const server::TapEntry& e);
+  static std::string line(const server::TapEntry& e) {
+    std::string out;
+    appendLine(out, e);
+    return out;
+  }
 
   size_t listeners() const { return subscriptions_.size(); }
 
@@ -64,6 +68,8 @@ class TailHub {
 
   net::Timer timer_;
   std::vector<Subscription*> subscriptions_;
+  server::TapBatch batch_;  // reused: its storage goes back and forth with the tap's ring
+  std::string out_;         // one subscription's lines, reused
 };
 
 }  // namespace gatehouse::admin

@@ -8,7 +8,9 @@
 # Counts user-space instructions of the gatehouse process only (the kernel's TCP work is not in
 # them). Prints one line per workload; nothing asserts. Compare two builds with GATEHOUSE_BIN.
 # TAIL=1 keeps a `GET /tail` reader (what `ctl tail` uses) attached while counting: the cost of a
-# live traffic view, the admin thread's formatting included (issue 17 wants it under 5%).
+# live traffic view, the admin thread's formatting included (issue 17 wants it under 5%), and
+# prints each thread's count (the workers' share is the data path's cost). THREADS=1 prints the
+# same split without a tail, to compare with.
 #
 #   bench/callgrind.sh                       # REQUESTS=2000 WARMUP=200 WORKLOADS="hit pass"
 #   GATEHOUSE_BIN=/tmp/old/gatehouse bench/callgrind.sh
@@ -65,7 +67,7 @@ measure() {
   # TAIL=1: one count per thread, so that the workers' share (the data path) shows apart from the
   # main thread's (the admin API formatting the tail).
   local threads=no
-  [[ "${TAIL:-0}" == 1 ]] && threads=yes
+  [[ "${TAIL:-0}" == 1 || "${THREADS:-0}" == 1 ]] && threads=yes
   start "gatehouse/$workload" 0 valgrind --tool=callgrind --instr-atstart=no --separate-threads=$threads \
     --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
   local pid="${server_pid[gatehouse/$workload]}"
@@ -91,6 +93,8 @@ measure() {
     kill "$tail_pid" 2>/dev/null || true
     wait "$tail_pid" 2>/dev/null || true
     echo "tail: $(wc -l <"$out/tail.jsonl") entries streamed" >&2
+  fi
+  if [[ "$threads" == yes ]]; then
     for f in "$out"/callgrind.out*; do
       echo "  thread ${f##*-}: $(( $(grep -h '^summary:\|^totals:' "$f" | awk '{s += $2} END {print s+0}') / requests )) instructions/request" >&2
     done

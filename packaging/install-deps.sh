@@ -16,6 +16,8 @@ if [[ "${1:-}" == "--test" ]]; then
     clang-14 libfuzzer-14-dev libclang-rt-14-dev clang-format
     curl nghttp2-client wrk haproxy nginx-light
     python3-prometheus-client
+    prometheus                       # promtool check metrics (tests/integration/admin_test.py)
+    varnish varnish-modules          # examples/classic-stack's VCL compiles (classic_stack_test.py)
     lintian
     chromium python3-websocket   # the status page test (tests/integration/status_page_test.py)
   )

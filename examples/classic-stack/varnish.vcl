@@ -20,10 +20,13 @@ sub vcl_recv {
     ban("obj.http.x-url ~ ^" + req.url);
     return (synth(200, "Banned"));
   }
+  # cache.anonymous_ignore_cookies: ["_ga", "_gid"] (GET/HEAD, every route, cached or not)
+  if (req.method == "GET" || req.method == "HEAD") {
+    set req.http.Cookie = regsuball(req.http.Cookie, "(^|;\s*)(_ga|_gid)=[^;]*", "");
+    set req.http.Cookie = regsub(req.http.Cookie, "^;\s*", "");
+    if (req.http.Cookie ~ "^\s*$") { unset req.http.Cookie; }
+  }
   if (req.http.host == "api.example.com" || req.url ~ "^/api/") { return (pass); }  # uncached routes
-  # cache.anonymous_ignore_cookies: ["_ga", "_gid"]
-  set req.http.Cookie = regsuball(req.http.Cookie, "(^|;\s*)(_ga|_gid)=[^;]*", "");
-  if (req.http.Cookie ~ "^\s*$") { unset req.http.Cookie; }
   if (std.file_exists("/etc/varnish/read-only")) {           # read_only: (ctl read-only on)
     if (req.method != "GET" && req.method != "HEAD") { return (synth(503, "Read-only")); }
     unset req.http.Cookie; unset req.http.Authorization;
@@ -40,5 +43,9 @@ sub vcl_backend_response {
 
 sub vcl_deliver {
   unset resp.http.x-url;
-  set resp.http.Cache-Status = "varnish; " + (obj.hits > 0 ? "hit" : "fwd=miss");   # Cache-Status
+  if (obj.hits > 0) {                            # Cache-Status
+    set resp.http.Cache-Status = "varnish; hit";
+  } else {
+    set resp.http.Cache-Status = "varnish; fwd=miss";
+  }
 }

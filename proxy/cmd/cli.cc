@@ -40,7 +40,8 @@ int check(const std::string& path, bool strict) {
     return 1;
   }
   // What only building it tells: certificates parse and match their keys, backends resolve.
-  auto snapshot = server::buildSnapshot(*config, std::make_shared<net::TicketKeys>());
+  auto snapshot = server::buildSnapshot(*config, std::make_shared<net::TicketKeys>(), nullptr,
+                                        /*checking=*/true);
   if (!snapshot) {
     fmt::print(stderr, "{}\n", snapshot.error().message);
     return 1;

@@ -5,6 +5,7 @@
 #include "proxy/http/error_page.h"
 #include "proxy/http/request_path.h"
 #include "proxy/pipeline/cache_handler.h"
+#include "proxy/pipeline/cache_request.h"
 #include "proxy/pipeline/purge_request.h"
 #include "proxy/pipeline/request_refusals.h"
 #include "proxy/upstream/upstream_handler.h"
@@ -41,6 +42,11 @@ void Pipeline::dispatch(http::Exchange& exchange) {
     raw->start();
     return;
   }
+  // Uncached route: the analytics cookies the cache ignores go here too (as a Varnish vcl_recv
+  // strips them before any pass), on the same requests as on cached routes: GET and HEAD
+  // without a body. A POST or an upload reaches the origin as it came.
+  if (cache_ && isCacheableMethod(request.method) && !request.has_body)
+    removeIgnoredCookies(exchange.request().headers, cache_->config.anonymous_ignore_cookies);
   std::unique_ptr<upstream::Upstream> handler =
       make_upstream_ ? make_upstream_(exchange, *route, nullptr)
                      : makeUpstreamHandler(exchange, *route->pool, owner_, timeouts_, nullptr);

@@ -74,16 +74,13 @@ void AccessLog::configure(config::AccessLogFormat format, bool enabled) {
   enabled_ = enabled;
 }
 
-void AccessLog::record(const http::Exchange& exchange) {
+void AccessLog::record(const http::Exchange& exchange, const ExchangeEnd& end) {
   if (fd_ < 0 || !enabled_) return;
-  const auto now = std::chrono::system_clock::now();
   if (format_ == config::AccessLogFormat::Combined) {
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    stamps_.at(static_cast<std::time_t>(ms / 1000));
-    appendCombined(buffer_, exchange, stamps_, static_cast<unsigned>(ms % 1000));
+    stamps_.at(static_cast<std::time_t>(end.unixMs() / 1000));
+    appendCombined(buffer_, exchange, stamps_, end);
   } else
-    buffer_ += format(exchange, format_, now);
+    buffer_ += format(exchange, format_, end);
   if (buffer_.size() >= kFlushBytes)
     flush();
   else if (!flush_timer_.armed())
@@ -108,11 +105,11 @@ void AccessLog::Stamps::at(std::time_t second) {
 // The combined line, appended straight to the worker's buffer: every request writes one, so
 // it is built without a temporary string per field or a runtime-parsed format string.
 void AccessLog::appendCombined(std::string& out, const http::Exchange& exchange,
-                               const Stamps& stamps, unsigned millis) {
+                               const Stamps& stamps, const ExchangeEnd& end) {
   const http::RequestHead& req = exchange.request();
   const http::ExchangeRecord& rec = exchange.record();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange.started()).count();
+  const double seconds = end.elapsedSeconds();
+  const auto millis = static_cast<unsigned>(end.unixMs() % 1000);
   out += exchange.client().ip;
   out += " - - [";
   out += stamps.combined();
@@ -156,21 +153,19 @@ void AccessLog::appendCombined(std::string& out, const http::Exchange& exchange,
 }
 
 std::string AccessLog::format(const http::Exchange& exchange, config::AccessLogFormat format,
-                              std::chrono::system_clock::time_point now) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+                              const ExchangeEnd& end) {
+  const int64_t ms = end.unixMs();
   const auto t = static_cast<std::time_t>(ms / 1000);
   if (format == config::AccessLogFormat::Combined) {
     Stamps stamps;
     stamps.at(t);
     std::string line;
-    appendCombined(line, exchange, stamps, static_cast<unsigned>(ms % 1000));
+    appendCombined(line, exchange, stamps, end);
     return line;
   }
   const http::RequestHead& req = exchange.request();
   const http::ExchangeRecord& rec = exchange.record();
-  auto elapsed = std::chrono::steady_clock::now() - exchange.started();
-  double seconds = std::chrono::duration<double>(elapsed).count();
+  const double seconds = end.elapsedSeconds();
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::string protocol = exchange.client().protocol == "HTTP/2"

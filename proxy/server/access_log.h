@@ -19,6 +19,7 @@
 #include "proxy/base/result.h"
 #include "proxy/http/exchange.h"
 #include "proxy/net/timer.h"
+#include "proxy/server/exchange_end.h"
 
 namespace gatehouse::server {
 
@@ -31,12 +32,12 @@ class AccessLog {
   // A reload's log.format and log.access (`off` disables), from the worker's thread.
   void configure(config::AccessLogFormat format, bool enabled);
 
-  void record(const http::Exchange& exchange);
+  void record(const http::Exchange& exchange, const ExchangeEnd& end);
   void flush();
 
   // Formats one line (with the trailing newline); public for tests.
   static std::string format(const http::Exchange& exchange, config::AccessLogFormat format,
-                            std::chrono::system_clock::time_point now);
+                            const ExchangeEnd& end);
 
  private:
   // The timestamps of a line, formatted once per second rather than once per line: the
@@ -56,7 +57,7 @@ class AccessLog {
     size_t iso_length_ = 0;
   };
   static void appendCombined(std::string& out, const http::Exchange& exchange, const Stamps& stamps,
-                             unsigned millis);
+                             const ExchangeEnd& end);
 
   int fd_;
   bool enabled_ = true;

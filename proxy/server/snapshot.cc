@@ -21,7 +21,7 @@ net::TlsSettings toTlsSettings(const config::TlsConfig& tls) {
 
 Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
                                                       std::shared_ptr<net::TicketKeys> ticket_keys,
-                                                      const Snapshot* previous) {
+                                                      const Snapshot* previous, bool checking) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const config::ListenerConfig& lc : config->listeners) {
     ListenerRuntime runtime{&lc, nullptr};
@@ -91,7 +91,9 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
     snapshot->cache = std::move(policy);
   }
   for (const config::StaticConfig& sc : config->statics) {
-    auto site = static_files::StaticSite::create(sc);
+    auto site =
+        static_files::StaticSite::create(sc, checking ? static_files::StaticSite::Purpose::Checking
+                                                      : static_files::StaticSite::Purpose::Serving);
     if (!site) return Error{fmt::format("{}: {}", config->source, site.error().message)};
     snapshot->static_sites.push_back(std::move(*site));
   }

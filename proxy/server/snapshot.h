@@ -47,9 +47,11 @@ struct Snapshot {
 // TLS context shares `ticket_keys`, which outlive reloads so resumption survives them.
 // `previous` (the running snapshot, on reload) hands its pools' servers and state to the
 // pools of the same name (BackendPool::create), and its cache store, so that cached objects
-// survive a reload too.
+// survive a reload too. `checking` (`gatehouse check`) builds it to see that it builds, and
+// leaves the disk as it found it (no folder created, no watcher started).
 Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const config::Config> config,
                                                       std::shared_ptr<net::TicketKeys> ticket_keys,
-                                                      const Snapshot* previous = nullptr);
+                                                      const Snapshot* previous = nullptr,
+                                                      bool checking = false);
 
 }  // namespace gatehouse::server

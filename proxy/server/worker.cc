@@ -17,11 +17,12 @@ Worker::Worker(unsigned index, std::shared_ptr<const Snapshot> snapshot, int acc
       pipeline_(
           loop_, snapshot_->router, snapshot_, backend_connections_, snapshot_->backend_timeouts,
           [this](const http::Exchange& exchange) {
-            access_log_.record(exchange);
-            countExchange(exchange);
+            const ExchangeEnd end = ExchangeEnd::now(exchange);
+            access_log_.record(exchange, end);
+            countExchange(exchange, end);
             // `ctl tail`: one relaxed load while nobody listens.
             if (TrafficTap::process().listening()) [[unlikely]]
-              TrafficTap::process().publish(exchange);
+              TrafficTap::process().publish(exchange, end, index_);
           },
           snapshot_->cache) {
   applySnapshotToPipeline();
@@ -207,7 +208,7 @@ ConnectionLimiter::Slot Worker::retire(http::ServerConnection* conn) {
   return slot;
 }
 
-void Worker::countExchange(const http::Exchange& exchange) {
+void Worker::countExchange(const http::Exchange& exchange, const ExchangeEnd& end) {
   const http::ExchangeRecord& r = exchange.record();
   size_t cls = (r.status >= 100 && r.status < 600 && !(r.aborted && r.status == 499))
                    ? static_cast<size_t>(r.status / 100)
@@ -217,12 +218,11 @@ void Worker::countExchange(const http::Exchange& exchange) {
     counters_.responses_by_listener[l][cls].fetch_add(1, std::memory_order_relaxed);
   counters_.bytes_sent.fetch_add(r.bytes_sent, std::memory_order_relaxed);
   counters_.bytes_received.fetch_add(r.bytes_received, std::memory_order_relaxed);
-  auto elapsed = std::chrono::steady_clock::now() - exchange.started();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
-  counters_.duration_sum_us.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
+  const uint64_t us = end.elapsedUs();
+  counters_.duration_sum_us.fetch_add(us, std::memory_order_relaxed);
   size_t bucket = 0;
   while (bucket < TrafficCounters::kDurationBucketsMs.size() &&
-         static_cast<uint64_t>(us) > TrafficCounters::kDurationBucketsMs[bucket] * 1000)
+         us > TrafficCounters::kDurationBucketsMs[bucket] * 1000)
     ++bucket;
   counters_.duration_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
 }

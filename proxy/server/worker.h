@@ -82,7 +82,7 @@ class Worker final : private http::Http1Parking, private ParkedConnection::Owner
   // place under the connection limits goes to the next object.
   ConnectionLimiter::Slot retire(http::ServerConnection* conn);
   void maybeFinishShutdown();
-  void countExchange(const http::Exchange& exchange);
+  void countExchange(const http::Exchange& exchange, const ExchangeEnd& end);
 
   const unsigned index_;
   ConnectionLimiter& limiter_;

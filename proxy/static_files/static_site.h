@@ -21,7 +21,12 @@ class StaticSite {
   // Checks the root is a folder, hashes the tree of a versioned site (copying versions to
   // versions_dir when keep_versions is set) and starts watching. Blocking: call it where a
   // snapshot is built.
-  static Result<std::shared_ptr<StaticSite>> create(const config::StaticConfig& config);
+  // Serving: creates versions_dir if it is missing and watches the root. Checking (`gatehouse
+  // check`, often run as root before the service starts as its own user): creates nothing and
+  // starts no thread; a missing versions_dir only needs a parent folder to be made in later.
+  enum class Purpose { Serving, Checking };
+  static Result<std::shared_ptr<StaticSite>> create(const config::StaticConfig& config,
+                                                    Purpose purpose = Purpose::Serving);
   ~StaticSite();
 
   const config::StaticConfig& config() const { return config_; }

@@ -90,6 +90,21 @@ class AdminTest(AdminCase):
         self.assertTrue(r.headers["content-type"].startswith("text/plain; version=0.0.4"), r)
         return parse_prometheus(r.text)
 
+    def test_promtool_check_metrics_is_clean(self):
+        # Prometheus's own linter (naming, units, counters' _total, HELP and TYPE): what a
+        # scrape would warn about. Skips where promtool (Debian's prometheus) is absent.
+        import shutil
+        import subprocess
+        promtool = shutil.which("promtool")
+        if not promtool:
+            self.skipTest("promtool is not installed (Debian package prometheus)")
+        gh, admin = self.start_with_admin([self.a1], cache={"memory": "8MiB"})
+        self.assertEqual(self.client(gh).get("/hello").status, 200)
+        text = admin.get("/metrics").text
+        p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        self.assertEqual((p.returncode, p.stdout.decode()), (0, ""))
+
     def test_metrics_parse_and_count_traffic(self):
         gh, admin = self.start_with_admin([self.a1])
         before = self.scrape(admin)

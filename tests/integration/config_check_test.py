@@ -126,6 +126,27 @@ class ConfigCheckTest(IntegrationCase):
                 rc, out = run_gatehouse(["check", "-c", path])
                 self.assertEqual(rc, 0, out)
 
+    def test_check_creates_no_folder(self):
+        # `gatehouse check` often runs as root before the service starts as its own user: a
+        # versions_dir it made would be root's, and the first start could not write in it.
+        import tempfile
+        work = tempfile.mkdtemp(prefix="gatehouse-check-")
+        root = os.path.join(work, "static")
+        os.makedirs(root)
+        with open(os.path.join(root, "app.css"), "w") as f:
+            f.write("body{}")
+        versions = os.path.join(work, "state", "versions")
+        text = fill(GOOD) + ("static:\n  - prefix: /static/\n    root: %s\n    versioned: true\n"
+                             "    keep_versions: 1h\n    versions_dir: %s\n" % (root, versions))
+        rc, out = run_check(text)
+        self.assertEqual(rc, 0, out)
+        self.assertFalse(os.path.exists(os.path.join(work, "state")), "check made a folder")
+        # A versions_dir that could never be made (a file stands in its way) is still an error.
+        bad = text.replace(versions, os.path.join(root, "app.css", "versions"))
+        rc, out = run_check(bad)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("versions_dir", out)
+
     def test_missing_file_fails(self):
         rc, out = run_gatehouse(["check", "-c", "/nonexistent/gatehouse.yaml"])
         self.assertNotEqual(rc, 0, out)

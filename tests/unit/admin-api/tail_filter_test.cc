@@ -5,13 +5,14 @@
 namespace gatehouse::admin {
 namespace {
 
-server::TapEntry entry(int status, std::string target, std::string server = "app/app1",
-                       std::string cache = "") {
+// The views point at string literals, which outlive the table.
+server::TapEntry entry(int status, const char* target, const char* server = "app/app1",
+                       const char* cache = "") {
   server::TapEntry e;
   e.status = status;
-  e.target = std::move(target);
-  e.server = std::move(server);
-  e.cache = std::move(cache);
+  e.target = target;
+  e.server = server;
+  e.cache = cache;
   e.host = "example.com";
   return e;
 }

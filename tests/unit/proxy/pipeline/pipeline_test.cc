@@ -169,6 +169,37 @@ TEST_F(PipelineTest, OnlyACachedRouteGoesThroughTheCache) {
   EXPECT_EQ(origin.made(), 3u) << "no cache on this route";
 }
 
+// cache.anonymous_ignore_cookies strips analytics cookies on uncached routes too (as a Varnish
+// vcl_recv does before any pass), from GET and HEAD; a POST reaches the origin as it came.
+TEST_F(PipelineTest, IgnoredCookiesAreStrippedOnUncachedRoutesToo) {
+  auto policy = std::make_shared<CachePolicy>(*cache);
+  policy->config.anonymous_ignore_cookies = {"_ga", "_gid"};
+  pipeline.update(routes(), nullptr, {}, policy);
+  struct Row {
+    const char* method;
+    const char* cookie;
+    const char* forwarded;  // nullptr: no Cookie field reaches the origin
+  };
+  const Row rows[] = {
+      {"GET", "_ga=GA1.2.3; session=abc; _gid=x", "session=abc"},
+      {"GET", "_ga=GA1.2.3", nullptr},
+      {"HEAD", "_gid=1; lang=fr", "lang=fr"},
+      {"POST", "_ga=GA1.2.3; session=abc", "_ga=GA1.2.3; session=abc"},
+  };
+  for (const Row& row : rows) {
+    http::RequestHead head = request(row.method, "/plain");
+    head.headers.add("Cookie", row.cookie);
+    auto fx = dispatch(std::move(head));
+    ASSERT_FALSE(origin.last().watched()) << "an uncached route";
+    const http::HeaderMap& sent = origin.last().request().headers;
+    if (row.forwarded)
+      EXPECT_EQ(sent.get("cookie"), row.forwarded) << row.method << " " << row.cookie;
+    else
+      EXPECT_FALSE(sent.has("cookie")) << row.method << " " << row.cookie;
+    origin.last().respond(200, {}, "");
+  }
+}
+
 TEST_F(PipelineTest, WhileReadOnlyEveryRouteGoesThroughTheCache) {
   pipeline.update(routes(), nullptr, {}, cache);
   ReadOnlyForThisTest read_only;
