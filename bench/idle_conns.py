@@ -39,12 +39,23 @@ H2_REQUEST_BLOCK = b"\x82\x87\x44\x07/1k.bin\x41\x05bench"
 FD_MARGIN = 256  # fds the client and each server need besides the idle connections
 
 
+# Opening 10,000 TLS connections takes longer than the templates' 60 s idle timeouts on a busy
+# box: the first ones would be closed (and their memory freed) before RSS is read.
+LONG_IDLE = (("client_idle: 60s", "client_idle: 600s"),                     # gatehouse
+             ("timeout client 60s", "timeout client 600s"),                 # haproxy
+             ("timeout http-keep-alive 60s", "timeout http-keep-alive 600s"),
+             ("keepalive_timeout 60s;", "keepalive_timeout 600s;"))         # nginx
+
+
 def render(template, out, **values):
-    """Copies bench/conf/TEMPLATE to OUT, replacing each @KEY@ with its value."""
+    """Copies bench/conf/TEMPLATE to OUT, replacing each @KEY@ with its value, with idle
+    timeouts of 600 s."""
     with open(os.path.join(HERE, "conf", template)) as f:
         text = f.read()
     for key, value in values.items():
         text = text.replace("@%s@" % key, str(value))
+    for short, long in LONG_IDLE:
+        text = text.replace(short, long)
     with open(out, "w") as f:
         f.write(text)
 
