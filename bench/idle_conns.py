@@ -205,8 +205,16 @@ def h2_exchange(sock):
         elif kind == 7:
             raise ConnectionError("GOAWAY")
         elif kind == 1 and stream == 1:
-            # :status 200 is static index 8: 0x88 (nginx, haproxy and nghttp2 all send it so).
-            status = 200 if payload[:1] == b"\x88" else -1
+            # :status 200 is static index 8: 0x88 (nginx, haproxy and nghttp2 all send it so),
+            # after any dynamic table size updates (RFC 7541 §6.3: 001xxxxx, 5-bit integer).
+            at = 0
+            while at < len(payload) and payload[at] & 0xE0 == 0x20:
+                at += 1
+                if payload[at - 1] & 0x1F == 0x1F:
+                    while payload[at] & 0x80:
+                        at += 1
+                    at += 1
+            status = 200 if payload[at:at + 1] == b"\x88" else -1
         if stream == 1 and flags & 0x1 and kind in (0, 1):
             ended = True
         if ended and acked:
