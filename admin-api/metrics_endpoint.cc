@@ -41,6 +41,7 @@ struct TrafficTotals {
   uint64_t bytes_sent = 0, bytes_received = 0, connections_accepted = 0;
   std::array<uint64_t, 2> connections_refused{};
   int64_t connections_open = 0;
+  int64_t connections_parked = 0;
   std::vector<uint64_t> duration_buckets = std::vector<uint64_t>(kBuckets, 0);  // per bucket
   uint64_t duration_sum_us = 0;
 };
@@ -60,6 +61,7 @@ TrafficTotals sumTraffic(const server::ProcessControl& control) {
     t.bytes_received += c.bytes_received.load(relaxed);
     t.connections_accepted += c.connections_accepted.load(relaxed);
     t.connections_open += c.connections_open.load(relaxed);
+    t.connections_parked += c.connections_parked.load(relaxed);
     for (size_t i = 0; i < t.connections_refused.size(); ++i)
       t.connections_refused[i] += c.connections_refused[i].load(relaxed);
     for (size_t i = 0; i < t.duration_buckets.size(); ++i)
@@ -94,6 +96,7 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
   out.add(Metric::ConnectionsOpen, {}, t.connections_open);
+  out.add(Metric::ConnectionsParked, {}, t.connections_parked);
   out.add(Metric::ConnectionsRefused, {{"reason", "max_connections"}}, t.connections_refused[0]);
   out.add(Metric::ConnectionsRefused, {{"reason", "max_connections_per_ip"}},
           t.connections_refused[1]);

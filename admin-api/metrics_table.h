@@ -45,6 +45,8 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
+  X(ConnectionsParked, Gauge, "gatehouse_connections_parked",                                    \
+    "Of the open client connections, idle HTTP/1 ones parked (timeouts.client_park)")            \
   X(ConnectionsRefused, Counter, "gatehouse_connections_refused_total",                          \
     "Client connections closed at accept, by the limit reached: max_connections, "               \
     "max_connections_per_ip")                                                                    \

@@ -201,6 +201,10 @@ struct Timeouts {
   // full) is given up after this long: the connection closes (HTTP/1, or a stalled HTTP/2
   // socket) or the stream is reset (HTTP/2), and its backend connection is released.
   Duration client_send{30000};
+  // A kept-alive HTTP/1 connection idle this long is parked: it keeps its socket (and TLS
+  // session) and gives back its buffers, events and codec (~2 KiB) until the client speaks.
+  // 0: never. Past client_idle it has no effect (the connection closes first).
+  Duration client_park{250};
   Duration backend_connect{3000};
   Duration backend_response{60000};
   // An idle keep-alive connection to a backend is closed after this (nginx's upstream
