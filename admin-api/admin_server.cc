@@ -7,6 +7,7 @@
 
 #include "admin-api/admin_exchange.h"
 #include "admin-api/backend_state_store.h"
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/read_only_persistence.h"
 #include "proxy/base/log.h"
 
@@ -20,10 +21,12 @@ constexpr uint64_t kCodecMaxBody = 1 << 20;
 }  // namespace
 
 AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
-                         const config::AdminConfig& config, StateFile* state_file)
+                         const config::AdminConfig& config, StateFile* state_file,
+                         cluster::ClusterSync* cluster)
     : loop_(loop),
       control_(control),
       state_file_(state_file),
+      cluster_(cluster),
       bound_address_(config.address),
       auth_config_(control.snapshot()->config),
       token_(config.token),
@@ -54,6 +57,7 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
   router_.add("PUT", "/read-only", Access::Token, readOnlyPutEndpoint);
   router_.add("GET", "/tail", Access::Token, tailEndpoint);
   router_.add("GET", "/status/history", Access::Token, historyEndpoint);
+  router_.add("GET", "/cluster", Access::Token, clusterEndpoint);
   router_.add("GET", "/", Access::Public, statusPageEndpoint);
   router_.add("POST", "/login", Access::Public, loginEndpoint);
   router_.add("POST", "/logout", Access::Public, logoutEndpoint);
@@ -62,12 +66,13 @@ AdminServer::AdminServer(net::EventLoop& loop, server::ProcessControl& control,
 Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
                                                         server::ProcessControl& control,
                                                         const config::AdminConfig& config,
-                                                        StateFile* state_file) {
+                                                        StateFile* state_file,
+                                                        cluster::ClusterSync* cluster) {
   auto address = net::SocketAddress::resolve(config.address.host, config.address.port);
   if (!address)
     return Error{
         fmt::format("admin.address: {}: {}", config.address.text, address.error().message)};
-  std::unique_ptr<AdminServer> self(new AdminServer(loop, control, config, state_file));
+  std::unique_ptr<AdminServer> self(new AdminServer(loop, control, config, state_file, cluster));
   AdminServer* raw = self.get();
   auto listener = net::Listener::open(
       loop.base(), *address,
@@ -90,6 +95,7 @@ AdminContext AdminServer::context() {
                  &history_, &tails_};
   c.auth = &auth();
   c.sessions = &sessions_;
+  c.cluster = cluster_;
   const auto config = control_.snapshot()->config;
   if (config->admin) c.session_ttl = config->admin->session_ttl;
   return c;
@@ -208,8 +214,27 @@ namespace {
 // different modules never overwrite each other (a changed state_file: needs a restart).
 struct AdminRuntime {
   std::optional<StateFile> state_file;
+  std::unique_ptr<cluster::ClusterSync> cluster;  // before the server, which points at it
   std::unique_ptr<AdminServer> server;
 };
+
+// How operators reach this instance, for /cluster: its admin address, else its first listener.
+std::string instanceAddress(const config::Config& config) {
+  if (config.admin) return config.admin->address.text;
+  return config.listeners.empty() ? std::string() : config.listeners.front().address.text;
+}
+
+// After another instance's change was applied here: the state file keeps it too, so that a
+// restart with Redis away comes back with it.
+void saveAll(AdminRuntime& runtime, server::ProcessControl& control) {
+  if (!runtime.state_file) return;
+  auto saved = runtime.state_file->writeSection(
+      kReadOnlySection, readOnlySection(gate::ReadOnlyState::process().view()));
+  if (saved) saved = saveBackendStates(*control.snapshot(), &*runtime.state_file);
+  if (!saved)
+    log::error("cluster: a change of another instance was applied but not saved: {}",
+               saved.error().message);
+}
 
 // Opens the state file and restores read-only mode from it (or from read_only.default), and
 // the backends' drain/maint states and pools' pause.
@@ -240,9 +265,17 @@ server::Extension adminExtension() {
         std::shared_ptr<const config::Config> config = control.snapshot()->config;
         auto runtime = std::make_shared<AdminRuntime>();
         openStateAndRestore(*config, *control.snapshot(), *runtime);
+        if (config->cluster) {
+          AdminRuntime* raw = runtime.get();
+          runtime->cluster = std::make_unique<cluster::ClusterSync>(
+              loop, control, *config->cluster, instanceAddress(*config),
+              [raw, &control] { saveAll(*raw, control); });
+          runtime->cluster->start();
+        }
         if (config->admin) {
           auto started = AdminServer::start(loop, control, *config->admin,
-                                            runtime->state_file ? &*runtime->state_file : nullptr);
+                                            runtime->state_file ? &*runtime->state_file : nullptr,
+                                            runtime->cluster.get());
           if (!started) return started.error();
           runtime->server = std::move(*started);
         }

@@ -35,7 +35,8 @@ class AdminServer final : private http::ExchangeDispatcher {
   static Result<std::unique_ptr<AdminServer>> start(net::EventLoop& loop,
                                                     server::ProcessControl& control,
                                                     const config::AdminConfig& config,
-                                                    StateFile* state_file = nullptr);
+                                                    StateFile* state_file = nullptr,
+                                                    cluster::ClusterSync* cluster = nullptr);
   ~AdminServer() override;
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -55,7 +56,8 @@ class AdminServer final : private http::ExchangeDispatcher {
 
  private:
   AdminServer(net::EventLoop& loop, server::ProcessControl& control,
-              const config::AdminConfig& config, StateFile* state_file);
+              const config::AdminConfig& config, StateFile* state_file,
+              cluster::ClusterSync* cluster);
   // One admin connection: authenticated once a request on it showed the token; closing once it
   // was chosen to make room (it finishes what it is answering, then closes).
   struct Peer {
@@ -80,6 +82,7 @@ class AdminServer final : private http::ExchangeDispatcher {
   net::EventLoop& loop_;
   server::ProcessControl& control_;
   StateFile* state_file_;
+  cluster::ClusterSync* cluster_;  // null without `cluster:`
   Router router_;
   AdminCounters counters_;
   // The admin section the listener was started with, and the one whose token auth_ checks.
@@ -100,9 +103,10 @@ class AdminServer final : private http::ExchangeDispatcher {
 };
 
 // What the CLI passes to server::run(): opens the state file (state_file:) and restores
-// read-only mode from it (or read_only.default), whether or not the admin API runs; then starts
-// an AdminServer when the configuration has an `admin:` section. Runs before the workers start,
-// so no request is served in the wrong mode.
+// read-only mode from it (or read_only.default), whether or not the admin API runs; with a
+// `cluster:` section, loads the site's shared state over that and starts the cluster sync; then
+// starts an AdminServer when the configuration has an `admin:` section. Runs before the workers
+// start, so no request is served in the wrong mode.
 server::Extension adminExtension();
 
 }  // namespace gatehouse::admin

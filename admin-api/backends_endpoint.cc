@@ -21,6 +21,8 @@
 #include <optional>
 
 #include "admin-api/backend_state_store.h"
+#include "admin-api/cluster/cluster_sync.h"
+#include "admin-api/cluster_view.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/json_body.h"
 #include "admin-api/pool_summary.h"
@@ -56,7 +58,8 @@ void addLiveFields(Json& j, const health::Server& s, const TrafficHistory* histo
 }
 
 Json serverJson(const upstream::BackendPool& pool, const health::Server& s,
-                const TrafficHistory* history = nullptr) {
+                const AdminContext* context = nullptr) {
+  const TrafficHistory* history = context ? context->history : nullptr;
   const auto now = std::chrono::steady_clock::now();
   // Rounded for people: 2 decimals are plenty for a ramp.
   const double effective =
@@ -85,15 +88,16 @@ Json serverJson(const upstream::BackendPool& pool, const health::Server& s,
       {"responses_5xx", s.responses_5xx_total.load(relaxed)},
   };
   addLiveFields(j, s, history);
+  if (context) addClusterServerFields(j, s.label(), s.drained(), *context);
   return j;
 }
 
 Json poolJson(const upstream::BackendPool& pool, const config::BackendConfig* config,
-              const TrafficHistory* history = nullptr) {
+              const AdminContext* context = nullptr) {
   Json servers = Json::array();
   int64_t in_flight = 0;
   for (const auto& s : pool.servers()) {
-    servers.push_back(serverJson(pool, *s, history));
+    servers.push_back(serverJson(pool, *s, context));
     in_flight += s->inFlight();
   }
   const upstream::PoolState& st = pool.state();
@@ -156,7 +160,7 @@ AdminResponse backendsEndpoint(const AdminRequest&, AdminContext& context) {
   auto snapshot = context.control.snapshot();
   Json pools = Json::array();
   for (const auto& pool : snapshot->pools)
-    pools.push_back(poolJson(*pool, snapshot->config->findBackend(pool->name()), context.history));
+    pools.push_back(poolJson(*pool, snapshot->config->findBackend(pool->name()), &context));
   return jsonResponse(200, {{"pools", std::move(pools)}});
 }
 
@@ -164,14 +168,14 @@ AdminResponse backendPoolEndpoint(const AdminRequest& request, AdminContext& con
   auto found = find(request, context, false);
   if (!found) return errorResponse(404, found.error().message);
   return jsonResponse(
-      200, poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name()),
-                    context.history));
+      200,
+      poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name()), &context));
 }
 
 AdminResponse backendServerEndpoint(const AdminRequest& request, AdminContext& context) {
   auto found = find(request, context, true);
   if (!found) return errorResponse(404, found.error().message);
-  return jsonResponse(200, serverJson(*found->pool, *found->server, context.history));
+  return jsonResponse(200, serverJson(*found->pool, *found->server, &context));
 }
 
 namespace {
@@ -217,6 +221,8 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
   health::Server& server = *found->server;
   std::string what;
   bool changed = false;
+  // Unchanged: nothing is sent; the answer says whether the site can hear this instance.
+  bool shared = context.cluster == nullptr || context.cluster->connected();
   if (state) {
     const health::AdminState before = server.adminState();
     server.setAdminState(*state);
@@ -225,6 +231,8 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
       log::info("admin: backend {} state {} -> {} (by {}; in flight {}, health {})", server.label(),
                 toString(before), toString(*state), request.client, server.inFlight(),
                 toString(server.health()));
+      if (context.cluster)
+        shared = context.cluster->serverStateChanged(found->pool->name(), server.name(), *state);
     }
     what = fmt::format("{} is {}", server.label(), toString(*state));
   }
@@ -243,7 +251,9 @@ AdminResponse setBackendServerEndpoint(const AdminRequest& request, AdminContext
   // every change (held requests may go, idle connections to a server taken out close); setting
   // what is already set tells nobody.
   if (changed) context.control.backendsChanged();
-  return persisted(serverJson(*found->pool, server), *found->snapshot, context, what);
+  Json answer = serverJson(*found->pool, server);
+  if (context.cluster) answer["cluster"] = clusterNote(context, shared);
+  return persisted(std::move(answer), *found->snapshot, context, what);
 }
 
 AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& context) {
@@ -254,7 +264,10 @@ AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& 
   if (!found) return errorResponse(404, found.error().message);
   const bool paused = (*body)["paused"].get<bool>();
   const bool before = found->pool->state().paused.exchange(paused);
+  // Unchanged: nothing is sent; the answer says whether the site can hear this instance.
+  bool shared = context.cluster == nullptr || context.cluster->connected();
   if (before != paused) {
+    if (context.cluster) shared = context.cluster->poolPauseChanged(found->pool->name(), paused);
     log::info("admin: pool {} {} (by {}; hold {} ms)", found->pool->name(),
               paused ? "paused" : "resumed", request.client, found->pool->hold().count());
     if (paused && found->pool->hold().count() == 0)
@@ -262,9 +275,10 @@ AdminResponse setBackendPoolEndpoint(const AdminRequest& request, AdminContext& 
                 found->pool->name());
     context.control.backendsChanged();
   }
+  Json answer = poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name()));
+  if (context.cluster) answer["cluster"] = clusterNote(context, shared);
   return persisted(
-      poolJson(*found->pool, found->snapshot->config->findBackend(found->pool->name())),
-      *found->snapshot, context,
+      std::move(answer), *found->snapshot, context,
       fmt::format("pool {} is {}", found->pool->name(), paused ? "paused" : "serving"));
 }
 

@@ -5,6 +5,7 @@
 // the objects leave the store before the answer, and a fill that began before is not stored (the
 // store's epoch).
 //   409 when no `cache:` section is configured; 400 for a bad body.
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/json_body.h"
 #include "cache/cache_key.h"
@@ -36,6 +37,12 @@ AdminResponse cachePurgeEndpoint(const AdminRequest& request, AdminContext& cont
   log::info("admin: cache purge of {} by {}: {} objects", *key, request.client, purged);
   Json answer = {{"purged", purged}};
   if (purged == 0) answer["hint"] = pipeline::nothingPurgedHint(*store, *key);
+  // The other instances purge it too (cluster:); their counts are not waited for.
+  if (context.cluster) {
+    cluster::PurgeEvent event;
+    event.url_key = *key;
+    answer["cluster"] = clusterNote(context, context.cluster->purged(std::move(event)));
+  }
   return jsonResponse(200, answer);
 }
 
@@ -54,6 +61,11 @@ AdminResponse cacheBanEndpoint(const AdminRequest& request, AdminContext& contex
   log::info("admin: cache ban of {} {} by {}: {} objects", by_prefix ? "prefix" : "tag", value,
             request.client, purged);
   Json answer = {{"purged", purged}};
+  if (context.cluster) {
+    cluster::PurgeEvent event;
+    (by_prefix ? event.prefix : event.tag) = value;
+    answer["cluster"] = clusterNote(context, context.cluster->purged(std::move(event)));
+  }
   if (purged == 0)
     answer["hint"] = by_prefix ? "no cached URL has a path starting with " + value
                                : "no cached object carries the tag " + value +

@@ -17,6 +17,10 @@
 #include "proxy/http/exchange.h"
 #include "proxy/server/process_control.h"
 
+namespace gatehouse::cluster {
+class ClusterSync;
+}
+
 namespace gatehouse::admin {
 
 struct AdminRequest {
@@ -85,6 +89,8 @@ struct AdminContext {
   SessionStore* sessions = nullptr;
   const BearerAuth* auth = nullptr;
   std::chrono::milliseconds session_ttl{12 * 3600 * 1000};
+  // The cluster sync (`cluster:`); nullptr without one: changes stay on this instance.
+  cluster::ClusterSync* cluster = nullptr;
 };
 
 using Endpoint = std::function<AdminResponse(const AdminRequest&, AdminContext&)>;
@@ -106,12 +112,18 @@ AdminResponse readOnlyGetEndpoint(const AdminRequest& request, AdminContext& con
 AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse tailEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse historyEndpoint(const AdminRequest& request, AdminContext& context);
+// cluster_endpoint.cc: GET /cluster, the site's live instances from their heartbeats.
+AdminResponse clusterEndpoint(const AdminRequest& request, AdminContext& context);
+// What a change's answer says of its sharing: {"shared": bool, "error": why when not}; null
+// without a cluster. `shared` is what ClusterSync's *Changed() returned.
+Json clusterNote(const AdminContext& context, bool shared);
 // status_page.cc: GET / (the page itself, public: it holds no data), POST /login, POST /logout.
 AdminResponse statusPageEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse loginEndpoint(const AdminRequest& request, AdminContext& context);
 AdminResponse logoutEndpoint(const AdminRequest& request, AdminContext& context);
 // The body of GET /metrics (Prometheus text), apart from the endpoint for tests.
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
-                          const gate::ReadOnlyState& read_only = gate::ReadOnlyState::process());
+                          const gate::ReadOnlyState& read_only = gate::ReadOnlyState::process(),
+                          const cluster::ClusterSync* cluster = nullptr);
 
 }  // namespace gatehouse::admin

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin-api/cache_metrics.h"
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/process_metrics.h"
 #include "admin-api/prometheus_text.h"
@@ -40,6 +41,7 @@ struct TrafficTotals {
   uint64_t bytes_sent = 0, bytes_received = 0, connections_accepted = 0;
   std::array<uint64_t, 2> connections_refused{};
   int64_t connections_open = 0;
+  int64_t connections_parked = 0;
   std::vector<uint64_t> duration_buckets = std::vector<uint64_t>(kBuckets, 0);  // per bucket
   uint64_t duration_sum_us = 0;
 };
@@ -59,6 +61,7 @@ TrafficTotals sumTraffic(const server::ProcessControl& control) {
     t.bytes_received += c.bytes_received.load(relaxed);
     t.connections_accepted += c.connections_accepted.load(relaxed);
     t.connections_open += c.connections_open.load(relaxed);
+    t.connections_parked += c.connections_parked.load(relaxed);
     for (size_t i = 0; i < t.connections_refused.size(); ++i)
       t.connections_refused[i] += c.connections_refused[i].load(relaxed);
     for (size_t i = 0; i < t.duration_buckets.size(); ++i)
@@ -93,6 +96,7 @@ void addTraffic(PrometheusText& out, const server::ProcessControl& control) {
   out.add(Metric::HttpRequestBytes, {}, t.bytes_received);
   out.add(Metric::ConnectionsAccepted, {}, t.connections_accepted);
   out.add(Metric::ConnectionsOpen, {}, t.connections_open);
+  out.add(Metric::ConnectionsParked, {}, t.connections_parked);
   out.add(Metric::ConnectionsRefused, {{"reason", "max_connections"}}, t.connections_refused[0]);
   out.add(Metric::ConnectionsRefused, {{"reason", "max_connections_per_ip"}},
           t.connections_refused[1]);
@@ -195,15 +199,36 @@ void addReadOnly(PrometheusText& out, const gate::ReadOnlyState& state) {
   out.add(Metric::ReadOnlySetCookieDropped, {}, state.set_cookie_dropped_total.load(relaxed));
 }
 
+// The cluster sync's series, only with `cluster:`.
+void addCluster(PrometheusText& out, const cluster::ClusterSync& sync) {
+  const cluster::ClusterCounters& c = sync.counters();
+  out.add(Metric::ClusterConnected, {}, uint64_t{sync.connected() ? 1u : 0u});
+  out.add(Metric::ClusterConnects, {{"result", "ok"}}, c.connects);
+  out.add(Metric::ClusterConnects, {{"result", "failed"}}, c.connect_failures);
+  out.add(Metric::ClusterDisconnects, {}, c.disconnects);
+  out.add(Metric::ClusterChanges, {{"direction", "sent"}}, c.published);
+  out.add(Metric::ClusterChanges, {{"direction", "local_only"}}, c.local_only);
+  out.add(Metric::ClusterChanges, {{"direction", "applied"}}, c.applied);
+  out.add(Metric::ClusterConflicts, {}, c.conflicts);
+  out.add(Metric::ClusterPurges, {{"direction", "sent"}}, c.purges_published);
+  out.add(Metric::ClusterPurges, {{"direction", "local_only"}}, c.purges_local_only);
+  out.add(Metric::ClusterPurges, {{"direction", "applied"}}, c.purges_applied);
+  out.add(Metric::ClusterInvalid, {}, c.invalid);
+  out.add(Metric::ClusterInstances, {}, uint64_t{sync.instances().size()});
+  out.add(Metric::ClusterConfigMismatch, {}, uint64_t{sync.configMismatches()});
+}
+
 }  // namespace
 
 std::string renderMetrics(const server::ProcessControl& control, const AdminCounters& counters,
-                          const gate::ReadOnlyState& read_only) {
+                          const gate::ReadOnlyState& read_only,
+                          const cluster::ClusterSync* cluster) {
   PrometheusText out;
   addTraffic(out, control);
   addBackends(out, control);
   addCacheMetrics(out, control);
   addReadOnly(out, read_only);
+  if (cluster) addCluster(out, *cluster);
   constexpr auto relaxed = std::memory_order_relaxed;
   const http::Http2Counters& h2 = http::Http2Counters::process();
   const http::RequestBodyCounters& bodies = http::RequestBodyCounters::process();
@@ -213,6 +238,8 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
           bodies.body_timeouts_http2.load(relaxed));
   out.add(Metric::HttpBodyDiscardCloses, {}, bodies.discard_closes.load(relaxed));
   out.add(Metric::HttpTrailersDropped, {}, bodies.trailer_fields_dropped.load(relaxed));
+  out.add(Metric::HttpResponseTrailersDropped, {},
+          bodies.response_trailer_fields_dropped.load(relaxed));
   out.add(Metric::Http2Sessions, {}, h2.sessions.load(relaxed));
   out.add(Metric::Http2Streams, {}, h2.streams.load(relaxed));
   out.add(Metric::Http2ClientResets, {}, h2.client_resets.load(relaxed));
@@ -276,7 +303,8 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
 AdminResponse metricsEndpoint(const AdminRequest&, AdminContext& context) {
   AdminResponse response;
   response.content_type = kPrometheusContentType;
-  response.body = renderMetrics(context.control, context.counters, context.read_only);
+  response.body =
+      renderMetrics(context.control, context.counters, context.read_only, context.cluster);
   return response;
 }
 

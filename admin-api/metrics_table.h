@@ -31,6 +31,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",               \
     "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "    \
     "6.5.1: framing, routing, authentication, modifiers, content-*)")                            \
+  X(HttpResponseTrailersDropped, Counter, "gatehouse_http_response_trailers_dropped_total",      \
+    "Response trailer fields of backends dropped before the client as not allowed in trailers "  \
+    "(RFC 9110 6.5.1)")                                                                          \
   X(HttpRequestsRefused, Counter, "gatehouse_http_requests_refused_total",                       \
     "Requests answered before routing, by reason: dot_segment (400, a \".\" or \"..\" path "     \
     "segment, maybe encoded), memory (503, limits.memory in use)")                               \
@@ -42,6 +45,8 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(ConnectionsAccepted, Counter, "gatehouse_connections_accepted_total",                        \
     "Client connections accepted")                                                               \
   X(ConnectionsOpen, Gauge, "gatehouse_connections_open", "Client connections open now")         \
+  X(ConnectionsParked, Gauge, "gatehouse_connections_parked",                                    \
+    "Of the open client connections, idle HTTP/1 ones parked (timeouts.client_park)")            \
   X(ConnectionsRefused, Counter, "gatehouse_connections_refused_total",                          \
     "Client connections closed at accept, by the limit reached: max_connections, "               \
     "max_connections_per_ip")                                                                    \
@@ -202,6 +207,28 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(TailDropped, Counter, "gatehouse_tail_dropped_total",                                        \
     "Access entries a tail missed, by reason: tap_full (a worker got 8192 entries "              \
     "ahead of the main loop), slow_reader (the client read slower than its entries came)")       \
+  X(ClusterConnected, Gauge, "gatehouse_cluster_connected",                                      \
+    "1 while the cluster sync (cluster:) is connected to Redis and subscribed")                  \
+  X(ClusterConnects, Counter, "gatehouse_cluster_connects_total",                                \
+    "Connections to Redis by result: ok (connected, state loaded), failed (refused, timed out, " \
+    "AUTH)")                                                                                     \
+  X(ClusterDisconnects, Counter, "gatehouse_cluster_disconnects_total",                          \
+    "Established connections to Redis lost")                                                     \
+  X(ClusterChanges, Counter, "gatehouse_cluster_changes_total",                                  \
+    "Shared state changes (read-only, server states, pool pauses) by direction: sent (made "     \
+    "here, written to Redis), local_only (made here while Redis was away), applied (another "    \
+    "instance's, applied here)")                                                                 \
+  X(ClusterConflicts, Counter, "gatehouse_cluster_conflicts_total",                              \
+    "Changes made here that lost to a newer version in Redis (last writer wins)")                \
+  X(ClusterPurges, Counter, "gatehouse_cluster_purges_total",                                    \
+    "Cache purges and bans shared, by direction: sent, local_only, applied")                     \
+  X(ClusterInvalid, Counter, "gatehouse_cluster_invalid_total",                                  \
+    "Records, messages or commands the cluster sync could not read or apply")                    \
+  X(ClusterInstances, Gauge, "gatehouse_cluster_instances",                                      \
+    "Live instances of the site (heartbeats younger than cluster.instance_ttl), this one "       \
+    "included")                                                                                  \
+  X(ClusterConfigMismatch, Gauge, "gatehouse_cluster_config_mismatch_instances",                 \
+    "Live instances whose config digest differs from this instance's")                           \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")           \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")              \
   X(ProcessCpu, Counter, "process_cpu_seconds_total", "User and system CPU time spent")          \

@@ -12,6 +12,7 @@
 // Every change is logged with what changed and the client's address.
 #include <fmt/format.h>
 
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/endpoint.h"
 #include "admin-api/json_body.h"
 #include "admin-api/read_only_persistence.h"
@@ -95,6 +96,11 @@ AdminResponse readOnlyPutEndpoint(const AdminRequest& request, AdminContext& con
 
   Json answer = describe(after, context);
   answer["changed"] = changed;
+  // Shared with the other instances of the site (cluster:); "cluster" says whether it was.
+  // Asking for what is already so sends nothing; the answer then says whether the site can hear.
+  if (context.cluster)
+    answer["cluster"] = clusterNote(
+        context, changed ? context.cluster->readOnlyChanged() : context.cluster->connected());
   answer["persisted"] = false;
   if (context.state_file) {
     auto written = context.state_file->writeSection(kReadOnlySection, readOnlySection(after));

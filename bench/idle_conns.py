@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Memory per idle keep-alive client connection: gatehouse, haproxy and nginx side by side.
 
-For each proxy (one worker, in front of the same nginx origin serving a 1 KiB file): start it in
-a temp dir, warm it up, read its RSS, open N client connections that each complete one request
-and then stay open and idle, wait, read its RSS again, and print (after - before) / N in KiB.
-Connections are closed with RST (no TIME_WAIT) and every process is stopped by PID at exit.
-Numbers are only comparable within one run on one machine; see bench/README.md.
+For each kind of connection (plain HTTP/1.1, HTTP/1.1 over TLS 1.3, HTTP/2 over TLS 1.3) and each
+proxy (one worker, in front of the same nginx origin serving a 1 KiB file): start it in a temp
+dir, warm it up, read its RSS, open N client connections that each complete one request and then
+stay open and idle, wait, read its RSS again, and print (after - before) / N in bytes, with the
+ratio to the best peer of the same kind. Connections are closed with RST (no TIME_WAIT) and every
+process is stopped by PID at exit. Numbers are only comparable within one run on one machine;
+see bench/README.md.
 
-    bench/idle_conns.py                        # 10,000 connections per proxy
-    bench/idle_conns.py -n 2000 --only haproxy,nginx
+    bench/idle_conns.py                        # 10,000 connections per proxy and kind
+    bench/idle_conns.py -n 2000 --only haproxy,nginx --kinds plain
     GATEHOUSE_BIN=/path/to/gatehouse bench/idle_conns.py
 """
 import argparse
@@ -16,6 +18,7 @@ import os
 import resource
 import select
 import shutil
+import ssl
 import signal
 import socket
 import struct
@@ -27,16 +30,32 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PROXIES = ("haproxy", "nginx", "gatehouse")
+KINDS = ("plain", "tls", "h2")
 REQUEST = b"GET /1k.bin HTTP/1.1\r\nHost: bench\r\n\r\n"
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# GET https://bench/1k.bin as a browser would send it: HPACK static :method GET and :scheme https,
+# :path and :authority as literals with incremental indexing (RFC 7541 §6.1, §6.2.1).
+H2_REQUEST_BLOCK = b"\x82\x87\x44\x07/1k.bin\x41\x05bench"
 FD_MARGIN = 256  # fds the client and each server need besides the idle connections
 
 
+# Opening 10,000 TLS connections takes longer than the templates' 60 s idle timeouts on a busy
+# box: the first ones would be closed (and their memory freed) before RSS is read.
+LONG_IDLE = (("client_idle: 60s", "client_idle: 600s"),                     # gatehouse
+             ("timeout client 60s", "timeout client 600s"),                 # haproxy
+             ("timeout http-keep-alive 60s", "timeout http-keep-alive 600s"),
+             ("keepalive_timeout 60s;", "keepalive_timeout 600s;"))         # nginx
+
+
 def render(template, out, **values):
-    """Copies bench/conf/TEMPLATE to OUT, replacing each @KEY@ with its value."""
+    """Copies bench/conf/TEMPLATE to OUT, replacing each @KEY@ with its value, with idle
+    timeouts of 600 s."""
     with open(os.path.join(HERE, "conf", template)) as f:
         text = f.read()
     for key, value in values.items():
         text = text.replace("@%s@" % key, str(value))
+    for short, long in LONG_IDLE:
+        text = text.replace(short, long)
     with open(out, "w") as f:
         f.write(text)
 
@@ -156,23 +175,96 @@ def read_response(sock):
     return status
 
 
-def open_idle(port):
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed mid-frame")
+        data += chunk
+    return data
+
+
+def h2_exchange(sock):
+    """One GET on stream 1 over a fresh HTTP/2 connection; returns the :status code."""
+    sock.sendall(H2_PREFACE + h2_frame(4, 0, 0) + h2_frame(1, 0x5, 1, H2_REQUEST_BLOCK))
+    status, ended, acked = 0, False, False
+    for _ in range(64):  # bounded: SETTINGS, WINDOW_UPDATE, HEADERS, DATA...
+        head = recv_exact(sock, 9)
+        length = int.from_bytes(head[:3], "big")
+        kind, flags, stream = head[3], head[4], int.from_bytes(head[5:9], "big") & 0x7FFFFFFF
+        payload = recv_exact(sock, length)
+        if kind == 4 and not flags & 0x1:
+            sock.sendall(h2_frame(4, 0x1, 0))  # SETTINGS ACK
+        elif kind == 4:
+            acked = True  # ours acknowledged: nothing more is owed, so the socket goes quiet
+        elif kind == 7:
+            raise ConnectionError("GOAWAY")
+        elif kind == 1 and stream == 1:
+            # :status 200 is static index 8: 0x88 (nginx, haproxy and nghttp2 all send it so),
+            # after any dynamic table size updates (RFC 7541 §6.3: 001xxxxx, 5-bit integer).
+            at = 0
+            while at < len(payload) and payload[at] & 0xE0 == 0x20:
+                at += 1
+                if payload[at - 1] & 0x1F == 0x1F:
+                    while payload[at] & 0x80:
+                        at += 1
+                    at += 1
+            status = 200 if payload[at:at + 1] == b"\x88" else -1
+        if stream == 1 and flags & 0x1 and kind in (0, 1):
+            ended = True
+        if ended and acked:
+            return status
+    raise ConnectionError("no end of stream 1")
+
+
+CLIENT_TLS = None
+
+
+def client_tls():
+    global CLIENT_TLS
+    if CLIENT_TLS is None:
+        CLIENT_TLS = {}
+        for alpn in ("http/1.1", "h2"):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+            ctx.set_alpn_protocols([alpn])
+            CLIENT_TLS[alpn] = ctx
+    return CLIENT_TLS
+
+
+def open_idle(port, kind="plain"):
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
-    sock.sendall(REQUEST)
-    status = read_response(sock)
+    if kind != "plain":
+        alpn = "h2" if kind == "h2" else "http/1.1"
+        sock = client_tls()[alpn].wrap_socket(sock, server_hostname="bench")
+        if sock.selected_alpn_protocol() != alpn:
+            sock.close()
+            raise RuntimeError("ALPN chose %r, not %s" % (sock.selected_alpn_protocol(), alpn))
+    if kind == "h2":
+        status = h2_exchange(sock)
+    else:
+        sock.sendall(REQUEST)
+        status = read_response(sock)
     if status != 200:
         raise RuntimeError("status %d" % status)
     return sock
 
 
-def wait_serving(port, proc, deadline=5.0):
+def wait_serving(port, proc, deadline=5.0, kind="plain"):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            open_idle(port).close()
+            open_idle(port, kind).close()
             return True
         except (OSError, RuntimeError, ValueError, IndexError):
             time.sleep(0.1)
@@ -187,19 +279,16 @@ def still_open(socks):
     return len(socks) - len(poller.poll(0))
 
 
-def measure(server, port, count, settle):
-    warm = open_idle(port)  # a few requests: code paths and the backend connection pool warm
-    for _ in range(9):
-        warm.sendall(REQUEST)
-        read_response(warm)
-    warm.close()
+def measure(server, port, count, settle, kind):
+    for _ in range(10):  # code paths, TLS and the backend connection pool warm
+        open_idle(port, kind).close()
     time.sleep(settle)
     before = rss_kib(server.proc.pid)
     socks = []
     try:
         for i in range(count):
             try:
-                socks.append(open_idle(port))
+                socks.append(open_idle(port, kind))
             except (OSError, RuntimeError) as e:
                 print("  %s: connection %d failed: %s; measuring %d" % (server.name, i + 1, e, len(socks)),
                       file=sys.stderr)
@@ -212,24 +301,47 @@ def measure(server, port, count, settle):
             s.close()
 
 
-def make_server(name, root, origin_port, port, conns, nofile, gatehouse_bin):
-    workdir = os.path.join(root, name)
+def make_pki(root):
+    """One ECDSA P-256 certificate from the tests' PKI helper (as tls_h2.sh): (cert, key, haproxy pem)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+    from tls_material import TestPki
+    os.makedirs(os.path.join(root, "pki"))
+    pki = TestPki(directory=os.path.join(root, "pki"))
+    pem = os.path.join(root, "pki", "haproxy.pem")
+    with open(pem, "w") as out:
+        for path in (pki.a.cert, pki.a.key):
+            with open(path) as f:
+                out.write(f.read())
+    for dirpath, _dirs, files in os.walk(os.path.join(root, "pki")):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    return pki.a.cert, pki.a.key, pem
+
+
+def make_server(name, kind, root, origin_port, port, conns, nofile, gatehouse_bin, pki):
+    workdir = os.path.join(root, "%s-%s" % (name, kind))
     os.makedirs(workdir)
     os.chmod(workdir, 0o755)  # nginx workers run as an unprivileged user when started as root
+    tls = kind != "plain"
+    cert, key, pem = pki if tls else (None, None, None)
     if name == "haproxy":
         cfg = os.path.join(workdir, "haproxy.cfg")
-        render("haproxy.cfg", cfg, PORT=port, ORIGIN_PORT=origin_port, MAXCONN=conns + FD_MARGIN)
+        render("haproxy-tls.cfg" if tls else "haproxy.cfg", cfg, PORT=port, ORIGIN_PORT=origin_port,
+               MAXCONN=conns + FD_MARGIN, CRT=pem)
         return Server(name, workdir, ["haproxy", "-db", "-f", cfg])
     if name == "nginx":
         cfg = os.path.join(workdir, "nginx.conf")
         # nginx's own sizing rule is client + upstream connections; below that it starts closing
         # idle keep-alive connections ("worker_connections are not enough, reusing connections").
-        render("nginx-proxy.conf", cfg, DIR=workdir, PORT=port, ORIGIN_PORT=origin_port,
-               MAXCONN=2 * conns + FD_MARGIN, NOFILE=nofile)
+        render("nginx-tls.conf" if tls else "nginx-proxy.conf", cfg, DIR=workdir, PORT=port,
+               ORIGIN_PORT=origin_port, MAXCONN=2 * conns + FD_MARGIN, NOFILE=nofile, CERT=cert,
+               KEY=key, KEEPALIVE=64)
         return Server(name, workdir, ["nginx", "-p", workdir, "-c", cfg, "-e",
                                       os.path.join(workdir, "error.log")])
     cfg = os.path.join(workdir, "gatehouse.yaml")
-    render("gatehouse.yaml", cfg, PORT=port, ORIGIN_PORT=origin_port)
+    render("gatehouse-tls.yaml" if tls else "gatehouse.yaml", cfg, PORT=port,
+           ORIGIN_PORT=origin_port, CERT=cert, KEY=key, KEEPALIVE=64)
     return Server(name, workdir, [gatehouse_bin, "run", "-c", cfg])
 
 
@@ -238,6 +350,7 @@ def main():
     parser.add_argument("-n", "--connections", type=int, default=10000)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds to wait before reading RSS")
     parser.add_argument("--only", default=",".join(PROXIES), help="comma-separated subset of " + ",".join(PROXIES))
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ",".join(KINDS))
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     args = parser.parse_args()
     gatehouse_bin = os.environ.get("GATEHOUSE_BIN", os.path.join(REPO, "build/gatehouse"))
@@ -245,6 +358,10 @@ def main():
     for n in names:
         if n not in PROXIES:
             parser.error("unknown proxy %r" % n)
+    kinds = [k for k in args.kinds.split(",") if k]
+    for k in kinds:
+        if k not in KINDS:
+            parser.error("unknown kind %r" % k)
 
     nofile = raise_nofile(65536)
     count = args.connections
@@ -261,7 +378,7 @@ def main():
     servers = []
     results = {}
     try:
-        origin_port, *ports = free_ports(1 + len(PROXIES))
+        origin_port = free_ports(1)[0]
         origin_dir = os.path.join(root, "origin")
         os.makedirs(os.path.join(origin_dir, "www"))
         with open(os.path.join(origin_dir, "www", "1k.bin"), "wb") as f:
@@ -278,24 +395,29 @@ def main():
         if not wait_serving(origin_port, origin.proc):
             sys.exit("idle_conns: the origin did not start:\n" + origin.output_tail())
 
-        for name, port in zip(PROXIES, ports):
-            if name not in names:
-                continue
-            if name == "gatehouse" and not os.access(gatehouse_bin, os.X_OK):
-                print("idle_conns: gatehouse skipped: no binary at %s (build it, or set GATEHOUSE_BIN)"
-                      % gatehouse_bin, file=sys.stderr)
-                continue
-            server = make_server(name, root, origin_port, port, count, nofile, gatehouse_bin)
-            servers.append(server)
-            server.start()
-            if not wait_serving(port, server.proc):
-                print("idle_conns: %s skipped: not serving through the proxy:\n%s"
-                      % (name, server.output_tail()), file=sys.stderr)
-                server.stop()
-                continue
-            print("idle_conns: %s: opening %d connections..." % (name, count), file=sys.stderr)
-            results[name] = measure(server, port, count, args.settle)
-            server.stop()  # one proxy at a time: the others' connections do not compete for fds
+        pki = make_pki(root) if any(k != "plain" for k in kinds) else None
+        for kind in kinds:
+            for name in PROXIES:
+                if name not in names:
+                    continue
+                if name == "gatehouse" and not os.access(gatehouse_bin, os.X_OK):
+                    print("idle_conns: gatehouse skipped: no binary at %s (build it, or set GATEHOUSE_BIN)"
+                          % gatehouse_bin, file=sys.stderr)
+                    continue
+                port = free_ports(1)[0]
+                server = make_server(name, kind, root, origin_port, port, count, nofile, gatehouse_bin,
+                                     pki)
+                servers.append(server)
+                server.start()
+                if not wait_serving(port, server.proc, kind=kind):
+                    print("idle_conns: %s %s skipped: not serving through the proxy:\n%s"
+                          % (name, kind, server.output_tail()), file=sys.stderr)
+                    server.stop()
+                    continue
+                print("idle_conns: %s %s: opening %d connections..." % (name, kind, count),
+                      file=sys.stderr)
+                results[(kind, name)] = measure(server, port, count, args.settle, kind)
+                server.stop()  # one at a time: the others' connections do not compete for fds
     finally:
         for server in reversed(servers):
             server.stop()
@@ -305,15 +427,27 @@ def main():
             shutil.rmtree(root, ignore_errors=True)
 
     print()
-    print("%-10s %8s %12s %12s %10s %11s" % ("proxy", "conns", "RSS before", "RSS after", "KiB/conn", "still open"))
-    for name in PROXIES:
-        if name in results:
-            before, after, opened, alive = results[name]
-            per = (after - before) / opened if opened else float("nan")
-            print("%-10s %8d %8d KiB %8d KiB %10.2f %11d" % (name, opened, before, after, per, alive))
-        elif name in names:
-            print("%-10s %8s" % (name, "skipped"))
-
+    print("%-6s %-10s %8s %12s %12s %10s %13s %11s" % ("kind", "proxy", "conns", "RSS before", "RSS after",
+                                                     "B/conn", "vs best peer", "still open"))
+    for kind in kinds:
+        per_conn = {}
+        for name in PROXIES:
+            if (kind, name) in results:
+                before, after, opened, _alive = results[(kind, name)]
+                per_conn[name] = (after - before) * 1024 / opened if opened else float("nan")
+        # A peer that closed some of the connections (still open < conns) is not a fair best.
+        peers = [per_conn[n] for n in ("haproxy", "nginx")
+                 if n in per_conn and per_conn[n] > 0 and results[(kind, n)][3] == results[(kind, n)][2]]
+        best_peer = min(peers) if peers else None
+        for name in PROXIES:
+            if (kind, name) in results:
+                before, after, opened, alive = results[(kind, name)]
+                # Above 1.00: this proxy needs that many times the memory of the leaner peer.
+                ratio = "%.2fx" % (per_conn[name] / best_peer) if best_peer else "-"
+                print("%-6s %-10s %8d %8d KiB %8d KiB %10.0f %13s %11d"
+                      % (kind, name, opened, before, after, per_conn[name], ratio, alive))
+            elif name in names:
+                print("%-6s %-10s %8s" % (kind, name, "skipped"))
 
 if __name__ == "__main__":
     main()

@@ -201,6 +201,10 @@ struct Timeouts {
   // full) is given up after this long: the connection closes (HTTP/1, or a stalled HTTP/2
   // socket) or the stream is reset (HTTP/2), and its backend connection is released.
   Duration client_send{30000};
+  // A kept-alive HTTP/1 connection idle this long is parked: it keeps its socket (and TLS
+  // session) and gives back its buffers, events and codec (~2 KiB) until the client speaks.
+  // 0: never. Past client_idle it has no effect (the connection closes first).
+  Duration client_park{250};
   Duration backend_connect{3000};
   Duration backend_response{60000};
   // An idle keep-alive connection to a backend is closed after this (nginx's upstream
@@ -248,6 +252,27 @@ struct AdminConfig {
   Duration client_header{10000};  // a request's head must arrive within this
   Duration client_idle{30000};    // a kept-alive connection with no request closes after this
   Duration session_ttl{12 * 3600 * 1000};  // a status page login (cookie) lasts this long
+};
+
+// `cluster:` instances of one site share read-only mode, backend admin states, pool pauses and
+// cache purges through Redis (docs/CLUSTER.md). Absent: nothing of it runs.
+struct ClusterConfig {
+  std::string redis;  // the URL as written (never holds a password), for logs and /cluster
+  std::string host;   // from redis://HOST[:PORT][/DB]
+  uint16_t port = 6379;
+  uint32_t db = 0;
+  // At most one names where Redis' password (AUTH) comes from; none: no AUTH.
+  std::string password_file;
+  std::string password_env;
+  std::string password;         // keep it out of logs
+  std::string name;             // the site: instances with the same name share state
+  std::string instance;         // this instance's name; default the hostname
+  Duration heartbeat{1000};     // how often this instance writes its heartbeat and reads others'
+  Duration instance_ttl{5000};  // a heartbeat older than this: the instance is gone
+  Duration timeout{1000};       // connecting, and loading the state at start
+  Duration retry_max{5000};     // reconnect backoff: 100 ms doubling up to this
+
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 
 // `cache:` the shared in-memory HTTP cache (RFC 9111). Present only when the section is; routes
@@ -327,6 +352,7 @@ struct Config {
   Http2Config http2;
   std::optional<AdminConfig> admin;
   std::optional<CacheConfig> cache;
+  std::optional<ClusterConfig> cluster;
   std::vector<StaticConfig> statics;  // `static:`; matched before routes, in file order
   // `state_file:` the JSON file where run-time changes (read-only mode, backend states) survive
   // a restart or a crash; empty: none, they are lost on restart. Its directory must exist.
@@ -337,6 +363,10 @@ struct Config {
   // (`admin.address`, `log.access`), so that a later verdict on a key (a reload that needs a
   // restart) points at its line. Keys the file leaves out are absent.
   std::map<std::string, std::string, std::less<>> key_origins;
+  // 16 hex digits over what must be the same on every instance of a site: the document without
+  // its per-instance keys (workers, listeners, admin, state_file, log, cluster). /cluster flags
+  // instances whose digest differs.
+  std::string digest;
 
   // The pool called `name`, or nullptr.
   const BackendConfig* findBackend(std::string_view name) const {

@@ -46,6 +46,29 @@ std::string stateDirectory(const std::string& state_file) {
   return dir.substr(0, dir.find(':'));
 }
 
+std::string configDigest(const YAML::Node& root) {
+  // Keys that differ between the instances of one site by design: where each listens, its own
+  // files, its name. Everything else (pools, routes, cache, read_only...) must match.
+  static constexpr const char* kPerInstance[] = {"workers",    "listeners", "admin",
+                                                 "state_file", "log",       "cluster"};
+  std::string text;
+  try {
+    YAML::Node copy = YAML::Clone(root);
+    if (copy.IsMap())
+      for (const char* key : kPerInstance)
+        copy.remove(key);
+    text = YAML::Dump(copy);
+  } catch (const std::exception&) {  // yaml-cpp throws; the loader never does
+    return "";
+  }
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a 64: a comparison, not a secret
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
 Config readDocument(const Value& root, Diagnostics& diag) {
   Config config;
   config.workers = autoWorkers();
@@ -72,6 +95,7 @@ Config readDocument(const Value& root, Diagnostics& diag) {
               {"state_file", [&](const Value& v) { readStateFile(v, config.state_file, diag); }},
               {"read_only", [&](const Value& v) { readReadOnly(v, config.read_only, diag); }},
               {"forward", [&](const Value& v) { readForward(v, config.forward, diag); }},
+              {"cluster", [&](const Value& v) { readCluster(v, config.cluster.emplace(), diag); }},
           },
           {}, diag);
   if (listeners) readListeners(*listeners, config.listeners, diag);
@@ -79,6 +103,7 @@ Config readDocument(const Value& root, Diagnostics& diag) {
   if (routes) readRoutes(*routes, config.backends, config.cache.has_value(), config.routes, diag);
   if (admin) readAdmin(*admin, config.listeners, config.admin.emplace(), diag);
   recordKeyOrigins(root, diag, config.key_origins);
+  config.digest = configDigest(root.node);
   if (statics) readStatics(*statics, stateDirectory(config.state_file), config.statics, diag);
   return config;
 }

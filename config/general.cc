@@ -87,6 +87,10 @@ void readTimeouts(const Value& v, Timeouts& t, Diagnostics& diag) {
               timeoutField("client_idle", t.client_idle, diag),
               timeoutField("client_body", t.client_body, diag),
               timeoutField("client_send", t.client_send, diag),
+              {"client_park",  // 0 allowed: never park
+               [&](const Value& d) {
+                 if (auto park = readDuration(d, diag)) t.client_park = *park;
+               }},
               timeoutField("backend_connect", t.backend_connect, diag),
               timeoutField("backend_response", t.backend_response, diag),
               timeoutField("backend_idle", t.backend_idle, diag),

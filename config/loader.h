@@ -15,9 +15,9 @@ namespace gatehouse::config {
 // Every top-level key of gatehouse.yaml, in the order INTERFACE.md lists them. Whatever walks
 // the whole config (the reload policy and its test) walks this list.
 inline constexpr std::string_view kTopLevelKeys[] = {
-    "workers", "shutdown_grace", "state_file", "listeners", "admin",
-    "forward", "backends",       "static",     "cache",     "read_only",
-    "routes",  "timeouts",       "limits",     "log",       "http2",
+    "workers", "shutdown_grace", "state_file", "listeners", "admin",    "forward", "backends",
+    "static",  "cache",          "read_only",  "routes",    "timeouts", "limits",  "log",
+    "http2",   "cluster",
 };
 
 // Reads `path` and validates it. On failure Error::message holds every problem found (up to a cap),

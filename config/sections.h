@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/diagnostic.h"
 #include "config/node_reader.h"
+#include "proxy/base/result.h"
 
 namespace gatehouse::config {
 
@@ -38,6 +39,17 @@ void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, Adm
 // general.cc: `state_file:`, a path whose directory exists (the file itself may not, yet).
 void readStateFile(const Value& v, std::string& path, Diagnostics& diag);
 
+// cluster.cc: `cluster:`, reading Redis' password from its file or environment variable and
+// defaulting `instance` to the hostname.
+void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag);
+struct RedisUrl {
+  std::string host;
+  uint16_t port = 6379;
+  uint32_t db = 0;
+};
+// redis://HOST[:PORT][/DB]; no credentials (they would reach logs), no rediss:// (hiredis 0.14).
+Result<RedisUrl> parseRedisUrl(std::string_view url);
+
 // read_only.cc: `read_only:`, reading the page file at load time.
 void readReadOnly(const Value& v, ReadOnlyConfig& read_only, Diagnostics& diag);
 
@@ -64,5 +76,7 @@ void readStatics(const Value& v, std::string_view state_dir, std::vector<StaticC
 // document.cc: where gatehouse keeps what it writes: the state file's folder, else systemd's
 // $STATE_DIRECTORY (the first of its list); empty when neither is known.
 std::string stateDirectory(const std::string& state_file);
+// document.cc: Config::digest of the document `root`.
+std::string configDigest(const YAML::Node& root);
 
 }  // namespace gatehouse::config

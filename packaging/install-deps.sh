@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config ccache python3
   libevent-dev libssl-dev libnghttp2-dev libyaml-cpp-dev libjemalloc-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libsystemd-dev
+  libhiredis-dev               # cluster: (Redis, hiredis 0.14 with its libevent adapter)
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(
@@ -20,6 +21,7 @@ if [[ "${1:-}" == "--test" ]]; then
     varnish varnish-modules          # examples/classic-stack's VCL compiles (classic_stack_test.py)
     lintian
     chromium python3-websocket   # the status page test (tests/integration/status_page_test.py)
+    redis-server                 # the cluster test (tests/integration/cluster_test.py)
   )
 fi
 

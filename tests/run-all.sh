@@ -5,14 +5,15 @@
 #      the .deb from that build, checked (packaging/check-deb.sh: dpkg-deb, lintian, `gatehouse
 #      check` on the installed config, systemd-analyze verify);
 #   3. ASan+UBSan build: the same tests again (big bodies scaled down to keep it quick);
-#   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 30).
+#   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 15: a smoke
+#      run in CI, starting from the committed corpus; tests/fuzz/campaign.sh is the long run).
 # Build trees go to build-ci/ and build-asan/ (BUILD_ROOT to move them). Any failure stops it.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="${BUILD_ROOT:-$repo}"
 jobs="${JOBS:-2}"
-fuzz_seconds="${FUZZ_SECONDS:-30}"
+fuzz_seconds="${FUZZ_SECONDS:-15}"
 started=$SECONDS
 
 step() { printf '\n=== %s (%ds) ===\n' "$*" $((SECONDS - started)); }

@@ -171,10 +171,19 @@ void CtlCommand::addBackendCommands() {
   commands_.back().then = [this](const AdminClient& client) {
     return waitFor(
         client, target_, backendPath(target_),
-        [](const nlohmann::json& s) { return s.value("drained", false); },
+        // With a cluster, drained on every live instance of the site.
         [](const nlohmann::json& s) {
-          return fmt::format("{} request(s) still in flight, state {}", text(s, "in_flight"),
-                             text(s, "state"));
+          return s.contains("drained_everywhere") ? s.value("drained_everywhere", false)
+                                                  : s.value("drained", false);
+        },
+        [](const nlohmann::json& s) {
+          std::string out = fmt::format("{} request(s) still in flight, state {}",
+                                        text(s, "in_flight"), text(s, "state"));
+          if (s.contains("instances") && s["instances"].is_array())
+            for (const auto& i : s["instances"])
+              out += fmt::format("; on {}: {}, {} in flight", text(i, "instance"), text(i, "state"),
+                                 text(i, "in_flight"));
+          return out;
         });
   };
 

@@ -117,6 +117,33 @@ std::string renderStatus(const nlohmann::json& s) {
          renderTraffic(s) + renderPools(s);
 }
 
+// GET /cluster for a person (`ctl status --cluster`): one line per live instance; a config
+// digest other than this instance's is flagged, since the site relies on identical configs.
+std::string renderCluster(const nlohmann::json& c) {
+  std::string out = fmt::format(
+      "site {}, instance {}, Redis {}: {}\n", field(c, "site"), field(c, "instance"),
+      field(c, "redis"),
+      c.value("connected", false)
+          ? std::string("connected")
+          : "UNREACHABLE since " + field(c, "down_since") + " (" + field(c, "error") + ")");
+  constexpr std::string_view kRow = "{:<20} {:<22} {:<8} {:>10} {:>8} {:<9} {}\n";
+  out += fmt::format(fmt::runtime(kRow), "INSTANCE", "ADDRESS", "VERSION", "UPTIME", "REQ/S",
+                     "READ-ONLY", "CONFIG");
+  for (const auto& i : c.value("instances", nlohmann::json::array())) {
+    std::string name = field(i, "instance") + (i.value("self", false) ? " (this)" : "");
+    std::string config = field(i, "config_digest");
+    if (i.value("config_differs", false)) config += " DIFFERS";
+    out += fmt::format(fmt::runtime(kRow), name, field(i, "address"), field(i, "version"),
+                       humanDuration(i.value("uptime_s", int64_t{0})),
+                       fmt::format("{:.1f}", i.value("requests_per_s", 0.0)),
+                       i.value("read_only", false) ? "ON" : "off", config);
+  }
+  if (const int64_t n = c.value("config_mismatches", int64_t{0}); n > 0)
+    out += fmt::format(
+        "warning: {} instance(s) run a configuration other than this one's (config digest)\n", n);
+  return out;
+}
+
 // GET/PUT /read-only for a person:
 //   read-only: ON since 2026-11-25T04:50:00Z (db migration)
 //   blocked 17 unsafe requests; allowed prefixes: /api/webhooks/
@@ -163,9 +190,15 @@ CtlCommand::CtlCommand(CLI::App& app) {
   ctl_->add_flag("--json", json_, "print the answer's JSON as it came");
   ctl_->footer("Exit codes: 0 done, 1 refused or failed, 2 usage.");
 
-  add(
+  CLI::App* status = add(
       *ctl_, "status", "version, uptime, workers, connections, read-only", "GET",
-      [] { return "/status"; }, {}, renderStatus);
+      [this] { return std::string(cluster_ ? "/cluster" : "/status"); }, {},
+      [this](const nlohmann::json& answer) {
+        return cluster_ ? renderCluster(answer) : renderStatus(answer);
+      });
+  status->add_flag("--cluster", cluster_,
+                   "every live instance of the site (cluster:): address, version, uptime, req/s, "
+                   "read-only, config digest");
   add(
       *ctl_, "reload", "re-read the config file and certificates (like SIGHUP)", "POST",
       [] { return "/reload"; }, {},
@@ -294,6 +327,13 @@ int CtlCommand::call(const Command& command, AdminClient& client) const {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
+  // A change the instance could not share with the site (cluster:, Redis unreachable) took
+  // effect there only: a deploy script must hear of it.
+  if (answer.is_object() && answer.contains("cluster") && answer["cluster"].is_object() &&
+      !answer["cluster"].value("shared", true)) {
+    fmt::print(stderr, "gatehouse ctl {}: {}\n", name, field(answer["cluster"], "error"));
+    return kFailed;
+  }
   if (command.verdict && !answer.is_discarded())
     if (const int rc = command.verdict(answer); rc != kDone) return rc;
   if (command.then) return command.then(client);

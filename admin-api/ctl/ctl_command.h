@@ -80,11 +80,12 @@ class CtlCommand {
   std::string purge_url_;
   std::string ban_prefix_;
   std::string ban_tag_;
-  std::string target_;   // POOL/SERVER, POOL, or empty (backends)
-  std::string wait_;     // --wait DURATION, as given; empty: do not wait
-  uint32_t weight_ = 0;  // ctl weight POOL/SERVER N
-  std::string reason_;   // read-only on --reason
-  std::string message_;  // read-only on --message
+  std::string target_;    // POOL/SERVER, POOL, or empty (backends)
+  std::string wait_;      // --wait DURATION, as given; empty: do not wait
+  uint32_t weight_ = 0;   // ctl weight POOL/SERVER N
+  std::string reason_;    // read-only on --reason
+  std::string message_;   // read-only on --message
+  bool cluster_ = false;  // status --cluster
   // traffic_commands.cc: tail and top, which stream GET /tail.
   void addTrafficCommands();
   std::string tailQuery() const;

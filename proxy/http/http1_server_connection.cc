@@ -62,6 +62,14 @@ void Http1ServerConnection::start() {
   if (evbuffer_get_length(conn_->input()) > 0) scheduleProcess();
 }
 
+void Http1ServerConnection::resume(Duration idle_left) {
+  conn_->setReadLimit(settings_.limits.request_line + settings_.limits.headers + 4096);
+  conn_->setLowWatermark(Exchange::kLowWatermark);
+  conn_->setTimeouts(Duration::zero(), settings_.client_idle);
+  conn_->setReading(true);  // the client's bytes (or FIN) that woke it are there to read
+  armTimer(TimerMode::Idle, idle_left);
+}
+
 void Http1ServerConnection::beginShutdown() {
   advance(state_, ConnectionEvent::Shutdown);
   // An idle connection closes now; the last response may still be going out.
@@ -297,7 +305,7 @@ void Http1ServerConnection::maybeFinishExchange() {
   // While the body's rest is dropped, finishRequestBody() calls back once it is in.
   if (!advance(request_, RequestEvent::NextRequest)) return;
   conn_->setReading(true);
-  armTimer(TimerMode::Idle, settings_.client_idle);
+  armIdleTimer();
   // A pipelined request may already be waiting (or, shutting down, the close is due); new
   // bytes will call onReadable() by themselves.
   if (evbuffer_get_length(conn_->input()) > 0 || state_ == ConnectionState::ShuttingDown)
@@ -422,6 +430,29 @@ void Http1ServerConnection::armTimer(TimerMode mode, Duration after) {
   timer_.arm(after);
 }
 
+void Http1ServerConnection::armIdleTimer() {
+  // One timer either way: parking costs a kept-alive request nothing until it happens.
+  if (parking_ && settings_.client_park.count() > 0 &&
+      settings_.client_park < settings_.client_idle)
+    armTimer(TimerMode::Park, settings_.client_park);
+  else
+    armTimer(TimerMode::Idle, settings_.client_idle);
+}
+
+// client_park of idleness: hand the socket to the worker, unless something is still in flight
+// (then this stays as it is until client_idle, as without parking).
+void Http1ServerConnection::park() {
+  const Duration idle_left = settings_.client_idle - settings_.client_park;
+  if (exchange_ || request_ != RequestState::Idle || state_ != ConnectionState::Open ||
+      client_eof_ || !conn_->quiescent()) {
+    armTimer(TimerMode::Idle, idle_left);
+    return;
+  }
+  advance(state_, ConnectionEvent::Closed);  // nothing here runs again
+  event_del(process_event_.get());
+  parking_->park(*this, conn_->detach(), client_, idle_left);
+}
+
 void Http1ServerConnection::stopBodyTimer() {
   if (timer_mode_ != TimerMode::Body) return;
   timer_.cancel();
@@ -453,6 +484,7 @@ void Http1ServerConnection::onTimer() {
     return;
   }
   timer_mode_ = TimerMode::None;
+  if (mode == TimerMode::Park) return park();
   if (mode == TimerMode::Body) return onBodyWindowEnded();
   if (mode == TimerMode::Header) log::debug("client {}: head not received in time", client_.ip);
   closeNow();

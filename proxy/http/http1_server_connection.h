@@ -41,7 +41,25 @@ struct Http1Settings {
   uint64_t max_body = 100ull << 20;
   Duration client_header{10000};
   Duration client_idle{60000};
+  // A kept-alive connection idle this long is parked (Http1Parking), if its owner parks; 0: never.
+  Duration client_park{0};
   BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate
+};
+
+class Http1ServerConnection;
+
+// Where a kept-alive connection idle for client_park goes to shrink (the worker): it takes the
+// socket, with its TLS session, and keeps only that, the client's address and a timer of the
+// idle time left, until the client speaks again (then a new Http1ServerConnection resumes it)
+// or the time is up. An idle connection's buffers, events and exchange state are worth ~2 KiB;
+// a parked one costs a few hundred bytes. Nothing of a connection outlives its requests but the
+// client's address and the transport, so parking changes nothing the client can see.
+class Http1Parking {
+ public:
+  virtual ~Http1Parking() = default;
+  // `conn` hands over; it is destroyed after the current callback.
+  virtual void park(Http1ServerConnection& conn, net::IdleSocket socket, const ClientInfo& client,
+                    Duration idle_left) = 0;
 };
 
 class Http1ServerConnection final : public ServerConnection,
@@ -62,6 +80,11 @@ class Http1ServerConnection final : public ServerConnection,
   ~Http1ServerConnection() override;
 
   void start() override;
+  // Parks after client_park of keep-alive idleness, from the next response on.
+  void setParking(Http1Parking& parking) { parking_ = &parking; }
+  // In place of start(), for a parked connection the client woke: kept alive and idle, with
+  // `idle_left` of client_idle to go.
+  void resume(Duration idle_left);
   // Graceful stop: an idle connection closes now; a busy one after its current response.
   void beginShutdown() override;
   bool idle() const { return !exchange_; }
@@ -87,9 +110,10 @@ class Http1ServerConnection final : public ServerConnection,
   static constexpr uint64_t kMaxDiscardBytes = 1 << 20;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-  // Header: client_header; Idle: client_idle between requests; Body: a window of the body
-  // rate while the body is wanted or dropped; Linger: the lingering close.
-  enum class TimerMode { None, Idle, Header, Body, Linger };
+  // Header: client_header; Idle: client_idle between requests (Park: its first client_park,
+  // after which the connection parks); Body: a window of the body rate while the body is wanted
+  // or dropped; Linger: the lingering close.
+  enum class TimerMode { None, Idle, Park, Header, Body, Linger };
   // What the current exchange's heads said, fixed as they are read and written.
   struct ExchangeFacts {
     // How sendBody() frames: not at all (HEAD, 204, 304), as is (a length, a close-delimited
@@ -129,6 +153,8 @@ class Http1ServerConnection final : public ServerConnection,
   void logRejected(int status, size_t bytes);
   void closeNow();
   void onTimer();
+  void armIdleTimer();
+  void park();
   void onBodyWindowEnded();
   void armTimer(TimerMode mode, Duration after);
   void stopBodyTimer();
@@ -144,6 +170,7 @@ class Http1ServerConnection final : public ServerConnection,
   ExchangeDispatcher& dispatcher_;
   RequestIdGenerator& ids_;
   OnClosed on_closed_;
+  Http1Parking* parking_ = nullptr;
   Http1Parser& parser_;          // the worker's: heads are copied out at once, so one serves all
   net::EvbufferPtr body_chunk_;  // reused to hand body bytes to the handler
   HeaderMap response_trailers_;

@@ -1,7 +1,8 @@
 #pragma once
 // What the codecs count about request bodies and trailers for /metrics, each where its decision
 // is made: bodies cut for arriving too slowly (408), HTTP/1 connections closed rather than
-// drained after an early answer, and trailer fields dropped before they reach a backend.
+// drained after an early answer, and trailer fields dropped before they reach a backend (and,
+// from a backend's response, before they reach the client).
 // Process-wide relaxed atomics (like Http2Counters): totals, not a synchronisation point.
 
 #include <atomic>
@@ -18,6 +19,7 @@ struct RequestBodyCounters {
   std::atomic<uint64_t> discard_closes{0};
   // Request trailer fields dropped as not allowed in trailers (RFC 9110 §6.5.1).
   std::atomic<uint64_t> trailer_fields_dropped{0};
+  std::atomic<uint64_t> response_trailer_fields_dropped{0};  // a backend's, before the client
 
   static RequestBodyCounters& process();
 };

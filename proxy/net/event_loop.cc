@@ -1,7 +1,11 @@
 #include "proxy/net/event_loop.h"
 
 #include <event2/thread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 namespace gatehouse::net {
@@ -10,13 +14,26 @@ void initLibeventThreading() {
   [[maybe_unused]] static const int once = evthread_use_pthreads();
 }
 
-EventLoop::EventLoop() : base_(event_base_new()) {
-  if (!base_) std::abort();  // out of memory or fds at start-up: nothing sensible to do
-  posted_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &EventLoop::onPosted, this));
+namespace {
+EventBasePtr newUnlockedBase() {
+  event_config* config = event_config_new();
+  if (!config) return nullptr;
+  event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
+  EventBasePtr base(event_base_new_with_config(config));
+  event_config_free(config);
+  return base;
+}
+}  // namespace
+
+EventLoop::EventLoop()
+    : base_(newUnlockedBase()), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  // Out of memory or fds at start-up: nothing sensible to do.
+  if (!base_ || wake_fd_ < 0) std::abort();
+  // The wake-up event stays pending, so the loop keeps running while a worker is idle.
+  posted_event_.reset(
+      event_new(base_.get(), wake_fd_, EV_READ | EV_PERSIST, &EventLoop::onPosted, this));
   reap_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::onReap, this));
-  // The posted-task event stays pending so the loop keeps running while a worker is idle.
-  timeval forever{86400 * 365, 0};
-  event_add(posted_event_.get(), &forever);
+  event_add(posted_event_.get(), nullptr);
 }
 
 EventLoop::~EventLoop() {
@@ -26,6 +43,7 @@ EventLoop::~EventLoop() {
   graveyard_.clear();
   reap_event_.reset();
   posted_event_.reset();
+  ::close(wake_fd_);
 }
 
 void EventLoop::run() {
@@ -37,15 +55,25 @@ void EventLoop::stop() {
 }
 
 void EventLoop::post(std::function<void()> task) {
+  bool was_empty = false;
   {
     std::lock_guard lock(posted_mutex_);
+    was_empty = posted_.empty();
     posted_.push_back(std::move(task));
   }
-  event_active(posted_event_.get(), EV_TIMEOUT, 0);
+  // A queue that was not empty has a wake-up on its way already.
+  if (!was_empty) return;
+  const uint64_t one = 1;
+  while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  }
 }
 
 void EventLoop::onPosted(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
+  // Cleared before the queue is taken: a task posted after the swap wakes the loop again.
+  uint64_t count = 0;
+  while (::read(loop->wake_fd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
   std::vector<std::function<void()>> tasks;
   {
     std::lock_guard lock(loop->posted_mutex_);

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "proxy/base/duration.h"
 #include "proxy/net/libevent_ptr.h"
@@ -29,6 +30,36 @@
 #include "proxy/net/timer.h"
 
 namespace gatehouse::net {
+
+// A connected socket with nothing in flight, out of any TcpConnection: its fd and, under TLS,
+// its established session (keys, sequence numbers). What an idle kept-alive connection keeps
+// while parked (about 2 KiB less than a TcpConnection's buffers, events and timers). Closes the
+// fd and frees the session when destroyed.
+class IdleSocket {
+ public:
+  IdleSocket() = default;
+  IdleSocket(evutil_socket_t fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  IdleSocket(IdleSocket&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), ssl_(std::move(other.ssl_)) {}
+  IdleSocket& operator=(IdleSocket&& other) noexcept;
+  ~IdleSocket() { reset(); }
+
+  evutil_socket_t fd() const { return fd_; }
+  SSL* ssl() const { return ssl_.get(); }
+  // Graceful end of an idle connection: a TLS close_notify, then FIN.
+  void shutdownWrite();
+  void reset();
+  // Hands both over (to a TcpConnection).
+  evutil_socket_t releaseFd() { return std::exchange(fd_, -1); }
+  SSL* releaseSsl() { return ssl_.release(); }
+
+ private:
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+  };
+  evutil_socket_t fd_ = -1;
+  std::unique_ptr<SSL, SslFree> ssl_;
+};
 
 class TcpConnection {
  public:
@@ -44,6 +75,9 @@ class TcpConnection {
     virtual void onClose(CloseReason reason) = 0;
   };
 
+  // Takes an idle socket back (its TLS session established): a parked connection woken. Its
+  // owner calls setHandler() before anything reads or writes it.
+  static std::unique_ptr<TcpConnection> adopt(event_base* base, IdleSocket socket);
   // Takes an accepted, connected fd (closed with the connection).
   static std::unique_ptr<TcpConnection> adopt(event_base* base, evutil_socket_t fd,
                                               Handler& handler);
@@ -93,6 +127,13 @@ class TcpConnection {
   bool tlsResumed() const { return ssl_ && SSL_session_reused(ssl_.get()); }
   // Stops every event and callback; the fd closes with the object.
   void close();
+  // Whether nothing is in flight either way (no byte queued, none read and unconsumed, none
+  // held decrypted by TLS, no handshake, FIN or connect under way): then detach() may take the
+  // socket out.
+  bool quiescent() const;
+  // Closes this connection's events and hands its socket (and TLS session) over, open. Only
+  // when quiescent().
+  IdleSocket detach();
 
  private:
   TcpConnection(event_base* base, evutil_socket_t fd, Handler& handler);

@@ -8,6 +8,7 @@
 #include "cache/cache_key.h"
 #include "proxy/base/ascii.h"
 #include "proxy/base/log.h"
+#include "proxy/pipeline/invalidation_feed.h"
 
 namespace gatehouse::pipeline {
 namespace {
@@ -102,25 +103,30 @@ void answerInvalidation(http::Exchange& exchange, const CachePolicy* cache) {
   nlohmann::json answer;
   size_t purged = 0;
   std::string key;
+  Invalidation shared;  // for the other instances of the site (cluster:), if any listen
   const std::vector<std::string> tags = purgeTags(request.headers);
   const bool regex = ascii::iequals(request.headers.get("x-purge-method"), "regex");
   if (request.method == "BAN" || (regex && path.ends_with(".*"))) {
     const std::string prefix(request.method == "BAN" ? path : path.substr(0, path.size() - 2));
     purged = store.banPathPrefix(prefix);
     answer["prefix"] = prefix;
+    shared.prefix = prefix;
   } else if (!tags.empty()) {
     for (const std::string& tag : tags)
       purged += store.banTag(tag);
     answer["tags"] = tags;
+    shared.tags = tags;
   } else {
     key = cache::primaryKey(request);  // as the cache keyed what this listener fetched
     purged = store.purge(key);
     answer["url"] = key;
+    shared.url_key = key;
   }
   answer["purged"] = purged;
   (purged ? counters.purged : counters.nothing).fetch_add(1, std::memory_order_relaxed);
   if (purged == 0) answer["hint"] = key.empty() ? "nothing matched" : nothingPurgedHint(store, key);
   log::info("{} {} by {}: {} objects", request.method, request.target, client, purged);
+  InvalidationFeed::process().publish(shared);
   respondJson(exchange, 200, answer);
 }
 

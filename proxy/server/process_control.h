@@ -24,6 +24,8 @@ struct TrafficCounters {
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<int64_t> connections_open{0};
+  // Of those, idle kept-alive HTTP/1 connections parked (timeouts.client_park): socket only.
+  std::atomic<int64_t> connections_parked{0};
   // Connections closed at accept: [0] limits.max_connections, [1] max_connections_per_ip.
   std::array<std::atomic<uint64_t>, 2> connections_refused{};
   // Request durations, cumulative buckets in milliseconds (Prometheus histogram).

@@ -25,6 +25,7 @@ constexpr ReloadRule kRules[] = {
     {"limits", OnReload::Applies, ""},
     {"log", OnReload::Applies, ""},
     {"http2", OnReload::Applies, ""},
+    {"cluster", OnReload::NeedsRestart, ""},
 };
 
 // "FILE:LINE:COL: key" of `key` in `config`'s file, or of its parent when the file leaves the
@@ -106,6 +107,13 @@ Result<void> checkReloadable(const config::Config& running, const config::Config
         needsRestart(next, "state_file",
                      fmt::format("in use: {}, the file says {}", orNone(running.state_file),
                                  orNone(next.state_file))));
+  }
+  if (running.cluster != next.cluster) {
+    refusals.push_back(needsRestart(
+        next, "cluster",
+        running.cluster ? (next.cluster ? "Redis, the site and the instance are set at start"
+                                        : "the cluster sync is running; removing it")
+                        : "the cluster sync was off at start"));
   }
   checkListeners(running, next, refusals);
   checkAdmin(running, next, refusals);

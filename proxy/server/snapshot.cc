@@ -104,6 +104,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   snapshot->http.max_body = limits.body.bytes();
   snapshot->http.client_header = config->timeouts.client_header;
   snapshot->http.client_idle = config->timeouts.client_idle;
+  snapshot->http.client_park = config->timeouts.client_park;
   const http::BodyRateLimit body_rate{config->timeouts.client_body, limits.min_body_rate.bytes()};
   snapshot->http.body_rate = body_rate;
   const config::Http2Config& h2 = config->http2;

@@ -144,10 +144,58 @@ void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientIn
   // timeouts.client_send: HTTP/1's codec times a stalled reader by its own write timeout
   // (client_idle); the transport's send timeout replaces it. (HTTP/2 sets its own.)
   conn->setSendTimeout(snapshot_->config->timeouts.client_send);
-  adoptConnection(std::make_shared<http::Http1ServerConnection>(
-                      loop_, std::move(conn), std::move(client), snapshot_->http, request_parser_,
-                      pipeline_, request_ids_, on_closed),
-                  std::move(slot));
+  auto h1 = std::make_shared<http::Http1ServerConnection>(loop_, std::move(conn), std::move(client),
+                                                          snapshot_->http, request_parser_,
+                                                          pipeline_, request_ids_, on_closed);
+  http::Http1Parking& parking = *this;
+  h1->setParking(parking);
+  adoptConnection(std::move(h1), std::move(slot));
+}
+
+void Worker::park(http::Http1ServerConnection& conn, net::IdleSocket socket,
+                  const http::ClientInfo& client, Duration idle_left) {
+  counters_.connections_parked.fetch_add(1, std::memory_order_relaxed);
+  ParkedConnection::Owner& owner = *this;
+  replace(&conn, std::make_shared<ParkedConnection>(loop_.base(), std::move(socket), client,
+                                                    idle_left, owner))
+      ->start();
+}
+
+void Worker::wake(ParkedConnection& parked) {
+  auto it = connections_.find(&parked);
+  if (it == connections_.end()) return;
+  counters_.connections_parked.fetch_sub(1, std::memory_order_relaxed);
+  // The snapshot the connection started with: its settings, as before it parked.
+  const Snapshot& snapshot = *it->second.snapshot;
+  auto conn = net::TcpConnection::adopt(loop_.base(), parked.takeSocket());
+  conn->setSendTimeout(snapshot.config->timeouts.client_send);
+  auto h1 = std::make_shared<http::Http1ServerConnection>(
+      loop_, std::move(conn), parked.client(), snapshot.http, request_parser_, pipeline_,
+      request_ids_, [this](http::ServerConnection* c) { onConnectionClosed(c); });
+  http::Http1Parking& parking = *this;
+  h1->setParking(parking);
+  const Duration idle_left = parked.idleLeft();
+  http::Http1ServerConnection* raw = h1.get();
+  replace(&parked, std::move(h1));
+  raw->resume(idle_left);
+}
+
+void Worker::closed(ParkedConnection& parked) {
+  counters_.connections_parked.fetch_sub(1, std::memory_order_relaxed);
+  onConnectionClosed(&parked);
+}
+
+http::ServerConnection* Worker::replace(http::ServerConnection* current,
+                                        std::shared_ptr<http::ServerConnection> next) {
+  http::ServerConnection* raw = next.get();
+  auto it = connections_.find(current);
+  if (it == connections_.end()) return raw;  // not registered: nothing to take over
+  OpenConnection entry = std::move(it->second);
+  connections_.erase(it);
+  loop_.deferDelete(std::move(entry.connection));  // somewhere up the call stack
+  entry.connection = std::move(next);
+  connections_.emplace(raw, std::move(entry));
+  return raw;
 }
 
 ConnectionLimiter::Slot Worker::retire(http::ServerConnection* conn) {

@@ -16,6 +16,7 @@
 #include "proxy/pipeline/pipeline.h"
 #include "proxy/server/access_log.h"
 #include "proxy/server/connection_limiter.h"
+#include "proxy/server/parked_connection.h"
 #include "proxy/server/preface_sniffer.h"
 #include "proxy/server/process_control.h"
 #include "proxy/server/snapshot.h"
@@ -24,7 +25,7 @@
 
 namespace gatehouse::server {
 
-class Worker {
+class Worker final : private http::Http1Parking, private ParkedConnection::Owner {
  public:
   // `limiter` (shared by every worker, outliving them) counts client connections against
   // limits.max_connections and max_connections_per_ip.
@@ -66,6 +67,16 @@ class Worker {
   // The snapshot's static sites and listener options, to the pipeline (at start and on reload).
   void applySnapshotToPipeline();
   void adoptConnection(std::shared_ptr<http::ServerConnection> conn, ConnectionLimiter::Slot slot);
+  // `next` takes `current`'s place in the registry (its snapshot and its place under the
+  // limits); `current` is deleted after the callback. Returns `next`.
+  http::ServerConnection* replace(http::ServerConnection* current,
+                                  std::shared_ptr<http::ServerConnection> next);
+  // http::Http1Parking: an idle kept-alive HTTP/1 connection shrinks to a ParkedConnection...
+  void park(http::Http1ServerConnection& conn, net::IdleSocket socket,
+            const http::ClientInfo& client, Duration idle_left) override;
+  // ...and grows back into one when its client speaks (ParkedConnection::Owner).
+  void wake(ParkedConnection& parked) override;
+  void closed(ParkedConnection& parked) override;
   void onConnectionClosed(http::ServerConnection* conn);
   // A connection object handing over to another (handshake -> codec) leaves the registry; its
   // place under the connection limits goes to the next object.

@@ -258,8 +258,12 @@ void BackendConnection::readResponse() {
     return;
   }
   while (state_ == State::Busy && !head_received_) {
-    if (!readHead()) return;
+    if (!readHead()) break;
   }
+  if (!head_received_) return;  // incomplete, or failed
+  // After a final head, what came in the same read is body; after a 101 it is the tunnel's
+  // first bytes (a server that speaks first, as many WebSocket and SMTP-like protocols do,
+  // must not wait for the client's first byte to be heard).
   if (state_ == State::Busy || state_ == State::Tunnel) readBody();
 }
 

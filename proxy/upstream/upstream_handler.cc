@@ -7,6 +7,8 @@
 #include "proxy/base/log.h"
 #include "proxy/base/memory_budget.h"
 #include "proxy/http/error_page.h"
+#include "proxy/http/request_body_counters.h"
+#include "proxy/http/trailer_fields.h"
 #include "proxy/upstream/forwarded_headers.h"
 
 namespace gatehouse::upstream {
@@ -339,6 +341,13 @@ void UpstreamHandler::onInterimResponse(http::ResponseHead& head) {
 
 void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
   if (state_ == State::DroppingResponse) return;
+  // The same rule as for request trailers (RFC 9110 §6.5.1): a Set-Cookie, Content-Length or
+  // Location in a backend's trailers would reach a client that merges trailers into the head
+  // past everything gatehouse checked in the head (and an HTTP/2 client fails the stream on a
+  // connection-specific field).
+  if (const size_t dropped = http::removeDisallowedTrailers(trailers))
+    http::RequestBodyCounters::process().response_trailer_fields_dropped.fetch_add(
+        dropped, std::memory_order_relaxed);
   exchange_.respondTrailers(trailers);
 }
 

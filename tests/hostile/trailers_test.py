@@ -3,7 +3,8 @@ HTTP/2 alike. A backend that merges trailers into the head (many frameworks do) 
 an Authorization, a Content-Length or an X-Forwarded-For that gatehouse never checked or set.
 Fields that are not allowed in trailers (RFC 9110 §6.5.1: framing, routing, authentication,
 request modifiers, content-*; and the fields gatehouse itself vouches for) are dropped, and
-counted; the others still pass."""
+counted; the others still pass. A backend's response trailers get the same rule before the
+client sees them."""
 
 import json
 import time
@@ -62,6 +63,28 @@ class TrailersTest(AdminCase):
         echo = json.loads(body)
         self.assertOnlyAllowed([tuple(t) for t in echo["trailers"]])
         self.assertEqual(self.dropped(admin), len(sent))
+
+    def test_forbidden_trailer_fields_of_a_response_do_not_reach_the_client(self):
+        # A backend (or whatever answers in its name) that puts head fields in its trailers: a
+        # client that merges trailers into the head would take a Set-Cookie, a Location or a
+        # Content-Length that gatehouse never saw in the head.
+        forbidden = [("Set-Cookie", "session=planted"), ("Location", "https://evil.test/"),
+                     ("Content-Length", "5"), ("Content-Type", "text/evil")]
+        trailer = b"".join(b"%s: %s\r\n" % (k.encode(), v.encode()) for k, v in forbidden + ALLOWED)
+        self.a1.add_route("/t", lambda ctx: ctx.send(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+            + trailer + b"\r\n"))
+        gh, admin = self.start_with_admin([self.a1])
+        c = self.client(gh)
+        c.send(request("GET", "/t"))
+        r = c.read_response(timeout=5)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"hello")
+        self.assertEqual([(n.lower(), v) for n, v in r.trailers],
+                         [(n.lower(), v) for n, v in ALLOWED], self.diag(r))
+        dropped = parse_prometheus(admin.get("/metrics").text)[
+            "gatehouse_http_response_trailers_dropped_total"].value()
+        self.assertEqual(dropped, len(forbidden))
 
     # -- HTTP/2 helpers ---------------------------------------------------------------------
     def h2c_listener(self):

@@ -48,6 +48,17 @@ class WebSocketTest(IntegrationCase):
         got = [c.read_ws_frame(timeout=5)[2] for _ in range(20)]
         self.assertEqual(got, [b"m%d" % i for i in range(20)], self.diag())
 
+    def test_a_server_that_speaks_first_is_heard(self):
+        # The 101 and the server's first frame in one write: the frame must reach the client
+        # at once, not wait for the client's first byte to wake the tunnel up.
+        self.a1.add_route("/greets", lambda ctx: ctx.send(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"\r\n\x81\x05hello"))
+        c = self.client(self.gh)
+        r, _ = c.ws_handshake("/greets")
+        self.assertStatus(r, 101)
+        self.assertEqual(c.read_ws_frame(timeout=5), (True, 0x1, b"hello"), self.diag())
+
     def test_close_handshake_closes_the_connection(self):
         c = self.upgraded()
         c.send_ws(0x8, (1000).to_bytes(2, "big"))

@@ -316,6 +316,52 @@ TEST_F(TcpConnectionTest, EofIsReportedAfterTheDataBeforeIt) {
   }));
 }
 
+// Parking (issue 18): a quiescent connection hands its socket over open, and a connection
+// adopted from it reads and writes the same socket.
+TEST_F(TcpConnectionTest, DetachHandsAQuiescentSocketOverOpenAndAdoptTakesItBack) {
+  conn_->setReading(true);
+  peerWrite("one");
+  ASSERT_TRUE(runUntil([&] { return evbuffer_get_length(conn_->input()) == 3; }));
+  EXPECT_FALSE(conn_->quiescent()) << "unconsumed input";
+  evbuffer_drain(conn_->input(), 3);
+  EXPECT_TRUE(conn_->quiescent());
+  IdleSocket idle = conn_->detach();
+  const evutil_socket_t fd = idle.fd();
+  ASSERT_GE(fd, 0);
+  conn_.reset();  // the detached fd must survive its old owner
+  peerWrite("two");
+
+  RecordingHandler again;
+  conn_ = TcpConnection::adopt(loop_.base(), std::move(idle));
+  EXPECT_EQ(idle.fd(), -1) << "moved out";
+  again.conn = conn_.get();
+  conn_->setHandler(again);
+  handler_.conn = nullptr;
+  EXPECT_EQ(conn_->fd(), fd);
+  conn_->setReading(true);
+  ASSERT_TRUE(runUntil([&] { return evbuffer_get_length(conn_->input()) == 3; }));
+  EXPECT_EQ(contents(conn_->input()), "two");
+  evbuffer_add(conn_->output(), "three", 5);
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return received_ == "three";
+  }));
+  conn_.reset();  // before `again`, its handler
+}
+
+TEST_F(TcpConnectionTest, AnIdleSocketClosesItsFdWhenDestroyed) {
+  evbuffer_add(conn_->output(), "x", 1);
+  EXPECT_FALSE(conn_->quiescent()) << "queued output";
+  ASSERT_TRUE(runUntil([&] { return conn_->pendingOutput() == 0; }));
+  { IdleSocket idle = conn_->detach(); }
+  peerRead();
+  EXPECT_EQ(received_, "x");
+  ASSERT_TRUE(runUntil([&] {
+    peerRead();
+    return peer_eof_;
+  })) << "the peer sees the close";
+}
+
 TEST_F(TcpConnectionTest, ReadTimeoutClosesAnIdleReader) {
   conn_->setTimeouts(50ms, Duration::zero());
   conn_->setReading(true);

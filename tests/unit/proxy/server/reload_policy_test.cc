@@ -37,6 +37,7 @@ timeouts: { client_header: 5s }
 limits: { body: 1MiB }
 log: { access: "off", level: info }
 http2: { max_concurrent_streams: 64 }
+cluster: { redis: "redis://127.0.0.1:6399/0", name: site, instance: a }
 )";
 
 struct Case {
@@ -74,6 +75,8 @@ const Case kCases[] = {
     {"limits", "body: 1MiB", "body: 2MiB", ""},
     {"log", "access: \"off\"", "access: stdout, format: json, error: /tmp/gh-error.log", ""},
     {"http2", "max_concurrent_streams: 64", "max_concurrent_streams: 32", ""},
+    {"cluster", "instance: a", "instance: b",
+     "t.yaml:24:1: cluster: needs a restart (Redis, the site and the instance are set at start)"},
 };
 
 std::shared_ptr<const config::Config> load(const std::string& text) {
