@@ -1,6 +1,7 @@
 #include "proxy/cmd/cli.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -56,6 +57,12 @@ int check(const std::string& path, bool strict) {
 }
 
 int serve(const std::string& path) {
+  // A reload (SIGHUP) or a log reopen (SIGUSR1) that arrives while the server still loads its
+  // config and binds must not kill it (their default action): ignored until the main loop
+  // installs its handlers. What they ask for is moot then: the config and the log files are
+  // being read for the first time. (Only `run`: a `ctl tail` must still end with its terminal.)
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGUSR1, SIG_IGN);
   auto config = config::loadConfigFile(path);
   if (!config) {
     fmt::print(stderr, "{}\n", config.error().message);

@@ -21,6 +21,52 @@ class ReloadTest(AdminCase):
         self.assertEqual(self.client(gh).get("/hello").status, 200, self.diag())
         self.assertIsNone(admin.get("/status").json()["last_reload"])
 
+    def test_a_sighup_while_starting_does_not_kill_the_server(self):
+        # SIGHUPs sent from the first log line on, while the server still binds (40 listeners
+        # make that take a while): before the fix, the default action killed it every time.
+        import signal
+        import tempfile
+        import time
+        ports = [free_port() for _ in range(40)]
+        path = os.path.join(tempfile.mkdtemp(dir=self.tmp), "gatehouse.yaml")
+        with open(path, "w") as f:
+            f.write("workers: 2\nlisteners:\n"
+                    + "".join('  - { address: "127.0.0.1:%d" }\n' % p for p in ports)
+                    + 'backends:\n  app:\n    servers: [ { name: a1, address: "%s" } ]\n'
+                    % self.a1.address
+                    + 'routes: [ { host: "*", path_prefix: /, backend: app } ]\n'
+                    + "log: { level: info }\n")
+        p = subprocess.Popen([gatehouse_bin(), "run", "-c", path], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             preexec_fn=_set_pdeathsig)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        p.stdout.readline()  # the server is in main(): from here on a SIGHUP is its business
+        for _ in range(200):
+            if p.poll() is not None:
+                break
+            os.kill(p.pid, signal.SIGHUP)
+            time.sleep(0.001)
+        self.assertIsNone(p.poll(), "gatehouse died of a SIGHUP while starting")
+        import socket
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                s = socket.create_connection(("127.0.0.1", ports[-1]), timeout=2)
+                break
+            except OSError:
+                self.assertLess(time.monotonic(), deadline, "never listening")
+                time.sleep(0.05)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.settimeout(5)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:200])
+
     def test_a_changed_listener_is_refused_pointing_at_its_line(self):
         gh, admin = self.start_with_admin([self.a1])
         cfg = dict(gh.config)
