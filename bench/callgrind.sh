@@ -88,7 +88,7 @@ measure() {
   callgrind_control -i off "$pid" >/dev/null 2>&1
   local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
   local total
-  total="$(grep -h '^summary:\|^totals:' "$out"/callgrind.out* | awk '{s += $2} END {print s}')"
+  total="$(awk '/^totals:/ {s += $2} END {print s}' "$out"/callgrind.out*)"
   if [[ -n "$tail_pid" ]]; then
     kill "$tail_pid" 2>/dev/null || true
     wait "$tail_pid" 2>/dev/null || true
@@ -96,7 +96,7 @@ measure() {
   fi
   if [[ "$threads" == yes ]]; then
     for f in "$out"/callgrind.out*; do
-      echo "  thread ${f##*-}: $(( $(grep -h '^summary:\|^totals:' "$f" | awk '{s += $2} END {print s+0}') / requests )) instructions/request" >&2
+      echo "  thread ${f##*-}: $(( $(awk '/^totals:/ {s += $2} END {print s+0}' "$f") / requests )) instructions/request" >&2
     done
   fi
   kill "$pid"
