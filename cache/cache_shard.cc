@@ -144,6 +144,9 @@ bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fil
   std::lock_guard lock(mu_);
   if (fill_epoch < purge_floor_ || ban_epoch.load(std::memory_order_acquire) > fill_epoch)
     return false;
+  // Bigger than the whole shard (its head and key on top of a body at the size limit): storing
+  // it would evict every other object here, then itself.
+  if (object->charge > capacity_) return false;
   if (auto it = purged_at_.find(object->key); it != purged_at_.end() && it->second > fill_epoch)
     return false;
   std::vector<SlotPtr> replaced;

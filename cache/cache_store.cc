@@ -1,11 +1,24 @@
 #include "cache/cache_store.h"
 
+#include <algorithm>
+
 #include "cache/cache_key.h"
 
 namespace gatehouse::cache {
 
+namespace {
+
+// A shard holds 1/kShards of the memory: a larger object would push out everything else in its
+// shard and then itself. So the largest object stored is the smaller of max_object and a shard's
+// share (the config allows max_object up to 1/8 of memory; docs/INTERFACE.md says so).
+uint64_t effectiveMaxObject(uint64_t memory_bytes, uint64_t max_object_bytes) {
+  return std::min(max_object_bytes, memory_bytes / CacheStore::kShards);
+}
+
+}  // namespace
+
 CacheStore::CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes, size_t max_variants)
-    : memory_(memory_bytes), max_object_(max_object_bytes) {
+    : memory_(memory_bytes), max_object_(effectiveMaxObject(memory_bytes, max_object_bytes)) {
   shards_.reserve(kShards);
   for (size_t i = 0; i < kShards; ++i) {
     shards_.push_back(std::make_unique<CacheShard>(counters_));
@@ -17,7 +30,7 @@ CacheStore::~CacheStore() = default;
 
 void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes, size_t max_variants) {
   memory_.store(memory_bytes, std::memory_order_relaxed);
-  max_object_.store(max_object_bytes, std::memory_order_relaxed);
+  max_object_.store(effectiveMaxObject(memory_bytes, max_object_bytes), std::memory_order_relaxed);
   for (auto& shard : shards_)
     shard->setLimits(memory_bytes / kShards, max_variants);
 }

@@ -63,6 +63,20 @@ TEST(CacheStore, RefusesObjectsOverMaxObject) {
   EXPECT_EQ(store.objectCount(), 0u);
 }
 
+// The config allows max_object up to 1/8 of memory, but each of the 16 shards holds 1/16: an
+// object between the two used to evict everything in its shard and then itself.
+TEST(CacheStore, AnObjectOverAShardsShareIsRefusedAndEvictsNothing) {
+  CacheStore store(16 << 20, 2 << 20);
+  EXPECT_EQ(store.maxObjectBytes(), uint64_t{1} << 20) << "a shard's share";
+  for (int i = 0; i < 64; ++i)
+    ASSERT_TRUE(store.insert(object("http://h/small" + std::to_string(i), 1000), store.epoch()));
+  EXPECT_FALSE(store.insert(object("http://h/big", 1536 << 10), store.epoch()));
+  // A body at the limit, whose head and key then make it bigger than the shard.
+  EXPECT_FALSE(store.insert(object("http://h/edge", 1 << 20), store.epoch()));
+  EXPECT_EQ(store.objectCount(), 64u);
+  EXPECT_EQ(store.counters().evicted.load(), 0u);
+}
+
 TEST(CacheStore, StaysUnderItsByteBoundWhileTenTimesItIsInserted) {
   const uint64_t bound = 4 << 20;
   CacheStore store(bound, 64 << 10);
