@@ -4,6 +4,8 @@ with traffic, POST /reload (422 with FILE:LINE:COL and the old config serving; a
 applies), and the body rules (400, 413) and routing answers (404, 405)."""
 
 import re
+import shutil
+import subprocess
 import time
 import unittest
 
@@ -93,8 +95,6 @@ class AdminTest(AdminCase):
     def test_promtool_check_metrics_is_clean(self):
         # Prometheus's own linter (naming, units, counters' _total, HELP and TYPE): what a
         # scrape would warn about. Skips where promtool (Debian's prometheus) is absent.
-        import shutil
-        import subprocess
         promtool = shutil.which("promtool")
         if not promtool:
             self.skipTest("promtool is not installed (Debian package prometheus)")

@@ -3,6 +3,7 @@
 
 import os
 import re
+import tempfile
 import unittest
 
 from gatehouse_process import free_port, run_check, run_gatehouse, write_config
@@ -129,7 +130,6 @@ class ConfigCheckTest(IntegrationCase):
     def test_check_creates_no_folder(self):
         # `gatehouse check` often runs as root before the service starts as its own user: a
         # versions_dir it made would be root's, and the first start could not write in it.
-        import tempfile
         work = tempfile.mkdtemp(prefix="gatehouse-check-")
         root = os.path.join(work, "static")
         os.makedirs(root)

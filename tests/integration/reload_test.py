@@ -4,7 +4,11 @@ needs a restart)."""
 
 import os
 import re
+import signal
+import socket
 import subprocess
+import tempfile
+import time
 import unittest
 
 from admin_support import AdminCase
@@ -24,9 +28,6 @@ class ReloadTest(AdminCase):
     def test_a_sighup_while_starting_does_not_kill_the_server(self):
         # SIGHUPs sent from the first log line on, while the server still binds (40 listeners
         # make that take a while): before the fix, the default action killed it every time.
-        import signal
-        import tempfile
-        import time
         ports = [free_port() for _ in range(40)]
         path = os.path.join(tempfile.mkdtemp(dir=self.tmp), "gatehouse.yaml")
         with open(path, "w") as f:
@@ -47,7 +48,6 @@ class ReloadTest(AdminCase):
             os.kill(p.pid, signal.SIGHUP)
             time.sleep(0.001)
         self.assertIsNone(p.poll(), "gatehouse died of a SIGHUP while starting")
-        import socket
         deadline = time.monotonic() + 10
         while True:
             try:
