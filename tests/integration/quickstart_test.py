@@ -15,7 +15,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from gatehouse_process import free_port, gatehouse_bin
+from gatehouse_process import free_ports, gatehouse_bin
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RUN = os.path.join(REPO, "examples", "quickstart", "run.sh")
@@ -36,8 +36,8 @@ class QuickstartTest(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="gatehouse-qs-")
         self.addCleanup(shutil.rmtree, self.work, True)
-        self.ports = {k: free_port() for k in ("QS_HTTP", "QS_HTTPS", "QS_ADMIN", "QS_APP1",
-                                               "QS_APP2")}
+        names = ("QS_HTTP", "QS_HTTPS", "QS_ADMIN", "QS_APP1", "QS_APP2")
+        self.ports = dict(zip(names, free_ports(len(names))))
         env = dict(os.environ, QS_WORK=self.work, GATEHOUSE_BIN=gatehouse_bin(),
                    **{k: str(v) for k, v in self.ports.items()})
         self.log = open(os.path.join(self.work, "run.log"), "wb")

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from admin_support import AdminCase
-from gatehouse_process import _set_pdeathsig, free_port, gatehouse_bin
+from gatehouse_process import _set_pdeathsig, free_port, free_ports, gatehouse_bin
 from raw_client import request
 
 
@@ -28,7 +28,7 @@ class ReloadTest(AdminCase):
     def test_a_sighup_while_starting_does_not_kill_the_server(self):
         # SIGHUPs sent from the first log line on, while the server still binds (40 listeners
         # make that take a while): before the fix, the default action killed it every time.
-        ports = [free_port() for _ in range(40)]
+        ports = free_ports(40)
         path = os.path.join(tempfile.mkdtemp(dir=self.tmp), "gatehouse.yaml")
         with open(path, "w") as f:
             f.write("workers: 2\nlisteners:\n"

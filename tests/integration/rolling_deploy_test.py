@@ -10,7 +10,7 @@ import unittest
 
 from admin_support import parse_prometheus
 from backend_support import BackendCase, LoadLoop, fast_health, get
-from gatehouse_process import _set_pdeathsig, free_port, gatehouse_bin, pool
+from gatehouse_process import _set_pdeathsig, free_ports, gatehouse_bin, pool
 from origin_processes import OriginProcesses
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,7 +19,7 @@ SCRIPT = os.path.join(HERE, "..", "..", "examples", "rolling-deploy", "rolling-d
 
 class RollingDeployTest(BackendCase):
     def origins(self, names):
-        o = OriginProcesses(self.tmp, names, [free_port() for _ in names])
+        o = OriginProcesses(self.tmp, names, free_ports(len(names)))
         self.addCleanup(o.stop_all)
         return o
 

@@ -12,6 +12,7 @@ gets SIGKILL if the test process itself dies (PR_SET_PDEATHSIG), so nothing is l
 GATEHOUSE_KEEP_TMP=1 keeps the temp dirs for a post-mortem.
 """
 
+import collections
 import ctypes
 import json
 import os
@@ -33,11 +34,26 @@ def gatehouse_bin():
     return os.environ.get("GATEHOUSE_BIN", DEFAULT_BIN)
 
 
+_recent_ports = collections.deque(maxlen=512)
+
+
 def free_port(host="127.0.0.1"):
-    """A port that was free a moment ago (bind 0, read, close). The race is accepted."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port that was free a moment ago (bind 0, read, close). The race with other processes
+    is accepted; within this test process, no port is handed out twice in a row of 512 (the
+    kernel may return the one just closed: two listeners of one config then collide)."""
+    for _ in range(64):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _recent_ports:
+            break
+    _recent_ports.append(port)
+    return port
+
+
+def free_ports(count, host="127.0.0.1"):
+    """`count` distinct ports that were free a moment ago."""
+    return [free_port(host) for _ in range(count)]
 
 
 # ---------------------------------------------------------------------------------------------
