@@ -46,9 +46,9 @@ std::shared_ptr<const CachedObject> CacheStore::lookup(const std::string& key,
 }
 
 bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epoch) {
-  if (object->body && object->body->size() > maxObjectBytes()) return false;
-  CacheShard& shard = shardFor(object->key);
-  const std::string key = object->key;
+  if (object->body().size() > maxObjectBytes()) return false;
+  CacheShard& shard = shardFor(object->key());
+  const std::string key(object->key());
   const bool real = !object->hit_for_pass;
   // Purge times are checked per key under the shard's lock, where purges record them: a purge
   // of this URL since the fill began refuses it, a purge of another URL does not.
@@ -94,7 +94,7 @@ size_t CacheStore::banPathPrefix(std::string_view prefix) {
   size_t n = 0;
   for (auto& shard : shards_)
     n += shard->remove(
-        nullptr, [&](const CachedObject& o) { return keyPath(o.key).starts_with(prefix); }, epoch);
+        nullptr, [&](const CachedObject& o) { return keyPath(o.key()).starts_with(prefix); }, epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
@@ -113,11 +113,7 @@ size_t CacheStore::banTag(std::string_view tag) {
   for (auto& shard : shards_) {
     n += shard->remove(
         nullptr,
-        [&](const CachedObject& o) {
-          for (const std::string& t : o.tags)
-            if (t == tag) return true;
-          return false;
-        },
+        [&](const CachedObject& o) { return o.hasTag(tag); },
         epoch);
   }
   counters_.purged.fetch_add(n, std::memory_order_relaxed);

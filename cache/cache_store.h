@@ -56,7 +56,7 @@ class CacheStore {
   bool insert(std::shared_ptr<const CachedObject> object, uint64_t epoch);
   // Whether insert() would take `object` as far as max_variants goes; a fill asks before it
   // copies the body (false is counted). insert() checks again.
-  bool hasRoomFor(const CachedObject& object) { return shardFor(object.key).hasRoomFor(object); }
+  bool hasRoomFor(const ObjectDraft& object) { return shardFor(object.key).hasRoomFor(object); }
 
   // Invalidation; each returns the number of objects removed and bumps the epoch. The admin
   // API's operations are counted as such (invalidations by cause).
