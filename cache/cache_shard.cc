@@ -37,12 +37,10 @@ const CachedObject* CacheShard::findPlainOrMarker(std::string_view key, bool mar
   });
 }
 
-const CachedObject* CacheShard::findVariant(std::string_view key,
-                                            std::string_view vary_key) const {
+const CachedObject* CacheShard::findVariant(std::string_view key, std::string_view vary_key) const {
   const uint64_t hash = ObjectIndex::hashVariant(ObjectIndex::hashKey(key), vary_key);
   return index_.find(hash, [&](const CachedObject& o) {
-    return !o.hit_for_pass && !o.varyFields().empty() && o.varyKey() == vary_key &&
-           o.key() == key;
+    return !o.hit_for_pass && !o.varyFields().empty() && o.varyKey() == vary_key && o.key() == key;
   });
 }
 
@@ -51,15 +49,14 @@ const CachedObject* CacheShard::find(const std::string& key,
   // One walk of the key's chain finds its plain object (most keys: no Vary, nothing to
   // compute) and notes its marker on the way.
   const CachedObject* marker = nullptr;
-  const CachedObject* plain =
-      index_.find(ObjectIndex::hashKey(key), [&](const CachedObject& o) {
-        if (o.key() != key) return false;
-        if (o.hit_for_pass) {
-          marker = &o;
-          return false;
-        }
-        return o.varyFields().empty();
-      });
+  const CachedObject* plain = index_.find(ObjectIndex::hashKey(key), [&](const CachedObject& o) {
+    if (o.key() != key) return false;
+    if (o.hit_for_pass) {
+      marker = &o;
+      return false;
+    }
+    return o.varyFields().empty();
+  });
   if (plain) return plain;
   if (!groups_.empty()) {
     auto group = groups_.find(key);
@@ -82,7 +79,7 @@ std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
     unlink(*o);
     return nullptr;
   }
-  if (o->links.frequency < kMaxFrequency) ++o->links.frequency;
+  if (o->frequency < kMaxFrequency) ++o->frequency;
   return o->links.owner;
 }
 
@@ -123,16 +120,15 @@ bool CacheShard::collectReplaced(const CachedObject& o,
   }
   const CachedObject* plain = findPlainOrMarker(key, false);
   auto group = groups_.find(key_text);
-  const bool same_vary = group == groups_.end() ? o.varyFields().empty()
-                                                : group->second.joined == o.varyFields();
+  const bool same_vary =
+      group == groups_.end() ? o.varyFields().empty() : group->second.joined == o.varyFields();
   if (same_vary) {
     const CachedObject* same = o.varyFields().empty() ? plain : findVariant(key, o.varyKey());
     if (same) replaced.push_back(same);
   } else {
     if (plain) replaced.push_back(plain);
     if (group != groups_.end())
-      replaced.insert(replaced.end(), group->second.variants.begin(),
-                      group->second.variants.end());
+      replaced.insert(replaced.end(), group->second.variants.begin(), group->second.variants.end());
   }
   if (marker) replaced.push_back(marker);
   return true;
@@ -154,7 +150,7 @@ bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fil
   std::vector<const CachedObject*> replaced;
   if (!collectReplaced(o, replaced)) return false;
   for (const CachedObject* old : replaced) {
-    if (old->varyKey() == o.varyKey()) o.links.frequency = old->links.frequency;
+    if (old->varyKey() == o.varyKey()) o.frequency = old->frequency;
     unlink(*old);
   }
   link(std::move(object));
@@ -182,10 +178,10 @@ void CacheShard::link(std::shared_ptr<const CachedObject> object) {
   bytes_ += o.charge;
   ++objects_;
   if (ghost_.erase(ObjectIndex::hashOf(o)) > 0) {
-    o.links.in_main = true;
+    o.in_main = true;
     main_.pushBack(o);
   } else {
-    o.links.in_main = false;
+    o.in_main = false;
     small_bytes_ += o.charge;
     small_.pushBack(o);
   }
@@ -207,7 +203,7 @@ void CacheShard::unlink(const CachedObject& o) {
   if (!o.links.owner) return;
   bytes_ -= o.charge;
   --objects_;
-  if (o.links.in_main) {
+  if (o.in_main) {
     main_.remove(o);
   } else {
     small_bytes_ -= o.charge;
@@ -236,12 +232,12 @@ void CacheShard::evictUntilWithin() {
 
 void CacheShard::evictFromSmall() {
   const CachedObject& o = *small_.front();
-  if (o.links.frequency > 1) {
+  if (o.frequency > 1) {
     // Hit again while young: worth keeping.
     small_.remove(o);
     small_bytes_ -= o.charge;
-    o.links.in_main = true;
-    o.links.frequency = 0;
+    o.in_main = true;
+    o.frequency = 0;
     main_.pushBack(o);
     return;
   }
@@ -252,8 +248,8 @@ void CacheShard::evictFromSmall() {
 
 void CacheShard::evictFromMain() {
   const CachedObject& o = *main_.front();
-  if (o.links.frequency > 0) {
-    --o.links.frequency;
+  if (o.frequency > 0) {
+    --o.frequency;
     main_.remove(o);
     main_.pushBack(o);
     return;

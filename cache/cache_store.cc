@@ -94,7 +94,8 @@ size_t CacheStore::banPathPrefix(std::string_view prefix) {
   size_t n = 0;
   for (auto& shard : shards_)
     n += shard->remove(
-        nullptr, [&](const CachedObject& o) { return keyPath(o.key()).starts_with(prefix); }, epoch);
+        nullptr, [&](const CachedObject& o) { return keyPath(o.key()).starts_with(prefix); },
+        epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
@@ -112,9 +113,7 @@ size_t CacheStore::banTag(std::string_view tag) {
   size_t n = 0;
   for (auto& shard : shards_) {
     n += shard->remove(
-        nullptr,
-        [&](const CachedObject& o) { return o.hasTag(tag); },
-        epoch);
+        nullptr, [&](const CachedObject& o) { return o.hasTag(tag); }, epoch);
   }
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;

@@ -78,9 +78,9 @@ std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std
   const bool etag_apart = findValue(fields, d.etag) == std::string_view::npos;
   const bool lm_apart = findValue(fields, d.last_modified) == std::string_view::npos;
   const size_t text = fields.size() + d.reason.size() + d.key.size() + d.vary_key.size() +
-                      joinLines(d.vary_fields).size() + d.targeted.size() +
-                      d.early_hints.size() + joinLines(d.tags).size() +
-                      (etag_apart ? d.etag.size() : 0) + (lm_apart ? d.last_modified.size() : 0);
+                      joinLines(d.vary_fields).size() + d.targeted.size() + d.early_hints.size() +
+                      joinLines(d.tags).size() + (etag_apart ? d.etag.size() : 0) +
+                      (lm_apart ? d.last_modified.size() : 0);
   int place = kNoBody;
   if (!body.empty()) {
     if (shared && body.size() > kPackedBodyMax) {
@@ -114,9 +114,13 @@ std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std
 
 CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
                            std::shared_ptr<const Body> shared, int body_place)
-    : ObjectTimes(d), text_(t_block + t_head) {
-  // The texts follow the control block, in the allocation that allocate() just made.
+    : ObjectTimes(d) {
+  // The texts follow the control block, in the allocation that allocate() just made; the
+  // object is its last member, so they follow the object too (a gap would be its padding).
   char* const text = t_block + t_head;
+  const char* const end = reinterpret_cast<const char*>(this) + sizeof(CachedObject);
+  if (text < end || text - end > 255) std::abort();  // a standard library unlike libstdc++
+  text_gap_ = static_cast<uint8_t>(text - end);
   char* at = text;
   auto put = [&](Piece p, std::string_view s) {
     if (!s.empty()) std::memcpy(at, s.data(), s.size());
@@ -134,7 +138,6 @@ CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
   // Validators: within the fields when they are there (always, for a response's own), else
   // after the other pieces.
   const std::string_view fields = d.fields.wire();
-  uint32_t extra = 0;
   auto validator = [&](Slice& slice, std::string_view value) {
     slice.length = static_cast<uint32_t>(value.size());
     const size_t found = findValue(fields, value);
@@ -146,12 +149,10 @@ CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
     slice.offset = static_cast<uint32_t>(at - text);
     std::memcpy(at, value.data(), value.size());
     at += value.size();
-    extra += static_cast<uint32_t>(value.size());
   };
   validator(etag_, d.etag);
   validator(last_modified_, d.last_modified);
-  length_[static_cast<size_t>(Piece::Validators)] = extra;
-  body_size_ = body.size();
+  body_size_ = body_place == kShared ? 0 : static_cast<uint32_t>(body.size());
   switch (body_place) {
     case kInline:
       std::memcpy(at, body.data(), body.size());

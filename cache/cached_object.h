@@ -99,8 +99,6 @@ struct StoreLinks {
   const CachedObject* chain_next = nullptr;
   const CachedObject* queue_prev = nullptr;
   const CachedObject* queue_next = nullptr;
-  uint8_t frequency = 0;  // hits while queued, capped at 3
-  bool in_main = false;
 };
 
 class CachedObject : public ObjectTimes {
@@ -139,12 +137,14 @@ class CachedObject : public ObjectTimes {
   std::string_view targeted() const { return piece(Piece::Targeted); }
   // Empty when no 103 was kept (nearly always).
   std::string_view earlyHints() const { return piece(Piece::EarlyHints); }
-  std::string_view etag() const { return std::string_view(text_ + etag_.offset, etag_.length); }
+  std::string_view etag() const { return std::string_view(text() + etag_.offset, etag_.length); }
   std::string_view lastModified() const {
-    return std::string_view(text_ + last_modified_.offset, last_modified_.length);
+    return std::string_view(text() + last_modified_.offset, last_modified_.length);
   }
   bool hasTag(std::string_view tag) const;
-  std::string_view body() const { return std::string_view(body_, body_size_); }
+  std::string_view body() const {
+    return std::string_view(body_, shared_body_ ? shared_body_->size() : body_size_);
+  }
 
   bool hasValidator() const { return etag_.length != 0 || last_modified_.length != 0; }
   // Past freshness and both windows, and nothing to revalidate with: useless, dropped on sight.
@@ -174,15 +174,19 @@ class CachedObject : public ObjectTimes {
     Targeted,
     EarlyHints,
     Tags,
-    Validators,
-    kCount
+    kCount  // then a validator not found in the fields, if any (etag_, last_modified_)
   };
   struct Slice {
     uint32_t offset = 0;
     uint32_t length = 0;
   };
+  // The pieces follow the object in its allocation (after the control block's end, which is
+  // the object's own end in libstdc++: text_gap_ is 0 there).
+  const char* text() const {
+    return reinterpret_cast<const char*>(this) + sizeof(CachedObject) + text_gap_;
+  }
   std::string_view piece(Piece p) const {
-    return std::string_view(text_ + offset(p), length_[static_cast<size_t>(p)]);
+    return std::string_view(text() + offset(p), length_[static_cast<size_t>(p)]);
   }
   uint32_t offset(Piece p) const {
     uint32_t at = 0;
@@ -191,14 +195,19 @@ class CachedObject : public ObjectTimes {
     return at;
   }
 
-  const char* text_;  // the pieces, one after the other, in this object's allocation
   const char* body_ = nullptr;
-  uint64_t body_size_ = 0;
-  std::shared_ptr<const Body> shared_body_;  // a large body's owner; else null
+  std::shared_ptr<const Body> shared_body_;  // a large body's owner (and size); else null
+  uint32_t body_size_ = 0;                   // a packed body's (at most kPackedBodyMax)
   uint32_t length_[static_cast<size_t>(Piece::kCount)] = {};
   Slice etag_;
   Slice last_modified_;
   bool owns_body_block_ = false;  // body_ is a block of its own, freed with the object
+  uint8_t text_gap_ = 0;          // bytes between this object's end and its pieces
+
+ public:
+  // The store's, beside the links (here to fill what would be padding).
+  mutable uint8_t frequency = 0;  // hits while queued, capped at 3
+  mutable bool in_main = false;   // in S3-FIFO's main queue, not the small one
 };
 
 }  // namespace gatehouse::cache

@@ -86,9 +86,9 @@ std::vector<std::string> takeTags(http::HeaderMap& headers) {
 }
 
 std::unique_ptr<ObjectDraft> buildObject(std::string key, const http::HeaderMap& request_headers,
-                                         const http::ResponseHead& response,
-                                         const CacheControl& cc, const FreshnessPolicy& policy,
-                                         StalePermission permission, FetchTiming timing) {
+                                         const http::ResponseHead& response, const CacheControl& cc,
+                                         const FreshnessPolicy& policy, StalePermission permission,
+                                         FetchTiming timing) {
   auto o = std::make_unique<ObjectDraft>();
   o->key = std::move(key);
   o->vary_fields = varyFields(response.headers);
@@ -112,8 +112,7 @@ std::unique_ptr<ObjectDraft> buildObject(std::string key, const http::HeaderMap&
 std::shared_ptr<const CachedObject> refreshObject(const CachedObject& stale,
                                                   const http::ResponseHead& not_modified,
                                                   const FreshnessPolicy& policy,
-                                                  StalePermission permission,
-                                                  FetchTiming timing) {
+                                                  StalePermission permission, FetchTiming timing) {
   ObjectDraft draft = stale.draft();
   ObjectDraft* o = &draft;
   // §4.3.4: every field of the 304 replaces the stored fields of that name.
@@ -146,8 +145,8 @@ std::shared_ptr<const CachedObject> refreshObject(const CachedObject& stale,
 
 HeadFreshening judgeHeadResponse(const CachedObject& stored, const http::ResponseHead& head) {
   if (head.status != 200 || stored.status != 200) return HeadFreshening::Ignore;
-  for (auto [name, value] : {std::pair{"etag", stored.etag()},
-                             std::pair{"last-modified", stored.lastModified()}}) {
+  for (auto [name, value] :
+       {std::pair{"etag", stored.etag()}, std::pair{"last-modified", stored.lastModified()}}) {
     if (head.headers.has(name) && ascii::trimOws(head.headers.get(name)) != ascii::trimOws(value))
       return HeadFreshening::Invalidate;
   }

@@ -31,13 +31,13 @@ struct FetchTiming {
 // tags they carried: Surrogate-Key is space-separated, Cache-Tag comma-separated.
 std::vector<std::string> takeTags(http::HeaderMap& headers);
 
-// The stored form of `response` as a draft (its body comes later, CachedObject::make): the fields clients
-// will see, validators, Vary and freshness. `response` must already be free of hop-by-hop
+// The stored form of `response` as a draft (its body comes later, CachedObject::make): the fields
+// clients will see, validators, Vary and freshness. `response` must already be free of hop-by-hop
 // fields and tags; Set-Cookie is dropped (storing one is only allowed when the route strips it).
 std::unique_ptr<ObjectDraft> buildObject(std::string key, const http::HeaderMap& request_headers,
-                                         const http::ResponseHead& response,
-                                         const CacheControl& cc, const FreshnessPolicy& policy,
-                                         StalePermission permission, FetchTiming timing);
+                                         const http::ResponseHead& response, const CacheControl& cc,
+                                         const FreshnessPolicy& policy, StalePermission permission,
+                                         FetchTiming timing);
 
 // A copy of `stale` with the fields of a 304 `not_modified` merged in and its age reset; the
 // body is shared, not copied.

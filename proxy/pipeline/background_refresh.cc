@@ -149,8 +149,8 @@ class BackgroundRefreshes::OrphanFill final : public http::Downstream,
   OrphanFill(BackgroundRefreshes& owner, const http::Exchange& client, std::string key,
              std::shared_ptr<const CachePolicy> policy, CacheFill fill)
       : owner_(owner),
-        exchange_(client.request(), client.client(),
-                  std::string(client.requestId()) + "-orphan", *this),
+        exchange_(client.request(), client.client(), std::string(client.requestId()) + "-orphan",
+                  *this),
         key_(std::move(key)),
         policy_(std::move(policy)),
         fill_(std::move(fill)) {
@@ -201,8 +201,8 @@ class BackgroundRefreshes::OrphanFill final : public http::Downstream,
     if (finished_) return;
     finished_ = true;
     if (!stored) fill_.abandon();
-    policy_->store->finishFill(key_, stored ? cache::FillOutcome::Stored
-                                            : cache::FillOutcome::NotStored);
+    policy_->store->finishFill(key_,
+                               stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
   }
 
   void done() {
@@ -226,8 +226,8 @@ bool BackgroundRefreshes::continueFill(const http::Exchange& client, std::string
                                        std::unique_ptr<upstream::Upstream>& upstream,
                                        CacheFill& fill) {
   if (!upstream || !fill.storing() || !upstream->canContinueWithout()) return false;
-  auto orphan =
-      std::make_shared<OrphanFill>(*this, client, std::move(key), std::move(policy), std::move(fill));
+  auto orphan = std::make_shared<OrphanFill>(*this, client, std::move(key), std::move(policy),
+                                             std::move(fill));
   OrphanFill* raw = orphan.get();
   running_.emplace(raw, std::move(orphan));
   raw->adopt(std::move(upstream));

@@ -66,8 +66,7 @@ void CacheFill::revalidate(http::RequestHead& request, const cache::CachedObject
   if (!stale.hasValidator()) return;
   count(store_.counters().revalidations);
   if (!stale.etag().empty()) request.headers.add("If-None-Match", stale.etag());
-  if (!stale.lastModified().empty())
-    request.headers.add("If-Modified-Since", stale.lastModified());
+  if (!stale.lastModified().empty()) request.headers.add("If-Modified-Since", stale.lastModified());
 }
 
 void CacheFill::responded() {
@@ -112,8 +111,8 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   if (!early_hints_.empty()) object->early_hints = http::FieldLines(early_hints_).wire();
   object_ = std::move(object);
   // The followers see the head packed on its own; store() packs it again with the body.
-  stream_ = std::make_shared<cache::FillStream>(cache::CachedObject::make(*object_),
-                                                head.content_length);
+  stream_ =
+      std::make_shared<cache::FillStream>(cache::CachedObject::make(*object_), head.content_length);
   return true;
 }
 

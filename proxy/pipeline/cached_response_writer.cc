@@ -95,10 +95,9 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   const http::Validators validators{o.etag(), o.lastModified()};
   const bool not_modified = (o.status == 200) && http::isNotModified(request.headers, validators);
   if (not_modified) {
-    http::forEachFieldLine(o.fields(),
-                           [&fields](std::string_view name, std::string_view value) {
-                             if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
-                           });
+    http::forEachFieldLine(o.fields(), [&fields](std::string_view name, std::string_view value) {
+      if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
+    });
   } else {
     fields.append(o.fields());
   }

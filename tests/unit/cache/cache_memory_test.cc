@@ -68,8 +68,8 @@ void storeObjects(CacheStore& store, int from, int count) {
   for (int i = from; i < from + count; ++i) {
     const ObjectDraft d = draft(i);
     auto body = std::make_shared<const Body>(bodySize(i), 'x');
-    ASSERT_TRUE(store.insert(
-        CachedObject::make(d, std::string_view(body->data(), body->size()), body), 0));
+    ASSERT_TRUE(
+        store.insert(CachedObject::make(d, std::string_view(body->data(), body->size()), body), 0));
   }
 }
 

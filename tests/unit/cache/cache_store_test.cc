@@ -162,13 +162,14 @@ TEST(CacheStore, DropsObjectsPastFreshnessAndGraceOnLookup) {
 }
 
 TEST(CacheStore, ObjectsSurviveEvictionWhileReferenced) {
+  // (56 KiB bodies: a size class of their own, so that one fits a shard's 64 KiB with its head.)
   CacheStore store(1 << 20, 64 << 10);
-  store.insert(object("http://h/keep", 60 << 10), 0);
+  store.insert(object("http://h/keep", 56 << 10), 0);
   auto held = store.lookup("http://h/keep", kNoHeaders, kNow);
   ASSERT_TRUE(held);
   for (int i = 0; i < 1000; ++i)
-    store.insert(object("http://h/" + std::to_string(i), 60 << 10), 0);
-  EXPECT_EQ(held->body().size(), size_t{60 << 10});  // still readable: a hit being sent is safe
+    store.insert(object("http://h/" + std::to_string(i), 56 << 10), 0);
+  EXPECT_EQ(held->body().size(), size_t{56 << 10});  // still readable: a hit being sent is safe
 }
 
 TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
@@ -321,7 +322,8 @@ TEST(CacheStore, EndReadOnlyDropsWhatItKeptAndRefusesFillsThatBeganBefore) {
   EXPECT_TRUE(store.lookup("http://h/about", kNoHeaders, kNow));
   ObjectDraft late = draft("http://h/late");
   late.read_only_extended = true;
-  EXPECT_FALSE(store.insert(pack(late, 10), began)) << "its lifetime was given while the mode was on";
+  EXPECT_FALSE(store.insert(pack(late, 10), began))
+      << "its lifetime was given while the mode was on";
   EXPECT_EQ(store.counters().read_only_ends.load(), 1u);
 }
 

@@ -58,7 +58,8 @@ TEST(ObjectBuilder, ANotModifiedRefreshesFieldsAndAgeAndSharesTheBody) {
   // A large body is the fill's buffer, shared by reference; a small one is copied.
   auto large = std::make_shared<const Body>(CachedObject::kPackedBodyMax + 1, 'b');
   const std::string_view large_view(large->data(), large->size());
-  const auto draft = buildObject("k", {}, head, parseCacheControl(head.headers), {}, {}, {100, 100});
+  const auto draft =
+      buildObject("k", {}, head, parseCacheControl(head.headers), {}, {}, {100, 100});
   auto stale = CachedObject::make(*draft, large_view, large);
   auto small = CachedObject::make(*draft, "body");
   http::ResponseHead not_modified;
@@ -148,9 +149,10 @@ TEST(ObjectBuilder, AHeadResponseFreshensOrInvalidatesTable) {
   stored_head.headers.add("ETag", "\"v1\"");
   stored_head.headers.add("Last-Modified", kDate);
   stored_head.headers.add("Cache-Control", "max-age=60");
-  auto stored = CachedObject::make(
-      *buildObject("k", {}, stored_head, parseCacheControl(stored_head.headers), {}, {}, {100, 100}),
-      "body");
+  auto stored =
+      CachedObject::make(*buildObject("k", {}, stored_head, parseCacheControl(stored_head.headers),
+                                      {}, {}, {100, 100}),
+                         "body");
   for (const Row& row : rows) {
     http::ResponseHead head;
     head.status = row.status;
