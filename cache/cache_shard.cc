@@ -38,18 +38,23 @@ const CachedObject* CacheShard::findPlainOrMarker(std::string_view key, bool mar
 }
 
 const CachedObject* CacheShard::findVariant(std::string_view key, std::string_view vary_key) const {
-  const uint64_t hash = ObjectIndex::hashVariant(ObjectIndex::hashKey(key), vary_key);
+  return findVariant(key, ObjectIndex::hashKey(key), vary_key);
+}
+
+const CachedObject* CacheShard::findVariant(std::string_view key, uint64_t key_hash,
+                                            std::string_view vary_key) const {
+  const uint64_t hash = ObjectIndex::hashVariant(key_hash, vary_key);
   return index_.find(hash, [&](const CachedObject& o) {
     return !o.hit_for_pass && !o.varyFields().empty() && o.varyKey() == vary_key && o.key() == key;
   });
 }
 
-const CachedObject* CacheShard::find(const std::string& key,
+const CachedObject* CacheShard::find(const std::string& key, uint64_t key_hash,
                                      const http::HeaderMap& request_headers) const {
   // One walk of the key's chain finds its plain object (most keys: no Vary, nothing to
   // compute) and notes its marker on the way.
   const CachedObject* marker = nullptr;
-  const CachedObject* plain = index_.find(ObjectIndex::hashKey(key), [&](const CachedObject& o) {
+  const CachedObject* plain = index_.find(key_hash, [&](const CachedObject& o) {
     if (o.key() != key) return false;
     if (o.hit_for_pass) {
       marker = &o;
@@ -61,18 +66,19 @@ const CachedObject* CacheShard::find(const std::string& key,
   if (!groups_.empty()) {
     auto group = groups_.find(key);
     if (group != groups_.end()) {
-      const CachedObject* v = findVariant(key, varyKey(group->second.fields, request_headers));
+      const CachedObject* v =
+          findVariant(key, key_hash, varyKey(group->second.fields, request_headers));
       if (v) return v;
     }
   }
   return marker;
 }
 
-std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
+std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key, uint64_t key_hash,
                                                        const http::HeaderMap& request_headers,
                                                        int64_t now) {
   std::lock_guard lock(mu_);
-  const CachedObject* o = find(key, request_headers);
+  const CachedObject* o = find(key, key_hash, request_headers);
   if (!o) return nullptr;
   if (o->isDead(now)) {
     counters_.expired.fetch_add(1, std::memory_order_relaxed);

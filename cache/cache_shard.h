@@ -46,7 +46,8 @@ class CacheShard {
   bool hasRoomFor(const ObjectDraft& o);
   // `max_variants`: real variants kept per primary key (cache.max_variants).
   void setLimits(uint64_t bytes, size_t max_variants);
-  std::shared_ptr<const CachedObject> lookup(const std::string& key,
+  // `key_hash`: ObjectIndex::hashKey(key), which the store computed to pick the shard.
+  std::shared_ptr<const CachedObject> lookup(const std::string& key, uint64_t key_hash,
                                              const http::HeaderMap& request_headers, int64_t now);
   // Refused (false) when the object's key was purged, or anything banned, after `fill_epoch`
   // (the store's epoch when the fill began); `ban_epoch` is read under the shard's lock so that
@@ -90,9 +91,12 @@ class CacheShard {
 
   // The object that answers `request_headers` for `key`: its plain (un-Vary'd) object, else the
   // variant of its Vary'd fields, else its hit-for-pass marker; or null.
-  const CachedObject* find(const std::string& key, const http::HeaderMap& request_headers) const;
+  const CachedObject* find(const std::string& key, uint64_t key_hash,
+                           const http::HeaderMap& request_headers) const;
   const CachedObject* findPlainOrMarker(std::string_view key, bool marker) const;
   const CachedObject* findVariant(std::string_view key, std::string_view vary_key) const;
+  const CachedObject* findVariant(std::string_view key, uint64_t key_hash,
+                                  std::string_view vary_key) const;
   // The objects a new `o` replaces; false when it may not go in at all (max_variants).
   bool collectReplaced(const CachedObject& o, std::vector<const CachedObject*>& replaced);
   // An object with these Vary'd fields and secondary key would be a variant more than

@@ -35,14 +35,21 @@ void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes, siz
     shard->setLimits(memory_bytes / kShards, max_variants);
 }
 
+// The shard from the hash's top bits: its low bits pick the bucket in the shard's index, so the
+// one hash of a lookup serves both.
+CacheShard& CacheStore::shardFor(uint64_t key_hash) {
+  return *shards_[key_hash >> 60];
+}
+
 CacheShard& CacheStore::shardFor(std::string_view key) {
-  return *shards_[std::hash<std::string_view>{}(key) % kShards];
+  return shardFor(ObjectIndex::hashKey(key));
 }
 
 std::shared_ptr<const CachedObject> CacheStore::lookup(const std::string& key,
                                                        const http::HeaderMap& request_headers,
                                                        int64_t now) {
-  return shardFor(key).lookup(key, request_headers, now);
+  const uint64_t hash = ObjectIndex::hashKey(key);
+  return shardFor(hash).lookup(key, hash, request_headers, now);
 }
 
 bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epoch) {

@@ -29,7 +29,7 @@ namespace gatehouse::cache {
 
 class CacheStore {
  public:
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kShards = 16;              // shardFor() takes the hash's top 4 bits
   static constexpr size_t kDefaultMaxVariants = 32;  // cache.max_variants' default
 
   CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes,
@@ -102,6 +102,7 @@ class CacheStore {
 
  private:
   CacheShard& shardFor(std::string_view key);
+  CacheShard& shardFor(uint64_t key_hash);
   uint64_t bumpEpoch() { return epoch_.fetch_add(1, std::memory_order_acq_rel) + 1; }
   uint64_t bumpBanEpoch() {
     const uint64_t epoch = bumpEpoch();
