@@ -5,7 +5,6 @@
 #include <new>
 
 #include "cache/allocation_size.h"
-#include "proxy/http/status.h"
 
 namespace gatehouse::cache {
 namespace {
@@ -71,12 +70,6 @@ std::string joinLines(const std::vector<std::string>& tags) {
   return joined;
 }
 
-// The reason phrase kept: none when it is the standard one, which the codec writes for an
-// empty one (a hit then copies no string for it).
-std::string_view keptReason(const ObjectDraft& d) {
-  return d.reason == http::reasonPhrase(d.status) ? std::string_view() : std::string_view(d.reason);
-}
-
 }  // namespace
 
 std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std::string_view body,
@@ -84,7 +77,7 @@ std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std
   const std::string_view fields = d.fields.wire();
   const bool etag_apart = findValue(fields, d.etag) == std::string_view::npos;
   const bool lm_apart = findValue(fields, d.last_modified) == std::string_view::npos;
-  const size_t text = fields.size() + keptReason(d).size() + d.key.size() + d.vary_key.size() +
+  const size_t text = fields.size() + d.reason.size() + d.key.size() + d.vary_key.size() +
                       joinLines(d.vary_fields).size() + d.targeted.size() + d.early_hints.size() +
                       joinLines(d.tags).size() + (etag_apart ? d.etag.size() : 0) +
                       (lm_apart ? d.last_modified.size() : 0);
@@ -135,7 +128,7 @@ CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
     length_[static_cast<size_t>(p)] = static_cast<uint32_t>(s.size());
   };
   put(Piece::Fields, d.fields.wire());
-  put(Piece::Reason, keptReason(d));
+  put(Piece::Reason, d.reason);
   put(Piece::Key, d.key);
   put(Piece::VaryKey, d.vary_key);
   put(Piece::VaryFields, joinLines(d.vary_fields));
