@@ -236,7 +236,10 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
           bodies.body_timeouts_http1.load(relaxed));
   out.add(Metric::HttpBodyTimeouts, {{"protocol", "http2"}},
           bodies.body_timeouts_http2.load(relaxed));
-  out.add(Metric::HttpBodyDiscardCloses, {}, bodies.discard_closes.load(relaxed));
+  out.add(Metric::HttpBodyDiscardCloses, {{"protocol", "http1"}},
+          bodies.discard_closes.load(relaxed));
+  out.add(Metric::HttpBodyDiscardCloses, {{"protocol", "http2"}},
+          bodies.discard_resets_http2.load(relaxed));
   out.add(Metric::HttpTrailersDropped, {}, bodies.trailer_fields_dropped.load(relaxed));
   out.add(Metric::HttpResponseTrailersDropped, {},
           bodies.response_trailer_fields_dropped.load(relaxed));
