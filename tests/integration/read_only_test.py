@@ -333,13 +333,7 @@ class ReadOnlyHttp2Test(ReadOnlyCase):
     def test_http2_writes_are_blocked_and_reads_anonymised(self):
         if not shutil.which("curl"):
             self.skipTest("curl is not installed")
-        cfg, token = self.config()
-        cfg["listeners"][0]["h2c"] = True
-        gh = self.gatehouse(cfg)
-        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
-                         cfg["admin"]["token_file"])
-        admin.wait_ready()
-        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        gh, _ = self.start_h2c_read_only()
         url = "http://127.0.0.1:%d" % gh.port
         before = self.a1.requests
         rc, head, body = self.curl(gh.port, "-X", "POST", "--data-binary", "x=1", url + "/orders")
