@@ -5,7 +5,6 @@
 #include "config/sections.h"
 
 namespace gatehouse::config {
-namespace {
 
 // The file must exist and be readable now; its content (PEM, key match) is checked when the
 // TLS context is built, with an error that names the file.
@@ -24,16 +23,11 @@ std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
   return path;
 }
 
-// A key the service user cannot read is the common case (certbot writes keys 0600 root).
-constexpr std::string_view kKeyPermissionFix =
-    " (gatehouse reads keys as its service user: give that user's group read access, `chgrp "
-    "gatehouse KEY; chmod 0640 KEY` and search access on the folders above, or hand the key "
-    "over with systemd's LoadCredential= and name /run/credentials/gatehouse.service/NAME "
-    "here; see gatehouse(8), TLS KEYS)";
-
-std::string origin(const Value& x, const Diagnostics& diag) {
+std::string valueOrigin(const Value& x, const Diagnostics& diag) {
   return fmt::format("{}:{}:{}: {}", diag.source(), x.mark.line + 1, x.mark.column + 1, x.path);
 }
+
+namespace {
 
 TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
   TlsCertificateConfig c;
@@ -41,13 +35,13 @@ TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
           {{"cert",
             [&](const Value& x) {
               c.cert = readFilePath(x, diag).value_or("");
-              c.cert_origin = origin(x, diag);
+              c.cert_origin = valueOrigin(x, diag);
             },
             true},
            {"key",
             [&](const Value& x) {
               c.key = readFilePath(x, diag, kKeyPermissionFix).value_or("");
-              c.key_origin = origin(x, diag);
+              c.key_origin = valueOrigin(x, diag);
             },
             true},
            {"ocsp", [&](const Value& x) { c.ocsp = readFilePath(x, diag).value_or(""); }}},

@@ -16,8 +16,6 @@ packaging/install-deps.sh --test installs it, so CI runs it."""
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,8 +23,8 @@ import threading
 import time
 import unittest
 
-REDIS = shutil.which("redis-server") or ("/usr/bin/redis-server"
-                                         if os.path.exists("/usr/bin/redis-server") else None)
+from redis_server import REDIS, RedisServer
+
 if REDIS is None:
     print("SKIP: redis-server is not installed (packaging/install-deps.sh --test installs it)")
     sys.exit(77)
@@ -34,44 +32,11 @@ if REDIS is None:
 from admin_support import AdminApi, parse_prometheus  # noqa: E402
 from backend_support import BackendCase, Client  # noqa: E402
 from cache_test import CACHE, CountingOrigin, cached_routes  # noqa: E402
-from gatehouse_process import _set_pdeathsig, base_config, free_port, pool  # noqa: E402
+from gatehouse_process import base_config, free_port, pool  # noqa: E402
 
 PASSWORD = "it-redis-secret"
 HOST = "test.local"  # one Host for every instance: the cache key is the same on all three
 APPLY_WITHIN = 1.0  # the issue's promise: a change made on one is applied on all within 1 s
-
-
-class RedisServer:
-    """redis-server on 127.0.0.1:port, no persistence: a restart comes back empty, as a Redis
-    without its data would."""
-
-    def __init__(self, port, directory):
-        self.port, self.dir, self.proc = port, directory, None
-
-    def start(self):
-        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--requirepass", PASSWORD, "--dir", self.dir],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            preexec_fn=_set_pdeathsig)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("redis-server did not start on port %d" % self.port)
-                time.sleep(0.02)  # bounded by the deadline
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        if getattr(self, "log", None):
-            self.log.close()
-            self.log = None
 
 
 class ClusterTest(BackendCase):
@@ -80,7 +45,7 @@ class ClusterTest(BackendCase):
         super().setUpClass()
         cls.tmpdir = tempfile.mkdtemp(prefix="gatehouse-cluster-")
         cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)
-        cls.redis = RedisServer(free_port(), cls.tmpdir)
+        cls.redis = RedisServer(free_port(), cls.tmpdir, PASSWORD)
         cls.redis.start()
         cls.addClassCleanup(lambda: cls.redis.kill())
         cls.a1, cls.a2 = cls.class_origin("a1"), cls.class_origin("a2")

@@ -1,0 +1,175 @@
+"""Issue 19, point 1's "TLS optional": the cluster reaches Redis over TLS (`rediss://`).
+
+hiredis 0.14 has no TLS, so gatehouse bridges: hiredis talks to a private Unix socket and an
+in-process bridge relays over TLS (proxy/net/tls_bridge.h). One redis-server started here with
+a TLS port only (certificates from tests/support/tls_material.py, signed by the test CA; client
+certificates required, Redis' default) and two instances A and B reaching it with
+`redis: rediss://127.0.0.1:PORT/0`, the CA, and a client certificate: read-only switched on
+one is enforced on the other. A third instance C trusts another CA: its connection fails with
+OpenSSL's reason logged and counted (gatehouse_cluster_connects_total{result="tls_failed"},
+/cluster's error), while it serves on. The same with no client certificate (Redis refuses it).
+
+Skips (exit 77) when redis-server is not installed (packaging/install-deps.sh --test installs
+it), or the openssl CLI for the certificates."""
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+from redis_server import REDIS, RedisServer
+from tls_material import missing_tools, run_tool, test_pki
+
+if REDIS is None or missing_tools("openssl"):
+    print("SKIP: redis-server or openssl is not installed (packaging/install-deps.sh --test)")
+    sys.exit(77)
+
+from admin_support import AdminApi, parse_prometheus  # noqa: E402
+from backend_support import BackendCase, Client  # noqa: E402
+from gatehouse_process import base_config, free_port, pool  # noqa: E402
+
+PASSWORD = "it-redis-tls-secret"
+APPLY_WITHIN = 1.0  # the issue's promise, over TLS too
+
+
+class ClusterTlsTest(BackendCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmpdir = tempfile.mkdtemp(prefix="gatehouse-cluster-tls-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)
+        pki = cls.pki = test_pki()
+        # Redis' certificate names the address the URL uses (checked as an IP address).
+        cls.redis_leaf = pki.issue("redis", ["redis.test"], ips=["127.0.0.1"])
+        cls.client_leaf = pki.issue("gatehouse-client", ["gatehouse.test"], usage="clientAuth")
+        cls.redis = RedisServer(free_port(), cls.tmpdir, PASSWORD,
+                                tls={"cert": cls.redis_leaf.cert, "key": cls.redis_leaf.key,
+                                     "ca": pki.ca})
+        cls.redis.start()
+        cls.addClassCleanup(lambda: cls.redis.kill())
+        cls.origin = cls.class_origin("a1")
+        cls.password_file = os.path.join(cls.tmpdir, "redis.password")
+        with open(cls.password_file, "w") as f:
+            f.write(PASSWORD + "\n")
+        cls.token = "it-token-0123456789abcdef"
+        cls.token_file = os.path.join(cls.tmpdir, "admin.token")
+        with open(cls.token_file, "w") as f:
+            f.write(cls.token + "\n")
+        cls.tls = {"ca_file": pki.ca, "cert_file": cls.client_leaf.cert,
+                   "key_file": cls.client_leaf.key}
+        cls.nodes = {name: cls.start_instance(name, cls.tls) for name in ("A", "B")}
+
+    @classmethod
+    def start_instance(cls, name, tls):
+        admin_port = free_port()
+        cfg = base_config(
+            [cls.origin], backends={"app": pool([cls.origin], hold="0s")},
+            admin={"address": "127.0.0.1:%d" % admin_port, "token_file": cls.token_file},
+            state_file=os.path.join(cls.tmpdir, "state-%s.json" % name),
+            cluster={"redis": "rediss://127.0.0.1:%d/0" % cls.redis.port, "name": "it-tls-site",
+                     "instance": name, "password_file": cls.password_file, "tls": tls,
+                     "heartbeat": "200ms", "instance_ttl": "2s", "timeout": "500ms",
+                     "retry_max": "300ms"})
+        # The bridge's private directories go here, to be looked at.
+        tmp = os.path.join(cls.tmpdir, "tmp-" + name)
+        os.mkdir(tmp)
+        gh = cls.class_gatehouse(cfg, env={"TMPDIR": tmp})
+        gh.bridge_tmp = tmp
+        admin = AdminApi(admin_port, cls.token, cls.token_file)
+        admin.wait_ready()
+        return gh, admin
+
+    # -- helpers ----------------------------------------------------------------------------
+    def admin(self, name):
+        return self.nodes[name][1]
+
+    def post_status(self, gh):
+        c = Client(gh.port)
+        try:
+            return c.get("/hello", method="POST", body=b"x")[0]
+        finally:
+            c.close()
+
+    def metrics(self, admin):
+        return parse_prometheus(admin.get("/metrics").text)
+
+    def wait_until(self, predicate, timeout, what):
+        """Seconds until predicate() held; fails with `what` at the deadline."""
+        start = time.monotonic()
+        while not predicate():
+            if time.monotonic() - start > timeout:
+                self.fail("%s: not within %.1fs\n--- redis log:\n%s" % (
+                    what, timeout, self.redis.log_text()[-1500:]))
+            time.sleep(0.01)  # bounded by the deadline
+        return time.monotonic() - start
+
+    def assert_fails_over_tls_and_serves_on(self, name, tls, reason):
+        """An instance whose TLS to Redis fails: serves, says why (log, /cluster, metric)."""
+        gh, admin = self.start_instance(name, tls)
+        try:
+            self.assertEqual(self.post_status(gh), 200)  # serving, with its own state
+            self.wait_until(lambda: self.metrics(admin)["gatehouse_cluster_connects_total"].value(
+                result="tls_failed") >= 2, 5, "%s counts its TLS failures" % name)
+            m = self.metrics(admin)
+            self.assertEqual(m["gatehouse_cluster_connected"].value(), 0)
+            self.assertEqual(m["gatehouse_cluster_connects_total"].value(result="ok"), 0)
+            view = admin.get("/cluster").json()
+            self.assertFalse(view["connected"])
+            self.assertRegex(view["error"], reason)
+            self.assertRegex(gh.stderr_text(),
+                             r"cluster: cannot reach Redis rediss://127\.0\.0\.1:\d+/0 \(TLS .*"
+                             + reason)
+            self.assertEqual(self.post_status(gh), 200)
+        finally:
+            gh.stop()
+        self.assertEqual(os.listdir(gh.bridge_tmp), [], "bridge directories left behind")
+
+    # -- the tests --------------------------------------------------------------------------
+    def test_1_read_only_switched_on_one_is_enforced_on_the_other_over_tls(self):
+        for n in "AB":
+            self.wait_until(lambda: self.admin(n).get("/cluster").json()["connected"], 10,
+                            "%s connected to Redis over TLS" % n)
+        a, b = self.nodes["A"][0], self.nodes["B"][0]
+        self.assertEqual(self.post_status(b), 200)
+        r = self.admin("A").request("PUT", "/read-only",
+                                    body={"enabled": True, "reason": "over tls"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["cluster"], {"shared": True})
+        took = self.wait_until(lambda: self.post_status(b) == 503, 5, "read-only on B")
+        self.assertLess(took, APPLY_WITHIN, "read-only reached B after %.2fs" % took)
+        self.assertEqual(self.admin("B").get("/read-only").json()["reason"], "over tls")
+        r = self.admin("B").request("PUT", "/read-only", body={"enabled": False})
+        self.assertEqual(r.status, 200, r)
+        self.wait_until(lambda: self.post_status(a) == 200, APPLY_WITHIN * 5, "read-only off on A")
+        m = self.metrics(self.admin("B"))
+        self.assertGreaterEqual(m["gatehouse_cluster_connects_total"].value(result="ok"), 1)
+        self.assertEqual(m["gatehouse_cluster_connects_total"].value(result="tls_failed"), 0)
+        self.assertRegex(a.stderr_text(), r"cluster: site it-tls-site, instance A, Redis "
+                         r"rediss://127\.0\.0\.1:\d+/0 \(TLS, certificate checked for 127\.0\.0\.1")
+        # One bridge, in a directory of its own that only this user may enter (the failed or
+        # lost attempts' bridges are gone with their directories).
+        dirs = os.listdir(a.bridge_tmp)
+        self.assertEqual(len(dirs), 1, dirs)
+        bridge_dir = os.path.join(a.bridge_tmp, dirs[0])
+        self.assertEqual(os.stat(bridge_dir).st_mode & 0o777, 0o700)
+        self.assertEqual(os.listdir(bridge_dir), ["redis.sock"])
+
+    def test_2_a_wrong_ca_fails_with_the_reason_logged_and_counted_while_serving(self):
+        other_ca_key = os.path.join(self.tmpdir, "other-ca.key")
+        other_ca = os.path.join(self.tmpdir, "other-ca.pem")
+        run_tool(["openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", other_ca_key, "-out", other_ca,
+                  "-days", "30", "-subj", "/CN=not the redis CA"], check=True)
+        self.assert_fails_over_tls_and_serves_on(
+            "C", dict(self.tls, ca_file=other_ca),
+            r"certificate verify failed \(unable to get local issuer certificate\)")
+
+    def test_3_without_a_client_certificate_redis_refuses_and_the_reason_is_told(self):
+        self.assert_fails_over_tls_and_serves_on(
+            "D", {"ca_file": self.pki.ca}, r"alert certificate required")
+
+
+if __name__ == "__main__":
+    unittest.main()
