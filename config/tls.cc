@@ -9,8 +9,7 @@ namespace gatehouse::config {
 // The file must exist and be readable now; its content (PEM, key match) is checked when the
 // TLS context is built, with an error that names the file.
 // `fix` is appended when the file exists but this process may not read it.
-std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
-                                        std::string_view fix = "") {
+std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag, std::string_view fix) {
   auto path = readString(v, diag);
   if (!path) return std::nullopt;
   if (::access(path->c_str(), R_OK) != 0) {

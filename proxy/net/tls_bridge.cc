@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/un.h>
@@ -195,8 +196,10 @@ void TlsBridge::fail(Relay& relay, bufferevent* bev, short what) {
   if (bev == relay.remote.get() && error_.empty()) {
     std::string reasons;
     while (unsigned long code = bufferevent_get_openssl_error(bev)) {
+      const std::string reason = opensslReason(code);
+      if (reason.empty()) continue;
       if (!reasons.empty()) reasons += "; ";
-      reasons += opensslReason(code);
+      reasons += reason;
     }
     const long verify = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
     if (verify != X509_V_OK) {
@@ -204,7 +207,13 @@ void TlsBridge::fail(Relay& relay, bufferevent* bev, short what) {
       reasons += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
     }
     const std::string stage = relay.handshaken ? "TLS with " : "TLS handshake with ";
-    if (!reasons.empty()) {
+    // Not a byte of the ClientHello went out: TCP never connected (refused, unreachable), a
+    // network failure, not TLS's. (libevent reports it as an EOF, dirty shutdowns allowed.)
+    const bool tcp_failed =
+        BIO_number_written(SSL_get_wbio(bufferevent_openssl_get_ssl(bev))) == 0;
+    if (tcp_failed && reasons.empty()) {
+      error_ = "connecting to " + where() + ": " + socketError(bev);
+    } else if (!reasons.empty()) {
       error_ = stage + where() + " failed: " + reasons;
       tls_failed_ = true;
     } else if (what & BEV_EVENT_EOF) {  // before the handshake finished

@@ -20,20 +20,19 @@ bool isIpAddress(const std::string& name) {
 }  // namespace
 
 std::string opensslReason(unsigned long code) {
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof buf);
-  // "error:0A000086:SSL routines::certificate verify failed": the reason is the last field.
-  const std::string_view text(buf);
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size()) return std::string(text);
-  return std::string(text.substr(colon + 1));
+  // "certificate verify failed"; nothing for a code without a reason text (libevent stores
+  // some of those beside the real one).
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : std::string();
 }
 
 std::string takeOpensslErrors(const std::string& fallback) {
   std::string out;
   while (unsigned long code = ERR_get_error()) {
+    const std::string reason = opensslReason(code);
+    if (reason.empty()) continue;
     if (!out.empty()) out += "; ";
-    out += opensslReason(code);
+    out += reason;
   }
   return out.empty() ? fallback : out;
 }

@@ -34,7 +34,7 @@ Result<SslCtxPtr> makeTlsClientContext(const TlsClientFiles& files);
 // False when OpenSSL refuses the name.
 bool prepareClientSsl(SSL* ssl, const std::string& name);
 
-// The reason of one OpenSSL error code ("certificate verify failed").
+// The reason of one OpenSSL error code ("certificate verify failed"); empty when it has none.
 std::string opensslReason(unsigned long code);
 
 // The reasons in this thread's OpenSSL error queue, oldest first, joined by "; " (and the queue

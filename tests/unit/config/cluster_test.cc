@@ -74,7 +74,7 @@ TEST(Cluster, ReadsTheTlsFilesAndKeepsWhereTheyWereSet) {
   EXPECT_EQ(tls.cert_file, dir + "gh_client.pem");
   EXPECT_EQ(tls.key_file, dir + "gh_client.key");
   EXPECT_EQ(tls.server_name, "redis.internal");
-  EXPECT_EQ(tls.ca_origin, "gatehouse.yaml:12:18: cluster.tls.ca_file");
+  EXPECT_EQ(tls.ca_origin, "gatehouse.yaml:12:19: cluster.tls.ca_file");
   EXPECT_EQ(tls.key_origin.substr(0, 15), "gatehouse.yaml:");
   EXPECT_TRUE(tls.key_origin.ends_with(": cluster.tls.key_file"));
 }
@@ -112,7 +112,7 @@ const BadCase kBad[] = {
      "gatehouse.yaml:9:19: cluster.redis: no credentials in the URL (it appears in logs and "
      "/cluster): use password_file or password_env"},
     {"cluster: { redis: \"redis://h\", name: s, tls: { ca_file: /etc/hostname } }\n",
-     "gatehouse.yaml:9:41: cluster.tls: TLS settings for a redis:// URL: name Redis with "
+     "gatehouse.yaml:9:46: cluster.tls: TLS settings for a redis:// URL: name Redis with "
      "rediss:// in cluster.redis to reach it over TLS"},
     {"cluster: { redis: \"rediss://h\", name: s, tls: { ca_file: /nonexistent/ca.pem } }\n",
      "gatehouse.yaml:9:58: cluster.tls.ca_file: cannot read \"/nonexistent/ca.pem\": No such "
