@@ -138,9 +138,7 @@ std::string ClusterSync::key(std::string_view suffix) const {
 
 Result<void> ClusterSync::start() {
   if (config_.use_tls) {
-    const config::ClusterTlsConfig& tls = config_.tls;
-    auto ctx = net::makeTlsClientContext(
-        {tls.ca_file, tls.cert_file, tls.key_file, tls.ca_origin, tls.cert_origin, tls.key_origin});
+    auto ctx = tlsContext();
     if (!ctx) return Error{"cluster: " + ctx.error().message};
     tls_ctx_ = std::move(*ctx);
   }
@@ -166,6 +164,25 @@ Result<void> ClusterSync::start() {
         });
       });
   return {};
+}
+
+Result<net::SslCtxPtr> ClusterSync::tlsContext() const {
+  const config::ClusterTlsConfig& tls = config_.tls;
+  return net::makeTlsClientContext(
+      {tls.ca_file, tls.cert_file, tls.key_file, tls.ca_origin, tls.cert_origin, tls.key_origin});
+}
+
+void ClusterSync::reloadTlsFiles() {
+  // Read again at each attempt, so that a renewed certificate or CA is used from the next
+  // connection on without a restart; one that cannot be used now keeps the last good context.
+  auto ctx = tlsContext();
+  if (ctx) {
+    tls_ctx_ = std::move(*ctx);
+    tls_files_error_.clear();
+  } else if (ctx.error().message != tls_files_error_) {
+    tls_files_error_ = ctx.error().message;
+    log::error("cluster: {}; keeping the certificates read before", tls_files_error_);
+  }
 }
 
 net::TlsBridge::Target ClusterSync::tlsTarget() const {
@@ -263,6 +280,7 @@ void ClusterSync::connect() {
                    : RedisLink::open(loop_.base(), config_.host, config_.port, on_down, why);
   };
   if (config_.use_tls) {
+    reloadTlsFiles();
     auto bridge = net::TlsBridge::open(loop_.base(), tlsTarget(), tls_ctx_);
     if (!bridge) return linkDown(generation, bridge.error().message);
     bridge_ = std::move(*bridge);

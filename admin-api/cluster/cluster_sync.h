@@ -102,7 +102,9 @@ class ClusterSync {
   std::string key(std::string_view suffix) const;
   bool publish(Record record);
   void loadAtStart();
-  std::string loadFrom(redisContext* c);  // the start's load over `c`: why it failed, or empty
+  std::string loadFrom(redisContext* c);      // the start's load over `c`: why it failed, or empty
+  Result<net::SslCtxPtr> tlsContext() const;  // from cluster.tls' files
+  void reloadTlsFiles();
   net::TlsBridge::Target tlsTarget() const;
   std::string tlsDescription() const;
   void connect();
@@ -128,7 +130,8 @@ class ClusterSync {
 
   Phase phase_ = Phase::Down;
   uint64_t generation_ = 0;  // one per connection attempt: late callbacks of older ones are ignored
-  net::SslCtxPtr tls_ctx_;   // rediss:// only
+  net::SslCtxPtr tls_ctx_;   // rediss:// only: the last good context of cluster.tls' files
+  std::string tls_files_error_;             // why they cannot be read now (logged once per reason)
   std::unique_ptr<net::TlsBridge> bridge_;  // rediss:// only: this attempt's bridge
   std::unique_ptr<RedisLink> commands_;
   std::unique_ptr<RedisLink> subscriber_;

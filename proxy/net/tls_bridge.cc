@@ -23,6 +23,7 @@ struct TlsBridge::Relay {
   BuffereventPtr remote;  // TLS to the server (bufferevent_openssl; frees its SSL)
   bool handshaken = false;
   bool closing = false;  // one side ended: the other flushes what it holds, then both close
+  bufferevent* flushing = nullptr;  // that other side, while closing
 
   bufferevent* partner(bufferevent* bev) const {
     return bev == local.get() ? remote.get() : local.get();
@@ -164,7 +165,8 @@ void TlsBridge::onRead(bufferevent* bev, void* arg) {
 void TlsBridge::onWrite(bufferevent* bev, void* arg) {
   auto* relay = static_cast<Relay*>(arg);
   if (relay->closing) {
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) relay->bridge->close(*relay);
+    if (bev == relay->flushing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+      relay->bridge->close(*relay);
     return;
   }
   bufferevent* other = relay->partner(bev);
@@ -181,11 +183,13 @@ void TlsBridge::onEvent(bufferevent* bev, short what, void* arg) {
   if ((what & BEV_EVENT_ERROR) || (bev == relay->remote.get() && !relay->handshaken))
     return self->fail(*relay, bev, what);
   if (!(what & BEV_EVENT_EOF)) return;
+  if (relay->closing) return self->close(*relay);  // both sides have ended
   // One side ended: pass on what it sent, let the other flush, then close both.
   bufferevent* other = relay->partner(bev);
   evbuffer* out = bufferevent_get_output(other);
   evbuffer_add_buffer(out, bufferevent_get_input(bev));
   relay->closing = true;
+  relay->flushing = other;
   bufferevent_disable(bev, EV_READ);
   bufferevent_disable(other, EV_READ);
   if (evbuffer_get_length(out) == 0) return self->close(*relay);
@@ -209,8 +213,7 @@ void TlsBridge::fail(Relay& relay, bufferevent* bev, short what) {
     const std::string stage = relay.handshaken ? "TLS with " : "TLS handshake with ";
     // Not a byte of the ClientHello went out: TCP never connected (refused, unreachable), a
     // network failure, not TLS's. (libevent reports it as an EOF, dirty shutdowns allowed.)
-    const bool tcp_failed =
-        BIO_number_written(SSL_get_wbio(bufferevent_openssl_get_ssl(bev))) == 0;
+    const bool tcp_failed = BIO_number_written(SSL_get_wbio(bufferevent_openssl_get_ssl(bev))) == 0;
     if (tcp_failed && reasons.empty()) {
       error_ = "connecting to " + where() + ": " + socketError(bev);
     } else if (!reasons.empty()) {

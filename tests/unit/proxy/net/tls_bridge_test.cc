@@ -66,10 +66,12 @@ struct SelfSigned {
   }
 };
 
-// Accepts one connection on 127.0.0.1, does TLS, and echoes what it reads until EOF.
+// Accepts one connection on 127.0.0.1, does TLS, and echoes what it reads until EOF; or, with
+// a `farewell`, sends it and closes at once (as Redis does after an error it will not survive).
 class EchoServer {
  public:
-  explicit EchoServer(const SelfSigned& identity) : ctx_(SSL_CTX_new(TLS_server_method())) {
+  explicit EchoServer(const SelfSigned& identity, std::string farewell = "")
+      : ctx_(SSL_CTX_new(TLS_server_method())), farewell_(std::move(farewell)) {
     SSL_CTX_use_certificate(ctx_, identity.cert.get());
     SSL_CTX_use_PrivateKey(ctx_, identity.key.get());
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -100,8 +102,12 @@ class EchoServer {
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     SSL* ssl = SSL_new(ctx_);
     SSL_set_fd(ssl, c);
-    if (SSL_accept(ssl) == 1) {
-      handshaken_ = true;
+    const bool accepted = SSL_accept(ssl) == 1;
+    handshaken_ = accepted;
+    if (accepted && !farewell_.empty()) {
+      SSL_write(ssl, farewell_.data(), static_cast<int>(farewell_.size()));
+      SSL_shutdown(ssl);
+    } else if (accepted) {
       char buf[16384];
       int n;
       while ((n = SSL_read(ssl, buf, sizeof buf)) > 0)
@@ -112,6 +118,7 @@ class EchoServer {
   }
 
   SSL_CTX* ctx_;
+  std::string farewell_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> handshaken_{false};
@@ -213,6 +220,25 @@ TEST_F(TlsBridgeTest, ARefusedConnectionIsANetworkErrorNotATlsOne) {
   ASSERT_TRUE(pumpUntil(client, [&] { return client.eof; }));
   EXPECT_FALSE((*bridge)->tlsFailed());
   EXPECT_EQ((*bridge)->error(), "connecting to 127.0.0.1:1: Connection refused");
+}
+
+TEST(TlsBridge, WhatTheServerSaidBeforeClosingReachesTheClientThenItsEof) {
+  SelfSigned identity;
+  const std::string farewell(100000, 'x');  // more than one TLS record and than a socket write
+  EchoServer server(identity, "-ERR " + farewell + "\r\n");
+  EventLoop loop;
+  auto ctx = makeTlsClientContext({identity.pem_path, "", "", "", "", ""});
+  ASSERT_TRUE(ctx);
+  auto bridge = TlsBridge::open(loop.base(), {"127.0.0.1", server.port(), ""}, *ctx, 4096);
+  ASSERT_TRUE(bridge);
+  Client client((*bridge)->socketPath());
+  ASSERT_TRUE(runUntil(loop.base(), [&] {
+    client.pump();
+    return client.eof;
+  }));
+  EXPECT_EQ(client.received, "-ERR " + farewell + "\r\n");
+  EXPECT_EQ((*bridge)->error(), "");
+  EXPECT_EQ((*bridge)->relays(), 0u);
 }
 
 TEST(TlsClientContext, NamesTheFileOpensslRefused) {
