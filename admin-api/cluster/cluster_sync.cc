@@ -166,10 +166,14 @@ Result<void> ClusterSync::start() {
   return {};
 }
 
-Result<net::SslCtxPtr> ClusterSync::tlsContext() const {
-  const config::ClusterTlsConfig& tls = config_.tls;
+Result<net::SslCtxPtr> makeRedisTlsContext(const config::ClusterConfig& config) {
+  const config::ClusterTlsConfig& tls = config.tls;
   return net::makeTlsClientContext(
       {tls.ca_file, tls.cert_file, tls.key_file, tls.ca_origin, tls.cert_origin, tls.key_origin});
+}
+
+Result<net::SslCtxPtr> ClusterSync::tlsContext() const {
+  return makeRedisTlsContext(config_);
 }
 
 void ClusterSync::reloadTlsFiles() {

@@ -58,6 +58,10 @@ struct ClusterCounters {
   uint64_t invalid = 0;            // records or messages that could not be read or applied
 };
 
+// The TLS context of a rediss:// cluster.redis, from cluster.tls' files (`gatehouse check`
+// builds it too): an error names the file (FILE:LINE:COL: cluster.tls.KEY) and OpenSSL's reason.
+Result<net::SslCtxPtr> makeRedisTlsContext(const config::ClusterConfig& config);
+
 class ClusterSync {
  public:
   // `address`: how operators reach this instance (its admin address, else its first listener),

@@ -8,6 +8,7 @@ certificates required, Redis' default) and two instances A and B reaching it wit
 one is enforced on the other. A third instance C trusts another CA: its connection fails with
 OpenSSL's reason logged and counted (gatehouse_cluster_connects_total{result="tls_failed"},
 /cluster's error), while it serves on. The same with no client certificate (Redis refuses it).
+`gatehouse check` names a TLS file OpenSSL cannot use (FILE:LINE:COL: cluster.tls.KEY).
 
 Skips (exit 77) when redis-server is not installed (packaging/install-deps.sh --test installs
 it), or the openssl CLI for the certificates."""
@@ -28,7 +29,7 @@ if REDIS is None or missing_tools("openssl"):
 
 from admin_support import AdminApi, parse_prometheus  # noqa: E402
 from backend_support import BackendCase, Client  # noqa: E402
-from gatehouse_process import base_config, free_port, pool  # noqa: E402
+from gatehouse_process import base_config, free_port, pool, run_check, to_yaml  # noqa: E402
 
 PASSWORD = "it-redis-tls-secret"
 APPLY_WITHIN = 1.0  # the issue's promise, over TLS too
@@ -170,6 +171,16 @@ class ClusterTlsTest(BackendCase):
     def test_3_without_a_client_certificate_redis_refuses_and_the_reason_is_told(self):
         self.assert_fails_over_tls_and_serves_on(
             "D", {"ca_file": self.pki.ca}, r"alert certificate required")
+
+    def test_4_check_names_a_tls_file_openssl_cannot_use(self):
+        # The key of another certificate: found by `gatehouse check`, before any start.
+        cfg = base_config([self.origin], cluster={
+            "redis": "rediss://127.0.0.1:%d/0" % self.redis.port, "name": "it-tls-site",
+            "tls": dict(self.tls, key_file=self.redis_leaf.key)})
+        rc, out = run_check(to_yaml(cfg))
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"gatehouse\.yaml:\d+:\d+: cluster\.tls\.key_file: does not belong to "
+                         r"the certificate of cert_file: ")
 
 
 if __name__ == "__main__":
