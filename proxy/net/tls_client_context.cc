@@ -52,8 +52,13 @@ Result<SslCtxPtr> makeTlsClientContext(const TlsClientFiles& files) {
   if (!files.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert_file.c_str()) != 1)
       return Error{fileError(files.cert_origin, files.cert_file, "not a certificate chain (PEM)")};
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-      return Error{fileError(files.key_origin, files.key_file, "not a private key (PEM)")};
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      // OpenSSL checks the pair here already: say which mistake it is in words.
+      const bool other_key = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+      return Error{fileError(files.key_origin, files.key_file,
+                             other_key ? "does not belong to the certificate of cert_file"
+                                       : "not a private key (PEM)")};
+    }
     if (SSL_CTX_check_private_key(ctx.get()) != 1)
       return Error{fileError(files.key_origin, files.key_file,
                              "does not belong to the certificate of cert_file")};
