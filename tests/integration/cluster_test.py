@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -29,9 +28,9 @@ if REDIS is None:
     print("SKIP: redis-server is not installed (packaging/install-deps.sh --test installs it)")
     sys.exit(77)
 
-from admin_support import AdminApi, parse_prometheus  # noqa: E402
-from backend_support import BackendCase, Client  # noqa: E402
+from backend_support import Client  # noqa: E402
 from cache_test import CACHE, CountingOrigin, cached_routes  # noqa: E402
+from cluster_support import ClusterCase  # noqa: E402
 from gatehouse_process import base_config, free_port, pool  # noqa: E402
 
 PASSWORD = "it-redis-secret"
@@ -39,12 +38,11 @@ HOST = "test.local"  # one Host for every instance: the cache key is the same on
 APPLY_WITHIN = 1.0  # the issue's promise: a change made on one is applied on all within 1 s
 
 
-class ClusterTest(BackendCase):
+class ClusterTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmpdir = tempfile.mkdtemp(prefix="gatehouse-cluster-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)
+        cls.set_up_secrets(PASSWORD, "gatehouse-cluster-")
         cls.redis = RedisServer(free_port(), cls.tmpdir, PASSWORD)
         cls.redis.start()
         cls.addClassCleanup(lambda: cls.redis.kill())
@@ -53,14 +51,6 @@ class ClusterTest(BackendCase):
         cls.counting2 = CountingOrigin(cls.a2)
         for c in (cls.counting, cls.counting2):
             c.route("/page", [("Cache-Control", "max-age=60")])
-        cls.password_file = os.path.join(cls.tmpdir, "redis.password")
-        with open(cls.password_file, "w") as f:
-            f.write(PASSWORD + "\n")
-        cls.token = "it-token-0123456789abcdef"
-        cls.token_file = os.path.join(cls.tmpdir, "admin.token")
-        with open(cls.token_file, "w") as f:
-            f.write(cls.token + "\n")
-        cls.nodes = {}
         for name in ("A", "B", "C"):
             cls.nodes[name] = cls.start_instance(name)
 
@@ -81,18 +71,11 @@ class ClusterTest(BackendCase):
 
     @classmethod
     def start_instance(cls, name, **cache_extra):
-        cfg, admin_port = cls.instance_config(name, **cache_extra)
-        gh = cls.class_gatehouse(cfg)
-        admin = AdminApi(admin_port, cls.token, cls.token_file)
-        admin.wait_ready()
-        return gh, admin
+        return cls.start_node(*cls.instance_config(name, **cache_extra))
 
     # -- helpers ----------------------------------------------------------------------------
     def gh(self, name):
         return self.nodes[name][0]
-
-    def admin(self, name):
-        return self.nodes[name][1]
 
     def post_status(self, name):
         c = Client(self.gh(name).port)
@@ -108,18 +91,6 @@ class ClusterTest(BackendCase):
         finally:
             c.close()
 
-    def metrics(self, name):
-        return parse_prometheus(self.admin(name).get("/metrics").text)
-
-    def wait_until(self, predicate, timeout, what):
-        """Seconds until predicate() held; fails with `what` at the deadline."""
-        start = time.monotonic()
-        while not predicate():
-            if time.monotonic() - start > timeout:
-                self.fail(self.diag("%s: not within %.1fs" % (what, timeout)))
-            time.sleep(0.01)  # bounded by the deadline
-        return time.monotonic() - start
-
     def read_only(self, name, enabled, reason=""):
         r = self.admin(name).request("PUT", "/read-only",
                                      body={"enabled": enabled, "reason": reason})
@@ -130,12 +101,6 @@ class ClusterTest(BackendCase):
         for n in names:
             self.wait_until(lambda: self.admin(n).get("/cluster").json()["connected"], timeout,
                             "%s connected to Redis" % n)
-
-    def diag(self, *extra):
-        parts = list(extra)
-        for name, (gh, _) in self.nodes.items():
-            parts.append("--- %s stderr:\n%s" % (name, gh.stderr_tail(25)))
-        return "\n".join(str(p) for p in parts)
 
     # -- the issue's tests ------------------------------------------------------------------
     def test_1_read_only_switched_on_one_is_enforced_on_all_three_within_1s(self):
@@ -316,9 +281,7 @@ class ClusterTest(BackendCase):
         self.put_paused(self.admin("A"), "app", False)
         # D's config differs (cache.max_object): /cluster must flag it.
         cfg, admin_port = self.instance_config("D", max_object="512KiB")
-        d = self.class_gatehouse(cfg)
-        d_admin = AdminApi(admin_port, self.token, self.token_file)
-        d_admin.wait_ready()
+        d, d_admin = self.start_node(cfg, admin_port)
         # Ready means loaded: the very first requests see the site's state.
         c = Client(d.port)
         self.addCleanup(c.close)

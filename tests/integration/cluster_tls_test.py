@@ -14,10 +14,7 @@ Skips (exit 77) when redis-server is not installed (packaging/install-deps.sh --
 it), or the openssl CLI for the certificates."""
 
 import os
-import shutil
 import sys
-import tempfile
-import time
 import unittest
 
 from redis_server import REDIS, RedisServer
@@ -27,20 +24,20 @@ if REDIS is None or missing_tools("openssl"):
     print("SKIP: redis-server or openssl is not installed (packaging/install-deps.sh --test)")
     sys.exit(77)
 
-from admin_support import AdminApi, parse_prometheus  # noqa: E402
-from backend_support import BackendCase, Client  # noqa: E402
+from admin_support import parse_prometheus  # noqa: E402
+from backend_support import Client  # noqa: E402
+from cluster_support import ClusterCase  # noqa: E402
 from gatehouse_process import base_config, free_port, pool, run_check, to_yaml  # noqa: E402
 
 PASSWORD = "it-redis-tls-secret"
 APPLY_WITHIN = 1.0  # the issue's promise, over TLS too
 
 
-class ClusterTlsTest(BackendCase):
+class ClusterTlsTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmpdir = tempfile.mkdtemp(prefix="gatehouse-cluster-tls-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)
+        cls.set_up_secrets(PASSWORD, "gatehouse-cluster-tls-")
         pki = cls.pki = test_pki()
         # Redis' certificate names the address the URL uses (checked as an IP address).
         cls.redis_leaf = pki.issue("redis", ["redis.test"], ips=["127.0.0.1"])
@@ -51,16 +48,10 @@ class ClusterTlsTest(BackendCase):
         cls.redis.start()
         cls.addClassCleanup(lambda: cls.redis.kill())
         cls.origin = cls.class_origin("a1")
-        cls.password_file = os.path.join(cls.tmpdir, "redis.password")
-        with open(cls.password_file, "w") as f:
-            f.write(PASSWORD + "\n")
-        cls.token = "it-token-0123456789abcdef"
-        cls.token_file = os.path.join(cls.tmpdir, "admin.token")
-        with open(cls.token_file, "w") as f:
-            f.write(cls.token + "\n")
         cls.tls = {"ca_file": pki.ca, "cert_file": cls.client_leaf.cert,
                    "key_file": cls.client_leaf.key}
-        cls.nodes = {name: cls.start_instance(name, cls.tls) for name in ("A", "B")}
+        for name in ("A", "B"):
+            cls.nodes[name] = cls.start_instance(name, cls.tls)
 
     @classmethod
     def start_instance(cls, name, tls):
@@ -76,16 +67,11 @@ class ClusterTlsTest(BackendCase):
         # The bridge's private directories go here, to be looked at.
         tmp = os.path.join(cls.tmpdir, "tmp-" + name)
         os.mkdir(tmp)
-        gh = cls.class_gatehouse(cfg, env={"TMPDIR": tmp})
+        gh, admin = cls.start_node(cfg, admin_port, env={"TMPDIR": tmp})
         gh.bridge_tmp = tmp
-        admin = AdminApi(admin_port, cls.token, cls.token_file)
-        admin.wait_ready()
         return gh, admin
 
     # -- helpers ----------------------------------------------------------------------------
-    def admin(self, name):
-        return self.nodes[name][1]
-
     def post_status(self, gh):
         c = Client(gh.port)
         try:
@@ -93,27 +79,17 @@ class ClusterTlsTest(BackendCase):
         finally:
             c.close()
 
-    def metrics(self, admin):
+    def metrics_of(self, admin):
         return parse_prometheus(admin.get("/metrics").text)
-
-    def wait_until(self, predicate, timeout, what):
-        """Seconds until predicate() held; fails with `what` at the deadline."""
-        start = time.monotonic()
-        while not predicate():
-            if time.monotonic() - start > timeout:
-                self.fail("%s: not within %.1fs\n--- redis log:\n%s" % (
-                    what, timeout, self.redis.log_text()[-1500:]))
-            time.sleep(0.01)  # bounded by the deadline
-        return time.monotonic() - start
 
     def assert_fails_over_tls_and_serves_on(self, name, tls, reason):
         """An instance whose TLS to Redis fails: serves, says why (log, /cluster, metric)."""
         gh, admin = self.start_instance(name, tls)
         try:
             self.assertEqual(self.post_status(gh), 200)  # serving, with its own state
-            self.wait_until(lambda: self.metrics(admin)["gatehouse_cluster_connects_total"].value(
+            self.wait_until(lambda: self.metrics_of(admin)["gatehouse_cluster_connects_total"].value(
                 result="tls_failed") >= 2, 5, "%s counts its TLS failures" % name)
-            m = self.metrics(admin)
+            m = self.metrics_of(admin)
             self.assertEqual(m["gatehouse_cluster_connected"].value(), 0)
             self.assertEqual(m["gatehouse_cluster_connects_total"].value(result="ok"), 0)
             view = admin.get("/cluster").json()
@@ -144,7 +120,7 @@ class ClusterTlsTest(BackendCase):
         r = self.admin("B").request("PUT", "/read-only", body={"enabled": False})
         self.assertEqual(r.status, 200, r)
         self.wait_until(lambda: self.post_status(a) == 200, APPLY_WITHIN * 5, "read-only off on A")
-        m = self.metrics(self.admin("B"))
+        m = self.metrics("B")
         self.assertGreaterEqual(m["gatehouse_cluster_connects_total"].value(result="ok"), 1)
         self.assertEqual(m["gatehouse_cluster_connects_total"].value(result="tls_failed"), 0)
         self.assertRegex(a.stderr_text(), r"cluster: site it-tls-site, instance A, Redis "
