@@ -115,7 +115,10 @@ void TlsBridge::accept(evutil_socket_t fd) {
   }
   auto relay = std::make_unique<Relay>();
   relay->bridge = this;
-  relay->local.reset(bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE));
+  // Deferred callbacks: passing bytes to one side (or closing it) never calls back into the
+  // relay from inside the other side's callback, where the relay may then be gone.
+  constexpr int kOptions = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+  relay->local.reset(bufferevent_socket_new(base_, fd, kOptions));
   if (!relay->local) {
     evutil_closesocket(fd);
     return;
@@ -131,8 +134,8 @@ void TlsBridge::accept(evutil_socket_t fd) {
     SSL_free(ssl);
     return;  // the client sees its connection close
   }
-  relay->remote.reset(bufferevent_openssl_socket_new(base_, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-                                                     BEV_OPT_CLOSE_ON_FREE));
+  relay->remote.reset(
+      bufferevent_openssl_socket_new(base_, -1, ssl, BUFFEREVENT_SSL_CONNECTING, kOptions));
   if (!relay->remote) return;
   // Redis closes without close_notify: that is the end of the stream, not an attack.
   bufferevent_openssl_set_allow_dirty_shutdown(relay->remote.get(), 1);
