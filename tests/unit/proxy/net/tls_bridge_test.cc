@@ -59,11 +59,16 @@ struct SelfSigned {
       X509_EXTENSION_free(ext);
     }
     X509_sign(x, key.get(), EVP_sha256());
-    pem_path = ::testing::TempDir() + "gh_tls_bridge_ca.pem";
+    // Per process and object: ctest runs the tests of this file in parallel processes, each
+    // with a certificate of its own.
+    static int made = 0;
+    pem_path = ::testing::TempDir() + "gh_tls_bridge_ca_" + std::to_string(::getpid()) + "_" +
+               std::to_string(made++) + ".pem";
     FILE* f = std::fopen(pem_path.c_str(), "w");
     PEM_write_X509(f, x);
     std::fclose(f);
   }
+  ~SelfSigned() { std::remove(pem_path.c_str()); }
 };
 
 // Accepts one connection on 127.0.0.1, does TLS, and echoes what it reads until EOF; or, with
@@ -243,7 +248,8 @@ TEST(TlsBridge, WhatTheServerSaidBeforeClosingReachesTheClientThenItsEof) {
 }
 
 TEST(TlsClientContext, NamesTheFileOpensslRefused) {
-  const std::string path = ::testing::TempDir() + "gh_not_a_ca.pem";
+  const std::string path =
+      ::testing::TempDir() + "gh_not_a_ca_" + std::to_string(::getpid()) + ".pem";
   FILE* f = std::fopen(path.c_str(), "w");
   std::fputs("not a certificate\n", f);
   std::fclose(f);
