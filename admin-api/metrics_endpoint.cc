@@ -205,6 +205,7 @@ void addCluster(PrometheusText& out, const cluster::ClusterSync& sync) {
   out.add(Metric::ClusterConnected, {}, uint64_t{sync.connected() ? 1u : 0u});
   out.add(Metric::ClusterConnects, {{"result", "ok"}}, c.connects);
   out.add(Metric::ClusterConnects, {{"result", "failed"}}, c.connect_failures);
+  out.add(Metric::ClusterConnects, {{"result", "tls_failed"}}, c.tls_failures);
   out.add(Metric::ClusterDisconnects, {}, c.disconnects);
   out.add(Metric::ClusterChanges, {{"direction", "sent"}}, c.published);
   out.add(Metric::ClusterChanges, {{"direction", "local_only"}}, c.local_only);

@@ -211,7 +211,7 @@ enum class MetricType { Counter, Gauge, Histogram };
     "1 while the cluster sync (cluster:) is connected to Redis and subscribed")                  \
   X(ClusterConnects, Counter, "gatehouse_cluster_connects_total",                                \
     "Connections to Redis by result: ok (connected, state loaded), failed (refused, timed out, " \
-    "AUTH)")                                                                                     \
+    "AUTH), tls_failed (rediss://: TLS handshake or certificate refused)")                       \
   X(ClusterDisconnects, Counter, "gatehouse_cluster_disconnects_total",                          \
     "Established connections to Redis lost")                                                     \
   X(ClusterChanges, Counter, "gatehouse_cluster_changes_total",                                  \
