@@ -22,6 +22,7 @@ void addCacheMetrics(PrometheusText& out, const server::ProcessControl& control)
           c.coalesced_streamed.load(relaxed));
   out.add(Metric::CacheCoalescedStreams, {{"result", "truncated"}},
           c.coalesced_truncated.load(relaxed));
+  out.add(Metric::CacheOrphanFills, {}, c.orphan_fills.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "sent"}}, c.revalidations.load(relaxed));
   out.add(Metric::CacheRevalidations, {{"result", "not_modified"}}, c.revalidated.load(relaxed));
   out.add(Metric::CacheHeadFreshenings, {{"result", "updated"}}, c.head_freshenings.load(relaxed));

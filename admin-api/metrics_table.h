@@ -81,6 +81,9 @@ enum class MetricType { Counter, Gauge, Histogram };
   X(CacheCoalescedStreams, Counter, "gatehouse_cache_coalesced_streams_total",                   \
     "Coalesced requests served from the fill's body as it arrived; result=\"truncated\" "        \
     "when the fill failed mid-body and the response was cut (closed, never complete)")           \
+  X(CacheOrphanFills, Counter, "gatehouse_cache_orphan_fills_total",                             \
+    "Fills whose client left mid-body and that went on without it, for the followers and "       \
+    "the store")                                                                                 \
   X(CacheRevalidations, Counter, "gatehouse_cache_revalidations_total",                          \
     "Conditional requests sent to refresh a stale object; result=\"not_modified\" for 304s")     \
   X(CacheHeadFreshenings, Counter, "gatehouse_cache_head_freshenings_total",                     \

@@ -11,7 +11,7 @@
 #             then the N URLs again, which must all be hits (the origin sees none of them)
 # Prints both tables with ratios to the best peer (hits) and to Varnish (memory). Nothing asserts.
 #
-#   bench/cache.sh                        # DURATION=10s WARMUP=3s CONNECTIONS=64 ROUNDS=1 OBJECTS=20000
+#   bench/cache.sh                        # DURATION=10s WARMUP=3s CONNECTIONS=64 ROUNDS=1 OBJECTS=100000
 #   DURATION=5s ROUNDS=3 bench/cache.sh   # best of 3 measured runs per server
 #   OBJECTS=0 bench/cache.sh              # hits only, no memory fill
 #   ONLY="gatehouse haproxy" bench/cache.sh
@@ -28,7 +28,7 @@ duration="${DURATION:-10s}"
 warmup="${WARMUP:-3s}"
 connections="${CONNECTIONS:-64}"
 rounds="${ROUNDS:-1}"
-objects="${OBJECTS:-20000}"       # distinct 1 KiB objects stored for the memory measurement
+objects="${OBJECTS:-100000}"      # distinct 1 KiB objects stored for the memory measurement (issue 15: 100k)
 cache_mb="${CACHE_MB:-256}"       # cache memory of each server (nginx: on-disk max_size)
 only="${ONLY:-varnish nginx haproxy gatehouse}"
 proxy_cpu="${PROXY_CPU:-0}"

@@ -27,6 +27,8 @@ struct CacheCounters {
   // the fill failed mid-body (closed, never passed off as complete).
   std::atomic<uint64_t> coalesced_streamed{0};
   std::atomic<uint64_t> coalesced_truncated{0};
+  // Fills whose client left mid-body and that went on without it (stored for the followers).
+  std::atomic<uint64_t> orphan_fills{0};
   std::atomic<uint64_t> stored{0};
   std::atomic<uint64_t> not_stored{0};     // responses that were not storable
   std::atomic<uint64_t> too_large{0};      // over max_object: passed through

@@ -15,13 +15,14 @@ constexpr uint64_t kSmallPercent = 10;
 constexpr size_t kMaxGhosts = 65536;
 // Purge times remembered per shard; older ones only raise the floor.
 constexpr size_t kMaxPurgesRemembered = 4096;
-// Dead slots tolerated in the queues beyond the live ones before a compaction.
-constexpr uint64_t kDeadSlack = 4096;
 
 }  // namespace
 
-uint64_t CacheShard::hashOf(const CachedObject& o) {
-  return std::hash<std::string>{}(o.key) ^ (std::hash<std::string>{}(o.vary_key) * 31);
+CacheShard::~CacheShard() {
+  while (!small_.empty())
+    unlink(*small_.front());
+  while (!main_.empty())
+    unlink(*main_.front());
 }
 
 void CacheShard::setLimits(uint64_t bytes, size_t max_variants) {
@@ -30,84 +31,78 @@ void CacheShard::setLimits(uint64_t bytes, size_t max_variants) {
   max_variants_ = max_variants;
 }
 
-size_t CacheShard::Variants::realCount() const {
-  if (plain) return 1;
-  return by_vary_key ? by_vary_key->size() : 0;
+const CachedObject* CacheShard::findPlainOrMarker(std::string_view key, bool marker) const {
+  return index_.find(ObjectIndex::hashKey(key), [&](const CachedObject& o) {
+    return o.hit_for_pass == marker && (marker || o.varyFields().empty()) && o.key() == key;
+  });
 }
 
-CacheShard::SlotPtr* CacheShard::Variants::real(const std::string& vary_key) {
-  if (vary_fields.empty()) return plain ? &plain : nullptr;
-  if (!by_vary_key) return nullptr;
-  auto found = by_vary_key->find(vary_key);
-  return found == by_vary_key->end() ? nullptr : &found->second;
+const CachedObject* CacheShard::findVariant(std::string_view key, std::string_view vary_key) const {
+  return findVariant(key, ObjectIndex::hashKey(key), vary_key);
 }
 
-void CacheShard::Variants::add(const SlotPtr& slot) {
-  if (vary_fields.empty()) {
-    plain = slot;
-    return;
+const CachedObject* CacheShard::findVariant(std::string_view key, uint64_t key_hash,
+                                            std::string_view vary_key) const {
+  const uint64_t hash = ObjectIndex::hashVariant(key_hash, vary_key);
+  return index_.find(hash, [&](const CachedObject& o) {
+    return !o.hit_for_pass && !o.varyFields().empty() && o.varyKey() == vary_key && o.key() == key;
+  });
+}
+
+const CachedObject* CacheShard::find(const std::string& key, uint64_t key_hash,
+                                     const http::HeaderMap& request_headers) const {
+  // One walk of the key's chain finds its plain object (most keys: no Vary, nothing to
+  // compute) and notes its marker on the way.
+  const CachedObject* marker = nullptr;
+  const CachedObject* plain = index_.find(key_hash, [&](const CachedObject& o) {
+    if (o.key() != key) return false;
+    if (o.hit_for_pass) {
+      marker = &o;
+      return false;
+    }
+    return o.varyFields().empty();
+  });
+  if (plain) return plain;
+  if (!groups_.empty()) {
+    auto group = groups_.find(key);
+    if (group != groups_.end()) {
+      const CachedObject* v =
+          findVariant(key, key_hash, varyKey(group->second.fields, request_headers));
+      if (v) return v;
+    }
   }
-  if (!by_vary_key) by_vary_key = std::make_unique<std::unordered_map<std::string, SlotPtr>>();
-  (*by_vary_key)[slot->object->vary_key] = slot;
+  return marker;
 }
 
-void CacheShard::Variants::drop(const Slot& slot) {
-  if (hit_for_pass.get() == &slot) {
-    hit_for_pass.reset();
-  } else if (plain.get() == &slot) {
-    plain.reset();
-  } else if (by_vary_key) {
-    auto found = by_vary_key->find(slot.object->vary_key);
-    if (found != by_vary_key->end() && found->second.get() == &slot) by_vary_key->erase(found);
-    if (by_vary_key->empty()) by_vary_key.reset();
-  }
-}
-
-template <typename F>
-void CacheShard::Variants::forEach(F&& f) const {
-  if (plain) f(plain);
-  if (by_vary_key)
-    for (const auto& [vary_key, slot] : *by_vary_key)
-      f(slot);
-  if (hit_for_pass) f(hit_for_pass);
-}
-
-CacheShard::Slot* CacheShard::find(Variants& variants,
-                                   const http::HeaderMap& request_headers) const {
-  if (variants.plain) return variants.plain.get();  // no Vary: no key to compute
-  if (variants.by_vary_key) {                       // never empty
-    auto found = variants.by_vary_key->find(varyKey(variants.vary_fields, request_headers));
-    if (found != variants.by_vary_key->end()) return found->second.get();
-  }
-  return variants.hit_for_pass.get();
-}
-
-std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key,
+std::shared_ptr<const CachedObject> CacheShard::lookup(const std::string& key, uint64_t key_hash,
                                                        const http::HeaderMap& request_headers,
                                                        int64_t now) {
   std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  Slot* slot = find(it->second, request_headers);
-  if (!slot) return nullptr;
-  if (slot->object->isDead(now)) {
+  const CachedObject* o = find(key, key_hash, request_headers);
+  if (!o) return nullptr;
+  if (o->isDead(now)) {
     counters_.expired.fetch_add(1, std::memory_order_relaxed);
-    unlink(*slot);  // may erase `it`
+    unlink(*o);
     return nullptr;
   }
-  if (slot->frequency < kMaxFrequency) ++slot->frequency;
-  return slot->object;
+  if (o->frequency < kMaxFrequency) ++o->frequency;
+  return o->links.owner;
 }
 
-bool CacheShard::isVariantTooMany(Variants& variants, const CachedObject& o) const {
-  return !o.hit_for_pass && variants.vary_fields == o.vary_fields && !variants.real(o.vary_key) &&
-         variants.realCount() >= max_variants_;
+bool CacheShard::isVariantTooMany(const std::string& key, std::string_view vary_fields,
+                                  std::string_view vary_key) const {
+  if (vary_fields.empty()) return false;
+  auto group = groups_.find(key);
+  return group != groups_.end() && group->second.joined == vary_fields &&
+         group->second.variants.size() >= max_variants_ && !findVariant(key, vary_key);
 }
 
-bool CacheShard::hasRoomFor(const CachedObject& o) {
+bool CacheShard::hasRoomFor(const ObjectDraft& o) {
+  std::string joined;
+  for (const std::string& f : o.vary_fields)
+    joined.append(f).push_back('\n');
   std::lock_guard lock(mu_);
-  auto it = index_.find(o.key);
-  if (it == index_.end() || !isVariantTooMany(it->second, o)) return true;
+  if (!isVariantTooMany(o.key, joined, o.vary_key)) return true;
   counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
@@ -116,26 +111,32 @@ bool CacheShard::hasRoomFor(const CachedObject& o) {
 // once a real response is stored (or the marker alone once a marker is). A marker must not wipe
 // the real variants others are served. A real object also drops the variants stored under
 // another Vary (the origin changed its mind).
-bool CacheShard::collectReplaced(Variants& variants, const CachedObject& o,
-                                 std::vector<SlotPtr>& replaced) {
+bool CacheShard::collectReplaced(const CachedObject& o,
+                                 std::vector<const CachedObject*>& replaced) {
+  const std::string_view key = o.key();
+  const CachedObject* marker = findPlainOrMarker(key, true);
   if (o.hit_for_pass) {
-    if (variants.hit_for_pass) replaced.push_back(variants.hit_for_pass);
+    if (marker) replaced.push_back(marker);
     return true;
   }
-  if (isVariantTooMany(variants, o)) {
+  const std::string key_text(key);
+  if (isVariantTooMany(key_text, o.varyFields(), o.varyKey())) {
     counters_.variant_limit.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  const bool same_vary = variants.vary_fields == o.vary_fields;
-  SlotPtr* same = same_vary ? variants.real(o.vary_key) : nullptr;
-  if (same) {
-    replaced.push_back(*same);
-  } else if (!same_vary) {
-    variants.forEach([&](const SlotPtr& slot) {
-      if (!slot->object->hit_for_pass) replaced.push_back(slot);
-    });
+  const CachedObject* plain = findPlainOrMarker(key, false);
+  auto group = groups_.find(key_text);
+  const bool same_vary =
+      group == groups_.end() ? o.varyFields().empty() : group->second.joined == o.varyFields();
+  if (same_vary) {
+    const CachedObject* same = o.varyFields().empty() ? plain : findVariant(key, o.varyKey());
+    if (same) replaced.push_back(same);
+  } else {
+    if (plain) replaced.push_back(plain);
+    if (group != groups_.end())
+      replaced.insert(replaced.end(), group->second.variants.begin(), group->second.variants.end());
   }
-  if (variants.hit_for_pass) replaced.push_back(variants.hit_for_pass);
+  if (marker) replaced.push_back(marker);
   return true;
 }
 
@@ -147,46 +148,49 @@ bool CacheShard::insert(std::shared_ptr<const CachedObject> object, uint64_t fil
   // Bigger than the whole shard (its head and key on top of a body at the size limit): storing
   // it would evict every other object here, then itself.
   if (object->charge > capacity_) return false;
-  if (auto it = purged_at_.find(object->key); it != purged_at_.end() && it->second > fill_epoch)
-    return false;
-  std::vector<SlotPtr> replaced;
-  if (auto it = index_.find(object->key);
-      it != index_.end() && !collectReplaced(it->second, *object, replaced))
-    return false;
-  auto slot = std::make_shared<Slot>();
-  slot->object = std::move(object);
-  const CachedObject& o = *slot->object;
-  for (const SlotPtr& old : replaced) {
-    if (old->object->vary_key == o.vary_key) slot->frequency = old->frequency;
+  if (!purged_at_.empty()) {
+    auto it = purged_at_.find(std::string(object->key()));
+    if (it != purged_at_.end() && it->second > fill_epoch) return false;
+  }
+  const CachedObject& o = *object;
+  std::vector<const CachedObject*> replaced;
+  if (!collectReplaced(o, replaced)) return false;
+  for (const CachedObject* old : replaced) {
+    if (old->varyKey() == o.varyKey()) o.frequency = old->frequency;
     unlink(*old);
   }
-  Variants& variants = index_[o.key];  // unlink may have erased the entry
-  if (o.hit_for_pass) {
-    variants.hit_for_pass = slot;
-  } else {
-    if (variants.realCount() == 0) variants.vary_fields = o.vary_fields;
-    variants.add(slot);
-  }
-  bytes_ += o.charge;
-  ++objects_;
-  const uint64_t hash = hashOf(o);
-  if (ghost_.erase(hash) > 0) {
-    slot->in_main = true;
-    main_.push_back(slot);
-  } else {
-    small_bytes_ += o.charge;
-    small_.push_back(slot);
-  }
+  link(std::move(object));
   evictUntilWithin();
-  if (dead_queued_ > objects_ + kDeadSlack) compactQueues();
   return true;
 }
 
-void CacheShard::compactQueues() {
-  auto dead = [](const SlotPtr& s) { return !s->live; };
-  std::erase_if(small_, dead);
-  std::erase_if(main_, dead);
-  dead_queued_ = 0;
+void CacheShard::link(std::shared_ptr<const CachedObject> object) {
+  const CachedObject& o = *object;
+  o.links.owner = std::move(object);
+  index_.insert(o);
+  if (!o.hit_for_pass && !o.varyFields().empty()) {
+    auto [group, fresh] = groups_.try_emplace(std::string(o.key()));
+    if (fresh) {
+      group->second.joined = o.varyFields();
+      std::string_view rest = o.varyFields();
+      while (!rest.empty()) {
+        const size_t end = rest.find('\n');
+        group->second.fields.emplace_back(rest.substr(0, end));
+        rest.remove_prefix(end + 1);
+      }
+    }
+    group->second.variants.push_back(&o);
+  }
+  bytes_ += o.charge;
+  ++objects_;
+  if (ghost_.erase(ObjectIndex::hashOf(o)) > 0) {
+    o.in_main = true;
+    main_.pushBack(o);
+  } else {
+    o.in_main = false;
+    small_bytes_ += o.charge;
+    small_.pushBack(o);
+  }
 }
 
 void CacheShard::notePurge(const std::string& key, uint64_t epoch) {
@@ -201,21 +205,26 @@ void CacheShard::notePurge(const std::string& key, uint64_t epoch) {
   }
 }
 
-void CacheShard::unlink(Slot& slot) {
-  if (!slot.live) return;
-  slot.live = false;
-  const CachedObject& o = *slot.object;
+void CacheShard::unlink(const CachedObject& o) {
+  if (!o.links.owner) return;
   bytes_ -= o.charge;
   --objects_;
-  if (!slot.in_main) small_bytes_ -= o.charge;
-  ++dead_queued_;
-  auto it = index_.find(o.key);
-  if (it != index_.end()) {
-    it->second.drop(slot);
-    if (it->second.empty()) index_.erase(it);
+  if (o.in_main) {
+    main_.remove(o);
+  } else {
+    small_bytes_ -= o.charge;
+    small_.remove(o);
   }
-  // The queue keeps the slot until it gets there; the object (and its body) go now.
-  slot.object.reset();
+  index_.erase(o);
+  if (!o.hit_for_pass && !o.varyFields().empty()) {
+    auto group = groups_.find(std::string(o.key()));
+    if (group != groups_.end()) {
+      std::erase(group->second.variants, &o);
+      if (group->second.variants.empty()) groups_.erase(group);
+    }
+  }
+  // The store's reference goes last: the object may be freed here (unless being sent).
+  std::shared_ptr<const CachedObject> dropped = std::move(o.links.owner);
 }
 
 void CacheShard::evictUntilWithin() {
@@ -228,39 +237,31 @@ void CacheShard::evictUntilWithin() {
 }
 
 void CacheShard::evictFromSmall() {
-  SlotPtr slot = std::move(small_.front());
-  small_.pop_front();
-  if (!slot->live) {
-    if (dead_queued_ > 0) --dead_queued_;
-    return;
-  }
-  if (slot->frequency > 1) {
+  const CachedObject& o = *small_.front();
+  if (o.frequency > 1) {
     // Hit again while young: worth keeping.
-    small_bytes_ -= slot->object->charge;
-    slot->in_main = true;
-    slot->frequency = 0;
-    main_.push_back(std::move(slot));
+    small_.remove(o);
+    small_bytes_ -= o.charge;
+    o.in_main = true;
+    o.frequency = 0;
+    main_.pushBack(o);
     return;
   }
-  rememberGhost(hashOf(*slot->object));
+  rememberGhost(ObjectIndex::hashOf(o));
   counters_.evicted.fetch_add(1, std::memory_order_relaxed);
-  unlink(*slot);
+  unlink(o);
 }
 
 void CacheShard::evictFromMain() {
-  SlotPtr slot = std::move(main_.front());
-  main_.pop_front();
-  if (!slot->live) {
-    if (dead_queued_ > 0) --dead_queued_;
-    return;
-  }
-  if (slot->frequency > 0) {
-    --slot->frequency;
-    main_.push_back(std::move(slot));
+  const CachedObject& o = *main_.front();
+  if (o.frequency > 0) {
+    --o.frequency;
+    main_.remove(o);
+    main_.pushBack(o);
     return;
   }
   counters_.evicted.fetch_add(1, std::memory_order_relaxed);
-  unlink(*slot);
+  unlink(o);
 }
 
 void CacheShard::rememberGhost(uint64_t hash) {
@@ -275,31 +276,34 @@ void CacheShard::rememberGhost(uint64_t hash) {
 void CacheShard::findKeys(const std::function<bool(std::string_view)>& match, size_t limit,
                           std::vector<std::string>& out) {
   std::lock_guard lock(mu_);
-  for (const auto& entry : index_) {
-    if (out.size() >= limit) return;
-    if (match(entry.first)) out.push_back(entry.first);
-  }
+  auto visit = [&](const CachedObject& o) {
+    if (out.size() >= limit || !match(o.key())) return;
+    if (std::find(out.begin(), out.end(), o.key()) == out.end()) out.emplace_back(o.key());
+  };
+  small_.forEach(visit);
+  main_.forEach(visit);
 }
 
 size_t CacheShard::remove(const std::string* key,
                           const std::function<bool(const CachedObject&)>& match, uint64_t epoch) {
   std::lock_guard lock(mu_);
   if (key) notePurge(*key, epoch);
-  std::vector<SlotPtr> doomed;
-  auto collect = [&](const Variants& variants) {
-    variants.forEach([&](const SlotPtr& slot) {
-      if (match(*slot->object)) doomed.push_back(slot);
-    });
+  std::vector<const CachedObject*> doomed;
+  auto collect = [&](const CachedObject* o) {
+    if (o && match(*o)) doomed.push_back(o);
   };
   if (key) {
-    auto it = index_.find(*key);
-    if (it != index_.end()) collect(it->second);
+    collect(findPlainOrMarker(*key, false));
+    collect(findPlainOrMarker(*key, true));
+    if (auto group = groups_.find(*key); group != groups_.end())
+      for (const CachedObject* v : group->second.variants)
+        collect(v);
   } else {
-    for (const auto& [k, variants] : index_)
-      collect(variants);
+    small_.forEach([&](const CachedObject& o) { collect(&o); });
+    main_.forEach([&](const CachedObject& o) { collect(&o); });
   }
-  for (const SlotPtr& slot : doomed)
-    unlink(*slot);
+  for (const CachedObject* o : doomed)
+    unlink(*o);
   return doomed.size();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// One shard of the CacheStore: an index from primary key to its variants (a hash of their Vary
-// keys, so a lookup is two hash probes whatever the number of variants), the S3-FIFO queues
-// (cache_store.h says why), and the waiting lists of fills in progress. Every method takes the
+// One shard of the CacheStore: an index of the objects by primary key (and a Vary'd variant by its
+// secondary key too, so a lookup is at most two hash probes whatever the number of variants),
+// the S3-FIFO queues (cache_store.h says why), both as links inside the objects, and the waiting
+// lists of fills in progress. Every method takes the
 // shard's mutex for a short, allocation-light critical section; callbacks run after it is
 // released.
 
@@ -19,6 +20,7 @@
 #include "cache/cache_counters.h"
 #include "cache/cached_object.h"
 #include "cache/fill_stream.h"
+#include "cache/object_index.h"
 
 namespace gatehouse::cache {
 
@@ -35,13 +37,17 @@ using Wake = std::function<void(FillOutcome, std::shared_ptr<FillStream>)>;
 class CacheShard {
  public:
   explicit CacheShard(CacheCounters& counters) : counters_(counters) {}
+  ~CacheShard();  // drops the store's references (objects being sent live on)
+  CacheShard(const CacheShard&) = delete;
+  CacheShard& operator=(const CacheShard&) = delete;
 
   // Whether insert() would take `o` as far as max_variants goes (false is counted): asked when
   // a fill starts, so that a variant too many passes without its body being copied.
-  bool hasRoomFor(const CachedObject& o);
+  bool hasRoomFor(const ObjectDraft& o);
   // `max_variants`: real variants kept per primary key (cache.max_variants).
   void setLimits(uint64_t bytes, size_t max_variants);
-  std::shared_ptr<const CachedObject> lookup(const std::string& key,
+  // `key_hash`: ObjectIndex::hashKey(key), which the store computed to pick the shard.
+  std::shared_ptr<const CachedObject> lookup(const std::string& key, uint64_t key_hash,
                                              const http::HeaderMap& request_headers, int64_t now);
   // Refused (false) when the object's key was purged, or anything banned, after `fill_epoch`
   // (the store's epoch when the fill began); `ban_epoch` is read under the shard's lock so that
@@ -74,51 +80,36 @@ class CacheShard {
   uint64_t objectCount() const;
 
  private:
-  // An object's place in the queues. The index and the queues share slots; a slot removed
-  // from the index (purged, replaced) is marked dead and skipped when its queue reaches it.
-  struct Slot {
-    std::shared_ptr<const CachedObject> object;
-    uint8_t frequency = 0;  // hits while queued, capped at 3
-    bool live = true;
-    bool in_main = false;
+  // The field names of a key whose stored variants are Vary'd (all under the one Vary the origin
+  // last gave: a real object under another Vary replaces them), and the variants, for a purge.
+  // Keys without Vary (most) have none: their object is found by the key alone.
+  struct VaryGroup {
+    std::vector<std::string> fields;
+    std::string joined;  // as CachedObject::varyFields() has them
+    std::vector<const CachedObject*> variants;
   };
-  using SlotPtr = std::shared_ptr<Slot>;
 
-  void evictUntilWithin();  // with mu_ held
+  // The object that answers `request_headers` for `key`: its plain (un-Vary'd) object, else the
+  // variant of its Vary'd fields, else its hit-for-pass marker; or null.
+  const CachedObject* find(const std::string& key, uint64_t key_hash,
+                           const http::HeaderMap& request_headers) const;
+  const CachedObject* findPlainOrMarker(std::string_view key, bool marker) const;
+  const CachedObject* findVariant(std::string_view key, std::string_view vary_key) const;
+  const CachedObject* findVariant(std::string_view key, uint64_t key_hash,
+                                  std::string_view vary_key) const;
+  // The objects a new `o` replaces; false when it may not go in at all (max_variants).
+  bool collectReplaced(const CachedObject& o, std::vector<const CachedObject*>& replaced);
+  // An object with these Vary'd fields and secondary key would be a variant more than
+  // max_variants for `key`.
+  bool isVariantTooMany(const std::string& key, std::string_view vary_fields,
+                        std::string_view vary_key) const;
+  void link(std::shared_ptr<const CachedObject> object);  // index, group, queue; with mu_ held
+  void unlink(const CachedObject& o);  // index removal and accounting; with mu_ held
+  void evictUntilWithin();             // with mu_ held
   void evictFromSmall();
   void evictFromMain();
-  void unlink(Slot& slot);  // index removal and accounting; with mu_ held
   void rememberGhost(uint64_t hash);
   void notePurge(const std::string& key, uint64_t epoch);
-  void compactQueues();
-
-  // The objects of one primary key: its real variants, all under the one Vary the origin last
-  // gave (a real object under another Vary replaces them), and its hit-for-pass marker, if any.
-  // Without Vary (most keys) the one variant sits in `plain` and costs no map; with Vary the
-  // variants are hashed by secondary key. A lookup tries the variants, then the marker.
-  struct Variants {
-    std::vector<std::string> vary_fields;
-    SlotPtr plain;  // the variant when vary_fields is empty
-    std::unique_ptr<std::unordered_map<std::string, SlotPtr>> by_vary_key;  // otherwise
-    SlotPtr hit_for_pass;
-
-    size_t realCount() const;
-    bool empty() const { return realCount() == 0 && !hit_for_pass; }
-    // Where the real variant with this secondary key is held, or null.
-    SlotPtr* real(const std::string& vary_key);
-    void add(const SlotPtr& slot);  // a real variant under vary_fields
-    void drop(const Slot& slot);    // whichever place holds it
-    template <typename F>
-    void forEach(F&& f) const;  // every slot, real ones first
-  };
-  // The slot that answers `request_headers`, or null.
-  Slot* find(Variants& variants, const http::HeaderMap& request_headers) const;
-  // The slots a new `o` replaces; false when it may not go in at all (max_variants).
-  bool collectReplaced(Variants& variants, const CachedObject& o, std::vector<SlotPtr>& replaced);
-  // `o` would be a variant more than max_variants under the key's Vary.
-  bool isVariantTooMany(Variants& variants, const CachedObject& o) const;
-
-  static uint64_t hashOf(const CachedObject& o);
 
   CacheCounters& counters_;
   mutable std::mutex mu_;
@@ -127,12 +118,12 @@ class CacheShard {
   uint64_t bytes_ = 0;
   uint64_t small_bytes_ = 0;
   uint64_t objects_ = 0;
-  std::unordered_map<std::string, Variants> index_;
-  std::deque<SlotPtr> small_;
-  std::deque<SlotPtr> main_;
+  ObjectIndex index_;
+  std::unordered_map<std::string, VaryGroup> groups_;
+  ObjectQueue small_;
+  ObjectQueue main_;
   std::deque<uint64_t> ghost_order_;
   std::unordered_set<uint64_t> ghost_;
-  uint64_t dead_queued_ = 0;  // unlinked slots still in small_/main_, dropped lazily
   // Purge times of recently purged keys, bounded: the oldest forgotten raises purge_floor_,
   // and a fill that began before the floor is refused (conservative, never wrong).
   std::unordered_map<std::string, uint64_t> purged_at_;

@@ -35,20 +35,27 @@ void CacheStore::setLimits(uint64_t memory_bytes, uint64_t max_object_bytes, siz
     shard->setLimits(memory_bytes / kShards, max_variants);
 }
 
+// The shard from the hash's top bits: its low bits pick the bucket in the shard's index, so the
+// one hash of a lookup serves both.
+CacheShard& CacheStore::shardFor(uint64_t key_hash) {
+  return *shards_[key_hash >> 60];
+}
+
 CacheShard& CacheStore::shardFor(std::string_view key) {
-  return *shards_[std::hash<std::string_view>{}(key) % kShards];
+  return shardFor(ObjectIndex::hashKey(key));
 }
 
 std::shared_ptr<const CachedObject> CacheStore::lookup(const std::string& key,
                                                        const http::HeaderMap& request_headers,
                                                        int64_t now) {
-  return shardFor(key).lookup(key, request_headers, now);
+  const uint64_t hash = ObjectIndex::hashKey(key);
+  return shardFor(hash).lookup(key, hash, request_headers, now);
 }
 
 bool CacheStore::insert(std::shared_ptr<const CachedObject> object, uint64_t epoch) {
-  if (object->body && object->body->size() > maxObjectBytes()) return false;
-  CacheShard& shard = shardFor(object->key);
-  const std::string key = object->key;
+  if (object->body().size() > maxObjectBytes()) return false;
+  CacheShard& shard = shardFor(object->key());
+  const std::string key(object->key());
   const bool real = !object->hit_for_pass;
   // Purge times are checked per key under the shard's lock, where purges record them: a purge
   // of this URL since the fill began refuses it, a purge of another URL does not.
@@ -94,7 +101,8 @@ size_t CacheStore::banPathPrefix(std::string_view prefix) {
   size_t n = 0;
   for (auto& shard : shards_)
     n += shard->remove(
-        nullptr, [&](const CachedObject& o) { return keyPath(o.key).starts_with(prefix); }, epoch);
+        nullptr, [&](const CachedObject& o) { return keyPath(o.key()).starts_with(prefix); },
+        epoch);
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
@@ -112,13 +120,7 @@ size_t CacheStore::banTag(std::string_view tag) {
   size_t n = 0;
   for (auto& shard : shards_) {
     n += shard->remove(
-        nullptr,
-        [&](const CachedObject& o) {
-          for (const std::string& t : o.tags)
-            if (t == tag) return true;
-          return false;
-        },
-        epoch);
+        nullptr, [&](const CachedObject& o) { return o.hasTag(tag); }, epoch);
   }
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;

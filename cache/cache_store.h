@@ -29,7 +29,7 @@ namespace gatehouse::cache {
 
 class CacheStore {
  public:
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kShards = 16;              // shardFor() takes the hash's top 4 bits
   static constexpr size_t kDefaultMaxVariants = 32;  // cache.max_variants' default
 
   CacheStore(uint64_t memory_bytes, uint64_t max_object_bytes,
@@ -56,7 +56,7 @@ class CacheStore {
   bool insert(std::shared_ptr<const CachedObject> object, uint64_t epoch);
   // Whether insert() would take `object` as far as max_variants goes; a fill asks before it
   // copies the body (false is counted). insert() checks again.
-  bool hasRoomFor(const CachedObject& object) { return shardFor(object.key).hasRoomFor(object); }
+  bool hasRoomFor(const ObjectDraft& object) { return shardFor(object.key).hasRoomFor(object); }
 
   // Invalidation; each returns the number of objects removed and bumps the epoch. The admin
   // API's operations are counted as such (invalidations by cause).
@@ -102,6 +102,7 @@ class CacheStore {
 
  private:
   CacheShard& shardFor(std::string_view key);
+  CacheShard& shardFor(uint64_t key_hash);
   uint64_t bumpEpoch() { return epoch_.fetch_add(1, std::memory_order_acq_rel) + 1; }
   uint64_t bumpBanEpoch() {
     const uint64_t epoch = bumpEpoch();

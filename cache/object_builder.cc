@@ -37,7 +37,7 @@ uint32_t window(int64_t configured, std::optional<uint32_t> directive) {
 }
 
 // Freshness and stale windows of a stored response, from its (merged) fields.
-void setFreshness(CachedObject& o, const http::ResponseHead& response, const CacheControl& cc,
+void setFreshness(ObjectDraft& o, const http::ResponseHead& response, const CacheControl& cc,
                   const FreshnessPolicy& policy, StalePermission permission, FetchTiming timing) {
   o.response_time = timing.response_time;
   o.corrected_initial_age =
@@ -85,11 +85,11 @@ std::vector<std::string> takeTags(http::HeaderMap& headers) {
   return tags;
 }
 
-std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap& request_headers,
-                                          const http::ResponseHead& response,
-                                          const CacheControl& cc, const FreshnessPolicy& policy,
-                                          StalePermission permission, FetchTiming timing) {
-  auto o = std::make_shared<CachedObject>();
+std::unique_ptr<ObjectDraft> buildObject(std::string key, const http::HeaderMap& request_headers,
+                                         const http::ResponseHead& response, const CacheControl& cc,
+                                         const FreshnessPolicy& policy, StalePermission permission,
+                                         FetchTiming timing) {
+  auto o = std::make_unique<ObjectDraft>();
   o->key = std::move(key);
   o->vary_fields = varyFields(response.headers);
   o->vary_key = varyKey(o->vary_fields, request_headers);
@@ -109,14 +109,15 @@ std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap
   return o;
 }
 
-std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
-                                            const http::ResponseHead& not_modified,
-                                            const FreshnessPolicy& policy,
-                                            StalePermission permission, FetchTiming timing) {
-  auto o = std::make_shared<CachedObject>(stale);
+std::shared_ptr<const CachedObject> refreshObject(const CachedObject& stale,
+                                                  const http::ResponseHead& not_modified,
+                                                  const FreshnessPolicy& policy,
+                                                  StalePermission permission, FetchTiming timing) {
+  ObjectDraft draft = stale.draft();
+  ObjectDraft* o = &draft;
   // §4.3.4: every field of the 304 replaces the stored fields of that name.
   http::HeaderMap merged;
-  for (const http::Header& h : stale.fields.toMap()) {
+  for (const http::Header& h : o->fields.toMap()) {
     if (keepsStoredValue(h.name) || !not_modified.headers.has(h.name)) merged.add(h.name, h.value);
   }
   for (const http::Header& h : not_modified.headers) {
@@ -139,19 +140,18 @@ std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
   }
   CacheControl cc = responseCacheControl(view.headers, policy.targeted_fields);
   setFreshness(*o, view, cc, policy, permission, timing);
-  o->charge = CachedObject::computeCharge(*o);
-  return o;
+  return stale.withHead(draft);  // the body shared, or copied when small
 }
 
 HeadFreshening judgeHeadResponse(const CachedObject& stored, const http::ResponseHead& head) {
   if (head.status != 200 || stored.status != 200) return HeadFreshening::Ignore;
-  for (auto [name, value] : {std::pair{"etag", std::string_view(stored.etag)},
-                             std::pair{"last-modified", std::string_view(stored.last_modified)}}) {
+  for (auto [name, value] :
+       {std::pair{"etag", stored.etag()}, std::pair{"last-modified", stored.lastModified()}}) {
     if (head.headers.has(name) && ascii::trimOws(head.headers.get(name)) != ascii::trimOws(value))
       return HeadFreshening::Invalidate;
   }
   // The length the GET would have had (the codec keeps a HEAD answer's Content-Length there).
-  const uint64_t stored_length = stored.body ? stored.body->size() : 0;
+  const uint64_t stored_length = stored.body().size();
   if (head.content_length && *head.content_length != stored_length)
     return HeadFreshening::Invalidate;
   return HeadFreshening::Update;

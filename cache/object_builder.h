@@ -31,20 +31,20 @@ struct FetchTiming {
 // tags they carried: Surrogate-Key is space-separated, Cache-Tag comma-separated.
 std::vector<std::string> takeTags(http::HeaderMap& headers);
 
-// The stored form of `response` (without its body, which the caller sets): the fields clients
-// will see, validators, Vary and freshness. `response` must already be free of hop-by-hop
+// The stored form of `response` as a draft (its body comes later, CachedObject::make): the fields
+// clients will see, validators, Vary and freshness. `response` must already be free of hop-by-hop
 // fields and tags; Set-Cookie is dropped (storing one is only allowed when the route strips it).
-std::shared_ptr<CachedObject> buildObject(std::string key, const http::HeaderMap& request_headers,
-                                          const http::ResponseHead& response,
-                                          const CacheControl& cc, const FreshnessPolicy& policy,
-                                          StalePermission permission, FetchTiming timing);
+std::unique_ptr<ObjectDraft> buildObject(std::string key, const http::HeaderMap& request_headers,
+                                         const http::ResponseHead& response, const CacheControl& cc,
+                                         const FreshnessPolicy& policy, StalePermission permission,
+                                         FetchTiming timing);
 
 // A copy of `stale` with the fields of a 304 `not_modified` merged in and its age reset; the
 // body is shared, not copied.
-std::shared_ptr<CachedObject> refreshObject(const CachedObject& stale,
-                                            const http::ResponseHead& not_modified,
-                                            const FreshnessPolicy& policy,
-                                            StalePermission permission, FetchTiming timing);
+std::shared_ptr<const CachedObject> refreshObject(const CachedObject& stale,
+                                                  const http::ResponseHead& not_modified,
+                                                  const FreshnessPolicy& policy,
+                                                  StalePermission permission, FetchTiming timing);
 
 // RFC 9111 §4.3.5: what a response to HEAD does to the stored GET response that request would
 // have selected. Update (as a 304 would, §4.3.4) when it is a 200 whose validators (ETag,

@@ -56,6 +56,12 @@ class FieldLines {
  public:
   FieldLines() = default;
   explicit FieldLines(const HeaderMap& fields);
+  // Lines that appendFieldLine() wrote (a stored object's, copied back).
+  static FieldLines fromWire(std::string_view lines) {
+    FieldLines f;
+    f.text_ = lines;
+    return f;
+  }
 
   std::string_view wire() const { return text_; }
   std::string_view get(std::string_view name) const { return findFieldLine(text_, name); }

@@ -140,6 +140,100 @@ class BackgroundRefreshes::Refresh final : public http::Downstream,
   bool done_ = false;
 };
 
+// A fill whose client left: the fetch goes on with this exchange (whose downstream drops the
+// response), and its body into the store through the fill, at the origin's pace (nothing reads
+// behind it but the followers, who never slow it). The key's waiters are told at the end.
+class BackgroundRefreshes::OrphanFill final : public http::Downstream,
+                                              private upstream::ResponseInterceptor {
+ public:
+  OrphanFill(BackgroundRefreshes& owner, const http::Exchange& client, std::string key,
+             std::shared_ptr<const CachePolicy> policy, CacheFill fill)
+      : owner_(owner),
+        exchange_(client.request(), client.client(), std::string(client.requestId()) + "-orphan",
+                  *this),
+        key_(std::move(key)),
+        policy_(std::move(policy)),
+        fill_(std::move(fill)) {
+    // The head went out to the client: a failure from now on aborts, never an error page.
+    http::ResponseHead head;
+    head.status = client.record().status;
+    exchange_.respondHead(head);
+  }
+
+  ~OrphanFill() override {
+    upstream_.reset();  // it may still be running (a shutdown)
+    finish(false);
+  }
+
+  void adopt(std::unique_ptr<upstream::Upstream> upstream) {
+    upstream_ = std::move(upstream);
+    policy_->store->counters().orphan_fills.fetch_add(1, std::memory_order_relaxed);
+    upstream_->continueWithout(exchange_, this);  // may deliver body at once
+  }
+
+ private:
+  // http::Downstream: the response is the cache's business only.
+  void sendHead(const http::ResponseHead&) override {}
+  void sendBody(evbuffer* data) override { evbuffer_drain(data, evbuffer_get_length(data)); }
+  void sendEnd() override { done(); }
+  size_t pendingOutput() const override { return 0; }
+  void pauseRequestBody() override {}
+  void resumeRequestBody() override {}
+  void abort() override {
+    finish(false);
+    done();
+  }
+
+  // upstream::ResponseInterceptor: only the body is still to come.
+  HeadAction onBackendHead(http::ResponseHead&) override { return HeadAction::Forward; }
+  void onBackendBody(const evbuffer* data) override {
+    if (fill_.storing() && !fill_.append(data)) finish(false);
+  }
+  void onBackendEnd() override { finish(fill_.storing() && fill_.store()); }
+  void onBackendAbort() override { finish(false); }
+  bool onBackendError(int) override {
+    finish(false);
+    return false;
+  }
+
+  // The waiters (those that came after the stream began follow it already) are told once.
+  void finish(bool stored) {
+    if (finished_) return;
+    finished_ = true;
+    if (!stored) fill_.abandon();
+    policy_->store->finishFill(key_,
+                               stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
+  }
+
+  void done() {
+    if (done_) return;
+    done_ = true;
+    owner_.finished(this);
+  }
+
+  BackgroundRefreshes& owner_;
+  http::Exchange exchange_;
+  std::string key_;
+  std::shared_ptr<const CachePolicy> policy_;
+  CacheFill fill_;
+  std::unique_ptr<upstream::Upstream> upstream_;
+  bool finished_ = false;
+  bool done_ = false;
+};
+
+bool BackgroundRefreshes::continueFill(const http::Exchange& client, std::string key,
+                                       std::shared_ptr<const CachePolicy> policy,
+                                       std::unique_ptr<upstream::Upstream>& upstream,
+                                       CacheFill& fill) {
+  if (!upstream || !fill.storing() || !upstream->canContinueWithout()) return false;
+  auto orphan = std::make_shared<OrphanFill>(*this, client, std::move(key), std::move(policy),
+                                             std::move(fill));
+  OrphanFill* raw = orphan.get();
+  running_.emplace(raw, std::move(orphan));
+  raw->adopt(std::move(upstream));
+  return true;
+}
+
 BackgroundRefreshes::~BackgroundRefreshes() {
   // Each refresh's destructor releases its key (endRefresh) and backend connection.
   running_.clear();
@@ -157,9 +251,9 @@ void BackgroundRefreshes::start(const http::Exchange& client, std::string key,
   raw->fetch();
 }
 
-void BackgroundRefreshes::finished(Refresh* refresh) {
-  // Called from inside the refresh's own call stack: destroy it once that has unwound.
-  auto it = running_.find(refresh);
+void BackgroundRefreshes::finished(const void* task) {
+  // Called from inside the task's own call stack: destroy it once that has unwound.
+  auto it = running_.find(task);
   if (it == running_.end()) return;
   std::shared_ptr<const void> doomed(std::move(it->second));
   running_.erase(it);

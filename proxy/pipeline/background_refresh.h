@@ -6,7 +6,11 @@
 // origin fails (5xx, no server, timeout), the stale copy stays in service and the key is marked
 // failing, so that the stale hits served meanwhile count as stale-if-error.
 //
-// The worker owns the refreshes here, so that a shutdown destroys what is still running.
+// A fill whose client left mid-body carries on here too, without it (continueFill): its
+// followers keep receiving and the object is stored (as Varnish does), bounded by max_object.
+//
+// The worker owns the refreshes and those fills here, so that a shutdown destroys what is still
+// running.
 
 #include <memory>
 #include <string>
@@ -15,6 +19,7 @@
 #include "cache/cached_object.h"
 #include "proxy/http/exchange.h"
 #include "proxy/net/event_loop.h"
+#include "proxy/pipeline/cache_fill.h"
 #include "proxy/pipeline/cache_policy.h"
 #include "proxy/routing/router.h"
 #include "proxy/upstream/upstream.h"
@@ -35,15 +40,23 @@ class BackgroundRefreshes {
              std::shared_ptr<const CachePolicy> policy, const routing::Route& route,
              upstream::UpstreamFactory make_upstream,
              std::shared_ptr<const cache::CachedObject> stale);
+  // The client of a fill that is storing its response (`fill` storing(), its waiters not yet
+  // told) is gone: `upstream` carries on without it, its body going into `fill` alone, and the
+  // waiters of `key` are told when it ends. False, with nothing taken, when the upstream cannot
+  // (its response not streaming yet).
+  bool continueFill(const http::Exchange& client, std::string key,
+                    std::shared_ptr<const CachePolicy> policy,
+                    std::unique_ptr<upstream::Upstream>& upstream, CacheFill& fill);
   size_t running() const { return running_.size(); }
 
  private:
   class Refresh;
-  void finished(Refresh* refresh);
+  class OrphanFill;
+  void finished(const void* task);
 
   net::EventLoop& loop_;
-  // shared_ptr: it may be destroyed where Refresh is incomplete (the pipeline's destructor).
-  std::unordered_map<Refresh*, std::shared_ptr<Refresh>> running_;
+  // shared_ptr: it may be destroyed where the task is incomplete (the pipeline's destructor).
+  std::unordered_map<const void*, std::shared_ptr<void>> running_;
 };
 
 }  // namespace gatehouse::pipeline

@@ -26,7 +26,7 @@ bool isServerError(int status) {
 bool namesAnotherRepresentation(const http::ResponseHead& not_modified,
                                 const cache::CachedObject& stale) {
   std::string_view etag = ascii::trimOws(not_modified.headers.get("etag"));
-  return !etag.empty() && !etag.starts_with("W/") && etag != ascii::trimOws(stale.etag);
+  return !etag.empty() && !etag.starts_with("W/") && etag != ascii::trimOws(stale.etag());
 }
 
 CacheFill::CacheFill(const CachePolicy& policy, const routing::Route& route)
@@ -65,8 +65,8 @@ void CacheFill::noteEarlyHints(const http::HeaderMap& fields) {
 void CacheFill::revalidate(http::RequestHead& request, const cache::CachedObject& stale) {
   if (!stale.hasValidator()) return;
   count(store_.counters().revalidations);
-  if (!stale.etag.empty()) request.headers.add("If-None-Match", stale.etag);
-  if (!stale.last_modified.empty()) request.headers.add("If-Modified-Since", stale.last_modified);
+  if (!stale.etag().empty()) request.headers.add("If-None-Match", stale.etag());
+  if (!stale.lastModified().empty()) request.headers.add("If-Modified-Since", stale.lastModified());
 }
 
 void CacheFill::responded() {
@@ -80,7 +80,7 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   const cache::CacheControl response_cc =
       cache::responseCacheControl(head.headers, policy.targeted_fields);
   cache::NotStorable why = cache::checkStorable(request, request_cc, head, response_cc, policy);
-  std::shared_ptr<cache::CachedObject> object;
+  std::unique_ptr<cache::ObjectDraft> object;
   if (why == cache::NotStorable::None) {
     object = cache::buildObject(key_, lookup_headers_, head, response_cc, policy, stalePermission(),
                                 timing_);
@@ -108,22 +108,21 @@ bool CacheFill::startStoring(const http::RequestHead& request, http::ResponseHea
   }
   if (route_.strip_set_cookie) head.headers.remove("set-cookie");
   object->tags = std::move(tags);
-  if (!early_hints_.empty()) object->early_hints = std::make_shared<http::FieldLines>(early_hints_);
+  if (!early_hints_.empty()) object->early_hints = http::FieldLines(early_hints_).wire();
   object_ = std::move(object);
-  // The stream reads object_'s head fields while this thread later sets only its body and
-  // charge (store()): distinct members, never both written.
-  stream_ = std::make_shared<cache::FillStream>(object_, head.content_length);
+  // The followers see the head packed on its own; store() packs it again with the body.
+  stream_ =
+      std::make_shared<cache::FillStream>(cache::CachedObject::make(*object_), head.content_length);
   return true;
 }
 
 void CacheFill::markHitForPass() {
-  auto marker = std::make_shared<cache::CachedObject>();
-  marker->key = key_;
-  marker->hit_for_pass = true;
-  marker->response_time = timing_.response_time;
-  marker->freshness_lifetime = kHitForPassSeconds;
-  marker->charge = cache::CachedObject::computeCharge(*marker);
-  store_.insert(std::move(marker), epoch_);
+  cache::ObjectDraft marker;
+  marker.key = key_;
+  marker.hit_for_pass = true;
+  marker.response_time = timing_.response_time;
+  marker.freshness_lifetime = kHitForPassSeconds;
+  store_.insert(cache::CachedObject::make(marker), epoch_);
 }
 
 bool CacheFill::append(const evbuffer* data) {
@@ -140,10 +139,12 @@ bool CacheFill::append(const evbuffer* data) {
 
 bool CacheFill::store() {
   stream_->finish(cache::FillStream::State::Complete);
-  // Exactly its size: the stream's own buffer when the head gave the length, else a copy.
-  object_->body = stream_->completedBody();
-  object_->charge = cache::CachedObject::computeCharge(*object_);
-  const bool stored = store_.insert(std::move(object_), epoch_);
+  // Exactly its size: the stream's own buffer when the head gave the length, else a copy; a
+  // small one is copied into the object, a large one kept by reference.
+  std::shared_ptr<const cache::Body> body = stream_->completedBody();
+  const bool stored = store_.insert(
+      cache::CachedObject::make(*object_, std::string_view(body->data(), body->size()), body),
+      epoch_);
   object_.reset();
   stream_.reset();
   return stored;
@@ -169,8 +170,9 @@ bool CacheFill::storeRefreshed(const std::shared_ptr<const cache::CachedObject>&
                                const cache::FreshnessPolicy& policy) {
   // The response's own directives now apply: one that forbids storing (no-store, private,
   // Vary: *) drops the stored copy (the client is answered all the same).
-  http::HeaderMap merged = refreshed->fields.toMap();
-  if (!refreshed->targeted.empty()) merged.add(policy.targeted_fields.front(), refreshed->targeted);
+  http::HeaderMap merged = http::FieldLines::fromWire(refreshed->fields()).toMap();
+  if (!refreshed->targeted().empty())
+    merged.add(policy.targeted_fields.front(), refreshed->targeted());
   const cache::CacheControl cc = cache::responseCacheControl(merged, policy.targeted_fields);
   const bool keep = !cc.no_store && !cc.private_ && !cache::varyIsStar(merged);
   return keep ? store_.insert(refreshed, epoch_) : (store_.invalidate(key_), false);

@@ -99,7 +99,7 @@ class CacheFill {
   cache::FetchTiming timing_;
   http::HeaderMap early_hints_;  // the fields of the 103s seen so far
   // The response being stored while it streams; null when not storing (or given up).
-  std::shared_ptr<cache::CachedObject> object_;
+  std::unique_ptr<cache::ObjectDraft> object_;
   std::shared_ptr<cache::FillStream> stream_;  // its body, shared as it grows
 };
 

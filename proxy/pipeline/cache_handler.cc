@@ -438,6 +438,13 @@ void CacheHandler::onDownstreamDrained() {
 }
 
 void CacheHandler::onDownstreamReset() {
+  // A fill storing its response goes on without its client (as Varnish's does): the requests
+  // following it keep receiving, and the object is stored. The orphan tells the waiters.
+  if (phase_ == Phase::Filling && fill_.storing() &&
+      refreshes_.continueFill(exchange_, key_, policy_, upstream_, fill_)) {
+    phase_ = Phase::Done;  // not through become(): the fill is not over, only ours
+    return;
+  }
   if (upstream_) upstream_->onDownstreamReset();
   follower_.reset();
   fill_.abandon();

@@ -79,6 +79,8 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   //                                          Answered
   //                                          +----not stored, timed out-------------> Fetching
   //   Fetching --304, stale-if-error--> Answered
+  //   Filling --client gone while the response is being stored--> Done (the fill goes on
+  //            without it, BackgroundRefreshes::continueFill: its followers keep receiving)
   //   any --client gone, handler destroyed--> Done
   enum class Phase { Deciding, Waiting, Following, Filling, Fetching, Answered, Done };
   // `fill_outcome`: what the waiters are told when this leaves Filling.

@@ -17,11 +17,12 @@ namespace {
 // write); larger ones go by reference (sendBodySlice).
 constexpr uint64_t kCopyBodyMax = 16 * 1024;
 
-void sendBodySlice(http::Exchange& exchange, const std::shared_ptr<const cache::Body>& body,
+void sendBodySlice(http::Exchange& exchange, std::shared_ptr<const cache::CachedObject> object,
                    uint64_t offset, uint64_t length) {
   if (length == 0) return;
   net::EvbufferPtr buf = net::makeEvbuffer();
-  if (!net::addSharedReference(buf.get(), std::string_view(body->data() + offset, length), body)) {
+  const std::string_view slice = object->body().substr(offset, length);
+  if (!net::addSharedReference(buf.get(), slice, std::move(object))) {
     exchange.abort();
     return;
   }
@@ -48,11 +49,11 @@ void appendPerResponseFields(InlineBuffer<2048>& fields, http::Exchange& exchang
 }  // namespace
 
 void replayEarlyHints(http::Exchange& exchange, const cache::CachedObject& o) {
-  if (!o.early_hints) return;
+  if (o.earlyHints().empty()) return;
   http::ResponseHead hints;
   hints.status = 103;
   hints.has_body = false;
-  hints.preformatted = o.early_hints->wire();
+  hints.preformatted = o.earlyHints();
   exchange.respondInterim(hints);
 }
 
@@ -62,9 +63,9 @@ void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& o,
   exchange.record().cache_status = status.format();
   http::ResponseHead head;
   head.status = o.status;
-  head.reason = o.reason;
+  head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
   InlineBuffer<2048> fields;
-  fields.append(o.fields.wire());
+  fields.append(o.fields());
   appendPerResponseFields(fields, exchange, o, now);
   head.preformatted = fields.view();
   head.content_length = length;
@@ -81,25 +82,24 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   const http::RequestHead& request = exchange.request();
   const cache::CachedObject& o = *object;
   // Null for nearly every object: one test on the hit path.
-  if (o.early_hints && replay_early_hints) replayEarlyHints(exchange, o);
-  const std::shared_ptr<const cache::Body>& body = o.body;
-  const uint64_t length = body ? body->size() : 0;
+  if (replay_early_hints) replayEarlyHints(exchange, o);
+  const std::string_view body = o.body();
+  const uint64_t length = body.size();
   status.ttl = o.ttl(now);
   exchange.record().cache_status = status.format();
 
   http::ResponseHead head;
   head.status = o.status;
-  head.reason = o.reason;
+  head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
   InlineBuffer<2048> fields;
-  const http::Validators validators{o.etag, o.last_modified};
+  const http::Validators validators{o.etag(), o.lastModified()};
   const bool not_modified = (o.status == 200) && http::isNotModified(request.headers, validators);
   if (not_modified) {
-    http::forEachFieldLine(o.fields.wire(),
-                           [&fields](std::string_view name, std::string_view value) {
-                             if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
-                           });
+    http::forEachFieldLine(o.fields(), [&fields](std::string_view name, std::string_view value) {
+      if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
+    });
   } else {
-    fields.append(o.fields.wire());
+    fields.append(o.fields());
   }
   appendPerResponseFields(fields, exchange, o, now);
 
@@ -138,13 +138,11 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   if (!not_modified && o.status != 204 && count <= kCopyBodyMax) {
     // The common case, a small body: head and body leave together (respondWhole sets the
     // length, and sends no body to a HEAD).
-    std::string_view slice =
-        body ? std::string_view(body->data() + first, count) : std::string_view();
-    exchange.respondWhole(std::move(head), slice);
+    exchange.respondWhole(std::move(head), body.substr(first, count));
     return;
   }
   exchange.respondHead(head);
-  if (head.has_body && body) sendBodySlice(exchange, body, first, count);
+  if (head.has_body) sendBodySlice(exchange, std::move(object), first, count);
   exchange.respondEnd();
 }
 

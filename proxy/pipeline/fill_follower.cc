@@ -25,7 +25,7 @@ bool FillFollower::canServe(const http::RequestHead& request, const cache::FillS
   const cache::CachedObject& head = stream.head();
   return request.method == "GET" && !request.headers.has("range") &&
          !request.headers.has("if-none-match") && !request.headers.has("if-modified-since") &&
-         cache::varyKey(head.vary_fields, request.headers) == head.vary_key;
+         cache::varyKey(head.varyFieldList(), request.headers) == head.varyKey();
 }
 
 void FillFollower::serve(int64_t now, cache::CacheStatus status, bool replay_early_hints) {

@@ -19,6 +19,14 @@ class Upstream : public http::Handler {
  public:
   // Sends the exchange's request on its way; the response may come back from inside.
   virtual void start() = 0;
+  // Whether the fetch could go on without its client (continueWithout): its response streams,
+  // the head forwarded and the body still coming. False by default.
+  virtual bool canContinueWithout() const { return false; }
+  // The client left: carry on with `replacement` as the exchange and `interceptor` as the
+  // watcher, so that the cache's fill completes without the client (issue 15). Only when
+  // canContinueWithout().
+  virtual void continueWithout(http::Exchange& /*replacement*/,
+                               ResponseInterceptor* /*interceptor*/) {}
 };
 
 // Makes the Upstream that fetches for `exchange`, its response watched by `interceptor` (may be

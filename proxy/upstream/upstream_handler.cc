@@ -18,7 +18,7 @@ UpstreamHandler::UpstreamHandler(http::Exchange& exchange, BackendPool& pool,
                                  net::EventLoop& loop, const BackendConnection::Timeouts& timeouts,
                                  const gate::BackendAdmission& admission,
                                  ResponseInterceptor* interceptor)
-    : exchange_(exchange),
+    : exchange_(&exchange),
       pool_(pool),
       owner_(std::move(owner)),
       connections_(connections),
@@ -89,10 +89,23 @@ void UpstreamHandler::finish(ConnectionFate fate) {
   releaseServer();
 }
 
+bool UpstreamHandler::canContinueWithout() const {
+  // Only a response on its way: before the head there is no fill to finish, and a dropped
+  // response (the interceptor answered) is nobody's.
+  return state_ == State::StreamingResponse || state_ == State::ResponsePaused;
+}
+
+void UpstreamHandler::continueWithout(http::Exchange& replacement,
+                                      ResponseInterceptor* interceptor) {
+  exchange_ = &replacement;
+  interceptor_ = interceptor;
+  onDownstreamDrained();  // the new downstream is never full: read on if the client held us
+}
+
 // --- picking a server ----------------------------------------------------------------------
 
 void UpstreamHandler::start() {
-  pool_.forward().apply(exchange_.request(), exchange_.client());
+  pool_.forward().apply(exchange_->request(), exchange_->client());
   tryServer();
 }
 
@@ -121,13 +134,13 @@ void UpstreamHandler::tryServer() {
       return;
     }
     log::warn("pool {}: no other server to retry {} {} on", pool_.name(),
-              exchange_.request().method, exchange_.request().target);
+              exchange_->request().method, exchange_->request().target);
     finishWithError(502, "The backend failed.");
     return;
   }
   tried_.push_back(server_);
   server_->requests_total.fetch_add(1, std::memory_order_relaxed);
-  exchange_.record().server = server_->label();
+  exchange_->record().server = server_->label();
   conn_ = connections_.acquire(*server_);
   if (conn_) {
     conn_->attach(*this, timeouts_);
@@ -176,7 +189,7 @@ void UpstreamHandler::noServerAvailable() {
   hold_timer_ = std::make_unique<net::Timer>(loop_.base(), [this] { onHoldExpired(); });
   hold_timer_->arm(pool_.hold());
   log::debug("pool {}: {}; holding {} {} for up to {} ms", pool_.name(), why,
-             exchange_.request().method, exchange_.request().target, pool_.hold().count());
+             exchange_->request().method, exchange_->request().target, pool_.hold().count());
 }
 
 void UpstreamHandler::leaveHold() {
@@ -197,7 +210,7 @@ void UpstreamHandler::onHoldExpired() {
   if (state_ != State::Held) return;  // it got a server in time
   pool_.state().hold_timeouts_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("pool {}: held {} {} for {} ms and no server became available", pool_.name(),
-            exchange_.request().method, exchange_.request().target, pool_.hold().count());
+            exchange_->request().method, exchange_->request().target, pool_.hold().count());
   unavailable(pool_.paused() ? "paused" : "no server available");
 }
 
@@ -205,11 +218,11 @@ void UpstreamHandler::unavailable(std::string_view why) {
   pool_.state().unavailable_total.fetch_add(1, std::memory_order_relaxed);
   finish();
   // "Then stale from the cache if there is one": the cache answers, or we do.
-  if (interceptor_ && !exchange_.headSent() && interceptor_->onBackendError(503)) return;
-  log::warn("pool {}: {} for {} {}", pool_.name(), why, exchange_.request().method,
-            exchange_.request().target);
-  if (exchange_.headSent()) {
-    exchange_.abort();
+  if (interceptor_ && !exchange_->headSent() && interceptor_->onBackendError(503)) return;
+  log::warn("pool {}: {} for {} {}", pool_.name(), why, exchange_->request().method,
+            exchange_->request().target);
+  if (exchange_->headSent()) {
+    exchange_->abort();
     return;
   }
   const std::string detail =
@@ -219,7 +232,7 @@ void UpstreamHandler::unavailable(std::string_view why) {
   std::string body = http::errorBody(503, detail);
   http::ResponseHead head = http::errorHead(503, body.size());
   head.headers.add("Retry-After", "5");
-  exchange_.respondWhole(std::move(head), body);
+  exchange_->respondWhole(std::move(head), body);
 }
 
 // --- the request ---------------------------------------------------------------------------
@@ -229,7 +242,7 @@ void UpstreamHandler::onConnected() {
 }
 
 void UpstreamHandler::sendRequest() {
-  http::RequestHead& head = exchange_.request();
+  http::RequestHead& head = exchange_->request();
   // Read-only mode may have been switched on while this exchange waited for a connection: the
   // gate looks again before anything reaches the backend.
   if (admission_.admitBeforeBackend(head) == gate::Admission::Blocked) {
@@ -238,18 +251,18 @@ void UpstreamHandler::sendRequest() {
   }
   head.headers.set("Host", head.authority);
   // The codec left the client's id in place when it adopted it; otherwise ours goes here.
-  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
+  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_->requestId());
   conn_->sendRequestHead(head);
   sent_at_ = std::chrono::steady_clock::now();
   become(State::AwaitingResponse);
   if (head.upgrade) return;  // the tunnel's bytes flow after the 101
   if (!head.has_body || request_ended_) {
-    conn_->sendEnd(&exchange_.requestTrailers());
+    conn_->sendEnd(&exchange_->requestTrailers());
     return;
   }
   // Only now is the client's body read (and a 100 Continue sent): nothing is buffered
   // while connecting, and a failed connect can still be retried.
-  exchange_.resumeRequestBody();
+  exchange_->resumeRequestBody();
 }
 
 void UpstreamHandler::onRequestBody(evbuffer* data) {
@@ -260,37 +273,37 @@ void UpstreamHandler::onRequestBody(evbuffer* data) {
   if (!requestHeadSent()) {
     // Between a failed attempt and the next head (a retry): body bytes must never precede a
     // head on the wire. Leave them with the codec, which offers them again after resume.
-    exchange_.pauseRequestBody();
+    exchange_->pauseRequestBody();
     return;
   }
   body_started_ = true;
   conn_->sendBody(data);
   if (conn_->pendingOutput() > http::Exchange::kHighWatermark) {
-    exchange_.pauseRequestBody();
+    exchange_->pauseRequestBody();
   } else if (overMemoryBudget()) {
     body_paused_for_memory_ = true;
-    exchange_.pauseRequestBody();
+    exchange_->pauseRequestBody();
   }
 }
 
 void UpstreamHandler::onRequestEnd() {
   request_ended_ = true;
   if (!requestHeadSent()) return;  // sendRequest() ends it, or it is over
-  if (exchange_.request().upgrade && exchange_.headSent()) {
+  if (exchange_->request().upgrade && exchange_->headSent()) {
     // The client closed its side of a tunnel: end the whole tunnel.
     finish();
-    exchange_.respondEnd();
+    exchange_->respondEnd();
     return;
   }
   // Also ends an empty chunked body with its last chunk, and carries the client's trailers.
-  conn_->sendEnd(&exchange_.requestTrailers());
+  conn_->sendEnd(&exchange_->requestTrailers());
 }
 
 void UpstreamHandler::onRequestDrained() {
   if (state_ == State::Done) return;
   if (body_paused_for_memory_ && overMemoryBudget()) return;  // onMemoryAvailable() resumes it
   body_paused_for_memory_ = false;
-  exchange_.resumeRequestBody();
+  exchange_->resumeRequestBody();
 }
 
 // --- the response --------------------------------------------------------------------------
@@ -309,15 +322,15 @@ void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
   }
   dropSetCookieWhileReadOnly(head);
   addResponseVia(head.headers);
-  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_.requestId());
+  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_->requestId());
   if (interceptor_ && head.status != 101 &&
       interceptor_->onBackendHead(head) == ResponseInterceptor::HeadAction::Consume) {
     become(State::DroppingResponse);
     return;
   }
   become(State::StreamingResponse);
-  exchange_.respondHead(head);
-  if (head.status == 101) exchange_.resumeRequestBody();  // tunnel: client bytes flow now
+  exchange_->respondHead(head);
+  if (head.status == 101) exchange_->resumeRequestBody();  // tunnel: client bytes flow now
 }
 
 void UpstreamHandler::onResponseBody(evbuffer* data) {
@@ -326,8 +339,8 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
     return;
   }
   if (interceptor_) interceptor_->onBackendBody(data);
-  exchange_.respondBody(data);
-  if (state_ == State::StreamingResponse && (exchange_.downstreamFull() || overMemoryBudget())) {
+  exchange_->respondBody(data);
+  if (state_ == State::StreamingResponse && (exchange_->downstreamFull() || overMemoryBudget())) {
     become(State::ResponsePaused);
     conn_->pauseResponse();
   }
@@ -336,7 +349,7 @@ void UpstreamHandler::onResponseBody(evbuffer* data) {
 void UpstreamHandler::onInterimResponse(http::ResponseHead& head) {
   if (state_ != State::AwaitingResponse) return;
   if (interceptor_) interceptor_->onBackendInterim(head);
-  exchange_.respondInterim(head);
+  exchange_->respondInterim(head);
 }
 
 void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
@@ -348,7 +361,7 @@ void UpstreamHandler::onResponseTrailers(http::HeaderMap& trailers) {
   if (const size_t dropped = http::removeDisallowedTrailers(trailers))
     http::RequestBodyCounters::process().response_trailer_fields_dropped.fetch_add(
         dropped, std::memory_order_relaxed);
-  exchange_.respondTrailers(trailers);
+  exchange_->respondTrailers(trailers);
 }
 
 void UpstreamHandler::onDownstreamDrained() {
@@ -369,14 +382,14 @@ bool UpstreamHandler::overMemoryBudget() {
 }
 
 void UpstreamHandler::onMemoryAvailable() {
-  if (state_ == State::ResponsePaused && !exchange_.downstreamFull()) {
+  if (state_ == State::ResponsePaused && !exchange_->downstreamFull()) {
     become(State::StreamingResponse);
     conn_->resumeResponse();
   }
   if (body_paused_for_memory_ && state_ != State::Done && requestHeadSent() &&
       conn_->pendingOutput() <= http::Exchange::kHighWatermark) {
     body_paused_for_memory_ = false;
-    exchange_.resumeRequestBody();
+    exchange_->resumeRequestBody();
   }
 }
 
@@ -385,12 +398,12 @@ void UpstreamHandler::onResponseEnd() {
   finish(ConnectionFate::PoolIfReusable);
   if (dropped) return;  // the interceptor ended the client's response itself
   if (interceptor_) interceptor_->onBackendEnd();
-  exchange_.respondEnd();
+  exchange_->respondEnd();
 }
 
 void UpstreamHandler::onDownstreamReset() {
   const bool forwarding = state_ != State::Done && state_ != State::DroppingResponse;
-  if (interceptor_ && forwarding && exchange_.headSent()) interceptor_->onBackendAbort();
+  if (interceptor_ && forwarding && exchange_->headSent()) interceptor_->onBackendAbort();
   finish();
 }
 
@@ -400,7 +413,7 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
   if (state_ == State::Done) return;
   const bool reused = conn_ && conn_->reused();
   const std::string server = server_ ? server_->label() : "?";
-  exchange_.pauseRequestBody();  // until the next attempt has sent its head
+  exchange_->pauseRequestBody();  // until the next attempt has sent its head
   const bool nothing_sent =
       failure == BackendFailure::ConnectFailed || failure == BackendFailure::ConnectTimeout;
   if (server_ && nothing_sent) server_->recordFailure(health::PassiveFailure::Connect);
@@ -416,15 +429,15 @@ void UpstreamHandler::onFailure(BackendFailure failure) {
     return;
   }
   const bool stale = reused && failure == BackendFailure::ClosedBeforeResponse;
-  if (stale && !stale_retry_used_ && !body_started_ && exchange_.request().isIdempotent()) {
+  if (stale && !stale_retry_used_ && !body_started_ && exchange_->request().isIdempotent()) {
     // The server closed a pooled connection as we reused it; it never saw this request.
     stale_retry_used_ = true;
     tried_.pop_back();
     retry();
     return;
   }
-  log::warn("backend {}: {} ({} {})", server, describe(failure), exchange_.request().method,
-            exchange_.request().target);
+  log::warn("backend {}: {} ({} {})", server, describe(failure), exchange_->request().method,
+            exchange_->request().target);
   switch (failure) {
     case BackendFailure::ConnectTimeout:
     case BackendFailure::ResponseTimeout:
@@ -446,22 +459,22 @@ void UpstreamHandler::finishWithError(int status, std::string_view detail) {
   finish();
   if (dropped) return;  // the interceptor has answered the client
   if (interceptor_) {
-    if (exchange_.headSent()) {
+    if (exchange_->headSent()) {
       interceptor_->onBackendAbort();
     } else if (interceptor_->onBackendError(status)) {
       return;
     }
   }
-  exchange_.respondError(status, detail);
+  exchange_->respondError(status, detail);
 }
 
 void UpstreamHandler::blockForReadOnly() {
   finish();
-  admission_.respondBlocked(exchange_);
+  admission_.respondBlocked(*exchange_);
 }
 
 void UpstreamHandler::dropSetCookieWhileReadOnly(http::ResponseHead& head) {
-  admission_.filterResponse(exchange_.request(), head);
+  admission_.filterResponse(exchange_->request(), head);
 }
 
 }  // namespace gatehouse::upstream

@@ -54,6 +54,8 @@ class UpstreamHandler final : public Upstream,
   ~UpstreamHandler() override;
 
   void start() override;
+  bool canContinueWithout() const override;
+  void continueWithout(http::Exchange& replacement, ResponseInterceptor* interceptor) override;
 
   // http::Handler
   void onRequestBody(evbuffer* data) override;
@@ -143,7 +145,7 @@ class UpstreamHandler final : public Upstream,
   bool overMemoryBudget();
   void onMemoryAvailable();
 
-  http::Exchange& exchange_;
+  http::Exchange* exchange_;  // the client's; another once it left (continueWithout)
   BackendPool& pool_;
   std::shared_ptr<const void> owner_;
   ConnectionPool& connections_;

@@ -198,3 +198,38 @@ class CacheStreamTest(AdminCase):
         _, fields = hit.head()
         self.assertIn("hit", fields.get("cache-status", ""), self.diag(repr(fields)))
         self.assertEqual(self.requests["/big"], 1)
+
+    def test_the_fill_goes_on_when_its_first_client_leaves(self):
+        """Issue 15: the fill does not depend on the first client. It leaves mid-body; the fetch
+        goes on without it, the follower gets the whole body, and the object is stored."""
+        length = len(FIRST) + len(REST)
+        self.held_route("/leave", [("Cache-Control", "max-age=60"),
+                                   ("Content-Length", str(length))], lambda ctx: ctx.send(REST))
+        gh, port = self.start()
+        filler = StreamClient(port, "/leave")
+        self.addCleanup(filler.close)
+        self.wait_for_origin_request("/leave")
+        follower = StreamClient(port, "/leave")
+        self.addCleanup(follower.close)
+        for c in (filler, follower):
+            self.assertEqual(c.head()[0], 200)
+            self.assertEqual(c.body_at_least(len(FIRST))[:len(FIRST)], FIRST)
+        filler.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+        filler.close()  # a reset, mid-body
+        deadline = time.monotonic() + 10
+        orphans = 0
+        while time.monotonic() < deadline and not orphans:
+            family = parse_prometheus(self.admin.get("/metrics").text)
+            orphans = family["gatehouse_cache_orphan_fills_total"].value() or 0
+            time.sleep(0.02)
+        self.assertEqual(orphans, 1, self.diag("the fill did not go on without its client"))
+        self.release["/leave"].set()
+        self.assertEqual(follower.body_at_least(length), FIRST + REST,
+                         self.diag("the follower was cut when the first client left"))
+        hit = StreamClient(port, "/leave")
+        self.addCleanup(hit.close)
+        _, fields = hit.head()
+        self.assertIn("hit", fields.get("cache-status", ""), self.diag(repr(fields)))
+        self.assertEqual(hit.body_at_least(length), FIRST + REST)
+        self.assertEqual(self.requests["/leave"], 1, "one fetch")
+        self.assertEqual(self.streams(), (1, 0))

@@ -9,27 +9,43 @@ namespace {
 
 constexpr int64_t kNow = 1700000000;
 
-std::shared_ptr<CachedObject> object(std::string key, size_t body_bytes) {
-  auto o = std::make_shared<CachedObject>();
-  o->key = std::move(key);
-  o->body = std::make_shared<const Body>(body_bytes, 'x');
-  o->response_time = kNow;
-  o->freshness_lifetime = 3600;
-  o->charge = CachedObject::computeCharge(*o);
+ObjectDraft draft(std::string key) {
+  ObjectDraft o;
+  o.key = std::move(key);
+  o.response_time = kNow;
+  o.freshness_lifetime = 3600;
   return o;
+}
+
+std::shared_ptr<const CachedObject> pack(const ObjectDraft& d, size_t body_bytes) {
+  const std::string body(body_bytes, 'x');
+  return CachedObject::make(d, body);
+}
+
+std::shared_ptr<const CachedObject> object(std::string key, size_t body_bytes) {
+  return pack(draft(std::move(key)), body_bytes);
 }
 
 const http::HeaderMap kNoHeaders;
 
 // A variant of `key` for requests whose X-Variant is `value` (Vary: X-Variant).
-std::shared_ptr<CachedObject> variant(std::string key, std::string_view value) {
+ObjectDraft variantDraft(std::string key, std::string_view value) {
   http::HeaderMap request;
   request.add("X-Variant", value);
-  auto o = object(std::move(key), 10);
-  o->vary_fields = {"x-variant"};
-  o->vary_key = varyKey(o->vary_fields, request);
-  o->charge = CachedObject::computeCharge(*o);
+  ObjectDraft o = draft(std::move(key));
+  o.vary_fields = {"x-variant"};
+  o.vary_key = varyKey(o.vary_fields, request);
   return o;
+}
+
+std::shared_ptr<const CachedObject> variant(std::string key, std::string_view value) {
+  return pack(variantDraft(std::move(key), value), 10);
+}
+
+std::shared_ptr<const CachedObject> marker(std::string key) {
+  ObjectDraft d = draft(std::move(key));
+  d.hit_for_pass = true;
+  return pack(d, 0);
 }
 
 http::HeaderMap asking(std::string_view value) {
@@ -43,7 +59,7 @@ TEST(CacheStore, StoresAndFindsAnObject) {
   ASSERT_TRUE(store.insert(object("http://h/a", 100), store.epoch()));
   auto found = store.lookup("http://h/a", kNoHeaders, kNow);
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->body->size(), 100u);
+  EXPECT_EQ(found->body().size(), 100u);
   EXPECT_EQ(store.objectCount(), 1u);
   EXPECT_EQ(store.bytesUsed(), found->charge);
   EXPECT_FALSE(store.lookup("http://h/b", kNoHeaders, kNow));
@@ -125,9 +141,9 @@ TEST(CacheStore, BansByPathPrefixAndByTag) {
   CacheStore store(16 << 20, 1 << 20);
   store.insert(object("https://h/blog/1", 10), 0);
   store.insert(object("https://other/blog/2", 10), 0);
-  auto tagged = object("https://h/about", 10);
-  tagged->tags = {"page", "team"};
-  store.insert(tagged, 0);
+  ObjectDraft tagged = draft("https://h/about");
+  tagged.tags = {"page", "team"};
+  store.insert(pack(tagged, 10), 0);
   EXPECT_EQ(store.banTag("team"), 1u);
   EXPECT_EQ(store.banPathPrefix("/blog/"), 2u);
   EXPECT_EQ(store.objectCount(), 0u);
@@ -135,10 +151,10 @@ TEST(CacheStore, BansByPathPrefixAndByTag) {
 
 TEST(CacheStore, DropsObjectsPastFreshnessAndGraceOnLookup) {
   CacheStore store(16 << 20, 1 << 20);
-  auto o = object("k", 10);
-  o->freshness_lifetime = 10;
-  o->swr_window = 5;
-  store.insert(o, 0);
+  ObjectDraft o = draft("k");
+  o.freshness_lifetime = 10;
+  o.swr_window = 5;
+  store.insert(pack(o, 10), 0);
   EXPECT_TRUE(store.lookup("k", kNoHeaders, kNow + 12));  // stale, in grace
   EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow + 16));
   EXPECT_EQ(store.objectCount(), 0u);
@@ -146,13 +162,14 @@ TEST(CacheStore, DropsObjectsPastFreshnessAndGraceOnLookup) {
 }
 
 TEST(CacheStore, ObjectsSurviveEvictionWhileReferenced) {
+  // (56 KiB bodies: a size class of their own, so that one fits a shard's 64 KiB with its head.)
   CacheStore store(1 << 20, 64 << 10);
-  store.insert(object("http://h/keep", 60 << 10), 0);
+  store.insert(object("http://h/keep", 56 << 10), 0);
   auto held = store.lookup("http://h/keep", kNoHeaders, kNow);
   ASSERT_TRUE(held);
   for (int i = 0; i < 1000; ++i)
-    store.insert(object("http://h/" + std::to_string(i), 60 << 10), 0);
-  EXPECT_EQ(held->body->size(), size_t{60 << 10});  // still readable: a hit being sent is safe
+    store.insert(object("http://h/" + std::to_string(i), 56 << 10), 0);
+  EXPECT_EQ(held->body().size(), size_t{56 << 10});  // still readable: a hit being sent is safe
 }
 
 TEST(CacheStore, CoalescesFillsAndWakesEveryWaiterOnce) {
@@ -188,7 +205,7 @@ TEST(CacheStore, AStreamingFillWakesItsWaitersAtOnceAndThoseThatComeLater) {
   auto wake = [&](FillOutcome o, std::shared_ptr<FillStream> s) { woken.emplace_back(o, s.get()); };
   ASSERT_EQ(store.joinFill("k", wake), 0u);
   store.joinFill("k", wake);
-  auto stream = std::make_shared<FillStream>(std::make_shared<CachedObject>(), 10);
+  auto stream = std::make_shared<FillStream>(CachedObject::make(ObjectDraft()), 10);
   store.streamFill("k", stream);
   ASSERT_EQ(woken.size(), 1u);  // before a byte of the body
   EXPECT_EQ(woken[0], std::make_pair(FillOutcome::Streaming, stream.get()));
@@ -216,12 +233,12 @@ TEST(CacheStore, APurgeOfAnotherUrlDoesNotRefuseAFill) {
 TEST(CacheStore, ReplacedAndPurgedBodiesAreFreedAtOnce) {
   CacheStore store(16 << 20, 1 << 20);
   auto first = object("http://h/a", 1000);
-  std::weak_ptr<const Body> first_body = first->body;
+  std::weak_ptr<const CachedObject> first_body = first;
   store.insert(std::move(first), 0);
   store.insert(object("http://h/a", 1000), 0);  // a refresh replaces it
   EXPECT_TRUE(first_body.expired());
   auto second = store.lookup("http://h/a", kNoHeaders, kNow);
-  std::weak_ptr<const Body> second_body = second->body;
+  std::weak_ptr<const CachedObject> second_body = second;
   second.reset();
   store.purge("http://h/a");
   EXPECT_TRUE(second_body.expired());
@@ -230,9 +247,7 @@ TEST(CacheStore, ReplacedAndPurgedBodiesAreFreedAtOnce) {
 TEST(CacheStore, AMarkerNeverDisplacesRealVariantsAndAnswersOnlyWhatNoneDoes) {
   CacheStore store(16 << 20, 1 << 20);
   store.insert(variant("k", "en"), 0);
-  auto marker = object("k", 0);
-  marker->hit_for_pass = true;
-  store.insert(marker, 0);
+  store.insert(marker("k"), 0);
   EXPECT_EQ(store.objectCount(), 2u);
   EXPECT_FALSE(store.lookup("k", asking("en"), kNow)->hit_for_pass);
   EXPECT_TRUE(store.lookup("k", asking("fr"), kNow)->hit_for_pass);
@@ -248,9 +263,7 @@ TEST(CacheStore, OneBackgroundRefreshPerKey) {
 
 TEST(CacheStore, AHitForPassMarkerGivesWayToARealObject) {
   CacheStore store(16 << 20, 1 << 20);
-  auto marker = object("k", 0);
-  marker->hit_for_pass = true;
-  store.insert(marker, 0);
+  store.insert(marker("k"), 0);
   EXPECT_TRUE(store.lookup("k", kNoHeaders, kNow)->hit_for_pass);
   store.insert(object("k", 10), 0);
   EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow)->hit_for_pass);
@@ -264,7 +277,7 @@ TEST(CacheStore, FindsEachVariantByItsVaryKey) {
   for (const char* v : {"a", "b", "c"}) {
     auto found = store.lookup("k", asking(v), kNow);
     ASSERT_TRUE(found) << v;
-    EXPECT_EQ(found->vary_key, varyKey({"x-variant"}, asking(v)));
+    EXPECT_EQ(found->varyKey(), varyKey({"x-variant"}, asking(v)));
   }
   EXPECT_FALSE(store.lookup("k", asking("d"), kNow));
   EXPECT_FALSE(store.lookup("k", kNoHeaders, kNow)) << "absent differs from every value";
@@ -284,8 +297,8 @@ TEST(CacheStore, KeepsAtMostMaxVariantsPerUrl) {
   CacheStore store(16 << 20, 1 << 20, /*max_variants=*/2);
   EXPECT_TRUE(store.insert(variant("k", "a"), 0));
   EXPECT_TRUE(store.insert(variant("k", "b"), 0));
-  EXPECT_FALSE(store.hasRoomFor(*variant("k", "c"))) << "asked before a fill copies the body";
-  EXPECT_TRUE(store.hasRoomFor(*variant("k", "a")));
+  EXPECT_FALSE(store.hasRoomFor(variantDraft("k", "c"))) << "asked before a fill copies the body";
+  EXPECT_TRUE(store.hasRoomFor(variantDraft("k", "a")));
   EXPECT_FALSE(store.insert(variant("k", "c"), 0));
   EXPECT_EQ(store.counters().variant_limit.load(), 2u);
   EXPECT_TRUE(store.insert(variant("k", "a"), 0)) << "a refresh of a kept variant";
@@ -299,17 +312,18 @@ TEST(CacheStore, KeepsAtMostMaxVariantsPerUrl) {
 // Issue 14, defect 6: what read-only kept past the origin's freshness outlived the mode.
 TEST(CacheStore, EndReadOnlyDropsWhatItKeptAndRefusesFillsThatBeganBefore) {
   CacheStore store(16 << 20, 1 << 20);
-  auto kept = object("http://h/news", 10);
-  kept->read_only_extended = true;
-  store.insert(kept, 0);
+  ObjectDraft kept = draft("http://h/news");
+  kept.read_only_extended = true;
+  store.insert(pack(kept, 10), 0);
   store.insert(object("http://h/about", 10), 0);
   const uint64_t began = store.epoch();
   EXPECT_EQ(store.endReadOnly(), 1u);
   EXPECT_FALSE(store.lookup("http://h/news", kNoHeaders, kNow));
   EXPECT_TRUE(store.lookup("http://h/about", kNoHeaders, kNow));
-  auto late = object("http://h/late", 10);
-  late->read_only_extended = true;
-  EXPECT_FALSE(store.insert(late, began)) << "its lifetime was given while the mode was on";
+  ObjectDraft late = draft("http://h/late");
+  late.read_only_extended = true;
+  EXPECT_FALSE(store.insert(pack(late, 10), began))
+      << "its lifetime was given while the mode was on";
   EXPECT_EQ(store.counters().read_only_ends.load(), 1u);
 }
 

@@ -21,7 +21,7 @@ void write(FillStream& s, std::string_view bytes) {
 }
 
 TEST(FillStream, ReadersSeeWhatIsCommittedAndEachCommitIsTold) {
-  FillStream s(std::make_shared<CachedObject>(), 11);
+  FillStream s(CachedObject::make(ObjectDraft()), 11);
   int told = 0;
   s.subscribe([&] { ++told; });
   EXPECT_EQ(s.view().length, 0u);
@@ -36,7 +36,7 @@ TEST(FillStream, ReadersSeeWhatIsCommittedAndEachCommitIsTold) {
 }
 
 TEST(FillStream, AKnownLengthIsReservedOnceAndTheStoredBodyIsTheSameBuffer) {
-  FillStream s(std::make_shared<CachedObject>(), 8);
+  FillStream s(CachedObject::make(ObjectDraft()), 8);
   const char* first = s.view().data;
   write(s, "abcd");
   write(s, "efgh");
@@ -48,7 +48,7 @@ TEST(FillStream, AKnownLengthIsReservedOnceAndTheStoredBodyIsTheSameBuffer) {
 }
 
 TEST(FillStream, AnUnknownLengthGrowsWhileOldViewsStayValid) {
-  FillStream s(std::make_shared<CachedObject>(), std::nullopt);
+  FillStream s(CachedObject::make(ObjectDraft()), std::nullopt);
   write(s, "x");
   FillStream::View old = s.view();
   std::string big(100 * 1024, 'y');
@@ -62,7 +62,7 @@ TEST(FillStream, AnUnknownLengthGrowsWhileOldViewsStayValid) {
 }
 
 TEST(FillStream, AFailedStreamSaysSoAndALateSubscriberIsToldAtOnce) {
-  FillStream s(std::make_shared<CachedObject>(), 100);
+  FillStream s(CachedObject::make(ObjectDraft()), 100);
   write(s, "part");
   s.finish(FillStream::State::Failed);
   s.finish(FillStream::State::Complete);  // the first end stands
@@ -74,7 +74,7 @@ TEST(FillStream, AFailedStreamSaysSoAndALateSubscriberIsToldAtOnce) {
 }
 
 TEST(FillStream, AnUnsubscribedReaderIsNotTold) {
-  FillStream s(std::make_shared<CachedObject>(), 4);
+  FillStream s(CachedObject::make(ObjectDraft()), 4);
   int told = 0;
   const uint64_t id = s.subscribe([&] { ++told; });
   s.unsubscribe(id);
@@ -84,7 +84,7 @@ TEST(FillStream, AnUnsubscribedReaderIsNotTold) {
 
 // Readers on other threads while the writer grows the buffer (run under TSan/ASan in CI).
 TEST(FillStream, ConcurrentReadersSeeAPrefixOfTheBody) {
-  FillStream s(std::make_shared<CachedObject>(), std::nullopt);
+  FillStream s(CachedObject::make(ObjectDraft()), std::nullopt);
   std::string expected;
   for (int i = 0; i < 2000; ++i)
     expected += static_cast<char>('a' + i % 26);

@@ -10,8 +10,8 @@ namespace {
 
 constexpr int64_t kArrived = 1700000000;
 
-std::shared_ptr<CachedObject> stored(const char* cache_control, StalePermission configured,
-                                     const char* age = nullptr) {
+std::unique_ptr<ObjectDraft> stored(const char* cache_control, StalePermission configured,
+                                    const char* age = nullptr) {
   http::ResponseHead head;
   head.headers.add("Cache-Control", cache_control);
   head.headers.add("ETag", "\"v1\"");

@@ -38,7 +38,7 @@ TEST_F(CacheHandlerTest, AMissStreamsTheOriginsResponseAndStoresIt) {
   EXPECT_TRUE(fx->downstream.ended);
   auto object = stored("/a");
   ASSERT_TRUE(object);
-  EXPECT_EQ(std::string(object->body->begin(), object->body->end()), "hello");
+  EXPECT_EQ(std::string(object->body()), "hello");
   EXPECT_EQ(counted(counters().misses), 1u);
 }
 
@@ -175,7 +175,7 @@ TEST_F(CacheHandlerTest, A304NamingAnotherRepresentationIsRefetchedInFull) {
   EXPECT_FALSE(origin.last().request().headers.has("if-none-match"));
   origin.last().respond(200, {{"Cache-Control", "max-age=60"}, {"ETag", "\"v2\""}}, "new");
   EXPECT_EQ(fx->downstream.body, "new");
-  EXPECT_EQ(stored("/r")->etag, "\"v2\"");
+  EXPECT_EQ(stored("/r")->etag(), "\"v2\"");
 }
 
 // --- what passes -----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ TEST_F(CacheHandlerTest, AGetWithABodyIsNeverAnsweredFromTheCache) {
   ASSERT_EQ(origin.made(), 2u);
   origin.last().respond(200, kCacheable, "cats");
   EXPECT_EQ(fx->downstream.body, "cats");
-  EXPECT_EQ(stored("/search")->body->size(), 10u) << "the stored object is untouched";
+  EXPECT_EQ(stored("/search")->body().size(), 10u) << "the stored object is untouched";
 }
 
 // --- defect 4: forced TTLs ---------------------------------------------------------------------
