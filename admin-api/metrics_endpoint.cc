@@ -288,6 +288,9 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   for (size_t i = 0; i < static_files::kDecisionCount; ++i)
     out.add(Metric::StaticDecisions, {{"decision", static_files::kDecisionTable[i].label}},
             static_files::countOf(static_cast<static_files::Decision>(i)));
+  for (size_t i = 0; i < static_files::kBodyPathCount; ++i)
+    out.add(Metric::StaticBodies, {{"path", static_files::kBodyPathTable[i].label}},
+            static_files::countOf(static_cast<static_files::BodyPath>(i)));
   out.add(Metric::AdminRequests, {}, counters.requests);
   out.add(Metric::AdminUnauthorized, {}, counters.unauthorized);
   out.add(Metric::AdminConnectionsRefused, {}, counters.connections_refused);

@@ -192,6 +192,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Upgrade requests forwarded as ordinary ones: no protocol in forward.upgrade_tokens")        \
   X(StaticDecisions, Counter, "gatehouse_static_decisions_total",                                \
     "Static file decisions; the labels are in proxy/static_files/static_counters.h")             \
+  X(StaticBodies, Counter, "gatehouse_static_bodies_total",                                      \
+    "Static responses with a body by how it went out (sendfile, ktls_sendfile, userspace, "      \
+    "memory)")                                                                                   \
   X(ReadOnly, Gauge, "gatehouse_read_only", "1 while read-only mode is on")                      \
   X(ReadOnlySince, Gauge, "gatehouse_read_only_since_timestamp_seconds",                         \
     "Unix time read-only mode last switched on or off; 0 when it has not since the start")       \
