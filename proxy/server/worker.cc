@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "proxy/base/log.h"
+#include "proxy/base/thread_name.h"
 #include "proxy/server/traffic_tap.h"
 
 namespace gatehouse::server {
@@ -63,6 +64,7 @@ Result<net::SocketAddress> Worker::listen(size_t index, const net::SocketAddress
 
 void Worker::start(std::function<void()> on_stopped) {
   thread_ = std::thread([this, on_stopped = std::move(on_stopped)] {
+    nameThisThread("gh-worker-" + std::to_string(index_));
     loop_.run();
     access_log_.flush();
     on_stopped();

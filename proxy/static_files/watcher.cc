@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "proxy/base/log.h"
+#include "proxy/base/thread_name.h"
 
 namespace gatehouse::static_files {
 namespace {
@@ -27,7 +28,10 @@ Watcher::Watcher(std::string root, std::chrono::milliseconds sweep_every, Callba
     return;
   }
   watchTree();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("gh-static-watch");
+    run();
+  });
 }
 
 Watcher::~Watcher() {

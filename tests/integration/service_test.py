@@ -4,6 +4,7 @@ reloads that apply log.access/log.error or refuse with `FILE:LINE:COL: key: need
 and SIGUSR1 reopening the logs after a rotation without losing a line."""
 
 import calendar
+import ctypes
 import os
 import re
 import shutil
@@ -39,6 +40,20 @@ class NotifySocket:
     def close(self):
         self.sock.close()
 
+    def drain(self):
+        """Collect every datagram already sent, without waiting for more."""
+        self.sock.setblocking(False)  # with a timeout set, each recv would wait for the next
+        try:
+            while True:
+                try:
+                    data = self.sock.recv(4096).decode()
+                except BlockingIOError:
+                    return
+                self.messages.append(
+                    dict(line.split("=", 1) for line in data.split("\n") if "=" in line))
+        finally:
+            self.sock.settimeout(0.2)
+
     def wait_for(self, key, value=None, timeout=10.0):
         """The first message, among those not yet returned by a wait, that sets key (=value)."""
         deadline = time.monotonic() + timeout
@@ -55,6 +70,47 @@ class NotifySocket:
                 continue
             fields = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
             self.messages.append(fields)
+
+
+def thread_named(pid, name):
+    """The TID of the thread of PID whose comm is name."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        if read_text("/proc/%d/task/%s/comm" % (pid, tid)).strip() == name:
+            return int(tid)
+    raise AssertionError("no thread %s in process %d" % (name, pid))
+
+
+class StoppedThread:
+    """One thread held stopped with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT; the rest of its
+    process runs on) by stop(), until the with block ends (PTRACE_DETACH)."""
+
+    SEIZE, INTERRUPT, DETACH, WALL = 0x4206, 0x4207, 17, 0x40000000
+
+    def __init__(self, tid):
+        self.tid = tid
+        self.stopped = False
+        self.libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+
+    def _ptrace(self, request):
+        if self.libc.ptrace(request, self.tid, None, None) != 0:
+            raise OSError(ctypes.get_errno(), "ptrace(%#x, %d)" % (request, self.tid))
+
+    def stop(self):
+        """Raises OSError where ptrace is not allowed (a container's seccomp, yama scope 3)."""
+        self._ptrace(self.SEIZE)
+        self.stopped = True
+        self._ptrace(self.INTERRUPT)
+        status = ctypes.c_int()
+        if self.libc.waitpid(self.tid, ctypes.byref(status), self.WALL) != self.tid:
+            raise OSError(ctypes.get_errno(), "waitpid(%d)" % self.tid)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.stopped:
+            self._ptrace(self.DETACH)
 
 
 class ServiceTest(AdminCase):
@@ -100,6 +156,32 @@ class ServiceTest(AdminCase):
         gh.send_signal(signal.SIGTERM)
         notify.wait_for("STOPPING", "1")
         self.assertEqual(gh.wait(10), 0)
+
+    def test_a_wedged_worker_stops_the_watchdog_and_a_recovered_one_resumes_it(self):
+        # One worker thread, and only it, is stopped with ptrace (PTRACE_INTERRUPT stops the
+        # thread, not its process): the main loop keeps turning, the worker answers no ping.
+        gh, notify = self.start_notified(watchdog_usec=400000)  # a tick every 100 ms
+        notify.wait_for("READY", "1")
+        notify.wait_for("WATCHDOG", "1")
+        with StoppedThread(thread_named(gh.pid, "gh-worker-1")) as worker:
+            try:
+                worker.stop()
+            except OSError as e:
+                self.skipTest("cannot stop a thread with ptrace here: %s" % e)
+            time.sleep(0.3)  # a ping answered just before the stop may still count once
+            notify.drain()
+            notify.messages.clear()
+            time.sleep(1.0)  # ten ticks
+            notify.drain()
+            self.assertNotIn("1", [m.get("WATCHDOG") for m in notify.messages],
+                             "WATCHDOG=1 while a worker was wedged")
+            deadline = time.monotonic() + 5
+            while "worker 1 has not turned its loop" not in read_text(gh.stderr_path):
+                self.assertLess(time.monotonic(), deadline, read_text(gh.stderr_path)[-2000:])
+                time.sleep(0.05)
+        notify.messages.clear()
+        notify.wait_for("WATCHDOG", "1", timeout=5)
+        self.assertEqual(self.client(gh).get("/hello").status, 200)
 
     def test_reload_refuses_keys_that_need_a_restart_and_applies_log_targets(self):
         gh, admin = self.start_with_admin([self.a1])

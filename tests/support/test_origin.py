@@ -927,13 +927,14 @@ def main(argv=None):
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--name", default="origin")
     args = p.parse_args(argv)
+    # sigwait, not a handler that sets an Event: a Python handler runs in the main thread,
+    # possibly while that thread holds the Event's own lock inside wait(), and set() would then
+    # deadlock. Blocked before the origin's threads start, so that they inherit the mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     origin = TestOrigin(name=args.name, host=args.host, port=args.port)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
     print("listening %d" % origin.port, flush=True)
-    while not done.wait(1.0):
-        pass
+    signal.sigwait(stop_signals)
     origin.stop()
     return 0
 
