@@ -30,8 +30,9 @@ class Http2SessionMemory {
   static constexpr size_t kMinSlotted = 12 * 1024;
   static constexpr size_t kSlotBytes = 20 * 1024;  // five pages
   // Address space reserved per thread (PROT_NONE until used; nothing is committed for it): room
-  // for about 840,000 sessions at once. Past it, slots come from malloc.
-  static constexpr size_t kReservedBytes = size_t{16} << 30;
+  // for about 210,000 sessions at once per worker. Past it, slots come from malloc. It shows in
+  // process_virtual_memory_bytes, never in RSS.
+  static constexpr size_t kReservedBytes = size_t{4} << 30;
   // Slots are made usable this many at a time (mprotect).
   static constexpr size_t kCommitSlots = 64;
 
