@@ -270,7 +270,7 @@ server::Extension adminExtension() {
           runtime->cluster = std::make_unique<cluster::ClusterSync>(
               loop, control, *config->cluster, instanceAddress(*config),
               [raw, &control] { saveAll(*raw, control); });
-          runtime->cluster->start();
+          if (auto started = runtime->cluster->start(); !started) return started.error();
         }
         if (config->admin) {
           auto started = AdminServer::start(loop, control, *config->admin,

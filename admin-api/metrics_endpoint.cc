@@ -205,6 +205,7 @@ void addCluster(PrometheusText& out, const cluster::ClusterSync& sync) {
   out.add(Metric::ClusterConnected, {}, uint64_t{sync.connected() ? 1u : 0u});
   out.add(Metric::ClusterConnects, {{"result", "ok"}}, c.connects);
   out.add(Metric::ClusterConnects, {{"result", "failed"}}, c.connect_failures);
+  out.add(Metric::ClusterConnects, {{"result", "tls_failed"}}, c.tls_failures);
   out.add(Metric::ClusterDisconnects, {}, c.disconnects);
   out.add(Metric::ClusterChanges, {{"direction", "sent"}}, c.published);
   out.add(Metric::ClusterChanges, {{"direction", "local_only"}}, c.local_only);
@@ -236,7 +237,10 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
           bodies.body_timeouts_http1.load(relaxed));
   out.add(Metric::HttpBodyTimeouts, {{"protocol", "http2"}},
           bodies.body_timeouts_http2.load(relaxed));
-  out.add(Metric::HttpBodyDiscardCloses, {}, bodies.discard_closes.load(relaxed));
+  out.add(Metric::HttpBodyDiscardCloses, {{"protocol", "http1"}},
+          bodies.discard_closes.load(relaxed));
+  out.add(Metric::HttpBodyDiscardCloses, {{"protocol", "http2"}},
+          bodies.discard_resets_http2.load(relaxed));
   out.add(Metric::HttpTrailersDropped, {}, bodies.trailer_fields_dropped.load(relaxed));
   out.add(Metric::HttpResponseTrailersDropped, {},
           bodies.response_trailer_fields_dropped.load(relaxed));

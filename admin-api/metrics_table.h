@@ -26,8 +26,8 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Request bodies cut (408, or a reset once answered) for not starting within "                 \
     "timeouts.client_body or falling below limits.min_body_rate, by protocol")                    \
   X(HttpBodyDiscardCloses, Counter, "gatehouse_http_body_discard_closes_total",                   \
-    "HTTP/1 connections closed rather than kept after an early answer, because the rest of the "  \
-    "request body was over the discard budget (1 MiB), malformed or too slow")                    \
+    "Connections closed (HTTP/1) or streams reset (HTTP/2) after an early answer, because the "   \
+    "rest of the request body was over the discard budget (1 MiB), malformed or too slow")        \
   X(HttpTrailersDropped, Counter, "gatehouse_http_request_trailers_dropped_total",                \
     "Request trailer fields dropped before the backend as not allowed in trailers (RFC 9110 "     \
     "6.5.1: framing, routing, authentication, modifiers, content-*)")                             \
@@ -216,7 +216,7 @@ enum class MetricType { Counter, Gauge, Histogram };
     "1 while the cluster sync (cluster:) is connected to Redis and subscribed")                   \
   X(ClusterConnects, Counter, "gatehouse_cluster_connects_total",                                 \
     "Connections to Redis by result: ok (connected, state loaded), failed (refused, timed out, "  \
-    "AUTH)")                                                                                      \
+    "AUTH), tls_failed (rediss://: TLS handshake or certificate refused)")                        \
   X(ClusterDisconnects, Counter, "gatehouse_cluster_disconnects_total",                           \
     "Established connections to Redis lost")                                                      \
   X(ClusterChanges, Counter, "gatehouse_cluster_changes_total",                                   \

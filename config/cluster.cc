@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 
@@ -55,6 +56,57 @@ void readPasswordEnv(const Value& v, ClusterConfig& cluster, Diagnostics& diag) 
   cluster.password = std::move(*password);
 }
 
+// A DNS name as a certificate carries it (letters, digits, '-', '.'; no wildcard: that is the
+// certificate's side), or an IP address.
+bool isServerName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+void readClusterTls(const Value& v, ClusterTlsConfig& tls, Diagnostics& diag) {
+  std::optional<Value> cert_v, key_v;
+  bool is_map = readMap(
+      v,
+      {
+          {"ca_file",
+           [&](const Value& f) {
+             tls.ca_file = readFilePath(f, diag).value_or("");
+             tls.ca_origin = valueOrigin(f, diag);
+           }},
+          {"cert_file",
+           [&](const Value& f) {
+             cert_v = f;
+             tls.cert_file = readFilePath(f, diag).value_or("");
+             tls.cert_origin = valueOrigin(f, diag);
+           }},
+          {"key_file",
+           [&](const Value& f) {
+             key_v = f;
+             tls.key_file = readFilePath(f, diag, kKeyPermissionFix).value_or("");
+             tls.key_origin = valueOrigin(f, diag);
+           }},
+          {"server_name",
+           [&](const Value& n) {
+             auto name = readString(n, diag);
+             if (!name) return;
+             if (!isServerName(*name))
+               return diag.error(n.mark, n.path,
+                                 fmt::format("\"{}\" is not a host name or an IP address", *name));
+             tls.server_name = *name;
+           }},
+      },
+      {}, diag);
+  if (!is_map) return;
+  if (cert_v && !key_v)
+    diag.error(v.mark, v.path + ".key_file",
+               "required with cert_file (the client certificate's private key)");
+  if (key_v && !cert_v)
+    diag.error(v.mark, v.path + ".cert_file", "required with key_file (the client certificate)");
+}
+
 std::string hostname() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
@@ -64,18 +116,20 @@ std::string hostname() {
 }  // namespace
 
 Result<RedisUrl> parseRedisUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.starts_with("rediss://"))
-    return Error{
-        "TLS to Redis (rediss://) needs hiredis 1.0, and Debian 12 has 0.14: reach Redis "
-        "through a TLS tunnel (stunnel, spiped) on 127.0.0.1 and name that with redis://"};
-  if (!url.starts_with(kScheme)) return Error{"expected redis://HOST[:PORT][/DB]"};
-  std::string_view rest = url.substr(kScheme.size());
+  RedisUrl out;
+  std::string_view rest;
+  if (url.starts_with("redis://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("rediss://")) {
+    rest = url.substr(9);
+    out.tls = true;
+  } else {
+    return Error{"expected redis://HOST[:PORT][/DB] or rediss://HOST[:PORT][/DB] (TLS)"};
+  }
   if (rest.find('@') != std::string_view::npos)
     return Error{
         "no credentials in the URL (it appears in logs and /cluster): use password_file or "
         "password_env"};
-  RedisUrl out;
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -101,7 +155,7 @@ Result<RedisUrl> parseRedisUrl(std::string_view url) {
     host = authority.substr(0, colon);
     authority = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
   }
-  if (host.empty()) return Error{"no host: expected redis://HOST[:PORT][/DB]"};
+  if (host.empty()) return Error{"no host: expected redis[s]://HOST[:PORT][/DB]"};
   out.host = std::string(host);
   if (!authority.empty()) {
     if (authority.front() != ':' || authority.size() == 1)
@@ -118,7 +172,7 @@ Result<RedisUrl> parseRedisUrl(std::string_view url) {
 }
 
 void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag) {
-  std::optional<Value> file_v, env_v;
+  std::optional<Value> file_v, env_v, tls_v;
   bool has_redis = false, has_name = false;
   const auto positive = [&](const Value& d, Duration& out) {
     auto t = readDuration(d, diag);
@@ -139,6 +193,7 @@ void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag) {
                      cluster.host = url->host;
                      cluster.port = url->port;
                      cluster.db = url->db;
+                     cluster.use_tls = url->tls;
                      has_redis = true;
                    },
                    /*required=*/true},
@@ -154,6 +209,7 @@ void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag) {
                    [&](const Value& n) {
                      if (auto name = readName(n, diag)) cluster.instance = *name;
                    }},
+                  {"tls", [&](const Value& t) { tls_v = t; }},
                   {"password_file", [&](const Value& f) { file_v = f; }},
                   {"password_env", [&](const Value& e) { env_v = e; }},
                   {"heartbeat", [&](const Value& d) { positive(d, cluster.heartbeat); }},
@@ -165,6 +221,13 @@ void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag) {
   if (!is_map || !has_redis || !has_name) return;
   if (file_v && env_v)
     return diag.error(env_v->mark, env_v->path, "use password_file or password_env, not both");
+  if (tls_v) {
+    if (!cluster.use_tls)
+      return diag.error(tls_v->mark, tls_v->path,
+                        "TLS settings for a redis:// URL: name Redis with rediss:// in "
+                        "cluster.redis to reach it over TLS");
+    readClusterTls(*tls_v, cluster.tls, diag);
+  }
   if (file_v) readPasswordFile(*file_v, cluster, diag);
   if (env_v) readPasswordEnv(*env_v, cluster, diag);
   // A heartbeat must land at least twice within the TTL, or a live instance would blink out.

@@ -256,11 +256,28 @@ struct AdminConfig {
 
 // `cluster:` instances of one site share read-only mode, backend admin states, pool pauses and
 // cache purges through Redis (docs/CLUSTER.md). Absent: nothing of it runs.
+// `cluster.tls:` how a rediss:// link verifies Redis and, optionally, presents itself.
+struct ClusterTlsConfig {
+  std::string ca_file;    // the CAs that may sign Redis' certificate; empty: the system store
+  std::string cert_file;  // a client certificate (chain, PEM) for tls-auth-clients; with key_file
+  std::string key_file;   // its private key (PEM)
+  std::string
+      server_name;  // the name Redis' certificate must carry (and SNI); empty: the URL's host
+  // "FILE:LINE:COL: cluster.tls.KEY" of each file, for errors found when OpenSSL reads it.
+  std::string ca_origin;
+  std::string cert_origin;
+  std::string key_origin;
+
+  friend bool operator==(const ClusterTlsConfig&, const ClusterTlsConfig&) = default;
+};
+
 struct ClusterConfig {
   std::string redis;  // the URL as written (never holds a password), for logs and /cluster
-  std::string host;   // from redis://HOST[:PORT][/DB]
+  std::string host;   // from redis[s]://HOST[:PORT][/DB]
   uint16_t port = 6379;
   uint32_t db = 0;
+  bool use_tls = false;  // rediss://: through the in-process TLS bridge (admin-api/cluster)
+  ClusterTlsConfig tls;  // only with use_tls
   // At most one names where Redis' password (AUTH) comes from; none: no AUTH.
   std::string password_file;
   std::string password_env;

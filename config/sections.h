@@ -39,6 +39,19 @@ void readAdmin(const Value& v, const std::vector<ListenerConfig>& listeners, Adm
 // general.cc: `state_file:`, a path whose directory exists (the file itself may not, yet).
 void readStateFile(const Value& v, std::string& path, Diagnostics& diag);
 
+// tls.cc: a file that must exist and be readable now (OpenSSL checks its content later, with
+// an error that names the file); `fix` is added when it exists but this process may not read it.
+std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
+                                        std::string_view fix = "");
+// A key the service user cannot read is the common case (certbot writes keys 0600 root).
+inline constexpr std::string_view kKeyPermissionFix =
+    " (gatehouse reads keys as its service user: give that user's group read access, `chgrp "
+    "gatehouse KEY; chmod 0640 KEY` and search access on the folders above, or hand the key "
+    "over with systemd's LoadCredential= and name /run/credentials/gatehouse.service/NAME "
+    "here; see gatehouse(8), TLS KEYS)";
+// "FILE:LINE:COL: KEY" of a value, for errors found after loading (OpenSSL reading a file).
+std::string valueOrigin(const Value& x, const Diagnostics& diag);
+
 // cluster.cc: `cluster:`, reading Redis' password from its file or environment variable and
 // defaulting `instance` to the hostname.
 void readCluster(const Value& v, ClusterConfig& cluster, Diagnostics& diag);
@@ -46,8 +59,9 @@ struct RedisUrl {
   std::string host;
   uint16_t port = 6379;
   uint32_t db = 0;
+  bool tls = false;  // rediss://
 };
-// redis://HOST[:PORT][/DB]; no credentials (they would reach logs), no rediss:// (hiredis 0.14).
+// redis://HOST[:PORT][/DB] or rediss://... (TLS); no credentials (they would reach logs).
 Result<RedisUrl> parseRedisUrl(std::string_view url);
 
 // read_only.cc: `read_only:`, reading the page file at load time.

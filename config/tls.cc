@@ -5,13 +5,11 @@
 #include "config/sections.h"
 
 namespace gatehouse::config {
-namespace {
 
 // The file must exist and be readable now; its content (PEM, key match) is checked when the
 // TLS context is built, with an error that names the file.
 // `fix` is appended when the file exists but this process may not read it.
-std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
-                                        std::string_view fix = "") {
+std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag, std::string_view fix) {
   auto path = readString(v, diag);
   if (!path) return std::nullopt;
   if (::access(path->c_str(), R_OK) != 0) {
@@ -24,16 +22,11 @@ std::optional<std::string> readFilePath(const Value& v, Diagnostics& diag,
   return path;
 }
 
-// A key the service user cannot read is the common case (certbot writes keys 0600 root).
-constexpr std::string_view kKeyPermissionFix =
-    " (gatehouse reads keys as its service user: give that user's group read access, `chgrp "
-    "gatehouse KEY; chmod 0640 KEY` and search access on the folders above, or hand the key "
-    "over with systemd's LoadCredential= and name /run/credentials/gatehouse.service/NAME "
-    "here; see gatehouse(8), TLS KEYS)";
-
-std::string origin(const Value& x, const Diagnostics& diag) {
+std::string valueOrigin(const Value& x, const Diagnostics& diag) {
   return fmt::format("{}:{}:{}: {}", diag.source(), x.mark.line + 1, x.mark.column + 1, x.path);
 }
+
+namespace {
 
 TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
   TlsCertificateConfig c;
@@ -41,13 +34,13 @@ TlsCertificateConfig readCertificate(const Value& v, Diagnostics& diag) {
           {{"cert",
             [&](const Value& x) {
               c.cert = readFilePath(x, diag).value_or("");
-              c.cert_origin = origin(x, diag);
+              c.cert_origin = valueOrigin(x, diag);
             },
             true},
            {"key",
             [&](const Value& x) {
               c.key = readFilePath(x, diag, kKeyPermissionFix).value_or("");
-              c.key_origin = origin(x, diag);
+              c.key_origin = valueOrigin(x, diag);
             },
             true},
            {"ocsp", [&](const Value& x) { c.ocsp = readFilePath(x, diag).value_or(""); }}},

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "admin-api/cluster/process_state.h"
 #include "proxy/base/log.h"
@@ -135,9 +136,14 @@ std::string ClusterSync::key(std::string_view suffix) const {
   return fmt::format("gatehouse:{}:{}", config_.name, suffix);
 }
 
-void ClusterSync::start() {
-  log::info("cluster: site {}, instance {}, Redis {}", config_.name, config_.instance,
-            config_.redis);
+Result<void> ClusterSync::start() {
+  if (config_.use_tls) {
+    auto ctx = tlsContext();
+    if (!ctx) return Error{"cluster: " + ctx.error().message};
+    tls_ctx_ = std::move(*ctx);
+  }
+  log::info("cluster: site {}, instance {}, Redis {}{}", config_.name, config_.instance,
+            config_.redis, config_.use_tls ? fmt::format(" (TLS, {})", tlsDescription()) : "");
   loadAtStart();
   connect();
   heartbeat_timer_.arm(config_.heartbeat);
@@ -157,32 +163,97 @@ void ClusterSync::start() {
           }
         });
       });
+  return {};
+}
+
+Result<net::SslCtxPtr> makeRedisTlsContext(const config::ClusterConfig& config) {
+  const config::ClusterTlsConfig& tls = config.tls;
+  return net::makeTlsClientContext(
+      {tls.ca_file, tls.cert_file, tls.key_file, tls.ca_origin, tls.cert_origin, tls.key_origin});
+}
+
+Result<net::SslCtxPtr> ClusterSync::tlsContext() const {
+  return makeRedisTlsContext(config_);
+}
+
+void ClusterSync::reloadTlsFiles() {
+  // Read again at each attempt, so that a renewed certificate or CA is used from the next
+  // connection on without a restart; one that cannot be used now keeps the last good context.
+  auto ctx = tlsContext();
+  if (ctx) {
+    tls_ctx_ = std::move(*ctx);
+    tls_files_error_.clear();
+  } else if (ctx.error().message != tls_files_error_) {
+    tls_files_error_ = ctx.error().message;
+    log::error("cluster: {}; keeping the certificates read before", tls_files_error_);
+  }
+}
+
+net::TlsBridge::Target ClusterSync::tlsTarget() const {
+  return {config_.host, config_.port, config_.tls.server_name};
+}
+
+std::string ClusterSync::tlsDescription() const {
+  return fmt::format(
+      "certificate checked for {}, CAs from {}{}",
+      config_.tls.server_name.empty() ? config_.host : config_.tls.server_name,
+      config_.tls.ca_file.empty() ? "the system" : config_.tls.ca_file,
+      config_.tls.cert_file.empty() ? "" : ", client certificate " + config_.tls.cert_file);
 }
 
 void ClusterSync::loadAtStart() {
   const timeval tv{static_cast<time_t>(config_.timeout.count() / 1000),
                    static_cast<suseconds_t>(config_.timeout.count() % 1000 * 1000)};
-  SyncContext c(redisConnectWithTimeout(config_.host.c_str(), config_.port, tv));
-  const auto fail = [&](const std::string& why) {
-    ++counters_.connect_failures;
-    last_error_ = why;
-    log::warn(
-        "cluster: could not load the site's state from {} at start ({}); serving with this "
-        "instance's own state until Redis answers",
-        config_.redis, why);
-  };
-  if (!c || c->err) return fail(c ? c->errstr : "out of memory");
-  redisSetTimeout(c.get(), tv);
-  if (!config_.password.empty()) {
-    SyncReply r = syncCommand(c.get(), {"AUTH", config_.password});
-    if (isError(r.get())) return fail("AUTH: " + (r ? str(r.get()) : std::string(c->errstr)));
+  std::string failure;
+  bool tls_failure = false;
+  if (!config_.use_tls) {
+    SyncContext c(redisConnectWithTimeout(config_.host.c_str(), config_.port, tv));
+    failure = loadFrom(c.get());
+  } else {
+    // hiredis' blocking API through the bridge: the bridge runs meanwhile on a loop of its own,
+    // on a thread of its own, and is gone before the main loop starts.
+    net::EventLoop bridge_loop;
+    auto bridge = net::TlsBridge::open(bridge_loop.base(), tlsTarget(), tls_ctx_);
+    if (!bridge) {
+      failure = bridge.error().message;
+    } else {
+      std::thread runner([&bridge_loop] { bridge_loop.run(); });
+      {
+        SyncContext c(redisConnectUnixWithTimeout((*bridge)->socketPath().c_str(), tv));
+        failure = loadFrom(c.get());
+      }  // closed here: its relay closes too
+      bridge_loop.stop();
+      runner.join();
+      if (!failure.empty() && !(*bridge)->error().empty()) {
+        failure = (*bridge)->error();  // what hiredis saw (a closed connection) says less
+        tls_failure = (*bridge)->tlsFailed();
+      }
+    }
   }
-  SyncReply selected = syncCommand(c.get(), {"SELECT", std::to_string(config_.db)});
+  if (failure.empty()) return;
+  ++(tls_failure ? counters_.tls_failures : counters_.connect_failures);
+  last_error_ = failure;
+  log::warn(
+      "cluster: could not load the site's state from {} at start ({}); serving with this "
+      "instance's own state until Redis answers",
+      config_.redis, failure);
+}
+
+std::string ClusterSync::loadFrom(redisContext* c) {
+  const timeval tv{static_cast<time_t>(config_.timeout.count() / 1000),
+                   static_cast<suseconds_t>(config_.timeout.count() % 1000 * 1000)};
+  if (!c || c->err) return c ? c->errstr : "out of memory";
+  redisSetTimeout(c, tv);
+  if (!config_.password.empty()) {
+    SyncReply r = syncCommand(c, {"AUTH", config_.password});
+    if (isError(r.get())) return "AUTH: " + (r ? str(r.get()) : std::string(c->errstr));
+  }
+  SyncReply selected = syncCommand(c, {"SELECT", std::to_string(config_.db)});
   if (isError(selected.get()))
-    return fail("SELECT: " + (selected ? str(selected.get()) : std::string(c->errstr)));
-  SyncReply state = syncCommand(c.get(), {"HGETALL", key("state")});
+    return "SELECT: " + (selected ? str(selected.get()) : std::string(c->errstr));
+  SyncReply state = syncCommand(c, {"HGETALL", key("state")});
   if (isError(state.get()))
-    return fail("HGETALL: " + (state ? str(state.get()) : std::string(c->errstr)));
+    return "HGETALL: " + (state ? str(state.get()) : std::string(c->errstr));
   size_t loaded = 0;
   for (const auto& [field, value] : pairs(state.get())) {
     auto record = decode(field, value);
@@ -195,11 +266,12 @@ void ClusterSync::loadAtStart() {
     ++loaded;
   }
   // Purges before now concern objects this new process does not have: start after them.
-  SyncReply last = syncCommand(c.get(), {"XREVRANGE", key("purges"), "+", "-", "COUNT", "1"});
+  SyncReply last = syncCommand(c, {"XREVRANGE", key("purges"), "+", "-", "COUNT", "1"});
   if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
       last->element[0]->type == REDIS_REPLY_ARRAY && last->element[0]->elements >= 1)
     last_purge_id_ = str(last->element[0]->element[0]);
   log::info("cluster: loaded the site's state at start: {} key(s)", loaded);
+  return {};
 }
 
 void ClusterSync::connect() {
@@ -207,9 +279,18 @@ void ClusterSync::connect() {
   phase_ = Phase::Connecting;
   auto on_down = [this, generation](const std::string& why) { linkDown(generation, why); };
   std::string why;
-  commands_ = RedisLink::open(loop_.base(), config_.host, config_.port, on_down, why);
-  if (commands_)
-    subscriber_ = RedisLink::open(loop_.base(), config_.host, config_.port, on_down, why);
+  const auto open = [&] {
+    return bridge_ ? RedisLink::openUnix(loop_.base(), bridge_->socketPath(), on_down, why)
+                   : RedisLink::open(loop_.base(), config_.host, config_.port, on_down, why);
+  };
+  if (config_.use_tls) {
+    reloadTlsFiles();
+    auto bridge = net::TlsBridge::open(loop_.base(), tlsTarget(), tls_ctx_);
+    if (!bridge) return linkDown(generation, bridge.error().message);
+    bridge_ = std::move(*bridge);
+  }
+  commands_ = open();
+  if (commands_) subscriber_ = open();
   if (!commands_ || !subscriber_) return linkDown(generation, why);
   deadline_timer_.arm(config_.timeout);
   auto check = [this, generation](const char* what) {
@@ -248,22 +329,34 @@ void ClusterSync::linkDown(uint64_t generation, const std::string& why) {
     // It may be the one calling us: freed once this callback has returned.
     loop_.deferDelete(std::move(*link));
   }
-  last_error_ = why;
+  bool tls_failure = false;
+  std::string reason = why;
+  if (bridge_) {
+    // hiredis only saw its connection close: the bridge knows why (OpenSSL's reason).
+    if (!bridge_->error().empty()) {
+      reason = bridge_->error();
+      tls_failure = bridge_->tlsFailed();
+    }
+    loop_.deferDelete(std::move(bridge_));
+  }
+  last_error_ = reason;
   if (was_up) {
     ++counters_.disconnects;
     down_since_ = std::chrono::system_clock::now();
     backoff_ = std::chrono::milliseconds(100);
     log::error("cluster: lost Redis {} ({}); serving on with the state as it is, retrying",
-               config_.redis, why);
+               config_.redis, reason);
     logged_down_ = true;
+    logged_reason_ = reason;
   } else {
-    ++counters_.connect_failures;
-    if (!logged_down_) {
+    ++(tls_failure ? counters_.tls_failures : counters_.connect_failures);
+    if (!logged_down_ || reason != logged_reason_) {
       log::error("cluster: cannot reach Redis {} ({}); retrying every {} ms at most", config_.redis,
-                 why, config_.retry_max.count());
+                 reason, config_.retry_max.count());
       logged_down_ = true;
+      logged_reason_ = reason;
     } else {
-      log::debug("cluster: Redis {} still unreachable: {}", config_.redis, why);
+      log::debug("cluster: Redis {} still unreachable: {}", config_.redis, reason);
     }
   }
   retry_timer_.arm(backoff_);

@@ -15,6 +15,11 @@
 // Keys, for site S: gatehouse:S:state (hash: key -> record), gatehouse:S:events (channel),
 // gatehouse:S:purges (stream, the last ~10000 purges and bans), gatehouse:S:instances (set of
 // names) and gatehouse:S:instance:NAME (a heartbeat, expiring after cluster.instance_ttl).
+//
+// rediss:// (TLS): hiredis 0.14 has no TLS, so each connection attempt opens a TLS bridge
+// (net/tls_bridge.h): hiredis connects to its private Unix socket and the bridge relays over
+// TLS, verifying Redis' certificate (cluster.tls). A TLS failure is reported with OpenSSL's
+// reason and counted apart (tls_failures); the retry opens a fresh bridge.
 
 #include <chrono>
 #include <cstdint>
@@ -32,6 +37,7 @@
 #include "proxy/gate/read_only_state.h"
 #include "proxy/net/event_loop.h"
 #include "proxy/net/timer.h"
+#include "proxy/net/tls_bridge.h"
 #include "proxy/server/process_control.h"
 
 namespace gatehouse::cluster {
@@ -40,6 +46,7 @@ namespace gatehouse::cluster {
 struct ClusterCounters {
   uint64_t connects = 0;           // links established
   uint64_t connect_failures = 0;   // attempts that failed (refused, timeout, AUTH)
+  uint64_t tls_failures = 0;       // attempts whose TLS failed (rediss://: handshake, certificate)
   uint64_t disconnects = 0;        // established links lost
   uint64_t published = 0;          // changes made here and written to Redis
   uint64_t local_only = 0;         // changes made here while Redis was away
@@ -50,6 +57,10 @@ struct ClusterCounters {
   uint64_t purges_applied = 0;     // purges and bans of other instances applied here
   uint64_t invalid = 0;            // records or messages that could not be read or applied
 };
+
+// The TLS context of a rediss:// cluster.redis, from cluster.tls' files (`gatehouse check`
+// builds it too): an error names the file (FILE:LINE:COL: cluster.tls.KEY) and OpenSSL's reason.
+Result<net::SslCtxPtr> makeRedisTlsContext(const config::ClusterConfig& config);
 
 class ClusterSync {
  public:
@@ -63,8 +74,9 @@ class ClusterSync {
   ClusterSync(const ClusterSync&) = delete;
   ClusterSync& operator=(const ClusterSync&) = delete;
 
-  // The blocking load at start (bounded by cluster.timeout), then the asynchronous links.
-  void start();
+  // The blocking load at start (bounded by cluster.timeout), then the asynchronous links. An
+  // error only when rediss://'s certificates or keys cannot be read (FILE:LINE:COL: key: ...).
+  Result<void> start();
 
   // A change made here (the admin API calls these after applying it). True when it went to
   // Redis now; false: applied here only, sent when Redis is back.
@@ -94,6 +106,11 @@ class ClusterSync {
   std::string key(std::string_view suffix) const;
   bool publish(Record record);
   void loadAtStart();
+  std::string loadFrom(redisContext* c);      // the start's load over `c`: why it failed, or empty
+  Result<net::SslCtxPtr> tlsContext() const;  // from cluster.tls' files
+  void reloadTlsFiles();
+  net::TlsBridge::Target tlsTarget() const;
+  std::string tlsDescription() const;
   void connect();
   void linkDown(uint64_t generation, const std::string& why);
   void resync();
@@ -117,12 +134,16 @@ class ClusterSync {
 
   Phase phase_ = Phase::Down;
   uint64_t generation_ = 0;  // one per connection attempt: late callbacks of older ones are ignored
+  net::SslCtxPtr tls_ctx_;   // rediss:// only: the last good context of cluster.tls' files
+  std::string tls_files_error_;             // why they cannot be read now (logged once per reason)
+  std::unique_ptr<net::TlsBridge> bridge_;  // rediss:// only: this attempt's bridge
   std::unique_ptr<RedisLink> commands_;
   std::unique_ptr<RedisLink> subscriber_;
   std::chrono::milliseconds backoff_{100};
   std::string last_error_;
   std::chrono::system_clock::time_point down_since_;
   bool logged_down_ = false;
+  std::string logged_reason_;  // a new reason while down is logged again, the same one is not
 
   StateBook book_;
   std::string last_purge_id_;      // the newest stream entry seen

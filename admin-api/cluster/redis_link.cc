@@ -17,7 +17,16 @@ struct Pending {
 
 std::unique_ptr<RedisLink> RedisLink::open(event_base* base, const std::string& host, uint16_t port,
                                            OnDown on_down, std::string& why) {
-  redisAsyncContext* context = redisAsyncConnect(host.c_str(), port);
+  return attach(base, redisAsyncConnect(host.c_str(), port), std::move(on_down), why);
+}
+
+std::unique_ptr<RedisLink> RedisLink::openUnix(event_base* base, const std::string& path,
+                                               OnDown on_down, std::string& why) {
+  return attach(base, redisAsyncConnectUnix(path.c_str()), std::move(on_down), why);
+}
+
+std::unique_ptr<RedisLink> RedisLink::attach(event_base* base, redisAsyncContext* context,
+                                             OnDown on_down, std::string& why) {
   if (context == nullptr) {
     why = "out of memory";
     return nullptr;

@@ -13,6 +13,7 @@
 
 struct redisAsyncContext;
 struct redisReply;
+struct redisContext;
 
 namespace gatehouse::cluster {
 
@@ -28,6 +29,9 @@ class RedisLink {
   // Null with `why` set when not even the attempt could start.
   static std::unique_ptr<RedisLink> open(event_base* base, const std::string& host, uint16_t port,
                                          OnDown on_down, std::string& why);
+  // The same through a Unix socket (the TLS bridge's, net/tls_bridge.h).
+  static std::unique_ptr<RedisLink> openUnix(event_base* base, const std::string& path,
+                                             OnDown on_down, std::string& why);
   ~RedisLink();
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;
@@ -41,6 +45,8 @@ class RedisLink {
 
  private:
   RedisLink() = default;
+  static std::unique_ptr<RedisLink> attach(event_base* base, redisAsyncContext* context,
+                                           OnDown on_down, std::string& why);
   static void onConnect(const redisAsyncContext* context, int status);
   static void onDisconnect(const redisAsyncContext* context, int status);
   static void onReply(redisAsyncContext* context, void* reply, void* privdata);

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "admin-api/admin_server.h"
+#include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/ctl/ctl_command.h"
 #include "config/loader.h"
 #include "proxy/base/log.h"
@@ -46,6 +47,14 @@ int check(const std::string& path, bool strict) {
   if (!snapshot) {
     fmt::print(stderr, "{}\n", snapshot.error().message);
     return 1;
+  }
+  // rediss://: the CA and client certificate files parse, and the key matches.
+  if ((*config)->cluster && (*config)->cluster->use_tls) {
+    auto tls = cluster::makeRedisTlsContext(*(*config)->cluster);
+    if (!tls) {
+      fmt::print(stderr, "{}\n", tls.error().message);
+      return 1;
+    }
   }
   int errors = checkCertificates(**snapshot, strict);
   for (const std::string& warning : config::lintConfig(**config)) {

@@ -20,6 +20,12 @@
 
 namespace gatehouse::http {
 
+// After an answer that came before the whole request body, up to this many bytes of the rest
+// (as read, HTTP/1 chunk framing included) are read and dropped, on either protocol, so that
+// the connection (HTTP/1) or the stream (HTTP/2) ends cleanly; beyond them, on bad framing or
+// below the minimum body rate, HTTP/1 closes and HTTP/2 resets the stream (NO_ERROR).
+inline constexpr uint64_t kMaxDiscardBytes = 1 << 20;
+
 struct BodyRateLimit {
   Duration window{10000};                // timeouts.client_body
   uint64_t min_bytes_per_second = 1024;  // limits.min_body_rate; 0: any progress will do

@@ -104,10 +104,6 @@ class Http1ServerConnection final : public ServerConnection,
   void abort() override;
 
  private:
-  // After the response, up to this many bytes of an unread request body (as read, chunk
-  // framing included) are read and dropped so the connection can be kept; beyond them, or on
-  // bad framing, or below the minimum body rate, the connection closes without a word.
-  static constexpr uint64_t kMaxDiscardBytes = 1 << 20;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
   // Header: client_header; Idle: client_idle between requests (Park: its first client_park,

@@ -207,6 +207,10 @@ void Http2Stream::onData(const uint8_t* data, size_t len) {
   body_rate_.add(len);
   if (discard_body_ || !handler()) {
     consume(len);  // keeps the connection window open for the other streams
+    if (dropping_rest_ && (dropped_ += len) > kMaxDiscardBytes) {
+      RequestBodyCounters::process().discard_resets_http2.fetch_add(1, std::memory_order_relaxed);
+      resetStream(NGHTTP2_NO_ERROR);
+    }
     return;
   }
   if (body_received_ > conn_->settings_.max_body) {
@@ -291,7 +295,14 @@ void Http2Stream::startBodyWindow() {
 }
 
 void Http2Stream::onBodyWindowEnded() {
-  if (closed_ || remote_ended_ || discard_body_ || !body_wanted_) return;
+  if (closed_ || remote_ended_) return;
+  if (dropping_rest_) {
+    if (body_rate_.windowEnded() == BodyRate::Verdict::Continue)
+      return body_timer_->arm(body_rate_.window());
+    RequestBodyCounters::process().discard_resets_http2.fetch_add(1, std::memory_order_relaxed);
+    return resetStream(NGHTTP2_NO_ERROR);
+  }
+  if (discard_body_ || !body_wanted_) return;
   const BodyRate::Verdict verdict = body_rate_.windowEnded();
   if (verdict == BodyRate::Verdict::Continue) return body_timer_->arm(body_rate_.window());
   RequestBodyCounters::process().body_timeouts_http2.fetch_add(1, std::memory_order_relaxed);
@@ -487,10 +498,36 @@ void Http2Stream::giveUpSending() {
 
 void Http2Stream::onResponseSent() {
   response_done_ = true;
-  // The answer is complete but the client is still sending: tell it to stop (RFC 9113 §8.1),
-  // which also closes the stream, as HTTP/1 drops the rest of an unwanted body.
-  if (conn_->active() && !nghttp2_session_get_stream_remote_close(conn_->session(), id_))
-    conn_->stopAfterFlush(id_);
+  if (!conn_->active() || nghttp2_session_get_stream_remote_close(conn_->session(), id_)) return;
+  // The answer is complete but the client is still sending. As HTTP/1 does, the rest of the
+  // body is taken and dropped, within the same budget (1 MiB) and body rate: a client that
+  // reads its answer only once its upload is done (curl 7.88 does) loses the answer to a reset
+  // (a POST blocked by read-only mode made curl exit 92). Beyond the budget, for a body of
+  // unknown length, or from a client that waits for a 100 Continue it will not get now, the
+  // stream is reset with NO_ERROR, which RFC 9113 §8.1 allows.
+  if (expect_continue_ || !restWithinDropBudget()) {
+    RequestBodyCounters::process().discard_resets_http2.fetch_add(1, std::memory_order_relaxed);
+    return conn_->stopAfterFlush(id_);
+  }
+  dropRest();
+}
+
+// Only a declared rest: a body of unknown length may be endless (a CONNECT's tunnel, a stream).
+bool Http2Stream::restWithinDropBudget() const {
+  const std::optional<uint64_t> length =
+      exchange_ ? exchange_->request().content_length : head_.content_length;
+  return length && *length >= body_received_ && *length - body_received_ <= kMaxDiscardBytes;
+}
+
+void Http2Stream::dropRest() {
+  discard_body_ = true;
+  dropping_rest_ = true;
+  dropped_ = 0;
+  const size_t buffered = evbuffer_get_length(request_body_.get());
+  evbuffer_drain(request_body_.get(), buffered);
+  consume(buffered + owed_consume_);
+  owed_consume_ = 0;
+  startBodyWindow();  // bounded like any upload: timeouts.client_body, limits.min_body_rate
 }
 
 void Http2Stream::stopUpload() {

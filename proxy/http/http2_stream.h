@@ -98,6 +98,8 @@ class Http2Stream final : public Downstream {
   // wants the body: a stream that sends none gets no timer.
   void startBodyWindow();
   void onBodyWindowEnded();
+  bool restWithinDropBudget() const;
+  void dropRest();
 
   Http2ServerConnection* conn_;  // null once closed: the connection may be gone
   int32_t id_;
@@ -117,6 +119,8 @@ class Http2Stream final : public Downstream {
   bool dispatched_ = false;
   bool handler_detached_ = false;  // told onDownstreamReset, or replaced by our error answer
   bool discard_body_ = false;      // the answer is ours: request bytes are dropped
+  bool dropping_rest_ = false;     // answered; the rest of the body is taken and dropped
+  uint64_t dropped_ = 0;           // request body bytes dropped since the answer
   bool body_wanted_ = false;
   bool expect_continue_ = false;
   bool remote_ended_ = false;

@@ -17,6 +17,9 @@ struct RequestBodyCounters {
   // The rest of a body after an early answer was more than the discard budget, malformed, or
   // too slow: the connection closed instead of serving the next request.
   std::atomic<uint64_t> discard_closes{0};
+  // The same on HTTP/2: the stream was reset (NO_ERROR) instead of ending with the client's
+  // END_STREAM.
+  std::atomic<uint64_t> discard_resets_http2{0};
   // Request trailer fields dropped as not allowed in trailers (RFC 9110 §6.5.1).
   std::atomic<uint64_t> trailer_fields_dropped{0};
   std::atomic<uint64_t> response_trailer_fields_dropped{0};  // a backend's, before the client

@@ -18,7 +18,7 @@ TapEntry TapBatch::operator[](size_t i) const {
     at += s.length[f];
   }
   TapEntry e;
-  e.time_ms = s.time_ms;
+  e.time_ms = s.time_us / 1000;
   e.client = fields[0];
   e.method = fields[1];
   e.host = fields[2];
@@ -44,7 +44,7 @@ void TrafficTap::publish(const http::Exchange& exchange, const ExchangeEnd& end,
       exchange.client().ip, request.method, request.authority,
       request.target,       r.server,       r.cache_status.view()};
   Slot slot{};
-  slot.time_ms = end.unixMs();
+  slot.time_us = end.unixUs();
   slot.bytes = r.bytes_sent;
   slot.duration_us = end.elapsedUs();
   slot.status = static_cast<uint16_t>(std::clamp(r.status, 0, 999));
@@ -91,6 +91,7 @@ void TrafficTap::detach() {
 
 void TrafficTap::drain(TapBatch& batch) {
   batch.clear();
+  size_t shards_with_entries = 0;
   for (size_t i = 0; i < kShards; ++i) {
     Buffer& spare = drained_[i];
     spare.count = spare.used = 0;  // the shard takes this storage over below
@@ -99,6 +100,7 @@ void TrafficTap::drain(TapBatch& batch) {
       if (shards_[i].live.count == 0) continue;
       std::swap(spare, shards_[i].live);
     }
+    ++shards_with_entries;
     const auto shift = static_cast<uint32_t>(batch.text_.size());
     batch.text_.append(spare.text.get(), spare.used);
     for (size_t j = 0; j < spare.count; ++j) {
@@ -107,6 +109,11 @@ void TrafficTap::drain(TapBatch& batch) {
       batch.slots_.push_back(slot);
     }
   }
+  // Each shard is in order; together they are in the order the exchanges ended (a tail reads
+  // a 503 then a 502 as they happened, whichever workers served them).
+  if (shards_with_entries > 1)
+    std::stable_sort(batch.slots_.begin(), batch.slots_.end(),
+                     [](const Slot& a, const Slot& b) { return a.time_us < b.time_us; });
 }
 
 }  // namespace gatehouse::server

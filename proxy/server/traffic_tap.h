@@ -43,7 +43,7 @@ struct TapEntry {
 namespace tap_detail {
 inline constexpr size_t kFields = 6;  // client, method, host, target, server, cache
 struct Slot {
-  int64_t time_ms;
+  int64_t time_us;  // Unix time: orders the entries of several shards
   uint64_t bytes;
   uint64_t duration_us;
   uint32_t text_begin;

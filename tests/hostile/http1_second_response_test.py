@@ -23,8 +23,8 @@ class Http1SecondResponseTest(AdminCase):
             routes=[{"host": "app.test", "path_prefix": "/", "backend": "app"}])
         return gh, admin
 
-    def metric(self, admin, name):
-        return parse_prometheus(admin.get("/metrics").text)[name].value()
+    def metric(self, admin, name, **labels):
+        return parse_prometheus(admin.get("/metrics").text)[name].value(**labels)
 
     def test_a_discarded_body_over_the_limit_does_not_answer_the_pipelined_request(self):
         gh, admin = self.start_small_body()
@@ -60,5 +60,6 @@ class Http1SecondResponseTest(AdminCase):
         self.assertStatus(c.read_response(timeout=5), 404)
         c.send(b"zz\r\n" + request("GET", "/hello", host="app.test"))
         self.assertEqual(c.read_all_until_close(timeout=5), b"", self.diag("a second response"))
-        self.assertEqual(self.metric(admin, "gatehouse_http_body_discard_closes_total"), 1)
+        self.assertEqual(
+            self.metric(admin, "gatehouse_http_body_discard_closes_total", protocol="http1"), 1)
         self.assertEqual(self.a1.requests, 0, "the bytes after the bad chunk are no request")

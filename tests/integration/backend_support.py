@@ -17,6 +17,11 @@ from admin_support import AdminCase
 from gatehouse_process import _set_pdeathsig, gatehouse_bin
 
 
+def at_least(n):
+    """For wait_for_server: a counter at n or beyond."""
+    return lambda value: value is not None and value >= n
+
+
 def fast_health(interval="200ms", timeout="150ms", rise=2, fall=2, **extra):
     """Checks fast enough for tests (INTERFACE.md's defaults are seconds)."""
     h = {"path": "/hello", "interval": interval, "timeout": timeout, "rise": rise, "fall": fall}
@@ -157,12 +162,14 @@ class BackendCase(AdminCase):
         return r.json()
 
     def wait_for_server(self, admin, pool, name, timeout=5.0, **want):
-        """Polls GET /backends/POOL/SERVER until its fields match `want`; the seconds it took."""
+        """Polls GET /backends/POOL/SERVER until its fields match `want` (a value, or a predicate
+        such as at_least(1) for a counter that may move on between two polls); the seconds it
+        took."""
         start = time.monotonic()
         deadline = start + timeout
         while True:
             s = self.server(admin, pool, name)
-            if all(s.get(k) == v for k, v in want.items()):
+            if all(v(s.get(k)) if callable(v) else s.get(k) == v for k, v in want.items()):
                 return time.monotonic() - start
             if time.monotonic() > deadline:
                 self.fail(self.diag("%s/%s never matched %r in %.1fs: %r" % (pool, name, want,

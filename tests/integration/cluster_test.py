@@ -16,71 +16,34 @@ packaging/install-deps.sh --test installs it, so CI runs it."""
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
-REDIS = shutil.which("redis-server") or ("/usr/bin/redis-server"
-                                         if os.path.exists("/usr/bin/redis-server") else None)
+from redis_server import REDIS, RedisServer
+
 if REDIS is None:
     print("SKIP: redis-server is not installed (packaging/install-deps.sh --test installs it)")
     sys.exit(77)
 
-from admin_support import AdminApi, parse_prometheus  # noqa: E402
-from backend_support import BackendCase, Client  # noqa: E402
+from backend_support import Client  # noqa: E402
 from cache_test import CACHE, CountingOrigin, cached_routes  # noqa: E402
-from gatehouse_process import _set_pdeathsig, base_config, free_port, pool  # noqa: E402
+from cluster_support import ClusterCase  # noqa: E402
+from gatehouse_process import base_config, free_port, pool  # noqa: E402
 
 PASSWORD = "it-redis-secret"
 HOST = "test.local"  # one Host for every instance: the cache key is the same on all three
 APPLY_WITHIN = 1.0  # the issue's promise: a change made on one is applied on all within 1 s
 
 
-class RedisServer:
-    """redis-server on 127.0.0.1:port, no persistence: a restart comes back empty, as a Redis
-    without its data would."""
-
-    def __init__(self, port, directory):
-        self.port, self.dir, self.proc = port, directory, None
-
-    def start(self):
-        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--requirepass", PASSWORD, "--dir", self.dir],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            preexec_fn=_set_pdeathsig)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("redis-server did not start on port %d" % self.port)
-                time.sleep(0.02)  # bounded by the deadline
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        if getattr(self, "log", None):
-            self.log.close()
-            self.log = None
-
-
-class ClusterTest(BackendCase):
+class ClusterTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmpdir = tempfile.mkdtemp(prefix="gatehouse-cluster-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)
-        cls.redis = RedisServer(free_port(), cls.tmpdir)
+        cls.set_up_secrets(PASSWORD, "gatehouse-cluster-")
+        cls.redis = RedisServer(free_port(), cls.tmpdir, PASSWORD)
         cls.redis.start()
         cls.addClassCleanup(lambda: cls.redis.kill())
         cls.a1, cls.a2 = cls.class_origin("a1"), cls.class_origin("a2")
@@ -88,14 +51,6 @@ class ClusterTest(BackendCase):
         cls.counting2 = CountingOrigin(cls.a2)
         for c in (cls.counting, cls.counting2):
             c.route("/page", [("Cache-Control", "max-age=60")])
-        cls.password_file = os.path.join(cls.tmpdir, "redis.password")
-        with open(cls.password_file, "w") as f:
-            f.write(PASSWORD + "\n")
-        cls.token = "it-token-0123456789abcdef"
-        cls.token_file = os.path.join(cls.tmpdir, "admin.token")
-        with open(cls.token_file, "w") as f:
-            f.write(cls.token + "\n")
-        cls.nodes = {}
         for name in ("A", "B", "C"):
             cls.nodes[name] = cls.start_instance(name)
 
@@ -116,18 +71,11 @@ class ClusterTest(BackendCase):
 
     @classmethod
     def start_instance(cls, name, **cache_extra):
-        cfg, admin_port = cls.instance_config(name, **cache_extra)
-        gh = cls.class_gatehouse(cfg)
-        admin = AdminApi(admin_port, cls.token, cls.token_file)
-        admin.wait_ready()
-        return gh, admin
+        return cls.start_node(*cls.instance_config(name, **cache_extra))
 
     # -- helpers ----------------------------------------------------------------------------
     def gh(self, name):
         return self.nodes[name][0]
-
-    def admin(self, name):
-        return self.nodes[name][1]
 
     def post_status(self, name):
         c = Client(self.gh(name).port)
@@ -143,18 +91,6 @@ class ClusterTest(BackendCase):
         finally:
             c.close()
 
-    def metrics(self, name):
-        return parse_prometheus(self.admin(name).get("/metrics").text)
-
-    def wait_until(self, predicate, timeout, what):
-        """Seconds until predicate() held; fails with `what` at the deadline."""
-        start = time.monotonic()
-        while not predicate():
-            if time.monotonic() - start > timeout:
-                self.fail(self.diag("%s: not within %.1fs" % (what, timeout)))
-            time.sleep(0.01)  # bounded by the deadline
-        return time.monotonic() - start
-
     def read_only(self, name, enabled, reason=""):
         r = self.admin(name).request("PUT", "/read-only",
                                      body={"enabled": enabled, "reason": reason})
@@ -165,12 +101,6 @@ class ClusterTest(BackendCase):
         for n in names:
             self.wait_until(lambda: self.admin(n).get("/cluster").json()["connected"], timeout,
                             "%s connected to Redis" % n)
-
-    def diag(self, *extra):
-        parts = list(extra)
-        for name, (gh, _) in self.nodes.items():
-            parts.append("--- %s stderr:\n%s" % (name, gh.stderr_tail(25)))
-        return "\n".join(str(p) for p in parts)
 
     # -- the issue's tests ------------------------------------------------------------------
     def test_1_read_only_switched_on_one_is_enforced_on_all_three_within_1s(self):
@@ -351,9 +281,7 @@ class ClusterTest(BackendCase):
         self.put_paused(self.admin("A"), "app", False)
         # D's config differs (cache.max_object): /cluster must flag it.
         cfg, admin_port = self.instance_config("D", max_object="512KiB")
-        d = self.class_gatehouse(cfg)
-        d_admin = AdminApi(admin_port, self.token, self.token_file)
-        d_admin.wait_ready()
+        d, d_admin = self.start_node(cfg, admin_port)
         # Ready means loaded: the very first requests see the site's state.
         c = Client(d.port)
         self.addCleanup(c.close)

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from admin_support import parse_prometheus
-from backend_support import BackendCase, Client, fast_health, get
+from backend_support import BackendCase, Client, at_least, fast_health, get
 from gatehouse_process import pool
 from test_origin import TestOrigin
 
@@ -20,7 +20,7 @@ class HealthTest(BackendCase):
         gh, admin = self.start_with_admin(
             [a1, a2], backends={"app": pool([a1, a2], health=fast_health(rise=rise, fall=fall),
                                             retries=0)})
-        self.wait_for_server(admin, "app", "a2", health="up", checks_passed=1)
+        self.wait_for_server(admin, "app", "a2", health="up", checks_passed=at_least(1))
         port = a2.port
         a2.stop()
         took = self.wait_for_server(admin, "app", "a2", timeout=5, health="down")

@@ -17,6 +17,7 @@ import unittest
 
 from admin_support import AdminApi, AdminCase, parse_prometheus
 from gatehouse_process import _set_pdeathsig, gatehouse_bin
+from h2spec_conn import SpecConn
 from raw_client import request
 
 try:
@@ -332,13 +333,7 @@ class ReadOnlyHttp2Test(ReadOnlyCase):
     def test_http2_writes_are_blocked_and_reads_anonymised(self):
         if not shutil.which("curl"):
             self.skipTest("curl is not installed")
-        cfg, token = self.config()
-        cfg["listeners"][0]["h2c"] = True
-        gh = self.gatehouse(cfg)
-        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
-                         cfg["admin"]["token_file"])
-        admin.wait_ready()
-        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        gh, _ = self.start_h2c_read_only()
         url = "http://127.0.0.1:%d" % gh.port
         before = self.a1.requests
         rc, head, body = self.curl(gh.port, "-X", "POST", "--data-binary", "x=1", url + "/orders")
@@ -353,6 +348,53 @@ class ReadOnlyHttp2Test(ReadOnlyCase):
         self.assertNotIn("set-cookie", head)
         self.assertEqual(json.loads(body)["cookie"], None, body)
         self.assertEqual(json.loads(body)["authorization"], None, body)
+
+
+    def start_h2c_read_only(self):
+        cfg, token = self.config()
+        cfg["listeners"][0]["h2c"] = True
+        gh = self.gatehouse(cfg)
+        admin = AdminApi(int(cfg["admin"]["address"].rsplit(":", 1)[1]), token,
+                         cfg["admin"]["token_file"])
+        admin.wait_ready()
+        self.assertEqual(self.put(admin, {"enabled": True}).status, 200)
+        return gh, admin
+
+    def blocked_post_head(self, gh, length):
+        """A POST announcing `length` body bytes, its HEADERS sent alone: the 503 comes at once."""
+        c = SpecConn(gh.port, "127.0.0.1:%d" % gh.port, path="/orders", timeout=2.0)
+        self.addCleanup(c.close)
+        c.handshake()
+        c.write_headers(1, c.block(c.common("POST") + [("content-length", str(length))]),
+                        end_stream=False)
+        c.verify_headers_frame(1)
+        c.verify_stream_close()  # the page's DATA with END_STREAM
+        return c
+
+    def test_the_rest_of_a_small_body_is_dropped_not_reset_after_the_503(self):
+        # curl 7.88 reads its answer only once its upload is done: a reset right after the 503
+        # made it exit 92 without showing the answer.
+        gh, admin = self.start_h2c_read_only()
+        c = self.blocked_post_head(gh, 3)
+        self.assertEqual(c.wait_event(), "timeout", "the stream was not left to the client")
+        c.write_data(1, b"x=1", end_stream=True)
+        c.write_ping(b"12345678")
+        c.verify_ping_ack(b"12345678")  # the connection is well, and no RST_STREAM came before
+        families = parse_prometheus(admin.get("/metrics").text)
+        self.assertEqual(families["gatehouse_http_body_discard_closes_total"].value(
+            protocol="http2"), 0)
+        for _ in range(20):  # and a real client sees every answer
+            rc, head, body = self.curl(gh.port, "-X", "POST", "--data-binary", "x=1",
+                                       "http://127.0.0.1:%d/orders" % gh.port)
+            self.assertEqual((rc, head[:10], body), (0, "http/2 503", PAGE), head)
+
+    def test_a_body_over_the_discard_budget_is_reset_with_no_error_after_the_503(self):
+        gh, admin = self.start_h2c_read_only()
+        c = self.blocked_post_head(gh, 2 << 20)
+        c.verify_stream_error(0)  # RST_STREAM NO_ERROR (RFC 9113 §8.1)
+        families = parse_prometheus(admin.get("/metrics").text)
+        self.assertEqual(families["gatehouse_http_body_discard_closes_total"].value(
+            protocol="http2"), 1)
 
 
 class ReadOnlyStateFileTest(ReadOnlyCase):

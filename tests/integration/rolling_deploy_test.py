@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 from admin_support import parse_prometheus
-from backend_support import BackendCase, LoadLoop, fast_health, get
+from backend_support import BackendCase, LoadLoop, at_least, fast_health, get
 from gatehouse_process import _set_pdeathsig, free_ports, gatehouse_bin, pool
 from origin_processes import OriginProcesses
 
@@ -43,7 +43,7 @@ class RollingDeployTest(BackendCase):
         origins = self.origins(["s1", "s2", "s3"])
         gh, admin = self.start(origins)
         for n in origins.names:
-            self.wait_for_server(admin, "app", n, health="up", checks_passed=1)
+            self.wait_for_server(admin, "app", n, health="up", checks_passed=at_least(1))
         pids_before = {n: origins.pid(n) for n in origins.names}
         with LoadLoop(gh.port, threads=4) as load:
             self.assertTrue(load.wait_for_count(200), load.summary())
@@ -64,7 +64,7 @@ class RollingDeployTest(BackendCase):
         origins = self.origins(["s1", "s2", "s3"])
         gh, admin = self.start(origins)
         for n in origins.names:
-            self.wait_for_server(admin, "app", n, health="up", checks_passed=1)
+            self.wait_for_server(admin, "app", n, health="up", checks_passed=at_least(1))
         restart = '[ "$SERVER" != s2 ] && %s' % origins.restart_command()
         with LoadLoop(gh.port, threads=2) as load:
             self.assertTrue(load.wait_for_count(50), load.summary())
@@ -96,7 +96,7 @@ class RollingDeployTest(BackendCase):
     def test_one_server_pool_restarted_between_pause_and_resume_fails_no_request(self):
         origins = self.origins(["only"])
         gh, admin = self.start(origins, hold="20s")
-        self.wait_for_server(admin, "app", "only", health="up", checks_passed=1)
+        self.wait_for_server(admin, "app", "only", health="up", checks_passed=at_least(1))
         pid_before = origins.pid("only")
         with LoadLoop(gh.port, threads=4) as load:
             self.assertTrue(load.wait_for_count(100), load.summary())

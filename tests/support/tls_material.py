@@ -109,8 +109,10 @@ class TestPki:
             raise ValueError("key_type must be ec or rsa, not %r" % key_type)
         return path
 
-    def issue(self, name, names, key_type="ec", serial=None, days=365):
-        """A leaf for DNS names (the first is the CN) with a new key and a random serial."""
+    def issue(self, name, names, key_type="ec", serial=None, days=365, ips=(),
+              usage="serverAuth"):
+        """A leaf for DNS names (the first is the CN) and IP addresses `ips`, with a new key
+        and a random serial; usage: its extendedKeyUsage (clientAuth for a client)."""
         key = self.new_key(name, key_type)
         csr = os.path.join(self.dir, name + ".csr")
         ext = os.path.join(self.dir, name + ".ext")
@@ -119,10 +121,10 @@ class TestPki:
         with open(ext, "w") as f:
             f.write("basicConstraints=critical,CA:FALSE\n"
                     "keyUsage=critical,digitalSignature%s\n"
-                    "extendedKeyUsage=serverAuth\n"
+                    "extendedKeyUsage=%s\n"
                     "subjectAltName=%s\n"
-                    % (",keyEncipherment" if key_type == "rsa" else "",
-                       ",".join("DNS:" + n for n in names)))
+                    % (",keyEncipherment" if key_type == "rsa" else "", usage,
+                       ",".join(["DNS:" + n for n in names] + ["IP:" + a for a in ips])))
         self._openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=%s" % names[0])
         self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
                       "-set_serial", str(serial), "-days", str(days), "-sha256",

@@ -72,6 +72,22 @@ TEST(TrafficTap, ADrainGathersEveryWorkersShard) {
   EXPECT_EQ(batch[2].server, "app/app1");
 }
 
+TEST(TrafficTap, ADrainOrdersTheShardsEntriesByTheirEnd) {
+  // A 503 served by worker 3, then a 502 by worker 0 (a shard drained first) 300 us later.
+  TrafficTap tap;
+  Published first("/503");
+  Published second("/502");
+  const auto wall = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764000000123));
+  tap.publish(second.exchange, ExchangeEnd::at(wall + std::chrono::microseconds(300), {}), 0);
+  tap.publish(first.exchange, ExchangeEnd::at(wall, {}), 3);
+  TapBatch batch;
+  tap.drain(batch);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].target, "/503");
+  EXPECT_EQ(batch[1].target, "/502");
+  EXPECT_EQ(batch[1].server, "app/app1");  // the slots moved with their text
+}
+
 TEST(TrafficTap, CutsAHugeTarget) {
   TrafficTap tap;
   Published p("/" + std::string(10000, 'x'));
