@@ -250,6 +250,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::Http2CalmGoaways, {}, h2.calm_goaways.load(relaxed));
   out.add(Metric::Http2SessionErrors, {}, h2.session_errors.load(relaxed));
   out.add(Metric::Http2HeaderTimeouts, {}, h2.header_timeouts.load(relaxed));
+  out.add(Metric::Http2Parks, {}, h2.parks.load(relaxed));
   out.add(Metric::Http2SendTimeouts, {}, h2.send_timeouts.load(relaxed));
   for (size_t i = 0; i < http::kHttp2LimitLabels.size(); ++i)
     out.add(Metric::Http2LimitsExceeded, {{"limit", http::kHttp2LimitLabels[i]}},
@@ -292,6 +293,9 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   for (size_t i = 0; i < static_files::kDecisionCount; ++i)
     out.add(Metric::StaticDecisions, {{"decision", static_files::kDecisionTable[i].label}},
             static_files::countOf(static_cast<static_files::Decision>(i)));
+  for (size_t i = 0; i < static_files::kBodyPathCount; ++i)
+    out.add(Metric::StaticBodies, {{"path", static_files::kBodyPathTable[i].label}},
+            static_files::countOf(static_cast<static_files::BodyPath>(i)));
   out.add(Metric::AdminRequests, {}, counters.requests);
   out.add(Metric::AdminUnauthorized, {}, counters.unauthorized);
   out.add(Metric::AdminConnectionsRefused, {}, counters.connections_refused);

@@ -44,7 +44,8 @@ class Downstream {
   virtual void resumeRequestBody() = 0;  // the first call also answers Expect: 100-continue
   virtual void abort() = 0;              // the response cannot be completed: reset the stream
   // Whether sendBody() may be given file segments (evbuffer_add_file_segment) to go out with
-  // sendfile(2): only a plain TCP connection with one response at a time can.
+  // sendfile(2): only a connection with one response at a time, plain TCP or TLS done by the
+  // kernel (kTLS), can.
   virtual bool canSendFile() const { return false; }
 };
 

@@ -97,7 +97,7 @@ class Http1ServerConnection final : public ServerConnection,
   void sendWhole(const ResponseHead& head, std::string_view body) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
-  bool canSendFile() const override { return !conn_->tls(); }
+  bool canSendFile() const override { return !conn_->tls() || conn_->kernelTlsSend(); }
   size_t pendingOutput() const override;
   void pauseRequestBody() override;
   void resumeRequestBody() override;

@@ -52,6 +52,9 @@ struct Http2Counters {
   // A response that could not move for timeouts.client_send (the client's window stayed
   // shut): the stream reset and its handler released.
   std::atomic<uint64_t> send_timeouts{0};
+  // Connections without a stream for timeouts.client_park that gave their frame buffer's
+  // pages back (Http2ServerConnection::park()).
+  std::atomic<uint64_t> parks{0};
   std::array<std::atomic<uint64_t>, kHttp2LimitLabels.size()> limits_exceeded{};
   std::array<std::atomic<uint64_t>, kHttp2ErrorNames.size()> goaways_sent{};  // by error code
 

@@ -79,7 +79,9 @@ Http2ServerConnection::Http2ServerConnection(net::EventLoop& loop,
   static nghttp2_session_callbacks* const callbacks = makeCallbacks();  // copied by nghttp2
   auto options = makeOptions(settings_);
   nghttp2_session* session = nullptr;
-  if (options && nghttp2_session_server_new2(&session, callbacks, this, options.get()) == 0)
+  // The frame buffer in pages of its own (Http2SessionMemory): most of an idle connection.
+  if (options && nghttp2_session_server_new3(&session, callbacks, this, options.get(),
+                                             pages_.allocator()) == 0)
     session_.reset(session);
 }
 
@@ -340,11 +342,12 @@ void Http2ServerConnection::afterSessionIo() {
     // Writes are timed by the send timeout (start()).
     conn_->setTimeouts(awaiting ? settings_.idle_timeout : Duration::zero(), Duration::zero());
   }
-  if (!streams_.empty() && timer_mode_ == TimerMode::Idle) {
+  const bool idle_timing = timer_mode_ == TimerMode::Idle || timer_mode_ == TimerMode::Park;
+  if (!streams_.empty() && idle_timing) {
     timer_.cancel();
     timer_mode_ = TimerMode::None;
   } else if (streams_.empty() && timer_mode_ == TimerMode::None && !shutting_down_) {
-    armTimer(TimerMode::Idle, settings_.idle_timeout);
+    armIdleTimer();
   }
 }
 

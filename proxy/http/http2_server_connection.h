@@ -35,6 +35,7 @@
 #include "proxy/http/exchange.h"
 #include "proxy/http/http2_flood_guard.h"
 #include "proxy/http/http2_frame_tracker.h"
+#include "proxy/http/http2_session_memory.h"
 #include "proxy/http/http2_stream_ledger.h"
 #include "proxy/http/request_id.h"
 #include "proxy/http/server_connection.h"
@@ -61,6 +62,9 @@ struct Http2Settings {
   uint64_t max_body = 100ull << 20;
   BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate: per stream
   Duration idle_timeout{60000};
+  // timeouts.client_park: a connection without a stream this long gives back the pages of its
+  // frame buffer (Http2SessionPages), as an idle HTTP/1 connection parks; 0: never.
+  Duration park{0};
   // timeouts.client_header: until the first stream opens (a client that connects and says
   // nothing is not kept for a whole idle_timeout), and for every header block to complete.
   Duration header_timeout{10000};
@@ -103,7 +107,8 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
 
  private:
   friend class Http2Stream;
-  enum class TimerMode { None, Idle, ShutdownNotice, Linger };
+  // Park: the first `park` of Idle, after which the frame buffer's pages go back.
+  enum class TimerMode { None, Park, Idle, ShutdownNotice, Linger };
   // The opaque data of the PING that times the two-step GOAWAY of a graceful stop.
   static constexpr std::array<uint8_t, 8> kShutdownPing = {'g', 'h', '-', 'd', 'r', 'a', 'i', 'n'};
   struct SessionDeleter {
@@ -174,6 +179,8 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   // http2_server_timeouts.cc
   void onTimer();
   void armTimer(TimerMode mode, Duration after);
+  void armIdleTimer();
+  void park();
   void updateHeaderDeadline();  // after input: a header block is pending, or no longer
   void onHeaderTimeout();
   void onSendTimer();
@@ -185,6 +192,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   ExchangeDispatcher& dispatcher_;
   RequestIdGenerator& ids_;
   OnClosed on_closed_;
+  Http2SessionPages pages_;  // the session's allocator: declared first, so it outlives it
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   net::EventPtr work_event_;
   net::Timer timer_;

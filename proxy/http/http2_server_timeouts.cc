@@ -19,12 +19,32 @@ void Http2ServerConnection::armTimer(TimerMode mode, Duration after) {
   timer_.arm(after);
 }
 
+// Idle (no stream): park after `park`, then the rest of idle_timeout; or idle_timeout at once.
+void Http2ServerConnection::armIdleTimer() {
+  if (settings_.park.count() > 0 && settings_.park < settings_.idle_timeout)
+    armTimer(TimerMode::Park, settings_.park);
+  else
+    armTimer(TimerMode::Idle, settings_.idle_timeout);
+}
+
+// Nothing in flight, so the frame buffer holds no frame: its pages go back to the kernel (a
+// few KiB of every idle connection). The next frame written takes a fresh page.
+void Http2ServerConnection::park() {
+  if (conn_->pendingOutput() == 0 && !nghttp2_session_want_write(session()))
+    pages_.releaseIdlePages();
+  Http2Counters::process().parks.fetch_add(1, std::memory_order_relaxed);
+  armTimer(TimerMode::Idle, settings_.idle_timeout - settings_.park);
+}
+
 void Http2ServerConnection::onTimer() {
   TimerMode mode = timer_mode_;
   timer_mode_ = TimerMode::None;
   switch (mode) {
     case TimerMode::None:
       return;
+    case TimerMode::Park:
+      if (!streams_.empty() || !active() || terminating_) return;
+      return park();
     case TimerMode::Idle:
       if (!streams_.empty() || !active()) return;
       log::debug("client {}: HTTP/2 connection idle", client_.ip);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -71,6 +72,7 @@ std::unique_ptr<TcpConnection> TcpConnection::adopt(event_base* base, IdleSocket
   SSL* ssl = socket.releaseSsl();
   std::unique_ptr<TcpConnection> conn = adopt(base, socket.releaseFd());
   conn->ssl_.reset(ssl);  // established: no handshake, plaintext from the first read
+  conn->noteKernelTls();
   return conn;
 }
 
@@ -320,7 +322,9 @@ bool TcpConnection::readTls(evbuffer_iovec* vec, size_t* got) {
   int err = SSL_get_error(ssl_.get(), 0);
   if (err == SSL_ERROR_WANT_READ) return true;
   if (err == SSL_ERROR_WANT_WRITE) {
-    // Reading needs a write first (rare: a key update answer); the write event retries.
+    // Reading needs a write first (rare: a key update answer); the write event retries. Under
+    // kTLS our own writes bypass OpenSSL, so they wait until its record is out.
+    if (kernel_tls_send_) tls_owes_write_ = true;
     if (!write_armed_) {
       event_add(write_event_.get(), nullptr);
       write_armed_ = true;
@@ -357,6 +361,7 @@ void TcpConnection::continueHandshake() {
   int rc = SSL_do_handshake(ssl_.get());
   if (rc == 1) {
     handshaking_ = false;
+    noteKernelTls();
     if (write_armed_) {
       event_del(write_event_.get());
       write_armed_ = false;
@@ -385,6 +390,12 @@ void TcpConnection::continueHandshake() {
   fail(CloseReason::Error);  // a failed handshake: the owner counts and logs it
 }
 
+void TcpConnection::noteKernelTls() {
+  // OpenSSL turned kTLS on during the handshake if it could (SSL_OP_ENABLE_KTLS, a cipher the
+  // kernel knows, the `tls` module there); otherwise it went on in user space, silently.
+  kernel_tls_send_ = ssl_ && BIO_get_ktls_send(SSL_get_wbio(ssl_.get()));
+}
+
 void TcpConnection::onInputChanged(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   // The owner consumed input: reading may resume under the limit.
   auto* self = static_cast<TcpConnection*>(arg);
@@ -411,11 +422,16 @@ void TcpConnection::onWriteEvent(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
   if (self->connecting_) return self->finishConnect();
   if (self->handshaking_) return self->continueHandshake();
-  if (self->ssl_ && self->pendingOutput() == 0) {
-    // Armed by a read that needed a write (TLS): try reading again.
+  if (self->ssl_ && (self->pendingOutput() == 0 || self->tls_owes_write_)) {
+    // Armed by a read that needed a write (TLS): try reading again, then write what waited.
+    const bool owed = std::exchange(self->tls_owes_write_, false);
     event_del(self->write_event_.get());
     self->write_armed_ = false;
-    return self->readSome();
+    self->readSome();
+    if (owed && !self->closed_ && !self->tls_owes_write_ && self->pendingOutput() > 0 &&
+        !self->write_armed_)
+      self->writeSome();
+    return;
   }
   self->writeSome();
 }
@@ -441,14 +457,15 @@ void TcpConnection::finishConnect() {
 
 void TcpConnection::writeSome() {
   if (closed_) return;
-  if (handshaking_) return;  // output waits for the handshake
-  if (!(ssl_ ? writeTls() : writePlain())) return;
+  if (handshaking_ || tls_owes_write_) return;  // output waits for the handshake, or OpenSSL
+  if (!(ssl_ && !kernel_tls_send_ ? writeTls() : writePlain())) return;
   afterWrite();
 }
 
 void TcpConnection::writeNow(std::string_view first, std::string_view second) {
   size_t sent = 0;
-  if (!ssl_ && !connecting_ && !closed_ && !write_armed_ && !fin_sent_ && pendingOutput() == 0) {
+  if ((!ssl_ || (kernel_tls_send_ && !tls_owes_write_)) && !connecting_ && !closed_ &&
+      !write_armed_ && !fin_sent_ && pendingOutput() == 0) {
     iovec iov[2] = {{const_cast<char*>(first.data()), first.size()},
                     {const_cast<char*>(second.data()), second.size()}};
     const int n_iov = second.empty() ? 1 : 2;
@@ -469,8 +486,8 @@ void TcpConnection::writeNow(std::string_view first, std::string_view second) {
 }
 
 // evbuffer_write() sends file segments (evbuffer_add_file_segment into a buffer flagged
-// EVBUFFER_FLAG_DRAINS_TO_FD) with sendfile(2); only plain connections may carry them, since
-// writeTls() reads chunk memory. A sendfile that returns 0 with bytes still queued means the
+// EVBUFFER_FLAG_DRAINS_TO_FD) with sendfile(2); only plain and kTLS connections may carry them,
+// since writeTls() reads chunk memory. A sendfile that returns 0 with bytes still queued means the
 // file is shorter than promised (truncated in place): no write will ever progress, so the
 // connection fails rather than spinning on EPOLLOUT.
 bool TcpConnection::writePlain() {

@@ -8,7 +8,14 @@
 //
 // Files: a plain connection's output may hold evbuffer file segments (added through a buffer
 // flagged EVBUFFER_FLAG_DRAINS_TO_FD); evbuffer_write() sends them with sendfile(2). TLS output
-// must not: SSL_write needs the bytes in memory. Writes above 64 KiB are corked (tcp_nopush).
+// must not, unless the kernel does the TLS (kernelTlsSend()): SSL_write needs the bytes in
+// memory. Writes above 64 KiB are corked (tcp_nopush).
+//
+// Kernel TLS: where OpenSSL (SSL_OP_ENABLE_KTLS) handed the session's send keys to the kernel's
+// `tls` module after the handshake, the socket encrypts what is written to it, so the output
+// goes out as a plain connection's does: writev for memory, sendfile(2) for file segments (what
+// SSL_sendfile does on Linux, and what OpenSSL itself does with application data under kTLS).
+// OpenSSL still reads, and sends its own records (alerts, close_notify) through the kernel.
 //
 // Flow control: reading stops while the owner has paused it or while the input holds
 // `read_limit` bytes; onDrained() fires whenever a write leaves at most `low_watermark` bytes
@@ -125,6 +132,9 @@ class TcpConnection {
   // The ALPN protocol agreed ("h2", "http/1.1"), or empty.
   std::string_view alpn() const;
   bool tlsResumed() const { return ssl_ && SSL_session_reused(ssl_.get()); }
+  // Whether the kernel encrypts what this TLS connection sends (kTLS): its output may then hold
+  // file segments, sent with sendfile(2). False on a kernel without the `tls` module.
+  bool kernelTlsSend() const { return kernel_tls_send_; }
   // Stops every event and callback; the fd closes with the object.
   void close();
   // Whether nothing is in flight either way (no byte queued, none read and unconsumed, none
@@ -151,6 +161,7 @@ class TcpConnection {
   void setCork(bool on);
   bool writeTls();
   void continueHandshake();
+  void noteKernelTls();
   void afterWrite();
   void sendFin();
   void finishConnect();
@@ -169,6 +180,9 @@ class TcpConnection {
   std::unique_ptr<SSL, SslFree> ssl_;
   bool handshaking_ = false;
   bool write_wants_read_ = false;  // TLS: the last SSL_write needs the socket readable
+  bool kernel_tls_send_ = false;   // kTLS: the kernel encrypts; writes go as plain ones
+  // kTLS: OpenSSL has a record of its own half sent (a read needed a write): it goes first.
+  bool tls_owes_write_ = false;
   EvbufferPtr input_;
   EvbufferPtr output_;
   EventPtr read_event_;

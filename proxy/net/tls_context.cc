@@ -190,8 +190,13 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& settin
     if (!ctx) return Error{"tls: " + lastSslError()};
     SSL_CTX_set_min_proto_version(
         ctx, settings.min_version == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+    // ENABLE_KTLS: after the handshake OpenSSL hands the keys to the kernel's `tls` module
+    // where there is one, and static files then go out with sendfile(2) like plain ones
+    // (TcpConnection::kernelTlsSend()). Without the module the setsockopt fails (one syscall
+    // per handshake; never a module load, which needs CAP_NET_ADMIN) and TLS stays in user space.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_ENABLE_KTLS);
     // Partial writes from evbuffer chunks; freed buffers while idle (memory per connection).
     // NO_AUTO_CHAIN: the chain file is what we send. Without it OpenSSL tries, on every
     // handshake whose file holds the leaf alone, to complete the chain from the context's

@@ -118,6 +118,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   h2s.max_body = limits.body.bytes();
   h2s.body_rate = body_rate;
   h2s.idle_timeout = config->timeouts.client_idle;
+  h2s.park = config->timeouts.client_park;
   h2s.header_timeout = config->timeouts.client_header;
   h2s.send_timeout = config->timeouts.client_send;
   h2s.budgets.max_resets = h2.max_resets;

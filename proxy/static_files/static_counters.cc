@@ -7,4 +7,9 @@ std::array<std::atomic<uint64_t>, kDecisionCount>& decisionCounters() {
   return counters;
 }
 
+std::array<std::atomic<uint64_t>, kBodyPathCount>& bodyPathCounters() {
+  static std::array<std::atomic<uint64_t>, kBodyPathCount> counters{};
+  return counters;
+}
+
 }  // namespace gatehouse::static_files

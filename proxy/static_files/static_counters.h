@@ -39,32 +39,47 @@ namespace gatehouse::static_files {
   X(OpenFileCacheMiss, "open_file_cache_miss", "a request that opened the file")           \
   X(ReadError, "read_error", "a read of an open file failed: the response was aborted")
 
-enum class Decision : size_t {
-#define GATEHOUSE_STATIC_ID(id, label, help) id,
-  GATEHOUSE_STATIC_DECISIONS(GATEHOUSE_STATIC_ID)
-#undef GATEHOUSE_STATIC_ID
-};
+// How a response's body left, one count per response with a body
+// (gatehouse_static_bodies_total{path="..."}). X(id, label, help)
+#define GATEHOUSE_STATIC_BODY_PATHS(X)                                                    \
+  X(Sendfile, "sendfile", "sendfile(2) on a plain connection: no byte in user space")     \
+  X(KtlsSendfile, "ktls_sendfile", "sendfile(2) on a TLS connection the kernel encrypts") \
+  X(Userspace, "userspace", "pread into memory, then SSL_write or HTTP/2 DATA frames")    \
+  X(Memory, "memory", "a small file's bytes held by the open-file cache")
 
 struct DecisionInfo {
   std::string_view label;
   std::string_view help;
 };
 
-inline constexpr DecisionInfo kDecisionTable[] = {
+#define GATEHOUSE_STATIC_ID(id, label, help) id,
 #define GATEHOUSE_STATIC_INFO(id, label, help) {label, help},
-    GATEHOUSE_STATIC_DECISIONS(GATEHOUSE_STATIC_INFO)
+enum class Decision : size_t { GATEHOUSE_STATIC_DECISIONS(GATEHOUSE_STATIC_ID) };
+inline constexpr DecisionInfo kDecisionTable[] = {
+    GATEHOUSE_STATIC_DECISIONS(GATEHOUSE_STATIC_INFO)};
+enum class BodyPath : size_t { GATEHOUSE_STATIC_BODY_PATHS(GATEHOUSE_STATIC_ID) };
+inline constexpr DecisionInfo kBodyPathTable[] = {
+    GATEHOUSE_STATIC_BODY_PATHS(GATEHOUSE_STATIC_INFO)};
+#undef GATEHOUSE_STATIC_ID
 #undef GATEHOUSE_STATIC_INFO
-};
 inline constexpr size_t kDecisionCount = std::size(kDecisionTable);
+inline constexpr size_t kBodyPathCount = std::size(kBodyPathTable);
 
 // The process's counters.
 std::array<std::atomic<uint64_t>, kDecisionCount>& decisionCounters();
+std::array<std::atomic<uint64_t>, kBodyPathCount>& bodyPathCounters();
 
 inline void count(Decision d) {
   decisionCounters()[static_cast<size_t>(d)].fetch_add(1, std::memory_order_relaxed);
 }
 inline uint64_t countOf(Decision d) {
   return decisionCounters()[static_cast<size_t>(d)].load(std::memory_order_relaxed);
+}
+inline void count(BodyPath p) {
+  bodyPathCounters()[static_cast<size_t>(p)].fetch_add(1, std::memory_order_relaxed);
+}
+inline uint64_t countOf(BodyPath p) {
+  return bodyPathCounters()[static_cast<size_t>(p)].load(std::memory_order_relaxed);
 }
 
 }  // namespace gatehouse::static_files

@@ -258,6 +258,7 @@ void StaticFileHandler::send(Representation rep) {
       exchange_.abort();
       return;
     }
+    count(BodyPath::Memory);
     exchange_.respondBody(buf.get());
     exchange_.respondEnd();
     return;
@@ -267,11 +268,13 @@ void StaticFileHandler::send(Representation rep) {
     evbuffer_set_flags(buf.get(), EVBUFFER_FLAG_DRAINS_TO_FD);
     if (evbuffer_add_file_segment(buf.get(), body->segment, static_cast<ev_off_t>(first),
                                   static_cast<ev_off_t>(length)) == 0) {
+      count(exchange_.client().tls ? BodyPath::KtlsSendfile : BodyPath::Sendfile);
       exchange_.respondBody(buf.get());
       exchange_.respondEnd();
       return;
     }
   }
+  count(BodyPath::Userspace);
   file_ = std::move(body);
   offset_ = first;
   remaining_ = length;

@@ -2,11 +2,13 @@
 // Answers a GET or HEAD under a static prefix from the site's folder: path checks
 // (path_resolver.h), hashed and plain names (asset_versions.h), validators and 304, one byte
 // range (both by http/'s rules, as the cache's hits), precompressed siblings, then the body:
-//   - HTTP/1 over plain TCP: one evbuffer_file_segment, which TcpConnection writes with
-//     sendfile(2): the bytes never enter user space;
-//   - TLS or HTTP/2: pread() in 64 KiB chunks into the response, paused while the downstream is
-//     above its high watermark and resumed by onDownstreamDrained(). File segments would break
-//     both (SSL_write and the HTTP/2 framer read buffer memory).
+//   - HTTP/1 over plain TCP, or over TLS that the kernel encrypts (kTLS): one
+//     evbuffer_file_segment, which TcpConnection writes with sendfile(2): the bytes never enter
+//     user space;
+//   - TLS in user space or HTTP/2: pread() in 64 KiB chunks into the response, paused while the
+//     downstream is above its high watermark and resumed by onDownstreamDrained(). File
+//     segments would break both (SSL_write and the HTTP/2 framer read buffer memory).
+// Each body is counted by the path it took (BodyPath, gatehouse_static_bodies_total).
 
 #include <memory>
 #include <string>

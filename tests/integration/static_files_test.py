@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -63,6 +64,21 @@ def make_tree(base):
     # A symlink that stays inside is fine.
     os.symlink("css/app.css", os.path.join(root, "inside.css"))
     return root, files
+
+
+def kernel_has_tls():
+    """Whether this kernel encrypts TLS for a socket (the `tls` upper layer protocol is there,
+    built in or as a module already loaded): what OpenSSL's kTLS needs."""
+    TCP_ULP = 31
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        with socket.create_connection(srv.getsockname(), timeout=5) as c:
+            try:
+                c.setsockopt(socket.IPPROTO_TCP, TCP_ULP, b"tls")
+                return True
+            except OSError:
+                return False
 
 
 class StaticCase(IntegrationCase):
@@ -609,6 +625,37 @@ class TlsAndHttp2Test(StaticCase):
         r = self.curl("/static/css/app.%s.css" % sha16(CSS), "--http2")
         self.assertEqual(r.header("cache-control"), "public, max-age=31536000, immutable")
         self.assertEqual(r.body, CSS)
+
+    def test_large_file_over_tls_takes_the_counted_path(self):
+        """1 MiB + 123 over HTTP/1.1 and TLS arrives intact by sendfile(2) where the kernel does
+        TLS (kTLS), else by pread + SSL_write; gatehouse_static_bodies_total{path} says which.
+        Plain HTTP/1.1 takes sendfile and h2c the read path, counted the same way."""
+        self.tls_port, self.h2c_port = free_port(), free_port()
+        listeners = [tls_listener(self.tls_port, [self.pki.a]),
+                     {"address": "127.0.0.1:%d" % self.h2c_port, "h2c": True}]
+        self.start_static(listeners=listeners, admin=True)
+        big = self.files["big.bin"]
+        want = hashlib.sha256(big).hexdigest()
+        tls_path = "ktls_sendfile" if kernel_has_tls() else "userspace"
+        for http, port, path in (("--http1.1", self.tls_port, tls_path),
+                                 ("--http2", self.tls_port, "userspace"),
+                                 ("--http2-prior-knowledge", self.h2c_port, "userspace"),
+                                 ("--http1.1", self.h2c_port, "sendfile")):
+            before = self.bodies()
+            scheme = "http" if port == self.h2c_port else "https"
+            r = curl(port, "/static/big.bin", cafile=self.pki.ca, http=http, scheme=scheme)
+            self.assertEqual((r.rc, r.status), (0, 200), self.diag(r))
+            self.assertEqual(hashlib.sha256(r.body).hexdigest(), want, (http, port))
+            after = self.bodies()
+            moved = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+            self.assertEqual(moved, {path: 1}, (http, port))
+
+    def bodies(self):
+        """{path: count} of gatehouse_static_bodies_total."""
+        reply = self.admin.get("/metrics")
+        self.assertEqual(reply.status, 200)
+        family = parse_prometheus(reply.text)["gatehouse_static_bodies_total"]
+        return {labels["path"]: value for _, labels, value in family.samples}
 
     def test_h2c_uses_the_read_path(self):
         self.start_tls()
