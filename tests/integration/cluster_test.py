@@ -288,8 +288,11 @@ class ClusterTest(ClusterCase):
         self.assertEqual(c.get("/hello", method="POST", body=b"x")[0], 503)
         self.assertEqual(self.server(d_admin, "app", "a2")["state"], "drain")
         self.assertEqual(d_admin.get("/read-only").json()["reason"], "late starter")
-        self.wait_until(lambda: len(self.admin("A").get("/cluster").json()["instances"]) == 4, 5,
-                        "A lists 4 instances")
+        # Each instance's row is its last heartbeat (every 200 ms): B's says read-only soon.
+        def a_sees_d_and_b_read_only():
+            rows = self.admin("A").get("/cluster").json()["instances"]
+            return len(rows) == 4 and any(i["instance"] == "B" and i["read_only"] for i in rows)
+        self.wait_until(a_sees_d_and_b_read_only, 5, "A lists 4 instances, B read-only")
         view = self.admin("A").get("/cluster").json()
         by_name = {i["instance"]: i for i in view["instances"]}
         self.assertEqual(by_name["D"]["config_differs"], True)
