@@ -13,6 +13,7 @@
 # same split without a tail, to compare with.
 #
 #   bench/callgrind.sh                       # REQUESTS=2000 WARMUP=200 WORKLOADS="hit pass"
+#   OBJECTS=1000 WORKLOADS=hit bench/callgrind.sh   # hits spread over 1000 stored objects
 #   GATEHOUSE_BIN=/tmp/old/gatehouse bench/callgrind.sh
 set -euo pipefail
 
@@ -21,6 +22,9 @@ repo="$(cd "$here/.." && pwd)"
 requests="${REQUESTS:-2000}"
 warmup="${WARMUP:-200}"
 workloads="${WORKLOADS:-hit pass}"
+# OBJECTS=N: the requests cycle over N cached URLs (/1k.bin?v=0..N-1), so that a hit looks its key
+# up among many, as in production; 1 (the default) keeps the numbers comparable with earlier ones.
+objects="${OBJECTS:-1}"
 python="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 gatehouse_bin="${GATEHOUSE_BIN:-$repo/build/gatehouse}"
 
@@ -41,14 +45,15 @@ render cache-origin.conf "$work/origin/nginx.conf" DIR="$work/origin" PORT="$ori
 start origin 0 nginx -p "$work/origin" -c "$work/origin/nginx.conf" -e "$work/origin/error.log"
 serves "$origin_port" || { echo "bench: origin did not start" >&2; exit 1; }
 
-# requests N PATH: N GETs of PATH on one keep-alive connection, each read whole.
+# requests N PATH: N GETs of PATH on one keep-alive connection, each read whole (cycling over
+# $objects query strings when it is above 1).
 requests() {
-  "$python" - "$gatehouse_port" "$1" "$2" <<'PY'
+  "$python" - "$gatehouse_port" "$1" "$2" "$objects" <<'PY'
 import http.client, sys
-port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, n, path, objects = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-for _ in range(n):
-    conn.request("GET", path)
+for i in range(n):
+    conn.request("GET", path if objects == 1 else "%s?v=%d" % (path, i % objects))
     r = conn.getresponse()
     body = r.read()
     if r.status != 200 or len(body) != 1024:
@@ -72,7 +77,7 @@ measure() {
     --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
   local pid="${server_pid[gatehouse/$workload]}"
   serves "$gatehouse_port" 600 || { echo "bench: gatehouse did not start" >&2; cat "$out/../$workload/out.log" >&2 || true; exit 1; }
-  requests "$warmup" /1k.bin
+  requests "$(( warmup > objects ? warmup : objects ))" /1k.bin
   local tail_pid=""
   if [[ "${TAIL:-0}" == 1 ]]; then
     curl -sN -H "Authorization: Bearer $(cat "$out/token")" \
