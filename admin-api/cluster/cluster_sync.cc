@@ -1,5 +1,6 @@
 #include "admin-api/cluster/cluster_sync.h"
 
+#include <event2/event.h>
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
@@ -228,6 +229,10 @@ void ClusterSync::loadAtStart() {
         failure = (*bridge)->error();  // what hiredis saw (a closed connection) says less
         tls_failure = (*bridge)->tlsFailed();
       }
+      // A freed bufferevent with deferred callbacks still queued is released by them, on its
+      // loop: one more pass runs them (the loop's own free would not, and they would leak).
+      (*bridge).reset();
+      event_base_loop(bridge_loop.base(), EVLOOP_NONBLOCK);
     }
   }
   if (failure.empty()) return;
