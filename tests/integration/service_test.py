@@ -40,6 +40,11 @@ class NotifySocket:
     def close(self):
         self.sock.close()
 
+    @staticmethod
+    def parse(datagram):
+        """One sd_notify datagram: its KEY=VALUE lines."""
+        return dict(line.split("=", 1) for line in datagram.split("\n") if "=" in line)
+
     def drain(self):
         """Collect every datagram already sent, without waiting for more."""
         self.sock.setblocking(False)  # with a timeout set, each recv would wait for the next
@@ -49,8 +54,7 @@ class NotifySocket:
                     data = self.sock.recv(4096).decode()
                 except BlockingIOError:
                     return
-                self.messages.append(
-                    dict(line.split("=", 1) for line in data.split("\n") if "=" in line))
+                self.messages.append(self.parse(data))
         finally:
             self.sock.settimeout(0.2)
 
@@ -68,8 +72,7 @@ class NotifySocket:
                 data = self.sock.recv(4096).decode()
             except socket.timeout:
                 continue
-            fields = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
-            self.messages.append(fields)
+            self.messages.append(self.parse(data))
 
 
 def thread_named(pid, name):
