@@ -5,6 +5,9 @@
 # REQUESTS requests on one keep-alive connection and the dump's total is divided by them.
 #   hit    a stored 1 KiB object (cache route; the origin must see none of them)
 #   pass   the same 1 KiB file proxied without the cache (a route with `cache: false`)
+#   h2     the hit over TLS 1.3 + HTTP/2 (h2load -c 1 -m 10), gatehouse and HAProxy (nbthread 1,
+#          its cache) counted the same way, and their ratio. Both counts include the TLS record
+#          crypto; the handshake and connection set-up are left out (see measure_h2_one).
 # Counts user-space instructions of the gatehouse process only (the kernel's TCP work is not in
 # them). Prints one line per workload; nothing asserts. Compare two builds with GATEHOUSE_BIN.
 # TAIL=1 keeps a `GET /tail` reader (what `ctl tail` uses) attached while counting: the cost of a
@@ -14,6 +17,7 @@
 #
 #   bench/callgrind.sh                       # REQUESTS=2000 WARMUP=200 WORKLOADS="hit pass"
 #   OBJECTS=1000 WORKLOADS=hit bench/callgrind.sh   # hits spread over 1000 stored objects
+#   WORKLOADS=h2 bench/callgrind.sh          # HTTP/2 hits: gatehouse, HAProxy and the ratio
 #   GATEHOUSE_BIN=/tmp/old/gatehouse bench/callgrind.sh
 set -euo pipefail
 
@@ -110,11 +114,117 @@ measure() {
     $(( total / requests )) "$requests" "$origin_seen"
 }
 
+# --- workload h2: cache hits over TLS 1.3 + HTTP/2, gatehouse beside HAProxy -----------------------
+
+# h2_pki: the tests' ECDSA P-256 certificate (as bench/tls_h2.sh), once; sets h2_cert, h2_key and
+# h2_pem (chain and key in one file, for haproxy).
+h2_pki() {
+  [[ -n "${h2_pem:-}" ]] && return 0
+  mkdir -p "$work/pki"
+  PYTHONPATH="$repo/tests/support" "$python" - "$work/pki" >"$work/pki/paths" <<'PY'
+import sys
+from tls_material import TestPki
+pki = TestPki(directory=sys.argv[1])
+print(pki.a.cert, pki.a.key)
+PY
+  read -r h2_cert h2_key <"$work/pki/paths"
+  h2_pem="$work/pki/haproxy.pem"
+  cat "$h2_cert" "$h2_key" >"$h2_pem"
+  chmod -R a+rX "$work/pki"
+}
+
+# h2_serves PORT: true once GET /1k.bin over h2 returns 200 with 1024 bytes (60 s: valgrind is slow).
+h2_serves() {
+  local i
+  for i in $(seq 600); do
+    if [[ "$(curl -sk --http2 -o /dev/null -w '%{http_code} %{http_version} %{size_download}' \
+      "https://127.0.0.1:$1/1k.bin")" == "200 2 1024" ]]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# h2_requests PORT N: N GETs of /1k.bin on one h2 connection, 10 streams at a time; fails unless
+# all N succeeded with a 2xx.
+h2_requests() {
+  local report
+  report="$(h2load -n "$2" -c 1 -m 10 "https://127.0.0.1:$1/1k.bin" 2>&1)"
+  grep -q "requests: $2 total, $2 started, $2 done, $2 succeeded" <<<"$report" &&
+    grep -q "status codes: $2 2xx" <<<"$report" ||
+    { echo "bench: h2load did not get $2 answers:" >&2; echo "$report" >&2; return 1; }
+}
+
+# dump_total FILE_PREFIX NAME: the instructions of the callgrind dump triggered as NAME.
+dump_total() {
+  awk -v want="Trigger: dump $2" '
+    FNR == 1 { mine = 0 }
+    /^desc: / && index($0, want) { mine = 1 }
+    /^totals:/ && mine { s += $2 }
+    END { print s + 0 }' "$1".*
+}
+
+# measure_h2_one NAME PORT PID OUT: prints NAME's instructions per h2 request. Two runs, each a new
+# connection: H2_BASE requests, then H2_BASE + REQUESTS; the difference of their counts divided by
+# REQUESTS is the cost of a request, without the TLS handshake and the connection's set-up and
+# close (printed apart, as "connection"). The origin must see none of the measured requests.
+measure_h2_one() {
+  local name="$1" port="$2" pid="$3" out="$4" base="${H2_BASE:-200}"
+  h2_serves "$port" || { echo "bench: $name does not serve h2:" >&2; cat "$out/out.log" >&2; exit 1; }
+  h2_requests "$port" "$warmup"
+  local before
+  before="$(wc -l <"$work/origin/access.log")"
+  callgrind_control -i on "$pid" >/dev/null 2>&1
+  h2_requests "$port" "$base"
+  callgrind_control -d short "$pid" >/dev/null 2>&1
+  h2_requests "$port" $(( base + requests ))
+  callgrind_control -d long "$pid" >/dev/null 2>&1
+  callgrind_control -i off "$pid" >/dev/null 2>&1
+  local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
+  local short long
+  short="$(dump_total "$out/callgrind.out" short)"
+  long="$(dump_total "$out/callgrind.out" long)"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  h2_per_request=$(( (long - short) / requests ))
+  printf '%-9s h2 %8d instructions/request, connection %d  (%d requests, origin saw %d)\n' "$name" \
+    "$h2_per_request" $(( short - base * h2_per_request )) "$requests" "$origin_seen"
+}
+
+# measure_h2: gatehouse, then HAProxy (if installed), each alone under callgrind, and the ratio.
+measure_h2() {
+  command -v h2load >/dev/null || { echo "bench: h2load is not installed" >&2; exit 1; }
+  h2_pki
+  local out="$work/gatehouse/h2" gatehouse_count haproxy_count
+  mkdir -p "$out"
+  render gatehouse-tls-cache.yaml "$out/gatehouse.yaml" PORT="$gatehouse_port" \
+    ORIGIN_PORT="$origin_port" CERT="$h2_cert" KEY="$h2_key"
+  start gatehouse/h2 0 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$out/callgrind.out" "$gatehouse_bin" run -c "$out/gatehouse.yaml"
+  measure_h2_one gatehouse "$gatehouse_port" "${server_pid[gatehouse/h2]}" "$out"
+  gatehouse_count="$h2_per_request"
+  if ! command -v haproxy >/dev/null; then
+    echo "bench: haproxy is not installed: no h2 ratio" >&2
+    return 0
+  fi
+  out="$work/haproxy-h2"
+  mkdir -p "$out"
+  render haproxy-tls-cache.cfg "$out/haproxy.cfg" PORT="$gatehouse_port" \
+    ORIGIN_PORT="$origin_port" CRT="$h2_pem"
+  start haproxy-h2 0 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$out/callgrind.out" haproxy -db -f "$out/haproxy.cfg"
+  measure_h2_one haproxy "$gatehouse_port" "${server_pid[haproxy-h2]}" "$out"
+  haproxy_count="$h2_per_request"
+  "$python" -c "print('h2 gatehouse / haproxy: %.2f (instructions per request; below 1: gatehouse does less)' % ($gatehouse_count / $haproxy_count))"
+}
+
 echo "gatehouse: $gatehouse_bin"
 for w in $workloads; do
   case "$w" in
     hit) measure hit true ;;
     pass) measure pass false ;;
+    h2) measure_h2 ;;
     *) echo "bench: unknown workload $w" >&2; exit 1 ;;
   esac
 done

@@ -1,8 +1,10 @@
 #pragma once
 // One HTTP/2 stream of an Http2ServerConnection: it collects the request head from the HEADERS
 // block, owns the stream's Exchange and is its Downstream. Request body bytes wait in a buffer
-// (bounded by the stream window) until the handler asks for them; response body bytes wait in
-// another until nghttp2 pulls them into DATA frames, without copying (NO_COPY).
+// (bounded by the stream window, made only for a stream that has a body) until the handler asks
+// for them; response body bytes wait in another until nghttp2 pulls them into DATA frames,
+// without copying (NO_COPY). The request half is in http2_stream.cc, the response half in
+// http2_stream_response.cc.
 //
 // Life: created on the first HEADERS of a request; the connection calls onClosed() once when
 // nghttp2 closes the stream, which completes the Exchange, and then deletes the stream after
@@ -34,6 +36,12 @@ class Http2Stream final : public Downstream {
   Http2Stream& operator=(const Http2Stream&) = delete;
 
   int32_t id() const { return id_; }
+
+  // Request fields onRequestHead() must act on, noted as they arrive (bits of seen_).
+  struct Seen {
+    static constexpr uint8_t kContentLength = 1, kExpect = 2, kHopByHop = 4, kRequestId = 8,
+                             kHost = 16;
+  };
 
   // --- events from the session, in order ---
   // One field of the request head (pseudo-headers first; nghttp2 checked the order and
@@ -76,6 +84,7 @@ class Http2Stream final : public Downstream {
   void sendHead(const ResponseHead& head) override;
   void sendInterim(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
+  void sendBodyBytes(std::string_view bytes) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;
@@ -85,6 +94,10 @@ class Http2Stream final : public Downstream {
 
  private:
   void finishBody(uint32_t* data_flags);
+  // Whether n more response body bytes may be queued; if so they are counted as queued.
+  bool acceptBody(size_t n);
+  size_t requestBuffered() const;
+  size_t dropRequestBuffered();  // returns how many bytes it dropped
   void reject(int status, std::string_view why);
   // The request's :scheme, :path, :authority and Host, judged as HTTP/1 judges its request-line
   // and Host; fills an absent :authority from Host. Null when valid, else why not.
@@ -106,8 +119,9 @@ class Http2Stream final : public Downstream {
   RequestHead head_;  // filled field by field until onRequestHead moves it out
   size_t header_bytes_ = 0;
   bool header_too_large_ = false;
-  std::string cookies_;  // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
-  net::EvbufferPtr request_body_;
+  uint8_t seen_ = 0;               // Seen bits
+  std::string cookies_;            // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
+  net::EvbufferPtr request_body_;  // made for the first body bytes
   net::EvbufferPtr response_body_;
   HeaderMap response_trailers_;  // sent as a HEADERS frame after the last DATA
   std::chrono::steady_clock::time_point send_waiting_since_;

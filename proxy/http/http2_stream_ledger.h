@@ -6,9 +6,9 @@
 // have sent them before it saw it), and a HEADERS on a lower stream id never used is a
 // connection error (§5.1.1).
 //
-// Stream ids only grow, so entries are kept sorted by id in a small vector; past `capacity` the
-// lowest ended one is dropped and ids below it are no longer judged (the RFC lets an endpoint
-// limit how long it remembers).
+// Stream ids only grow, so entries are kept sorted by id in a small vector (a new stream is an
+// append); past `capacity` the lowest ended ones are dropped, an eighth of the capacity at once,
+// and ids below them are no longer judged (the RFC lets an endpoint limit how long it remembers).
 
 #include <algorithm>
 #include <cstddef>
@@ -38,6 +38,7 @@ class Http2StreamLedger {
                                [](const auto& e, int32_t v) { return e.first < v; });
     return it != entries_.end() && it->first == id ? it->second : State::NeverOpened;
   }
+  size_t remembered() const { return entries_.size(); }
 
  private:
   State& entry(int32_t id) {
@@ -50,15 +51,21 @@ class Http2StreamLedger {
     }
     return it->second;
   }
-  // Drops the lowest entry that has ended (open ones stay); ids below it are forgotten.
+  // Drops the lowest ended entries (open ones stay), a batch at a time: one pass over the vector
+  // pays for capacity/8 streams, not one (an erase at the front moved every entry per stream).
+  // Ids below the highest one dropped are forgotten.
   State& forgetOldest(int32_t keep) {
-    auto it = std::find_if(entries_.begin(), entries_.end(), [keep](const auto& e) {
-      return e.second != State::Open && e.first != keep;
-    });
-    if (it != entries_.end()) {
-      remembered_from_ = std::max(remembered_from_, it->first + 1);
-      entries_.erase(it);
+    size_t budget = std::max<size_t>(1, capacity_ / 8);
+    auto out = entries_.begin();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (budget > 0 && it->second != State::Open && it->first != keep) {
+        remembered_from_ = std::max(remembered_from_, it->first + 1);
+        --budget;
+        continue;
+      }
+      *out++ = *it;
     }
+    entries_.erase(out, entries_.end());
     return std::lower_bound(entries_.begin(), entries_.end(), keep,
                             [](const auto& e, int32_t v) { return e.first < v; })
         ->second;

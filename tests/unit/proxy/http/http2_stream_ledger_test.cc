@@ -40,5 +40,24 @@ TEST(Http2StreamLedger, ForgetsTheOldestEndedStreamsBeyondItsCapacity) {
   EXPECT_EQ(ledger.lookup(4), State::Unknown);
 }
 
+TEST(Http2StreamLedger, StaysBoundedAndKeepsTheRecentOnesOverManyStreams) {
+  // Forgetting goes an eighth of the capacity at a time: whatever the batch, the open stream
+  // stays, the most recent capacity - capacity / 8 - 1 (the open one) ended streams are judged,
+  // and memory stays within the capacity.
+  Http2StreamLedger ledger(64);
+  ledger.opened(1);
+  for (int32_t id = 3; id <= 2001; id += 2) {
+    ledger.opened(id);
+    ledger.ended(id, State::Completed);
+    ASSERT_LE(ledger.remembered(), 64u) << "after stream " << id;
+  }
+  for (int32_t id = 2001; id > 2001 - 2 * 55; id -= 2)
+    EXPECT_EQ(ledger.lookup(id), State::Completed) << id;
+  EXPECT_EQ(ledger.lookup(1001), State::Unknown);
+  const size_t remembered = ledger.remembered();
+  ledger.ended(1, State::ResetByPeer);  // the open one was kept: no new entry for its end
+  EXPECT_EQ(ledger.remembered(), remembered);
+}
+
 }  // namespace
 }  // namespace gatehouse::http

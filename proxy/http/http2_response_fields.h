@@ -1,0 +1,49 @@
+#pragma once
+// The header block of one response (or of its trailers) for nghttp2_submit_*: an nghttp2_nv per
+// field, pointing into the head it was made from. nghttp2 copies names and values, and lowercases
+// the names as it copies (RFC 9113 §8.2.1), so nothing is copied or lowercased here, and the head
+// only has to live until the submit call returns. A typical response's fields fit in the object
+// itself: no allocation per response.
+
+#include <nghttp2/nghttp2.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "proxy/http/header_map.h"
+#include "proxy/http/message.h"
+
+namespace gatehouse::http {
+
+class Http2ResponseFields {
+ public:
+  // :status, the head's fields (preformatted lines first) and content-length when given.
+  Http2ResponseFields(int status, const ResponseHead& head, std::optional<uint64_t> length);
+  // Trailer fields: no pseudo-field.
+  explicit Http2ResponseFields(const HeaderMap& trailers);
+  Http2ResponseFields(const Http2ResponseFields&) = delete;
+  Http2ResponseFields& operator=(const Http2ResponseFields&) = delete;
+
+  const nghttp2_nv* data() const { return more_.empty() ? inline_.data() : more_.data(); }
+  size_t size() const { return size_; }
+
+  // Fields that mean nothing in HTTP/2 and make a strict client reject the response
+  // (RFC 9113 §8.2.2), plus the ones the codec writes itself (pseudo-fields, content-length).
+  static bool dropped(std::string_view name);
+
+ private:
+  static constexpr size_t kInline = 32;
+  void addField(std::string_view name, std::string_view value);
+  void add(std::string_view name, std::string_view value, uint8_t flags);
+
+  std::array<nghttp2_nv, kInline> inline_;
+  std::vector<nghttp2_nv> more_;  // all of them, once past kInline
+  size_t size_ = 0;
+  std::array<char, 3> status_{};
+  std::array<char, 20> length_{};
+};
+
+}  // namespace gatehouse::http
