@@ -2,7 +2,9 @@
 // The header block of one response (or of its trailers) for nghttp2_submit_*: an nghttp2_nv per
 // field, pointing into the head it was made from. nghttp2 copies names and values, and lowercases
 // the names as it copies (RFC 9113 §8.2.1), so nothing is copied or lowercased here, and the head
-// only has to live until the submit call returns. A typical response's fields fit in the object
+// only has to live until the submit call returns. Common names (content-type, cache-control,
+// x-request-id...) go as static lowercase spellings that nghttp2 need not copy nor lowercase
+// (NO_COPY_NAME); values are always copied. A typical response's fields fit in the object
 // itself: no allocation per response.
 
 #include <nghttp2/nghttp2.h>
@@ -37,7 +39,18 @@ class Http2ResponseFields {
  private:
   static constexpr size_t kInline = 32;
   void addField(std::string_view name, std::string_view value);
-  void add(std::string_view name, std::string_view value, uint8_t flags);
+  void add(std::string_view name, std::string_view value, uint8_t flags) {
+    const nghttp2_nv nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                        reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                        value.size(), flags};
+    if (size_ < kInline) {
+      inline_[size_++] = nv;
+    } else {
+      addBeyondInline(nv);
+    }
+  }
+  void addBeyondInline(const nghttp2_nv& nv);
+  void addLines(std::string_view lines);
 
   std::array<nghttp2_nv, kInline> inline_;
   std::vector<nghttp2_nv> more_;  // all of them, once past kInline

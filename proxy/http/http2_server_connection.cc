@@ -138,8 +138,13 @@ void Http2ServerConnection::sendFinalGoaway() {
 // --- lifetime ------------------------------------------------------------------------------
 
 Http2Stream* Http2ServerConnection::stream(int32_t id) const {
+  // The callbacks of one frame ask for the same stream again and again (one per header field).
+  if (id == last_stream_id_ && last_stream_) return last_stream_;
   auto it = streams_.find(id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  if (it == streams_.end()) return nullptr;
+  last_stream_id_ = id;
+  last_stream_ = it->second.get();
+  return last_stream_;
 }
 
 void Http2ServerConnection::closeStream(int32_t stream_id, uint32_t error_code) {
@@ -147,6 +152,7 @@ void Http2ServerConnection::closeStream(int32_t stream_id, uint32_t error_code) 
   if (it == streams_.end()) return;
   std::unique_ptr<Http2Stream> s = std::move(it->second);
   streams_.erase(it);
+  forgetLastStream();
   s->onClosed(error_code);
   // Its handler may be the caller several frames up: destroy after the callback returns.
   loop_.deferDelete(std::move(s));
@@ -235,6 +241,7 @@ void Http2ServerConnection::closeNow() {
 void Http2ServerConnection::resetAllStreams() {
   auto streams = std::move(streams_);
   streams_.clear();
+  forgetLastStream();
   for (auto& [id, s] : streams) {
     s->onClosed(NGHTTP2_CANCEL);  // each handler still running hears onDownstreamReset
     loop_.deferDelete(std::move(s));

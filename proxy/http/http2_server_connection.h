@@ -28,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "proxy/base/duration.h"
@@ -148,6 +149,10 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   // For the streams.
   nghttp2_session* session() const { return session_.get(); }
   Http2Stream* stream(int32_t id) const;
+  void forgetLastStream() {
+    last_stream_id_ = 0;
+    last_stream_ = nullptr;
+  }
   bool active() const { return !closed_ && !session_failed_ && session_ != nullptr; }
   void scheduleWork();
   // RST_STREAM(NO_ERROR) to stop a client's upload (RFC 9113 §8.1), sent only once the complete
@@ -204,10 +209,16 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   Http2FrameTracker frames_;  // what the client sent, frame by frame, beside nghttp2
   Http2StreamLedger ledger_;  // how recent streams ended (for frames on closed streams)
   std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
+  // The last stream found by stream(id) (forgotten when a stream leaves streams_).
+  mutable int32_t last_stream_id_ = 0;
+  mutable Http2Stream* last_stream_ = nullptr;
   std::vector<int32_t> deliveries_;  // streams whose handler resumed reading the body
   // Streams answered before the client finished sending: each gets RST_STREAM(NO_ERROR) once
   // the answer has left in writes of its own (see stopAfterFlush()).
   std::vector<int32_t> stop_after_flush_;
+  // The last :authority (or Host) found valid (isAuthority): most clients send one on every
+  // stream. Empty: none yet, and an empty authority is never valid.
+  std::string valid_authority_;
   size_t response_buffered_ = 0;  // in the streams' response buffers, not yet in DATA
   Http2FloodGuard floods_;
   bool in_session_ = false;       // inside nghttp2_session_mem_recv/mem_send: no re-entry
