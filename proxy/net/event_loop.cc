@@ -37,12 +37,19 @@ EventLoop::EventLoop()
 }
 
 EventLoop::~EventLoop() {
+  // Posted tasks are for a running loop: none runs from here on.
+  posted_event_.reset();
   for (const Owned& o : owned_graveyard_)
     o.destroy(o.object);
   owned_graveyard_.clear();
   graveyard_.clear();
   reap_event_.reset();
-  posted_event_.reset();
+  // A bufferevent freed while its deferred callbacks were queued (the TLS bridge's, freed with
+  // its cluster link at stop) is released by those callbacks, which only a turn of the loop runs:
+  // event_base_free drops them, and the bufferevent, its socket and its SSL leaked. One pass
+  // that does not wait runs them; the callbacks were cleared when the bufferevent was freed, so
+  // nothing of ours is called.
+  event_base_loop(base_.get(), EVLOOP_NONBLOCK);
   ::close(wake_fd_);
 }
 
