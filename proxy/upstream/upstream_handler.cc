@@ -249,7 +249,7 @@ void UpstreamHandler::sendRequest() {
     blockForReadOnly();
     return;
   }
-  head.headers.set("Host", head.authority);
+  // Host is the authority's, set with the forwarding fields at start().
   // The codec left the client's id in place when it adopted it; otherwise ours goes here.
   if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_->requestId());
   conn_->sendRequestHead(head);
@@ -320,9 +320,18 @@ void UpstreamHandler::onResponseHead(http::ResponseHead& head) {
       server_->recordSuccess();
     }
   }
+  // The fields come as lines to copy (backend_response_head.h) unless something here edits
+  // them: the cache (which stores and revalidates them), the read-only gate (which drops
+  // Set-Cookie: BackendAdmission::filterResponse), a Via to extend.
+  const ResponseFieldLines* lines = conn_ ? conn_->responseFieldLines() : nullptr;
+  if (lines && (interceptor_ || lines->hasSetCookie() || lines->hasVia())) {
+    takeFieldLines(head);
+    lines = nullptr;
+  }
   dropSetCookieWhileReadOnly(head);
   addResponseVia(head.headers);
-  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_->requestId());
+  if (!(lines && lines->hasRequestId()) && !head.headers.has("x-request-id"))
+    head.headers.add("X-Request-Id", exchange_->requestId());
   if (interceptor_ && head.status != 101 &&
       interceptor_->onBackendHead(head) == ResponseInterceptor::HeadAction::Consume) {
     become(State::DroppingResponse);
