@@ -76,9 +76,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   // The fields of the response head last given to onResponseHead(), when that head carried
   // them as field lines (head.preformatted, borrowed from here until the next response); null
   // when they were in head.headers.
-  const ResponseFieldLines* responseFieldLines() const {
-    return lines_in_head_ ? &response_fields_ : nullptr;
-  }
+  ResponseFieldLines* responseFieldLines() { return lines_in_head_ ? &response_fields_ : nullptr; }
 
   // Gives a pooled connection to a new user.
   void attach(User& user, const Timeouts& timeouts);

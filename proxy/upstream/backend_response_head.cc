@@ -9,30 +9,31 @@
 namespace gatehouse::upstream {
 namespace {
 
-// The values of a head's Connection fields (one, nearly always).
-constexpr size_t kMaxConnectionFields = 4;
+// The field names a head's Connection fields list (RFC 9110 §7.6.1), less those removed anyway:
+// "close" and the hop-by-hop names ("keep-alive"). Nearly always none.
+constexpr size_t kMaxNamedFields = 8;
 struct ConnectionFields {
-  std::array<std::string_view, kMaxConnectionFields> values;
+  std::array<std::string_view, kMaxNamedFields> named;
   size_t count = 0;
   bool overflow = false;
 
   explicit ConnectionFields(const http::ResponseHeadView& view) {
     for (const http::HeaderView& h : view.headers) {
       if (h.name.size() != 10 || !ascii::iequals(h.name, "connection")) continue;
-      if (count == kMaxConnectionFields) {
-        overflow = true;
-        return;
-      }
-      values[count++] = h.value;
+      ascii::forEachListElement(h.value, [&](std::string_view token) {
+        if (ascii::iequals(token, "close") || http::isHopByHop(token)) return;
+        if (count == kMaxNamedFields) {
+          overflow = true;
+          return;
+        }
+        named[count++] = token;
+      });
     }
   }
   bool names(std::string_view field) const {
-    bool found = false;
-    for (size_t i = 0; i < count && !found; ++i)
-      ascii::forEachListElement(values[i], [&](std::string_view token) {
-        found = found || ascii::iequals(token, field);
-      });
-    return found;
+    for (size_t i = 0; i < count; ++i)
+      if (ascii::iequals(named[i], field)) return true;
+    return false;
   }
 };
 
@@ -40,7 +41,7 @@ struct ConnectionFields {
 bool forwarded(std::string_view name, const ConnectionFields& connection) {
   if (http::isHopByHop(name)) return false;
   if (name.size() == 14 && ascii::iequals(name, "content-length")) return false;
-  return connection.count == 0 || !connection.names(name);
+  return !connection.names(name);
 }
 
 }  // namespace
@@ -79,6 +80,10 @@ bool ResponseFieldLines::assign(const http::ResponseHeadView& view) {
   }
   lines_.resize(static_cast<size_t>(at - lines_.data()));
   return true;
+}
+
+void ResponseFieldLines::append(std::string_view name, std::string_view value) {
+  http::appendFieldLine(lines_, name, value);
 }
 
 http::HeaderMap structuredHeaders(const http::ResponseHeadView& view, bool keep_upgrade) {

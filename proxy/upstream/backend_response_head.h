@@ -23,8 +23,10 @@ namespace gatehouse::upstream {
 class ResponseFieldLines {
  public:
   // Copies the end-to-end fields of `view`. False (and nothing kept) for a head too unusual
-  // for the lines: more Connection fields than noted here; use structuredHeaders() then.
+  // for the lines: more fields named by Connection than noted here; use structuredHeaders().
   bool assign(const http::ResponseHeadView& view);
+  // Adds a field after the others (gatehouse's own: Via, X-Request-Id).
+  void append(std::string_view name, std::string_view value);
   std::string_view lines() const { return lines_; }
   bool hasSetCookie() const { return set_cookie_; }
   bool hasVia() const { return via_; }

@@ -5,7 +5,6 @@
 namespace gatehouse::upstream {
 namespace {
 
-constexpr std::string_view kVia = "1.1 gatehouse";
 constexpr size_t kRealIp = 5;  // index of X-Real-IP in kClientControlledFields
 static_assert(config::kClientControlledFields[kRealIp].name == "X-Real-IP");
 
@@ -105,6 +104,7 @@ void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& clien
     }
     return true;
   });
+  head.headers.reserve(head.headers.size() + 7);  // these six and the X-Request-Id to come
   head.headers.add("X-Forwarded-For", client.ip);
   head.headers.add("X-Forwarded-Proto", client.tls ? "https" : "http");
   head.headers.add("X-Forwarded-Host", head.authority);

@@ -50,6 +50,9 @@ class ForwardPolicy {
   std::vector<std::string> upgrade_tokens_;  // lowercase
 };
 
+// The hop gatehouse adds to Via, both ways (RFC 9110 §7.6.3).
+inline constexpr std::string_view kVia = "1.1 gatehouse";
+
 // Adds Via to a response going back to the client.
 void addResponseVia(http::HeaderMap& headers);
 

@@ -90,16 +90,27 @@ TEST(ResponseFieldLines, HoldsLinesLongerThanOnTheWire) {
   EXPECT_EQ(linesOf(head + "Content-Length: 0\r\n\r\n"), want);
 }
 
-TEST(ResponseFieldLines, RefusesMoreConnectionFieldsThanItNotes) {
+TEST(ResponseFieldLines, RefusesMoreNamedFieldsThanItNotes) {
+  // "close" and hop-by-hop names cost nothing, however often they come.
   std::string head = "HTTP/1.1 200 OK\r\n";
-  for (int i = 0; i < 5; ++i)
-    head += "Connection: x-" + std::to_string(i) + "\r\n";
+  for (int i = 0; i < 20; ++i)
+    head += "Connection: close, keep-alive\r\n";
+  EXPECT_EQ(linesOf(head + "X-A: 1\r\nContent-Length: 0\r\n\r\n"), "X-A: 1\r\n");
+  for (int i = 0; i < 9; ++i)
+    head += "Connection: x-" + std::to_string(i) + "\r\nX-" + std::to_string(i) + ": v\r\n";
   Parsed p(head + "Content-Length: 0\r\n\r\n");
   ResponseFieldLines lines;
   EXPECT_FALSE(lines.assign(p.view));
   // The structured way removes the same fields.
-  http::HeaderMap fields = structuredHeaders(p.view, false);
-  EXPECT_TRUE(fields.empty());
+  EXPECT_TRUE(structuredHeaders(p.view, false).empty());
+}
+
+TEST(ResponseFieldLines, AppendsGatehousesOwnFieldsAfterTheBackends) {
+  Parsed p("HTTP/1.1 200 OK\r\nServer: app\r\nContent-Length: 0\r\n\r\n");
+  ResponseFieldLines lines;
+  ASSERT_TRUE(lines.assign(p.view));
+  lines.append("Via", "1.1 gatehouse");
+  EXPECT_EQ(lines.lines(), "Server: app\r\nVia: 1.1 gatehouse\r\n");
 }
 
 TEST(ResponseFieldLines, StructuredHeadersKeepUpgradeOnlyWhenAsked) {
