@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "admin-api/allocator_metrics.h"
 #include "admin-api/cache_metrics.h"
 #include "admin-api/cluster/cluster_sync.h"
 #include "admin-api/endpoint.h"
@@ -305,6 +306,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   const std::chrono::duration<double> uptime = std::chrono::system_clock::now() - status.started;
   out.add(Metric::Uptime, {}, uptime.count());
   addProcessMetrics(out, status.started);
+  addAllocatorMetrics(out);
   return out.render();
 }
 

@@ -239,6 +239,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "Live instances whose config digest differs from this instance's")                            \
   X(BuildInfo, Gauge, "gatehouse_build_info", "Always 1; the version is in the label")            \
   X(Uptime, Gauge, "gatehouse_uptime_seconds", "Seconds since the process started")               \
+  X(AllocatorBytes, Gauge, "gatehouse_allocator_bytes",                                           \
+    "jemalloc's account of the heap by kind: allocated, active, resident (freed pages not yet "   \
+    "purged included), metadata, retained (given back, still mapped)")                            \
   X(ProcessCpu, Counter, "process_cpu_seconds_total", "User and system CPU time spent")           \
   X(ProcessRss, Gauge, "process_resident_memory_bytes", "Resident memory size")                   \
   X(ProcessVirtual, Gauge, "process_virtual_memory_bytes", "Virtual memory size")                 \

@@ -141,6 +141,17 @@ class AdminTest(AdminCase):
         rt = "gatehouse_backend_response_time_seconds"
         self.assertEqual(delta(rt, rt + "_count", pool="app", server="a1"), 5)
         self.assertGreater(after["process_resident_memory_bytes"].value(), 1e6)
+        # jemalloc's account (admin-api/allocator_metrics.cc): only where it is linked (not ASan).
+        if "libjemalloc" in open("/proc/%d/maps" % gh.pid).read():
+            heap = {kind: after["gatehouse_allocator_bytes"].value(kind=kind)
+                    for kind in ("allocated", "active", "resident", "metadata", "retained")}
+            self.assertGreater(heap["allocated"], 1e5, heap)
+            self.assertGreaterEqual(heap["active"], heap["allocated"], heap)
+            self.assertGreaterEqual(heap["resident"], heap["active"], heap)
+            self.assertGreater(heap["metadata"], 0, heap)
+            self.assertLess(heap["resident"], after["process_resident_memory_bytes"].value(), heap)
+        else:
+            self.assertNotIn("gatehouse_allocator_bytes", after)
         self.assertGreater(after["process_open_fds"].value(), 3)
         self.assertGreaterEqual(delta("gatehouse_http_request_bytes_total"), 1000)
         self.assertGreater(delta("gatehouse_http_response_bytes_total"), 0)
