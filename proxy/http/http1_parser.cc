@@ -4,8 +4,6 @@
 #include "proxy/http/http1_parser.h"
 
 #include <array>
-#include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include "proxy/base/ascii.h"
@@ -37,28 +35,6 @@ constexpr std::array<bool, 256> kFieldValueTable = makeFieldValueTable();
 
 bool isFieldValueByte(char c) {
   return kFieldValueTable[static_cast<uint8_t>(c)];
-}
-
-// The end of the field-value bytes from `pos`: the first byte that is not one, or in.size().
-// Values are most of a head's bytes, so they go eight at a time while none of the eight can be
-// the end (no byte below 0x20, none 0x7F: the "has less than" and "has zero" tests of Bit
-// Twiddling Hacks, exact about whether such a byte is there); the byte loop then finds it
-// (an HTAB, allowed, stops the fast loop too).
-size_t skipFieldValueBytes(std::string_view in, size_t pos) {
-  constexpr uint64_t kOnes = 0x0101010101010101u;
-  constexpr uint64_t kHighs = 0x8080808080808080u;
-  while (pos + 8 <= in.size()) {
-    uint64_t w;
-    std::memcpy(&w, in.data() + pos, 8);
-    const uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHighs;
-    const uint64_t del = w ^ (0x7F * kOnes);
-    const uint64_t has_del = (del - kOnes) & ~del & kHighs;
-    if ((below_space | has_del) != 0) break;
-    pos += 8;
-  }
-  while (pos < in.size() && isFieldValueByte(in[pos]))
-    ++pos;
-  return pos;
 }
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
@@ -179,7 +155,8 @@ Stop scanStatusLine(std::string_view in, ResponseHeadView& head, size_t& next) {
   size_t reason_start = pos;
   if (in[pos] == ' ') {
     reason_start = ++pos;
-    pos = skipFieldValueBytes(in, pos);
+    while (pos < in.size() && isFieldValueByte(in[pos]))
+      ++pos;
     if (pos >= in.size()) return {Scan::Incomplete};
   }
   if (!isLineByte(in[pos])) return {Scan::Error, ParseError::BadStatusLine};
@@ -387,7 +364,8 @@ FieldLineScan scanFieldLine(std::string_view in, size_t pos) {
   }
   std::string_view name = in.substr(start, pos - start);
   start = ++pos;
-  pos = skipFieldValueBytes(in, pos);
+  while (pos < in.size() && isFieldValueByte(in[pos]))
+    ++pos;
   if (pos >= in.size()) return {};
   if (!isLineByte(in[pos])) return fail(ParseError::BadHeaderValue);
   Scan end = lineEndAt(in, pos);
