@@ -252,6 +252,7 @@ std::string renderMetrics(const server::ProcessControl& control, const AdminCoun
   out.add(Metric::Http2SessionErrors, {}, h2.session_errors.load(relaxed));
   out.add(Metric::Http2HeaderTimeouts, {}, h2.header_timeouts.load(relaxed));
   out.add(Metric::Http2Parks, {}, h2.parks.load(relaxed));
+  out.add(Metric::Http2ResponseBufferFull, {}, h2.response_buffer_full.load(relaxed));
   out.add(Metric::Http2SendTimeouts, {}, h2.send_timeouts.load(relaxed));
   for (size_t i = 0; i < http::kHttp2LimitLabels.size(); ++i)
     out.add(Metric::Http2LimitsExceeded, {{"limit", http::kHttp2LimitLabels[i]}},

@@ -157,6 +157,9 @@ enum class MetricType { Counter, Gauge, Histogram };
     "HTTP/2 connections ended by a protocol error from the client")                               \
   X(Http2Parks, Counter, "gatehouse_http2_parks_total",                                           \
     "HTTP/2 connections idle for timeouts.client_park that gave back their frame buffer's pages") \
+  X(Http2ResponseBufferFull, Counter, "gatehouse_http2_response_buffer_full_total",               \
+    "Times an HTTP/2 connection's streams all waited: their responses held "                      \
+    "http2.response_buffer for a client that was not reading")                                    \
   X(Http2HeaderTimeouts, Counter, "gatehouse_http2_header_timeouts_total",                        \
     "HTTP/2 connections ended because a header block stayed unfinished for "                      \
     "timeouts.client_header")                                                                     \

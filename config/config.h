@@ -79,6 +79,9 @@ struct Http2Config {
   // upload holds here (about HTTP/1's read buffer).
   ByteSize stream_window = ByteSize::kib(64);
   ByteSize connection_window = ByteSize::mib(16);
+  // Response bytes one connection's streams may hold together for a client that does not read
+  // (each stream also stops at its own high watermark): what a slow reader can pin.
+  ByteSize response_buffer = ByteSize::mib(4);
   uint32_t max_resets = 200;           // RST_STREAMs, received or provoked
   uint32_t max_settings = 100;         // SETTINGS frames
   uint32_t max_pings = 100;            // PING frames

@@ -50,6 +50,15 @@ void readHttp2(const Value& v, Http2Config& h2, Diagnostics& diag) {
             }},
            windowField("stream_window", h2.stream_window, diag),
            windowField("connection_window", h2.connection_window, diag),
+           {"response_buffer",
+            [&](const Value& x) {
+              // Below one stream's high watermark (256 KiB) a single response would wait on it.
+              auto b = readByteSize(x, diag);
+              if (b && (b->bytes() < (256u << 10) || b->bytes() > (1ull << 30)))
+                diag.error(x.mark, x.path, "must be between 256KiB and 1GiB");
+              else if (b)
+                h2.response_buffer = *b;
+            }},
            {"max_resets",
             [&](const Value& x) {
               if (auto n = readUint(x, 1, 100000, diag)) h2.max_resets = *n;

@@ -104,24 +104,36 @@ class ClusterSync {
   enum class Phase { Down, Connecting, Up };
 
   std::string key(std::string_view suffix) const;
-  bool publish(Record record);
+
+  // cluster_sync_start_load.cc: the blocking load before the workers start.
   void loadAtStart();
-  std::string loadFrom(redisContext* c);      // the start's load over `c`: why it failed, or empty
+  std::string loadFrom(redisContext* c);  // the start's load over `c`: why it failed, or empty
+
+  // cluster_sync_tls.cc: rediss://.
   Result<net::SslCtxPtr> tlsContext() const;  // from cluster.tls' files
   void reloadTlsFiles();
   net::TlsBridge::Target tlsTarget() const;
   std::string tlsDescription() const;
+
+  // cluster_sync_connection.cc: the links' life (Down -> Connecting -> Up -> Down ...).
   void connect();
   void linkDown(uint64_t generation, const std::string& why);
+  void becomeUp();
+
+  // cluster_sync_receive.cc: the catch-up after connecting, and the channel's messages.
   void resync();
   void onStateHash(const redisReply* reply);
   void catchUpPurges();
-  void becomeUp();
   void onMessage(const redisReply* reply);
   void receiveRecord(const Record& record, const char* how);
   void receivePurge(const std::string& id, const PurgeEvent& event);
+
+  // cluster_sync_publish.cc: the changes and purges made here.
+  bool publish(Record record);
   void sendRecord(const Record& record);
   void sendPurge(const PurgeEvent& event);
+
+  // cluster_sync_heartbeat.cc.
   void beat();
   void onHeartbeats(const redisReply* reply);
 

@@ -55,6 +55,9 @@ struct Http2Counters {
   // Connections without a stream for timeouts.client_park that gave their frame buffer's
   // pages back (Http2ServerConnection::park()).
   std::atomic<uint64_t> parks{0};
+  // Times a connection's streams all had to wait: their responses held http2.response_buffer
+  // for a client that was not reading (counted when it fills, not while it stays full).
+  std::atomic<uint64_t> response_buffer_full{0};
   std::array<std::atomic<uint64_t>, kHttp2LimitLabels.size()> limits_exceeded{};
   std::array<std::atomic<uint64_t>, kHttp2ErrorNames.size()> goaways_sent{};  // by error code
 

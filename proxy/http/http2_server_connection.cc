@@ -252,7 +252,12 @@ void Http2ServerConnection::sendPending() {
 size_t Http2ServerConnection::outputShare() const {
   if (closed_) return 0;
   const size_t output = conn_->pendingOutput();
-  if (response_buffered_ + output > kResponseBudget) return kResponseBudget;  // all wait
+  const size_t budget = settings_.response_buffer;
+  const bool full = response_buffered_ + output > budget;
+  if (full && !response_buffer_full_)
+    Http2Counters::process().response_buffer_full.fetch_add(1, std::memory_order_relaxed);
+  response_buffer_full_ = full;
+  if (full) return budget;  // all wait
   return output / std::max<size_t>(1, streams_.size());
 }
 

@@ -59,6 +59,10 @@ struct Http2Settings {
   // upload holds here (about HTTP/1's read buffer).
   uint32_t initial_window_size = 64 << 10;
   uint32_t connection_window_size = 16 << 20;  // bounds all request bodies buffered together
+  // http2.response_buffer: response bytes all streams together may hold waiting for the client.
+  // Each handler stops at Exchange::kHighWatermark of its own; above this total they all wait,
+  // so a client that opens many streams and reads none costs this much, not 128 high watermarks.
+  size_t response_buffer = 4 << 20;
   uint64_t max_body = 100ull << 20;
   BodyRateLimit body_rate;  // timeouts.client_body, limits.min_body_rate: per stream
   Duration idle_timeout{60000};
@@ -100,10 +104,6 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   static constexpr size_t kOutputHighWatermark = 1 << 20;
   // Below this, output is pulled again, reading resumes and handlers hear they may send.
   static constexpr size_t kOutputLowWatermark = 256 * 1024;
-  // Response bytes all streams together may hold waiting for the client. Each handler stops
-  // at Exchange::kHighWatermark of its own; above this total they all wait, so a client that
-  // opens many streams and reads none costs this much, not 128 high watermarks.
-  static constexpr size_t kResponseBudget = 4 << 20;
 
  private:
   friend class Http2Stream;
@@ -155,7 +155,8 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   // of the response (curl 7.88) reports the whole exchange as failed.
   void stopAfterFlush(int32_t stream_id);
   void scheduleDelivery(int32_t stream_id);
-  // A stream's part of what the connection holds for the client (see kResponseBudget).
+  // A stream's part of what the connection holds for the client (see
+  // Http2Settings::response_buffer).
   size_t outputShare() const;
   void countClientCausedReset() { countFrame(Http2Limit::Resets); }
   // A stream's response body waits for the client (its window or the socket): the send
@@ -209,6 +210,8 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   // the answer has left in writes of its own (see stopAfterFlush()).
   std::vector<int32_t> stop_after_flush_;
   size_t response_buffered_ = 0;  // in the streams' response buffers, not yet in DATA
+  // Whether outputShare() last found settings_.response_buffer full (counted once per filling).
+  mutable bool response_buffer_full_ = false;
   Http2FloodGuard floods_;
   bool in_session_ = false;       // inside nghttp2_session_mem_recv/mem_send: no re-entry
   bool session_failed_ = false;   // nghttp2 returned a fatal error: never call it again

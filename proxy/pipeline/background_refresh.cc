@@ -2,6 +2,7 @@
 
 #include "cache/object_builder.h"
 #include "proxy/base/ascii.h"
+#include "proxy/base/count.h"
 #include "proxy/base/log.h"
 #include "proxy/pipeline/cache_fill.h"
 #include "proxy/upstream/response_interceptor.h"
@@ -32,24 +33,65 @@ http::RequestHead refreshRequest(const http::RequestHead& request) {
 
 }  // namespace
 
-// One refresh: its exchange (the downstream drops the response), the fetch, and the fill that
-// stores what comes back. Done when the response has ended (or was consumed by a 304 merge);
-// destroying it releases the key's beginRefresh().
-class BackgroundRefreshes::Refresh final : public http::Downstream,
-                                           private upstream::ResponseInterceptor,
+// What a refresh and an orphaned fill have in common: an exchange of their own, whose downstream
+// drops the response (it is the cache's business only), the fetch, the fill that stores what
+// comes back, and telling the owner once when the exchange is over (done(): the owner then
+// destroys the task after the current callback). The subclasses watch the response.
+class BackgroundRefreshes::BackgroundFetch : public http::Downstream,
+                                             protected upstream::ResponseInterceptor {
+ protected:
+  // `id_suffix` tells the access log and the backend's X-Request-Id whose fetch this is.
+  BackgroundFetch(BackgroundRefreshes& owner, http::RequestHead request,
+                  const http::Exchange& client, std::string_view id_suffix, std::string key,
+                  std::shared_ptr<const CachePolicy> policy, CacheFill fill)
+      : owner_(owner),
+        exchange_(std::move(request), client.client(),
+                  std::string(client.requestId()) + std::string(id_suffix), *this),
+        key_(std::move(key)),
+        policy_(std::move(policy)),
+        fill_(std::move(fill)) {}
+
+  // Tells the owner, once, that this task may go.
+  void done() {
+    if (done_) return;
+    done_ = true;
+    owner_.finished(this);
+  }
+
+  // http::Downstream: the response is the cache's business only.
+  void sendHead(const http::ResponseHead&) override {}
+  void sendBody(evbuffer* data) override { evbuffer_drain(data, evbuffer_get_length(data)); }
+  void sendEnd() override { done(); }
+  size_t pendingOutput() const override { return 0; }
+  void pauseRequestBody() override {}
+  void resumeRequestBody() override {}
+  void abort() override { done(); }
+
+  BackgroundRefreshes& owner_;
+  http::Exchange exchange_;
+  std::string key_;
+  std::shared_ptr<const CachePolicy> policy_;
+  CacheFill fill_;
+  // Declared last, so destroyed first; the subclasses' destructors reset it before anything
+  // else (it may still be running at a shutdown, and calls back into them).
+  std::unique_ptr<upstream::Upstream> upstream_;
+
+ private:
+  bool done_ = false;
+};
+
+// One refresh: GET, conditional on the stale copy's validators. Done when the response has
+// ended (or was consumed by a 304 merge); destroying it releases the key's beginRefresh().
+class BackgroundRefreshes::Refresh final : public BackgroundFetch,
                                            public std::enable_shared_from_this<Refresh> {
  public:
   Refresh(BackgroundRefreshes& owner, const http::Exchange& client, std::string key,
           std::shared_ptr<const CachePolicy> policy, const routing::Route& route,
           upstream::UpstreamFactory make_upstream, std::shared_ptr<const cache::CachedObject> stale)
-      : owner_(owner),
-        exchange_(refreshRequest(client.request()), client.client(),
-                  std::string(client.requestId()) + "-refresh", *this),
-        key_(std::move(key)),
-        policy_(std::move(policy)),
+      : BackgroundFetch(owner, refreshRequest(client.request()), client, "-refresh", std::move(key),
+                        policy, CacheFill(*policy, route)),
         make_upstream_(std::move(make_upstream)),
-        stale_(std::move(stale)),
-        fill_(*policy_, route) {}
+        stale_(std::move(stale)) {}
 
   ~Refresh() override {
     upstream_.reset();  // it may still be running (a shutdown)
@@ -66,15 +108,6 @@ class BackgroundRefreshes::Refresh final : public http::Downstream,
   }
 
  private:
-  // http::Downstream: the response is the cache's business only.
-  void sendHead(const http::ResponseHead&) override {}
-  void sendBody(evbuffer* data) override { evbuffer_drain(data, evbuffer_get_length(data)); }
-  void sendEnd() override { done(); }
-  size_t pendingOutput() const override { return 0; }
-  void pauseRequestBody() override {}
-  void resumeRequestBody() override {}
-  void abort() override { done(); }
-
   // upstream::ResponseInterceptor
   HeadAction onBackendHead(http::ResponseHead& head) override {
     fill_.responded();
@@ -119,41 +152,23 @@ class BackgroundRefreshes::Refresh final : public http::Downstream,
 
   // The stale copy stays in service: clients keep getting it within grace, as stale-if-error.
   void originFailed() {
-    policy_->store->counters().refresh_failures.fetch_add(1, std::memory_order_relaxed);
+    count(policy_->store->counters().refresh_failures);
     policy_->store->setOriginFailing(key_, true);
   }
 
-  void done() {
-    if (done_) return;
-    done_ = true;
-    owner_.finished(this);
-  }
-
-  BackgroundRefreshes& owner_;
-  http::Exchange exchange_;
-  std::string key_;
-  std::shared_ptr<const CachePolicy> policy_;
   upstream::UpstreamFactory make_upstream_;
   std::shared_ptr<const cache::CachedObject> stale_;  // null once refetching in full
-  CacheFill fill_;
-  std::unique_ptr<upstream::Upstream> upstream_;
-  bool done_ = false;
 };
 
-// A fill whose client left: the fetch goes on with this exchange (whose downstream drops the
-// response), and its body into the store through the fill, at the origin's pace (nothing reads
-// behind it but the followers, who never slow it). The key's waiters are told at the end.
-class BackgroundRefreshes::OrphanFill final : public http::Downstream,
-                                              private upstream::ResponseInterceptor {
+// A fill whose client left: the fetch goes on with this exchange, and its body into the store
+// through the fill, at the origin's pace (nothing reads behind it but the followers, who never
+// slow it). The key's waiters are told at the end.
+class BackgroundRefreshes::OrphanFill final : public BackgroundFetch {
  public:
   OrphanFill(BackgroundRefreshes& owner, const http::Exchange& client, std::string key,
              std::shared_ptr<const CachePolicy> policy, CacheFill fill)
-      : owner_(owner),
-        exchange_(client.request(), client.client(), std::string(client.requestId()) + "-orphan",
-                  *this),
-        key_(std::move(key)),
-        policy_(std::move(policy)),
-        fill_(std::move(fill)) {
+      : BackgroundFetch(owner, client.request(), client, "-orphan", std::move(key),
+                        std::move(policy), std::move(fill)) {
     // The head went out to the client: a failure from now on aborts, never an error page.
     http::ResponseHead head;
     head.status = client.record().status;
@@ -167,18 +182,11 @@ class BackgroundRefreshes::OrphanFill final : public http::Downstream,
 
   void adopt(std::unique_ptr<upstream::Upstream> upstream) {
     upstream_ = std::move(upstream);
-    policy_->store->counters().orphan_fills.fetch_add(1, std::memory_order_relaxed);
+    count(policy_->store->counters().orphan_fills);
     upstream_->continueWithout(exchange_, this);  // may deliver body at once
   }
 
  private:
-  // http::Downstream: the response is the cache's business only.
-  void sendHead(const http::ResponseHead&) override {}
-  void sendBody(evbuffer* data) override { evbuffer_drain(data, evbuffer_get_length(data)); }
-  void sendEnd() override { done(); }
-  size_t pendingOutput() const override { return 0; }
-  void pauseRequestBody() override {}
-  void resumeRequestBody() override {}
   void abort() override {
     finish(false);
     done();
@@ -205,20 +213,7 @@ class BackgroundRefreshes::OrphanFill final : public http::Downstream,
                                stored ? cache::FillOutcome::Stored : cache::FillOutcome::NotStored);
   }
 
-  void done() {
-    if (done_) return;
-    done_ = true;
-    owner_.finished(this);
-  }
-
-  BackgroundRefreshes& owner_;
-  http::Exchange exchange_;
-  std::string key_;
-  std::shared_ptr<const CachePolicy> policy_;
-  CacheFill fill_;
-  std::unique_ptr<upstream::Upstream> upstream_;
   bool finished_ = false;
-  bool done_ = false;
 };
 
 bool BackgroundRefreshes::continueFill(const http::Exchange& client, std::string key,
@@ -229,7 +224,7 @@ bool BackgroundRefreshes::continueFill(const http::Exchange& client, std::string
   auto orphan = std::make_shared<OrphanFill>(*this, client, std::move(key), std::move(policy),
                                              std::move(fill));
   OrphanFill* raw = orphan.get();
-  running_.emplace(raw, std::move(orphan));
+  running_.emplace(static_cast<const BackgroundFetch*>(raw), std::move(orphan));
   raw->adopt(std::move(upstream));
   return true;
 }
@@ -247,11 +242,11 @@ void BackgroundRefreshes::start(const http::Exchange& client, std::string key,
   auto refresh = std::make_shared<Refresh>(*this, client, std::move(key), std::move(policy), route,
                                            std::move(make_upstream), std::move(stale));
   Refresh* raw = refresh.get();
-  running_.emplace(raw, std::move(refresh));
+  running_.emplace(static_cast<const BackgroundFetch*>(raw), std::move(refresh));
   raw->fetch();
 }
 
-void BackgroundRefreshes::finished(const void* task) {
+void BackgroundRefreshes::finished(const BackgroundFetch* task) {
   // Called from inside the task's own call stack: destroy it once that has unwound.
   auto it = running_.find(task);
   if (it == running_.end()) return;

@@ -50,13 +50,14 @@ class BackgroundRefreshes {
   size_t running() const { return running_.size(); }
 
  private:
+  class BackgroundFetch;  // what the two have in common (their exchange, fetch, fill, done())
   class Refresh;
   class OrphanFill;
-  void finished(const void* task);
+  void finished(const BackgroundFetch* task);
 
   net::EventLoop& loop_;
   // shared_ptr: it may be destroyed where the task is incomplete (the pipeline's destructor).
-  std::unordered_map<const void*, std::shared_ptr<void>> running_;
+  std::unordered_map<const BackgroundFetch*, std::shared_ptr<BackgroundFetch>> running_;
 };
 
 }  // namespace gatehouse::pipeline

@@ -4,6 +4,7 @@
 
 #include "cache/targeted_cache_control.h"
 #include "proxy/base/ascii.h"
+#include "proxy/base/count.h"
 #include "proxy/base/log.h"
 #include "proxy/gate/read_only_state.h"
 
@@ -12,10 +13,6 @@ namespace {
 
 // How long a hit-for-pass marker sends a URL straight to the origin (Varnish's default).
 constexpr int64_t kHitForPassSeconds = 120;
-
-void count(std::atomic<uint64_t>& counter) {
-  counter.fetch_add(1, std::memory_order_relaxed);
-}
 
 }  // namespace
 

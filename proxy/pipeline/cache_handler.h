@@ -23,6 +23,10 @@
 // The handler wraps an upstream::Upstream and watches its response as a ResponseInterceptor;
 // CacheFill tees the response into the store. The background refresh of a stale hit is not
 // this class's business: BackgroundRefreshes runs it without a client.
+//
+// Two files: cache_handler.cc decides (lookup, hit, stale in grace, wait for another's fill,
+// fill or pass: the phases); cache_handler_fetch.cc fetches (the upstream, the request body
+// forwarded to it, and the response as it comes back: store, 304, stale-if-error, invalidate).
 
 #include <memory>
 #include <string>
@@ -117,6 +121,13 @@ class CacheHandler final : public http::Handler, private upstream::ResponseInter
   void invalidateAfterUnsafe(const http::ResponseHead& head);
   HeadAction onNotModified(const http::ResponseHead& head);
   void refetch();
+
+  // What the client connected with, never what it claims (:scheme, an absolute-form target): a
+  // plaintext request must not fill what TLS clients are served, and purges of https:// URLs
+  // must find what HTTPS clients got.
+  static std::string_view schemeOf(const http::Exchange& exchange) {
+    return exchange.client().tls ? "https" : "http";
+  }
 
   http::Exchange& exchange_;
   std::shared_ptr<const CachePolicy> policy_;

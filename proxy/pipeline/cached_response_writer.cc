@@ -46,6 +46,30 @@ void appendPerResponseFields(InlineBuffer<2048>& fields, http::Exchange& exchang
   http::appendFieldLine(fields, "X-Request-Id", exchange.requestId());
 }
 
+// The start of any head from a stored object: its status line, and the Cache-Status (with the
+// object's remaining ttl) recorded for the access log and for appendPerResponseFields. Inlined:
+// GCC would call it (two callers), which costs the hit path 12 instructions (bench/callgrind.sh).
+[[gnu::always_inline]] inline http::ResponseHead storedHead(http::Exchange& exchange,
+                                                            const cache::CachedObject& o,
+                                                            int64_t now,
+                                                            cache::CacheStatus& status) {
+  status.ttl = o.ttl(now);
+  exchange.record().cache_status = status.format();
+  http::ResponseHead head;
+  head.status = o.status;
+  head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
+  return head;
+}
+
+// The framing of a stored response: `length` bytes (nullopt: unknown, streamed), sent unless
+// `send_body` is false (a HEAD). A 204 has neither body nor Content-Length (RFC 9110 §8.6).
+void frameBody(http::ResponseHead& head, const cache::CachedObject& o,
+               std::optional<uint64_t> length, bool send_body) {
+  head.content_length = length;
+  head.has_body = send_body && o.status != 204;
+  if (o.status == 204) head.content_length.reset();
+}
+
 }  // namespace
 
 void replayEarlyHints(http::Exchange& exchange, const cache::CachedObject& o) {
@@ -59,18 +83,12 @@ void replayEarlyHints(http::Exchange& exchange, const cache::CachedObject& o) {
 
 void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& o,
                          std::optional<uint64_t> length, int64_t now, cache::CacheStatus status) {
-  status.ttl = o.ttl(now);
-  exchange.record().cache_status = status.format();
-  http::ResponseHead head;
-  head.status = o.status;
-  head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
+  http::ResponseHead head = storedHead(exchange, o, now, status);
   InlineBuffer<2048> fields;
   fields.append(o.fields());
   appendPerResponseFields(fields, exchange, o, now);
   head.preformatted = fields.view();
-  head.content_length = length;
-  head.has_body = o.status != 204;
-  if (o.status == 204) head.content_length.reset();
+  frameBody(head, o, length, /*send_body=*/true);
   exchange.respondHead(head);
 }
 
@@ -85,12 +103,7 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   if (replay_early_hints) replayEarlyHints(exchange, o);
   const std::string_view body = o.body();
   const uint64_t length = body.size();
-  status.ttl = o.ttl(now);
-  exchange.record().cache_status = status.format();
-
-  http::ResponseHead head;
-  head.status = o.status;
-  head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
+  http::ResponseHead head = storedHead(exchange, o, now, status);
   InlineBuffer<2048> fields;
   const http::Validators validators{o.etag(), o.lastModified()};
   const bool not_modified = (o.status == 200) && http::isNotModified(request.headers, validators);
@@ -130,9 +143,7 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
       }
     }
     if (o.status == 200) http::appendFieldLine(fields, "Accept-Ranges", "bytes");
-    head.content_length = count;
-    head.has_body = request.method != "HEAD" && o.status != 204;
-    if (o.status == 204) head.content_length.reset();
+    frameBody(head, o, count, /*send_body=*/request.method != "HEAD");
   }
   head.preformatted = fields.view();
   if (!not_modified && o.status != 204 && count <= kCopyBodyMax) {

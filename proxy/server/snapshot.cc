@@ -115,6 +115,7 @@ Result<std::shared_ptr<const Snapshot>> buildSnapshot(std::shared_ptr<const conf
   h2s.max_continuations = h2.max_continuations;
   h2s.initial_window_size = static_cast<uint32_t>(h2.stream_window.bytes());
   h2s.connection_window_size = static_cast<uint32_t>(h2.connection_window.bytes());
+  h2s.response_buffer = static_cast<size_t>(h2.response_buffer.bytes());
   h2s.max_body = limits.body.bytes();
   h2s.body_rate = body_rate;
   h2s.idle_timeout = config->timeouts.client_idle;

@@ -185,7 +185,7 @@ class MemoryLimitTest(AdminCase):
             at_once=1)  # one request after the other
 
     def test_http2_streams_at_window_0_cannot_push_memory_past_the_budget(self):
-        # Each connection's streams may hold up to 4 MiB of responses (kResponseBudget) for a
+        # Each connection's streams may hold up to 4 MiB of responses (http2.response_buffer) for a
         # client that opened its windows to nothing: 12 connections were 48 MiB. Its 16
         # streams start together.
         gh, admin = self.start_limited(h2c=True)

@@ -206,12 +206,23 @@ TEST_F(Http2Body, ReportsBackpressureUntilTheClientReadsThenSaysDrained) {
   EXPECT_TRUE(s.body == body);
 }
 
-TEST_F(Http2Body, ManyStreamsShareOneBudgetWhileTheClientDoesNotRead) {
+// 64 streams of 512 KiB each whose handlers send until told the downstream is full, to a client
+// that reads nothing; returns what they sent by then, and checks every body arrives once the
+// client reads.
+class Http2ResponseBudget : public testsupport::Http2ServerConnectionTest {
+ protected:
+  size_t heldForAClientThatDoesNotRead();
+  // gatehouse_http2_response_buffer_full_total's growth while the client was not reading.
+  uint64_t fillings_ = 0;
+};
+
+size_t Http2ResponseBudget::heldForAClientThatDoesNotRead() {
   constexpr size_t kStreams = 64;
   constexpr size_t kEach = 512 * 1024;
   constexpr size_t kChunk = 16 * 1024;
   // Each handler sends until told the downstream is full, and again when drained.
   std::map<Exchange*, size_t> sent;
+  const uint64_t fillings_before = Http2Counters::process().response_buffer_full.load();
   auto push = [&](ExchangeLog& log) {
     size_t& n = sent[log.exchange];
     while (n < kEach && !log.exchange->downstreamFull()) {
@@ -241,15 +252,31 @@ TEST_F(Http2Body, ManyStreamsShareOneBudgetWhileTheClientDoesNotRead) {
   size_t total = 0;
   for (auto& [exchange, n] : sent)
     total += std::min(n, kEach);
-  // Without the shared budget each stream would hold its own high watermark: 16 MiB here.
-  EXPECT_LT(total, Http2ServerConnection::kResponseBudget +
-                       Http2ServerConnection::kOutputHighWatermark + (2 << 20) + kStreams * kChunk);
+  fillings_ = Http2Counters::process().response_buffer_full.load() - fillings_before;
 
   client_->read_paused = false;
   for (int32_t id : ids) {
     ClientStream& s = waitClosed(id);
     EXPECT_EQ(s.body.size(), kEach) << "stream " << id;
   }
+  return total;
+}
+
+TEST_F(Http2ResponseBudget, ManyStreamsShareOneBudgetWhileTheClientDoesNotRead) {
+  const size_t total = heldForAClientThatDoesNotRead();
+  // Without the shared budget each stream would hold its own high watermark: 16 MiB here.
+  EXPECT_LT(total, settings_.response_buffer + Http2ServerConnection::kOutputHighWatermark +
+                       (2 << 20) + 64 * 16 * 1024);
+}
+
+TEST_F(Http2ResponseBudget, TheSharedBudgetIsHttp2ResponseBufferAndItsFillingIsCounted) {
+  settings_.response_buffer = 1 << 20;  // http2.response_buffer: 1MiB
+  const size_t total = heldForAClientThatDoesNotRead();
+  // At the 4 MiB default this is 4.2 MB; each handler may add one 16 KiB chunk past the budget.
+  EXPECT_LT(total, (1u << 20) + 64 * 16 * 1024);
+  EXPECT_GT(total, 512u * 1024) << "the budget is spent before anyone waits";
+  // Filled once: counted when it fills, not on every look while it stays full.
+  EXPECT_EQ(fillings_, 1u);
 }
 
 }  // namespace
