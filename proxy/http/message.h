@@ -47,6 +47,11 @@ struct ResponseHead {
   bool has_body = true;  // false for 1xx/204/304 and answers to HEAD
 };
 
+// Whether `name` is one of the hop-by-hop fields of RFC 9110 §7.6.1 (Connection, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate), any case.
+// The fields a Connection field names are hop-by-hop too; this does not know them.
+bool isHopByHop(std::string_view name);
+
 // Removes the hop-by-hop fields of RFC 9110 §7.6.1 and every field named in Connection. With
 // keep_upgrade the Upgrade field survives (the tunnel needs it); the caller re-adds
 // Connection: upgrade.

@@ -293,10 +293,7 @@ bool BackendConnection::readHead() {
       interim.status = view.status;
       interim.reason = std::string(view.reason);
       interim.has_body = false;
-      for (const http::HeaderView& h : view.headers)
-        interim.headers.add(h.name, h.value);
-      http::removeHopByHop(interim.headers, false);
-      interim.headers.remove("content-length");
+      interim.headers = structuredHeaders(view, false);
     }
     evbuffer_drain(in, view.head_length);
     if (view.status != 100 && user_) user_->onInterimResponse(interim);
@@ -309,11 +306,12 @@ bool BackendConnection::readHead() {
   http::ResponseHead head;
   head.status = view.status;
   head.reason = std::string(view.reason);
-  head.headers.reserve(view.headers.size() + 2);
-  for (const http::HeaderView& h : view.headers)
-    head.headers.add(h.name, h.value);
-  http::removeHopByHop(head.headers, upgraded);
-  head.headers.remove("content-length");  // framing is the codec's to write, never copied
+  // A 101 keeps its Upgrade field, which the lines never do.
+  lines_in_head_ = !upgraded && response_fields_.assign(view);
+  if (lines_in_head_)
+    head.preformatted = response_fields_.lines();
+  else
+    head.headers = structuredHeaders(view, upgraded);
   head.has_body = view.framing != http::BodyFraming::None && !upgraded;
   if (view.framing == http::BodyFraming::ContentLength) head.content_length = view.content_length;
   if (view.framing == http::BodyFraming::None && request_method_ == "HEAD" && view.status != 204 &&

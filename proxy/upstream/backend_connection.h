@@ -20,6 +20,7 @@
 #include "proxy/net/tcp_connection.h"
 #include "proxy/net/timer.h"
 #include "proxy/upstream/backend_connector.h"
+#include "proxy/upstream/backend_response_head.h"
 
 namespace gatehouse::upstream {
 
@@ -71,6 +72,11 @@ class BackendConnection final : private net::TcpConnection::Handler {
   bool reused() const { return requests_ > 0; }
   uint64_t generation() const { return generation_; }
   void setGeneration(uint64_t generation) { generation_ = generation; }
+
+  // The fields of the response head last given to onResponseHead(), when that head carried
+  // them as field lines (head.preformatted, borrowed from here until the next response); null
+  // when they were in head.headers.
+  ResponseFieldLines* responseFieldLines() { return lines_in_head_ ? &response_fields_ : nullptr; }
 
   // Gives a pooled connection to a new user.
   void attach(User& user, const Timeouts& timeouts);
@@ -138,7 +144,9 @@ class BackendConnection final : private net::TcpConnection::Handler {
   bool head_received_ = false;
   bool response_keep_alive_ = false;
   bool response_done_ = false;
-  http::Http1BodyReader body_;  // the response's (or, in a Tunnel, the backend's bytes)
+  ResponseFieldLines response_fields_;  // the last final head's fields, reused
+  bool lines_in_head_ = false;          // ... and that head borrowed them
+  http::Http1BodyReader body_;          // the response's (or, in a Tunnel, the backend's bytes)
   uint64_t requests_ = 0;
   uint64_t generation_ = 0;  // the ConnectionPool generation it belongs to
   std::function<void()> on_idle_dead_;

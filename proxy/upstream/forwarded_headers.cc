@@ -5,7 +5,6 @@
 namespace gatehouse::upstream {
 namespace {
 
-constexpr std::string_view kVia = "1.1 gatehouse";
 constexpr size_t kRealIp = 5;  // index of X-Real-IP in kClientControlledFields
 static_assert(config::kClientControlledFields[kRealIp].name == "X-Real-IP");
 
@@ -24,6 +23,29 @@ int clientControlledIndex(std::string_view name) {
     if (field.size() == name.size() && ascii::iequals(field, name)) return static_cast<int>(i);
   }
   return -1;
+}
+
+enum class Replaced { No, Yes, Via };
+
+// Whether apply() replaces a field of this name: X-Forwarded-For/-Proto/-Host, Forwarded (RFC
+// 7239, as forgeable; not produced), Host (the authority) and Via (extended).
+Replaced replacedField(std::string_view name) {
+  switch (name.size()) {
+    case 3:
+      return ascii::iequals(name, "via") ? Replaced::Via : Replaced::No;
+    case 4:
+      return ascii::iequals(name, "host") ? Replaced::Yes : Replaced::No;
+    case 9:
+      return ascii::iequals(name, "forwarded") ? Replaced::Yes : Replaced::No;
+    case 15:
+      return ascii::iequals(name, "x-forwarded-for") ? Replaced::Yes : Replaced::No;
+    case 16:
+      return ascii::iequals(name, "x-forwarded-host") ? Replaced::Yes : Replaced::No;
+    case 17:
+      return ascii::iequals(name, "x-forwarded-proto") ? Replaced::Yes : Replaced::No;
+    default:
+      return Replaced::No;
+  }
 }
 
 }  // namespace
@@ -52,25 +74,43 @@ const ForwardPolicy& ForwardPolicy::defaults() {
 }
 
 void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& client) const {
-  stripClientControlled(head.headers);
   if (head.upgrade) filterUpgrade(head);
-  head.headers.set("X-Forwarded-For", client.ip);
-  head.headers.set("X-Forwarded-Proto", client.tls ? "https" : "http");
-  head.headers.set("X-Forwarded-Host", head.authority);
-  if (!allowed_[kRealIp] || !head.headers.has("x-real-ip"))
-    head.headers.set("X-Real-IP", client.ip);
-  head.headers.remove("forwarded");  // RFC 7239 form, equally forgeable; not produced (yet)
-  appendVia(head.headers);
-}
-
-void ForwardPolicy::stripClientControlled(http::HeaderMap& headers) const {
+  // One pass over the client's fields takes out everything replaced below (a pass per name
+  // was ~1,400 instructions per forwarded request); the replacements go at the end, in order.
   ForwardCounters& counters = ForwardCounters::process();
-  headers.removeIf([&](const http::Header& h) {
+  bool real_ip_kept = false;
+  std::string via;
+  bool via_seen = false;
+  head.headers.removeIf([&](const http::Header& h) {
     const int i = clientControlledIndex(h.name);
-    if (i < 0 || allowed_[static_cast<size_t>(i)]) return false;
-    counters.stripped[static_cast<size_t>(i)].fetch_add(1, std::memory_order_relaxed);
+    if (i >= 0) {
+      if (allowed_[static_cast<size_t>(i)]) {
+        real_ip_kept = real_ip_kept || i == static_cast<int>(kRealIp);
+        return false;
+      }
+      counters.stripped[static_cast<size_t>(i)].fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    switch (replacedField(h.name)) {
+      case Replaced::No:
+        return false;
+      case Replaced::Via:
+        // Only the first Via is extended, as before: the backend sees one hop list.
+        if (!via_seen) via = h.value;
+        via_seen = true;
+        return true;
+      case Replaced::Yes:
+        return true;
+    }
     return true;
   });
+  head.headers.reserve(head.headers.size() + 7);  // these six and the X-Request-Id to come
+  head.headers.add("X-Forwarded-For", client.ip);
+  head.headers.add("X-Forwarded-Proto", client.tls ? "https" : "http");
+  head.headers.add("X-Forwarded-Host", head.authority);
+  if (!real_ip_kept) head.headers.add("X-Real-IP", client.ip);
+  head.headers.add("Via", via.empty() ? std::string(kVia) : via + ", " + std::string(kVia));
+  head.headers.add("Host", head.authority);
 }
 
 void ForwardPolicy::filterUpgrade(http::RequestHead& head) const {

@@ -38,17 +38,20 @@ class ForwardPolicy {
 
   // The request as the backend gets it: client-controlled fields stripped unless allowed,
   // X-Forwarded-For/-Proto/-Host and X-Real-IP set (an allowed X-Real-IP the client sent is
-  // kept), Via added (RFC 9110 §7.6.3), and an Upgrade kept only for the protocols relayed (none
-  // left: the request goes on as an ordinary one).
+  // kept), Forwarded removed, Via added (RFC 9110 §7.6.3), Host set to the authority, and an
+  // Upgrade kept only for the protocols relayed (none left: the request goes on as an ordinary
+  // one). The fields set go last, in that order.
   void apply(http::RequestHead& head, const http::ClientInfo& client) const;
 
  private:
-  void stripClientControlled(http::HeaderMap& headers) const;
   void filterUpgrade(http::RequestHead& head) const;
 
   std::array<bool, config::kClientControlledFields.size()> allowed_{};
   std::vector<std::string> upgrade_tokens_;  // lowercase
 };
+
+// The hop gatehouse adds to Via, both ways (RFC 9110 §7.6.3).
+inline constexpr std::string_view kVia = "1.1 gatehouse";
 
 // Adds Via to a response going back to the client.
 void addResponseVia(http::HeaderMap& headers);

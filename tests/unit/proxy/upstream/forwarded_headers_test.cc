@@ -109,5 +109,25 @@ TEST(ForwardPolicy, RelaysConfiguredUpgradeTokensWithTheirVersion) {
   EXPECT_EQ(head.headers.get("upgrade"), "foo/2");
 }
 
+TEST(ForwardPolicy, ReplacesTheFieldsItSetsAndPutsThemLastInOrder) {
+  http::RequestHead head = requestWith({{"Host", "forged.example"},
+                                        {"X-Forwarded-For", "10.0.0.1"},
+                                        {"Accept", "*/*"},
+                                        {"Via", "1.0 first"},
+                                        {"Forwarded", "for=10.0.0.1"},
+                                        {"via", "1.0 second"},
+                                        {"X-Forwarded-Proto", "https"},
+                                        {"X-Forwarded-Host", "forged.example"},
+                                        {"Cookie", "a=1"}});
+  ForwardPolicy::defaults().apply(head, client());
+  std::string order;
+  for (const http::Header& h : head.headers)
+    order += h.name + "=" + h.value + ";";
+  EXPECT_EQ(order,
+            "Accept=*/*;Cookie=a=1;X-Forwarded-For=192.0.2.7;X-Forwarded-Proto=http;"
+            "X-Forwarded-Host=example.com;X-Real-IP=192.0.2.7;Via=1.0 first, 1.1 gatehouse;"
+            "Host=example.com;");
+}
+
 }  // namespace
 }  // namespace gatehouse::upstream

@@ -42,6 +42,36 @@ TEST_F(UpstreamHandlerTest, StreamsTheResponseToTheClientAndPoolsTheConnection) 
   EXPECT_EQ(server("a").requests_total, 1u);
 }
 
+class UpstreamHandlerFieldsTest : public UpstreamHandlerTest {
+ protected:
+  // The fields the client got for `response` (a whole backend answer), as "name=value;".
+  std::string fieldsForwardedFrom(const std::string& response) {
+    usePool();
+    Client& c = start(request());
+    FakeBackend& backend = connector.acceptLast();
+    if (!backend.waitForHeads(base())) return "no request";
+    backend.send(response);
+    if (!waitForEnd(c, backend)) return "no end";
+    std::string order;
+    for (const http::Header& h : c.downstream().fields)
+      order += h.name + "=" + h.value + ";";
+    return order;
+  }
+};
+
+TEST_F(UpstreamHandlerFieldsTest, ForwardsTheBackendsFieldsAndAddsViaAndTheRequestId) {
+  EXPECT_EQ(
+      fieldsForwardedFrom("HTTP/1.1 200 OK\r\nServer: app\r\nConnection: keep-alive, X-Hop\r\n"
+                          "X-Hop: 1\r\nContent-Length: 2\r\n\r\nok"),
+      "Server=app;Via=1.1 gatehouse;X-Request-Id=test-id;");
+}
+
+TEST_F(UpstreamHandlerFieldsTest, ExtendsTheBackendsViaAndKeepsItsRequestId) {
+  EXPECT_EQ(fieldsForwardedFrom("HTTP/1.1 200 OK\r\nVia: 1.0 cdn\r\nX-Request-Id: from-app\r\n"
+                                "Content-Length: 2\r\n\r\nok"),
+            "X-Request-Id=from-app;Via=1.0 cdn, 1.1 gatehouse;");
+}
+
 TEST_F(UpstreamHandlerTest, SendsTheNextRequestOnThePooledConnection) {
   usePool();
   serveOnNewConnection();

@@ -46,7 +46,11 @@ inline std::string drain(evbuffer* data) {
 // A BackendConnection::User that records every call.
 struct RecordingUser final : BackendConnection::User {
   void onConnected() override { ++connected; }
-  void onResponseHead(http::ResponseHead& h) override { head = h; }
+  // The head's field lines are the connection's until its next response: kept as fields.
+  void onResponseHead(http::ResponseHead& h) override {
+    takeFieldLines(h);
+    head = h;
+  }
   void onResponseBody(evbuffer* data) override { body += drain(data); }
   void onResponseEnd() override { ++ended; }
   void onResponseTrailers(http::HeaderMap& t) override { trailers = t; }
