@@ -22,7 +22,8 @@ struct TlsBridge::Relay {
   BuffereventPtr local;   // the accepted connection of the client (hiredis)
   BuffereventPtr remote;  // TLS to the server (bufferevent_openssl; frees its SSL)
   bool handshaken = false;
-  bool closing = false;  // one side ended: the other flushes what it holds, then both close
+  bool answered = false;  // the server has sent a byte of its own (past the handshake)
+  bool closing = false;   // one side ended: the other flushes what it holds, then both close
   bufferevent* flushing = nullptr;  // that other side, while closing
 
   bufferevent* partner(bufferevent* bev) const {
@@ -159,6 +160,7 @@ void TlsBridge::accept(evutil_socket_t fd) {
 
 void TlsBridge::onRead(bufferevent* bev, void* arg) {
   auto* relay = static_cast<Relay*>(arg);
+  if (bev == relay->remote.get()) relay->answered = true;
   bufferevent* other = relay->partner(bev);
   evbuffer* out = bufferevent_get_output(other);
   evbuffer_add_buffer(out, bufferevent_get_input(bev));
@@ -183,7 +185,10 @@ void TlsBridge::onEvent(bufferevent* bev, short what, void* arg) {
     relay->handshaken = true;
     return;
   }
-  if ((what & BEV_EVENT_ERROR) || (bev == relay->remote.get() && !relay->handshaken))
+  // The server ending before a byte of its own is a refusal too: TLS 1.3 checks our certificate
+  // after our side of the handshake is done.
+  if ((what & BEV_EVENT_ERROR) ||
+      (bev == relay->remote.get() && (!relay->handshaken || !relay->answered)))
     return self->fail(*relay, bev, what);
   if (!(what & BEV_EVENT_EOF)) return;
   if (relay->closing) return self->close(*relay);  // both sides have ended
@@ -208,7 +213,9 @@ void TlsBridge::fail(Relay& relay, bufferevent* bev, short what) {
       if (!reasons.empty()) reasons += "; ";
       reasons += reason;
     }
-    const long verify = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
+    SSL* ssl = bufferevent_openssl_get_ssl(bev);
+    if (reasons.empty() && relay.handshaken) reasons = pendingAlert(ssl);
+    const long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK) {
       if (reasons.empty()) reasons = "certificate verify failed";
       reasons += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
@@ -230,6 +237,23 @@ void TlsBridge::fail(Relay& relay, bufferevent* bev, short what) {
     }
   }
   close(relay);
+}
+
+// A server that refuses us once the handshake is done (TLS 1.3: a client certificate it wanted)
+// sends an alert and closes. When our first write meets that close, libevent reports the write's
+// failure (a "dirty" end) and the alert is still unread in the socket: read it, for its reason.
+std::string TlsBridge::pendingAlert(SSL* ssl) {
+  ERR_clear_error();
+  char byte = 0;
+  if (SSL_read(ssl, &byte, 1) > 0) return {};
+  std::string reasons;
+  while (unsigned long code = ERR_get_error()) {
+    const std::string reason = opensslReason(code);
+    if (reason.empty()) continue;
+    if (!reasons.empty()) reasons += "; ";
+    reasons += reason;
+  }
+  return reasons;
 }
 
 void TlsBridge::close(Relay& relay) {

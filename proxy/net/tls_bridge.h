@@ -62,6 +62,7 @@ class TlsBridge {
   static void onEvent(bufferevent* bev, short what, void* relay);
   void accept(evutil_socket_t fd);
   void fail(Relay& relay, bufferevent* bev, short what);
+  static std::string pendingAlert(SSL* ssl);
   void close(Relay& relay);
   std::string where() const;
 

@@ -87,8 +87,13 @@ class ClusterTlsTest(ClusterCase):
         gh, admin = self.start_instance(name, tls)
         try:
             self.assertEqual(self.post_status(gh), 200)  # serving, with its own state
-            self.wait_until(lambda: self.metrics_of(admin)["gatehouse_cluster_connects_total"].value(
-                result="tls_failed") >= 2, 5, "%s counts its TLS failures" % name)
+            connects = lambda: self.metrics_of(admin)["gatehouse_cluster_connects_total"]
+            try:
+                self.wait_until(lambda: connects().value(result="tls_failed") >= 2, 5,
+                                "%s counts its TLS failures" % name)
+            except AssertionError as e:
+                self.fail("%s\n--- %s: %s\n%s" % (e, name, connects().samples,
+                                                    gh.stderr_tail(15)))
             m = self.metrics_of(admin)
             self.assertEqual(m["gatehouse_cluster_connected"].value(), 0)
             self.assertEqual(m["gatehouse_cluster_connects_total"].value(result="ok"), 0)
