@@ -246,14 +246,7 @@ std::string TlsBridge::pendingAlert(SSL* ssl) {
   ERR_clear_error();
   char byte = 0;
   if (SSL_read(ssl, &byte, 1) > 0) return {};
-  std::string reasons;
-  while (unsigned long code = ERR_get_error()) {
-    const std::string reason = opensslReason(code);
-    if (reason.empty()) continue;
-    if (!reasons.empty()) reasons += "; ";
-    reasons += reason;
-  }
-  return reasons;
+  return takeOpensslErrors("");
 }
 
 void TlsBridge::close(Relay& relay) {
