@@ -70,6 +70,14 @@ for i in range(n):
 PY
 }
 
+# keep_profile OUT: with KEEP=1, copies the counted dump aside (the process writes its final dump
+# over it when stopped), for callgrind_annotate.
+keep_profile() {
+  [[ "${KEEP:-0}" == 1 ]] || return 0
+  local f
+  for f in "$1"/callgrind.out*; do cp "$f" "${f/callgrind.out/counted.callgrind}"; done
+}
+
 # measure WORKLOAD CACHE(true|false): prints "WORKLOAD instructions/request".
 measure() {
   local workload="$1" cache="$2" out="$work/gatehouse/$1"
@@ -108,6 +116,7 @@ measure() {
   local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
   local total
   total="$(awk '/^totals:/ {s += $2} END {print s}' "$out"/callgrind.out*)"
+  keep_profile "$out"
   if [[ -n "$tail_pid" ]]; then
     kill "$tail_pid" 2>/dev/null || true
     wait "$tail_pid" 2>/dev/null || true
@@ -149,6 +158,7 @@ count_peer() {
   local origin_seen=$(( $(wc -l <"$work/origin/access.log") - before ))
   local total
   total="$(awk '/^totals:/ {s += $2} END {print s}' "$out"/callgrind.out*)"
+  keep_profile "$out"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   peer_count[$name]=$(( total / requests ))
