@@ -5,7 +5,8 @@
 // only has to live until the submit call returns. Common names (content-type, cache-control,
 // x-request-id...) go as static lowercase spellings that nghttp2 need not copy nor lowercase
 // (NO_COPY_NAME); values are always copied. A typical response's fields fit in the object
-// itself: no allocation per response.
+// itself: no allocation per response. A stored response's lines come with their plan
+// (head.http2_fields, http2_field_plan.h), which spares searching them on every hit.
 
 #include <nghttp2/nghttp2.h>
 
@@ -16,13 +17,15 @@
 #include <vector>
 
 #include "proxy/http/header_map.h"
+#include "proxy/http/http2_field_plan.h"
 #include "proxy/http/message.h"
 
 namespace gatehouse::http {
 
 class Http2ResponseFields {
  public:
-  // :status, the head's fields (preformatted lines first) and content-length when given.
+  // :status, the head's fields (preformatted lines first, as far as head.http2_fields describes
+  // them by its plan) and content-length when given.
   Http2ResponseFields(int status, const ResponseHead& head, std::optional<uint64_t> length);
   // Trailer fields: no pseudo-field.
   explicit Http2ResponseFields(const HeaderMap& trailers);
@@ -39,6 +42,8 @@ class Http2ResponseFields {
  private:
   static constexpr size_t kInline = 32;
   void addField(std::string_view name, std::string_view value);
+  // `id`: http2KnownNameId(name).
+  void addKnown(std::string_view name, std::string_view value, uint8_t id);
   void add(std::string_view name, std::string_view value, uint8_t flags) {
     const nghttp2_nv nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                         reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
@@ -51,6 +56,7 @@ class Http2ResponseFields {
   }
   void addBeyondInline(const nghttp2_nv& nv);
   void addLines(std::string_view lines);
+  std::string_view addPlanned(std::string_view lines, Http2FieldPlan plan);
 
   std::array<nghttp2_nv, kInline> inline_;
   std::vector<nghttp2_nv> more_;  // all of them, once past kInline

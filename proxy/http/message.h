@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "proxy/http/header_map.h"
+#include "proxy/http/http2_field_plan.h"
 
 namespace gatehouse::http {
 
@@ -42,6 +43,10 @@ struct ResponseHead {
   // before `headers`: a cache hit's stored and per-hit fields, copied as bytes rather than
   // field by field. Borrowed: the bytes need only outlive the respondHead() call.
   std::string_view preformatted;
+  // What HTTP/2 needs of the first lines of `preformatted`, worked out when they were stored
+  // (http2_field_plan.h), so that HTTP/2 does not search them again; empty: it walks them all.
+  // Borrowed like them. HTTP/1 ignores it.
+  Http2FieldPlan http2_fields;
   // The body's length when known; nullopt means "streamed, length unknown".
   std::optional<uint64_t> content_length;
   bool has_body = true;  // false for 1xx/204/304 and answers to HEAD

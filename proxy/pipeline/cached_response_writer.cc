@@ -88,6 +88,7 @@ void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& o,
   fields.append(o.fields());
   appendPerResponseFields(fields, exchange, o, now);
   head.preformatted = fields.view();
+  head.http2_fields = o.http2Fields();
   frameBody(head, o, length, /*send_body=*/true);
   exchange.respondHead(head);
 }
@@ -113,6 +114,7 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
     });
   } else {
     fields.append(o.fields());
+    head.http2_fields = o.http2Fields();  // the stored lines come first: the plan fits them
   }
   appendPerResponseFields(fields, exchange, o, now);
 

@@ -1,0 +1,67 @@
+#pragma once
+// What HTTP/2 needs to know of "Name: value\r\n" field lines (field_lines.h), worked out once:
+// per line the lengths of its name and value, and which of the names HTTP/2 treats apart it is
+// (dropped, never indexed, or sent as a static lowercase spelling). A stored response keeps the
+// plan of its fields beside them (CachedObject::http2Fields), so that each HTTP/2 hit turns the
+// lines into nghttp2_nv without searching them again (Http2ResponseFields): no memchr per line,
+// no name lookup. Four bytes a line. Nothing here includes nghttp2: the cache builds plans.
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::http {
+
+// The names HTTP/2 treats apart, by what it does with them (RFC 9113 §8.2.2 for Drop).
+enum class Http2NameRole : uint8_t { Keep, Drop, NoIndex };
+
+struct Http2KnownName {
+  std::string_view lower;  // lowercase spelling, lives as long as the process
+  Http2NameRole role = Http2NameRole::Keep;
+};
+
+// The number of a known name (1..), or 0: `name` is not one of them (any case).
+uint8_t http2KnownNameId(std::string_view name);
+// The known name numbered `id` (1..); id 0 reads as an unknown name kept as it is.
+const Http2KnownName& http2KnownName(uint8_t id);
+
+// One line of a plan. Only bytes, so a plan can sit unaligned inside a stored object's text.
+struct Http2PlannedField {
+  uint8_t name_length = 0;
+  uint8_t name_id = 0;  // http2KnownNameId of the name, 0: not a known one
+  uint8_t value_length_low = 0;
+  uint8_t value_length_high = 0;
+
+  size_t valueLength() const { return value_length_low | size_t{value_length_high} << 8; }
+  // Bytes of the whole line: "Name: value\r\n".
+  size_t lineLength() const { return name_length + valueLength() + 4; }
+};
+
+// The next "Name: value\r\n" line at `at` (before `end`): its name and value, and `at` moved past
+// it; false at the end or at a line not of that form. One memchr for the line's end and one for
+// its colon (forEachFieldLine's two searches by string cost twice as much). Names hold no ':'
+// and values no CR or LF (both parsers guarantee it), so the split is exact.
+inline bool nextFieldLine(const char*& at, const char* end, std::string_view& name,
+                          std::string_view& value) {
+  if (at >= end) return false;
+  const auto* eol = static_cast<const char*>(std::memchr(at, '\n', end - at));
+  if (!eol) return false;
+  const auto* colon = static_cast<const char*>(std::memchr(at, ':', eol - at));
+  if (!colon || eol - colon < 3 || colon[1] != ' ' || eol[-1] != '\r') return false;
+  name = std::string_view(at, colon - at);
+  value = std::string_view(colon + 2, eol - 1 - (colon + 2));
+  at = eol + 1;
+  return true;
+}
+
+// The plan of the first lines of `lines` (appendFieldLine's form), in order; it stops before a
+// line it cannot describe (a name above 255 bytes, a value above 65,535), which the codec then
+// walks as it walks unplanned lines.
+std::vector<Http2PlannedField> planHttp2Fields(std::string_view lines);
+
+// A plan as a response head carries it: it describes the first lines of head.preformatted.
+using Http2FieldPlan = std::span<const Http2PlannedField>;
+
+}  // namespace gatehouse::http
