@@ -127,7 +127,7 @@ CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
   auto put = [&](Piece p, std::string_view s) {
     if (!s.empty()) std::memcpy(at, s.data(), s.size());
     at += s.size();
-    length_[static_cast<size_t>(p)] = static_cast<uint32_t>(s.size());
+    end_[static_cast<size_t>(p)] = static_cast<uint32_t>(at - text);
   };
   put(Piece::Fields, d.fields.wire());
   put(Piece::Reason, d.reason);

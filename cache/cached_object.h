@@ -5,7 +5,7 @@
 //
 // Memory (issue 15): an object is one allocation holding the shared_ptr's control block, this
 // header, the key, the field block (HTTP/1 wire form, validators pointing into it), its plan
-// for HTTP/2 (four bytes a field) and the other texts, and a small body either in the same allocation or in one exact-sized block of
+// for HTTP/2 (three bytes a field) and the other texts, and a small body either in the same allocation or in one exact-sized block of
 // its own, whichever the allocator's size classes make cheaper (a 1 KiB body fits its 1 KiB
 // class exactly; with the head beside it, it would take a 1.5 KiB one). A large body (above
 // kPackedBodyMax) stays the fill's buffer, shared with the coalesced misses that streamed it and
@@ -144,7 +144,7 @@ class CachedObject : public ObjectTimes {
   }
   bool hasTag(std::string_view tag) const;
   // The plan of fields() for HTTP/2 (http2_field_plan.h): made once here, so that an HTTP/2 hit
-  // does not search the lines again. Four bytes a field.
+  // does not search the lines again. Three bytes a field.
   http::Http2FieldPlan http2Fields() const {
     const std::string_view p = piece(Piece::Http2Fields);
     return {reinterpret_cast<const http::Http2PlannedField*>(p.data()),
@@ -195,20 +195,17 @@ class CachedObject : public ObjectTimes {
   const char* text() const {
     return reinterpret_cast<const char*>(this) + sizeof(CachedObject) + text_gap_;
   }
+  // Each piece ends where the next begins: its bounds are two loads, whichever it is.
   std::string_view piece(Piece p) const {
-    return std::string_view(text() + offset(p), length_[static_cast<size_t>(p)]);
-  }
-  uint32_t offset(Piece p) const {
-    uint32_t at = 0;
-    for (size_t i = 0; i < static_cast<size_t>(p); ++i)
-      at += length_[i];
-    return at;
+    const size_t i = static_cast<size_t>(p);
+    const uint32_t begin = i == 0 ? 0 : end_[i - 1];
+    return std::string_view(text() + begin, end_[i] - begin);
   }
 
   const char* body_ = nullptr;
   std::shared_ptr<const Body> shared_body_;  // a large body's owner (and size); else null
   uint32_t body_size_ = 0;                   // a packed body's (at most kPackedBodyMax)
-  uint32_t length_[static_cast<size_t>(Piece::kCount)] = {};
+  uint32_t end_[static_cast<size_t>(Piece::kCount)] = {};  // from text(), each piece's end
   Slice etag_;
   Slice last_modified_;
   bool owns_body_block_ = false;  // body_ is a block of its own, freed with the object

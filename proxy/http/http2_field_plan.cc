@@ -7,44 +7,9 @@
 namespace gatehouse::http {
 namespace {
 
-using Role = Http2NameRole;
-
-// Sorted by length: a name is compared with those of its own length only. 0 is "not known".
-constexpr Http2KnownName kNames[] = {
-    {},
-    {"te", Role::Drop},
-    {"age"},
-    {"via"},
-    {"date"},
-    {"etag"},
-    {"vary"},
-    {"link"},
-    {"server"},
-    {"upgrade", Role::Drop},
-    {"expires"},
-    {"location"},
-    {"connection", Role::Drop},
-    {"keep-alive", Role::Drop},
-    {"set-cookie"},
-    {"content-type"},
-    {"cache-status"},
-    // X-Request-Id is new in every response, so HPACK must not index it: each entry would evict
-    // a reusable one (server, content-type, via) from the 4 KiB dynamic table, and nghttp2
-    // compares each new value against every indexed one of that name (a memcmp per entry,
-    // dozens per response once the table is full of ids).
-    {"x-request-id", Role::NoIndex},
-    {"cache-control"},
-    {"last-modified"},
-    {"accept-ranges"},
-    {"content-length", Role::Drop},  // the codec writes its own (RFC 9113 §8.1.1)
-    {"proxy-connection", Role::Drop},
-    {"content-encoding"},
-    {"transfer-encoding", Role::Drop},
-    {"strict-transport-security"},
-};
+constexpr const auto& kNames = kHttp2KnownNames;
 constexpr size_t kCount = std::size(kNames);
 constexpr size_t kLongest = kNames[kCount - 1].lower.size();
-static_assert(kCount < 256, "ids are bytes");
 
 constexpr bool sortedByLength() {
   for (size_t i = 2; i < kCount; ++i)
@@ -116,17 +81,15 @@ uint8_t http2KnownNameId(std::string_view name) {
   return name.size() <= kLongest ? kMatchers[name.size()](name.data()) : 0;
 }
 
-const Http2KnownName& http2KnownName(uint8_t id) { return kNames[id < kCount ? id : 0]; }
-
 std::vector<Http2PlannedField> planHttp2Fields(std::string_view lines) {
   std::vector<Http2PlannedField> plan;
   const char* at = lines.data();
   const char* const end = at + lines.size();
   std::string_view name, value;
   while (nextFieldLine(at, end, name, value)) {
-    if (name.empty() || name.size() > 255 || value.size() > 65535) break;
-    plan.push_back({static_cast<uint8_t>(name.size()), http2KnownNameId(name),
-                    static_cast<uint8_t>(value.size()), static_cast<uint8_t>(value.size() >> 8)});
+    if (name.empty() || value.size() > 65535) break;
+    plan.push_back({http2KnownNameId(name), static_cast<uint8_t>(value.size()),
+                    static_cast<uint8_t>(value.size() >> 8)});
   }
   return plan;
 }

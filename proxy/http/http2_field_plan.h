@@ -4,10 +4,11 @@
 // (dropped, never indexed, or sent as a static lowercase spelling). A stored response keeps the
 // plan of its fields beside them (CachedObject::http2Fields), so that each HTTP/2 hit turns the
 // lines into nghttp2_nv without searching them again (Http2ResponseFields): no memchr per line,
-// no name lookup. Four bytes a line. Nothing here includes nghttp2: the cache builds plans.
+// no name lookup. Three bytes a line. Nothing here includes nghttp2: the cache builds plans.
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -22,21 +23,59 @@ struct Http2KnownName {
   Http2NameRole role = Http2NameRole::Keep;
 };
 
+// The known names, numbered from 1 (0: not a known name, kept as it is), sorted by length: a
+// name is compared with those of its own length only.
+inline constexpr Http2KnownName kHttp2KnownNames[] = {
+    {},
+    {"te", Http2NameRole::Drop},
+    {"age"},
+    {"via"},
+    {"date"},
+    {"etag"},
+    {"vary"},
+    {"link"},
+    {"server"},
+    {"upgrade", Http2NameRole::Drop},
+    {"expires"},
+    {"location"},
+    {"connection", Http2NameRole::Drop},
+    {"keep-alive", Http2NameRole::Drop},
+    {"set-cookie"},
+    {"content-type"},
+    {"cache-status"},
+    // X-Request-Id is new in every response, so HPACK must not index it: each entry would evict
+    // a reusable one (server, content-type, via) from the 4 KiB dynamic table, and nghttp2
+    // compares each new value against every indexed one of that name (a memcmp per entry,
+    // dozens per response once the table is full of ids).
+    {"x-request-id", Http2NameRole::NoIndex},
+    {"cache-control"},
+    {"last-modified"},
+    {"accept-ranges"},
+    {"content-length", Http2NameRole::Drop},  // the codec writes its own (RFC 9113 §8.1.1)
+    {"proxy-connection", Http2NameRole::Drop},
+    {"content-encoding"},
+    {"transfer-encoding", Http2NameRole::Drop},
+    {"strict-transport-security"},
+};
+inline constexpr size_t kHttp2KnownNameCount = std::size(kHttp2KnownNames);
+static_assert(kHttp2KnownNameCount < 256, "ids are bytes");
+
 // The number of a known name (1..), or 0: `name` is not one of them (any case).
 uint8_t http2KnownNameId(std::string_view name);
-// The known name numbered `id` (1..); id 0 reads as an unknown name kept as it is.
-const Http2KnownName& http2KnownName(uint8_t id);
+// The known name numbered `id`; 0 (or out of range) reads as an unknown name kept as it is.
+inline const Http2KnownName& http2KnownName(uint8_t id) {
+  return kHttp2KnownNames[id < kHttp2KnownNameCount ? id : 0];
+}
 
-// One line of a plan. Only bytes, so a plan can sit unaligned inside a stored object's text.
+// One line of a plan: three bytes (a stored object keeps one per field). A known name's length
+// is its spelling's; an unknown name (name_id 0, rare in responses) ends at the line's first ':'.
+// Only bytes, so a plan can sit unaligned inside a stored object's text.
 struct Http2PlannedField {
-  uint8_t name_length = 0;
   uint8_t name_id = 0;  // http2KnownNameId of the name, 0: not a known one
   uint8_t value_length_low = 0;
   uint8_t value_length_high = 0;
 
   size_t valueLength() const { return value_length_low | size_t{value_length_high} << 8; }
-  // Bytes of the whole line: "Name: value\r\n".
-  size_t lineLength() const { return name_length + valueLength() + 4; }
 };
 
 // The next "Name: value\r\n" line at `at` (before `end`): its name and value, and `at` moved past
@@ -57,8 +96,8 @@ inline bool nextFieldLine(const char*& at, const char* end, std::string_view& na
 }
 
 // The plan of the first lines of `lines` (appendFieldLine's form), in order; it stops before a
-// line it cannot describe (a name above 255 bytes, a value above 65,535), which the codec then
-// walks as it walks unplanned lines.
+// line it cannot describe (a value above 65,535 bytes), which the codec then walks as it walks
+// unplanned lines.
 std::vector<Http2PlannedField> planHttp2Fields(std::string_view lines);
 
 // A plan as a response head carries it: it describes the first lines of head.preformatted.

@@ -1,17 +1,34 @@
 #include "proxy/http/http2_response_fields.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 namespace gatehouse::http {
 
 namespace {
 
-// The flags of a known name's field: its static lowercase spelling is neither copied nor
-// lowercased by nghttp2 (NGHTTP2_NV_FLAG_NO_COPY_NAME), and X-Request-Id is never indexed.
-uint8_t knownFlags(const Http2KnownName& k) {
-  return NGHTTP2_NV_FLAG_NO_COPY_NAME |
-         (k.role == Http2NameRole::NoIndex ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
-}
+// The nghttp2 flags of a field by the number of its name (http2_field_plan.h), or kDropped. A
+// known name goes as its static lowercase spelling, which nghttp2 neither copies nor lowercases
+// (NO_COPY_NAME); X-Request-Id is never indexed; an unknown name is copied and lowercased.
+constexpr uint8_t kDropped = 0xff;
+constexpr auto kNvFlags = [] {
+  std::array<uint8_t, kHttp2KnownNameCount> flags{};
+  for (size_t id = 1; id < kHttp2KnownNameCount; ++id) {
+    switch (kHttp2KnownNames[id].role) {
+      case Http2NameRole::Keep:
+        flags[id] = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+        break;
+      case Http2NameRole::NoIndex:
+        flags[id] = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX;
+        break;
+      case Http2NameRole::Drop:
+        flags[id] = kDropped;
+        break;
+    }
+  }
+  return flags;
+}();
 
 }  // namespace
 
@@ -48,29 +65,38 @@ void Http2ResponseFields::addField(std::string_view name, std::string_view value
 }
 
 void Http2ResponseFields::addKnown(std::string_view name, std::string_view value, uint8_t id) {
-  if (id == 0) return add(name, value, NGHTTP2_NV_FLAG_NONE);  // nghttp2 copies and lowercases it
-  const Http2KnownName& k = http2KnownName(id);
-  if (k.role != Http2NameRole::Drop) add(k.lower, value, knownFlags(k));
+  if (id >= kHttp2KnownNameCount) id = 0;
+  const uint8_t flags = kNvFlags[id];
+  if (flags == kDropped) return;
+  add(id == 0 ? name : kHttp2KnownNames[id].lower, value, flags);
 }
 
-void Http2ResponseFields::addBeyondInline(const nghttp2_nv& nv) {
+nghttp2_nv& Http2ResponseFields::beyondInline() {
   if (more_.empty()) more_.assign(inline_.begin(), inline_.end());
-  more_.push_back(nv);
   ++size_;
+  return more_.emplace_back();
 }
 
-// The lines a plan describes, without searching them: each line is only checked to be where the
-// plan says (its colon and its end), so a plan that does not fit the lines stops being followed
-// and the rest is walked. Returns the lines it did not cover.
+// The lines a plan describes, without searching them (but for the colon of an unknown name):
+// each line is only checked to be where the plan says (its colon and its end), so a plan that
+// does not fit the lines stops being followed and the rest is walked. Returns the lines it did
+// not cover.
 std::string_view Http2ResponseFields::addPlanned(std::string_view lines, Http2FieldPlan plan) {
   const char* at = lines.data();
   const char* const end = at + lines.size();
   for (const Http2PlannedField& f : plan) {
-    const size_t length = f.lineLength();
-    if (static_cast<size_t>(end - at) < length || at[f.name_length] != ':' ||
-        at[length - 1] != '\n')
+    const uint8_t id = f.name_id < kHttp2KnownNameCount ? f.name_id : 0;
+    size_t name_length = kHttp2KnownNames[id].lower.size();
+    if (id == 0) {
+      const auto* colon = static_cast<const char*>(std::memchr(at, ':', end - at));
+      if (!colon) break;
+      name_length = colon - at;
+    }
+    const size_t length = name_length + f.valueLength() + 4;
+    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' ||
+        at[length - 1] != '\n' || name_length == 0)
       break;
-    addKnown({at, f.name_length}, {at + f.name_length + 2, f.valueLength()}, f.name_id);
+    addKnown({at, name_length}, {at + name_length + 2, f.valueLength()}, id);
     at += length;
   }
   return {at, static_cast<size_t>(end - at)};

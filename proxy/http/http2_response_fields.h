@@ -42,19 +42,17 @@ class Http2ResponseFields {
  private:
   static constexpr size_t kInline = 32;
   void addField(std::string_view name, std::string_view value);
-  // `id`: http2KnownNameId(name).
+  // `id`: http2KnownNameId(name) (what a plan holds).
   void addKnown(std::string_view name, std::string_view value, uint8_t id);
   void add(std::string_view name, std::string_view value, uint8_t flags) {
-    const nghttp2_nv nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                        reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                        value.size(), flags};
-    if (size_ < kInline) {
-      inline_[size_++] = nv;
-    } else {
-      addBeyondInline(nv);
-    }
+    nghttp2_nv& nv = size_ < kInline ? inline_[size_++] : beyondInline();
+    nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
+    nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
+    nv.namelen = name.size();
+    nv.valuelen = value.size();
+    nv.flags = flags;
   }
-  void addBeyondInline(const nghttp2_nv& nv);
+  nghttp2_nv& beyondInline();  // a new slot, past the inline ones
   void addLines(std::string_view lines);
   std::string_view addPlanned(std::string_view lines, Http2FieldPlan plan);
 

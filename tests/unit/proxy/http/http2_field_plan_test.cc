@@ -89,17 +89,12 @@ TEST(Http2FieldPlan, DescribesEachLine) {
   appendFieldLine(lines, "X-Colon", "a: b:c");
   const std::vector<Http2PlannedField> plan = planHttp2Fields(lines);
   ASSERT_EQ(plan.size(), 3u);
-  EXPECT_EQ(plan[0].name_length, 12u);
   EXPECT_EQ(plan[0].valueLength(), 9u);
   EXPECT_EQ(http2KnownName(plan[0].name_id).lower, "content-type");
   EXPECT_EQ(plan[1].valueLength(), 0u);
   EXPECT_EQ(plan[1].name_id, 0u);
-  EXPECT_EQ(plan[2].name_length, 7u);
+  EXPECT_EQ(plan[2].name_id, 0u);
   EXPECT_EQ(plan[2].valueLength(), 6u);
-  size_t total = 0;
-  for (const Http2PlannedField& f : plan)
-    total += f.lineLength();
-  EXPECT_EQ(total, lines.size());
 }
 
 // The rules the walk applies (drops, lowercase static names, NO_INDEX, order) hold the same
@@ -144,18 +139,15 @@ TEST(Http2FieldPlan, FieldsThroughAPlanAreTheWalkedOnes) {
 }
 
 TEST(Http2FieldPlan, StopsBeforeALineItCannotDescribe) {
-  for (const auto& [name, value] :
-       {std::pair{std::string(256, 'n'), std::string("v")},
-        std::pair{std::string("X-Huge"), std::string(65536, 'v')}}) {
-    std::string lines;
-    appendFieldLine(lines, "ETag", "\"1\"");
-    appendFieldLine(lines, name, value);
-    appendFieldLine(lines, "Vary", "Accept");
-    const std::vector<Http2PlannedField> plan = planHttp2Fields(lines);
-    EXPECT_EQ(plan.size(), 1u);
-    EXPECT_EQ(planned(lines, plan), walked(lines));
-    EXPECT_EQ(walked(lines).size(), 5u);  // :status, the three, content-length
-  }
+  std::string lines;
+  appendFieldLine(lines, "ETag", "\"1\"");
+  appendFieldLine(lines, std::string(300, 'n'), "a long name is described");
+  appendFieldLine(lines, "X-Huge", std::string(65536, 'v'));  // a value past 64 KiB is not
+  appendFieldLine(lines, "Vary", "Accept");
+  const std::vector<Http2PlannedField> plan = planHttp2Fields(lines);
+  EXPECT_EQ(plan.size(), 2u);
+  EXPECT_EQ(planned(lines, plan), walked(lines));
+  EXPECT_EQ(walked(lines).size(), 6u);  // :status, the four, content-length
 }
 
 // A plan that is not that of the lines (a head whose lines were replaced) is not followed past
