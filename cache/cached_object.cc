@@ -78,10 +78,10 @@ std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std
   const bool etag_apart = findValue(fields, d.etag) == std::string_view::npos;
   const bool lm_apart = findValue(fields, d.last_modified) == std::string_view::npos;
   const std::vector<http::Http2PlannedField> plan = http::planHttp2Fields(fields);
-  const size_t text = fields.size() + std::span(plan).size_bytes() + d.reason.size() + d.key.size() + d.vary_key.size() +
-                      joinLines(d.vary_fields).size() + d.targeted.size() + d.early_hints.size() +
-                      joinLines(d.tags).size() + (etag_apart ? d.etag.size() : 0) +
-                      (lm_apart ? d.last_modified.size() : 0);
+  const size_t text = fields.size() + std::span(plan).size_bytes() + d.reason.size() +
+                      d.key.size() + d.vary_key.size() + joinLines(d.vary_fields).size() +
+                      d.targeted.size() + d.early_hints.size() + joinLines(d.tags).size() +
+                      (etag_apart ? d.etag.size() : 0) + (lm_apart ? d.last_modified.size() : 0);
   int place = kNoBody;
   if (!body.empty()) {
     if (shared && body.size() > kPackedBodyMax) {
@@ -115,7 +115,7 @@ std::shared_ptr<const CachedObject> CachedObject::make(const ObjectDraft& d, std
 
 CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
                            std::shared_ptr<const Body> shared, int body_place,
-                           http::Http2FieldPlan http2_fields)
+                           std::span<const http::Http2PlannedField> http2_fields)
     : ObjectTimes(d) {
   // The texts follow the control block, in the allocation that allocate() just made; the
   // object is its last member, so they follow the object too (a gap would be its padding).
@@ -138,8 +138,8 @@ CachedObject::CachedObject(Passkey, const ObjectDraft& d, std::string_view body,
   put(Piece::EarlyHints, d.early_hints);
   put(Piece::Tags, joinLines(d.tags));
   // Plain bytes (no alignment), copied in: the copy makes the entries that http2Fields() reads.
-  put(Piece::Http2Fields, {reinterpret_cast<const char*>(http2_fields.data()),
-                           http2_fields.size_bytes()});
+  put(Piece::Http2Fields,
+      {reinterpret_cast<const char*>(http2_fields.data()), http2_fields.size_bytes()});
   // Validators: within the fields when they are there (always, for a response's own), else
   // after the other pieces.
   const std::string_view fields = d.fields.wire();

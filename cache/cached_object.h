@@ -5,13 +5,13 @@
 //
 // Memory (issue 15): an object is one allocation holding the shared_ptr's control block, this
 // header, the key, the field block (HTTP/1 wire form, validators pointing into it), its plan
-// for HTTP/2 (three bytes a field) and the other texts, and a small body either in the same allocation or in one exact-sized block of
-// its own, whichever the allocator's size classes make cheaper (a 1 KiB body fits its 1 KiB
-// class exactly; with the head beside it, it would take a 1.5 KiB one). A large body (above
-// kPackedBodyMax) stays the fill's buffer, shared with the coalesced misses that streamed it and
-// with the objects a 304 refreshes from it. The store's index and queues are links inside the
-// object (StoreLinks), so storing costs no node of its own. `charge` is what the allocator
-// really handed out for all of it.
+// for HTTP/2 (three bytes a field) and the other texts, and a small body either in the same
+// allocation or in one exact-sized block of its own, whichever the allocator's size classes make
+// cheaper (a 1 KiB body fits its 1 KiB class exactly; with the head beside it, it would take a 1.5
+// KiB one). A large body (above kPackedBodyMax) stays the fill's buffer, shared with the coalesced
+// misses that streamed it and with the objects a 304 refreshes from it. The store's index and
+// queues are links inside the object (StoreLinks), so storing costs no node of its own. `charge` is
+// what the allocator really handed out for all of it.
 //
 // A fill builds an ObjectDraft (plain strings, mutable) and packs it with CachedObject::make.
 
@@ -145,7 +145,7 @@ class CachedObject : public ObjectTimes {
   bool hasTag(std::string_view tag) const;
   // The plan of fields() for HTTP/2 (http2_field_plan.h): made once here, so that an HTTP/2 hit
   // does not search the lines again. Three bytes a field.
-  http::Http2FieldPlan http2Fields() const {
+  std::span<const http::Http2PlannedField> http2Fields() const {
     const std::string_view p = piece(Piece::Http2Fields);
     return {reinterpret_cast<const http::Http2PlannedField*>(p.data()),
             p.size() / sizeof(http::Http2PlannedField)};
@@ -168,7 +168,7 @@ class CachedObject : public ObjectTimes {
   // Built by make() only (allocate_shared needs it public).
   CachedObject(Passkey, const ObjectDraft& draft, std::string_view body,
                std::shared_ptr<const Body> shared, int body_place,
-               http::Http2FieldPlan http2_fields);
+               std::span<const http::Http2PlannedField> http2_fields);
   ~CachedObject();
   CachedObject(const CachedObject&) = delete;
   CachedObject& operator=(const CachedObject&) = delete;

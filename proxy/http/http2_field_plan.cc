@@ -86,11 +86,8 @@ std::vector<Http2PlannedField> planHttp2Fields(std::string_view lines) {
   const char* at = lines.data();
   const char* const end = at + lines.size();
   std::string_view name, value;
-  while (nextFieldLine(at, end, name, value)) {
-    if (name.empty() || value.size() > 65535) break;
-    plan.push_back({http2KnownNameId(name), static_cast<uint8_t>(value.size()),
-                    static_cast<uint8_t>(value.size() >> 8)});
-  }
+  while (nextFieldLine(at, end, name, value))
+    plan.push_back(Http2PlannedField::of(http2KnownNameId(name), value.size()));
   return plan;
 }
 

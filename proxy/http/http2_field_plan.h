@@ -71,10 +71,17 @@ inline const Http2KnownName& http2KnownName(uint8_t id) {
 // is its spelling's; an unknown name (name_id 0, rare in responses) ends at the line's first ':'.
 // Only bytes, so a plan can sit unaligned inside a stored object's text.
 struct Http2PlannedField {
+  // A value this long or longer (up to the 64 KiB of a whole head) is found by its line's end.
+  static constexpr size_t kLongValue = 0xffff;
+
   uint8_t name_id = 0;  // http2KnownNameId of the name, 0: not a known one
   uint8_t value_length_low = 0;
   uint8_t value_length_high = 0;
 
+  static constexpr Http2PlannedField of(uint8_t name_id, size_t value_length) {
+    const size_t n = value_length < kLongValue ? value_length : kLongValue;
+    return {name_id, static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8)};
+  }
   size_t valueLength() const { return value_length_low | size_t{value_length_high} << 8; }
 };
 
@@ -95,12 +102,24 @@ inline bool nextFieldLine(const char*& at, const char* end, std::string_view& na
   return true;
 }
 
-// The plan of the first lines of `lines` (appendFieldLine's form), in order; it stops before a
-// line it cannot describe (a value above 65,535 bytes), which the codec then walks as it walks
-// unplanned lines.
+// The plan of `lines` (appendFieldLine's form), a field an entry, in order.
 std::vector<Http2PlannedField> planHttp2Fields(std::string_view lines);
 
-// A plan as a response head carries it: it describes the first lines of head.preformatted.
-using Http2FieldPlan = std::span<const Http2PlannedField>;
+// The number of a known name, worked out by the compiler: `lower` must be one of them.
+consteval uint8_t http2KnownNameIdOf(std::string_view lower) {
+  for (size_t id = 1; id < kHttp2KnownNameCount; ++id)
+    if (kHttp2KnownNames[id].lower == lower) return static_cast<uint8_t>(id);
+  throw "not a known name";
+}
+
+// A plan as a response head carries it (ResponseHead::http2_fields): the first lines of
+// head.preformatted, one entry each, in two runs: a stored object's lines, then those its hit
+// adds (each run covers all of its lines, so the second starts where the first ends).
+struct Http2FieldPlan {
+  std::span<const Http2PlannedField> first;
+  std::span<const Http2PlannedField> then;
+
+  bool empty() const { return first.empty() && then.empty(); }
+};
 
 }  // namespace gatehouse::http

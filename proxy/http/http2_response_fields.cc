@@ -44,7 +44,10 @@ Http2ResponseFields::Http2ResponseFields(int status, const ResponseHead& head,
   status_ = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
              static_cast<char>('0' + code % 10)};
   add(":status", {status_.data(), status_.size()}, NGHTTP2_NV_FLAG_NO_COPY_NAME);
-  addLines(addPlanned(head.preformatted, head.http2_fields));
+  std::string_view rest = head.preformatted;
+  // The second run starts where the first ends: only if all of the first was followed.
+  if (addPlanned(rest, head.http2_fields.first)) addPlanned(rest, head.http2_fields.then);
+  addLines(rest);
   for (const Header& h : head.headers)
     addField(h.name, h.value);
   if (length) {
@@ -77,29 +80,39 @@ nghttp2_nv& Http2ResponseFields::beyondInline() {
   return more_.emplace_back();
 }
 
-// The lines a plan describes, without searching them (but for the colon of an unknown name):
-// each line is only checked to be where the plan says (its colon and its end), so a plan that
-// does not fit the lines stops being followed and the rest is walked. Returns the lines it did
-// not cover.
-std::string_view Http2ResponseFields::addPlanned(std::string_view lines, Http2FieldPlan plan) {
+// The lines a plan describes, without searching them but for the colon of an unknown name and
+// the end of a long value. Each line is checked to be where the plan says (its colon and its
+// end): a plan that does not fit the lines stops being followed, and the rest is walked.
+// `lines` keeps what it did not cover; true if every entry was followed.
+bool Http2ResponseFields::addPlanned(std::string_view& lines,
+                                     std::span<const Http2PlannedField> plan) {
   const char* at = lines.data();
   const char* const end = at + lines.size();
+  bool followed = true;
   for (const Http2PlannedField& f : plan) {
+    followed = false;
     const uint8_t id = f.name_id < kHttp2KnownNameCount ? f.name_id : 0;
     size_t name_length = kHttp2KnownNames[id].lower.size();
     if (id == 0) {
       const auto* colon = static_cast<const char*>(std::memchr(at, ':', end - at));
-      if (!colon) break;
+      if (!colon || colon == at) break;
       name_length = colon - at;
     }
-    const size_t length = name_length + f.valueLength() + 4;
-    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' ||
-        at[length - 1] != '\n' || name_length == 0)
+    size_t value_length = f.valueLength();
+    if (value_length == Http2PlannedField::kLongValue) {
+      const auto* eol = static_cast<const char*>(std::memchr(at, '\n', end - at));
+      if (!eol || static_cast<size_t>(eol - at) < name_length + 3) break;
+      value_length = eol - at - name_length - 3;
+    }
+    const size_t length = name_length + value_length + 4;
+    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' || at[length - 1] != '\n')
       break;
-    addKnown({at, name_length}, {at + name_length + 2, f.valueLength()}, id);
+    addKnown({at, name_length}, {at + name_length + 2, value_length}, id);
     at += length;
+    followed = true;
   }
-  return {at, static_cast<size_t>(end - at)};
+  lines = {at, static_cast<size_t>(end - at)};
+  return followed;
 }
 
 // The lines no plan covered (field_lines.h), split by nextFieldLine.

@@ -54,7 +54,7 @@ class Http2ResponseFields {
   }
   nghttp2_nv& beyondInline();  // a new slot, past the inline ones
   void addLines(std::string_view lines);
-  std::string_view addPlanned(std::string_view lines, Http2FieldPlan plan);
+  bool addPlanned(std::string_view& lines, std::span<const Http2PlannedField> plan);
 
   std::array<nghttp2_nv, kInline> inline_;
   std::vector<nghttp2_nv> more_;  // all of them, once past kInline

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstring>
+
 #include "proxy/base/ascii.h"
 #include "proxy/base/inline_buffer.h"
 #include "proxy/http/byte_range.h"
@@ -36,14 +39,42 @@ bool belongsIn304(std::string_view name) {
            ascii::iequals(name, "content-language") || ascii::iequals(name, "content-range"));
 }
 
+// The field lines of a response from a stored object: the stored ones, or those of them a 304
+// keeps, then the ones each response says of itself, with their HTTP/2 plan
+// (http2_field_plan.h), so that HTTP/2 need not search these lines either.
+struct HitFields {
+  InlineBuffer<2048> lines;
+  std::array<http::Http2PlannedField, 4> plan;  // of the hit's own lines
+  size_t planned = 0;
+
+  // "Name: value\r\n" for a name written here, `prefix` being "Name: ": a copy of known size,
+  // which the compiler turns into a few moves (appendFieldLine's calls memcpy for it).
+  template <size_t N>
+  [[gnu::always_inline]] void add(const char (&prefix)[N], uint8_t id, std::string_view value) {
+    char* at = lines.grow(N - 1 + value.size() + 2);
+    std::memcpy(at, prefix, N - 1);
+    at += N - 1;
+    if (!value.empty()) std::memcpy(at, value.data(), value.size());
+    at += value.size();
+    std::memcpy(at, "\r\n", 2);
+    if (planned < plan.size()) plan[planned++] = http::Http2PlannedField::of(id, value.size());
+  }
+
+  // The plan of all the lines, the stored object's `o` first: only when they are all there.
+  http::Http2FieldPlan http2Plan(const cache::CachedObject& o) const {
+    return {o.http2Fields(), {plan.data(), planned}};
+  }
+};
+
 // Age, Cache-Status and X-Request-Id: what each response from a stored object says of itself.
-void appendPerResponseFields(InlineBuffer<2048>& fields, http::Exchange& exchange,
+void appendPerResponseFields(HitFields& fields, http::Exchange& exchange,
                              const cache::CachedObject& o, int64_t now) {
   InlineBuffer<24> age;
   age.appendNumber(std::max<int64_t>(0, o.currentAge(now)));
-  http::appendFieldLine(fields, "Age", age.view());
-  http::appendFieldLine(fields, "Cache-Status", exchange.record().cache_status.view());
-  http::appendFieldLine(fields, "X-Request-Id", exchange.requestId());
+  fields.add("Age: ", http::http2KnownNameIdOf("age"), age.view());
+  fields.add("Cache-Status: ", http::http2KnownNameIdOf("cache-status"),
+             exchange.record().cache_status.view());
+  fields.add("X-Request-Id: ", http::http2KnownNameIdOf("x-request-id"), exchange.requestId());
 }
 
 // The start of any head from a stored object: its status line, and the Cache-Status (with the
@@ -84,11 +115,11 @@ void replayEarlyHints(http::Exchange& exchange, const cache::CachedObject& o) {
 void respondFollowedHead(http::Exchange& exchange, const cache::CachedObject& o,
                          std::optional<uint64_t> length, int64_t now, cache::CacheStatus status) {
   http::ResponseHead head = storedHead(exchange, o, now, status);
-  InlineBuffer<2048> fields;
-  fields.append(o.fields());
+  HitFields fields;
+  fields.lines.append(o.fields());
   appendPerResponseFields(fields, exchange, o, now);
-  head.preformatted = fields.view();
-  head.http2_fields = o.http2Fields();
+  head.preformatted = fields.lines.view();
+  head.http2_fields = fields.http2Plan(o);
   frameBody(head, o, length, /*send_body=*/true);
   exchange.respondHead(head);
 }
@@ -105,16 +136,16 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   const std::string_view body = o.body();
   const uint64_t length = body.size();
   http::ResponseHead head = storedHead(exchange, o, now, status);
-  InlineBuffer<2048> fields;
+  HitFields fields;
   const http::Validators validators{o.etag(), o.lastModified()};
   const bool not_modified = (o.status == 200) && http::isNotModified(request.headers, validators);
   if (not_modified) {
+    // A filtered copy: no plan (HTTP/2 walks these lines).
     http::forEachFieldLine(o.fields(), [&fields](std::string_view name, std::string_view value) {
-      if (belongsIn304(name)) http::appendFieldLine(fields, name, value);
+      if (belongsIn304(name)) http::appendFieldLine(fields.lines, name, value);
     });
   } else {
-    fields.append(o.fields());
-    head.http2_fields = o.http2Fields();  // the stored lines come first: the plan fits them
+    fields.lines.append(o.fields());
   }
   appendPerResponseFields(fields, exchange, o, now);
 
@@ -144,10 +175,12 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
         count = 0;
       }
     }
-    if (o.status == 200) http::appendFieldLine(fields, "Accept-Ranges", "bytes");
+    if (o.status == 200)
+      fields.add("Accept-Ranges: ", http::http2KnownNameIdOf("accept-ranges"), "bytes");
     frameBody(head, o, count, /*send_body=*/request.method != "HEAD");
+    head.http2_fields = fields.http2Plan(o);
   }
-  head.preformatted = fields.view();
+  head.preformatted = fields.lines.view();
   if (!not_modified && o.status != 204 && count <= kCopyBodyMax) {
     // The common case, a small body: head and body leave together (respondWhole sets the
     // length, and sends no body to a HEAD).

@@ -27,14 +27,18 @@ std::vector<Nv> block(const Http2ResponseFields& fields) {
   return out;
 }
 
-// The header block of `lines` sent with `plan`, and the one walking them gives.
-std::vector<Nv> planned(std::string_view lines, Http2FieldPlan plan) {
+// The header block of `lines` sent with `plan` (a second run after it: `then`), and the one
+// walking them gives.
+std::vector<Nv> planned(std::string_view lines, std::span<const Http2PlannedField> plan,
+                        std::span<const Http2PlannedField> then = {}) {
   ResponseHead head;
   head.preformatted = lines;
-  head.http2_fields = plan;
+  head.http2_fields = {plan, then};
   return block(Http2ResponseFields(200, head, uint64_t{5}));
 }
-std::vector<Nv> walked(std::string_view lines) { return planned(lines, {}); }
+std::vector<Nv> walked(std::string_view lines) {
+  return planned(lines, {});
+}
 
 TEST(Http2FieldPlan, KnowsEachNameInAnyCaseAndNoOther) {
   struct Row {
@@ -104,8 +108,8 @@ TEST(Http2FieldPlan, FieldsThroughAPlanAreTheWalkedOnes) {
   appendFieldLine(lines, "Server", "nginx");
   appendFieldLine(lines, "content-type", "text/plain");
   appendFieldLine(lines, "X-Custom-Field", "Mixed Case Value");
-  appendFieldLine(lines, "Connection", "close");          // dropped (RFC 9113 §8.2.2)
-  appendFieldLine(lines, "Content-Length", "99");         // dropped: the codec writes its own
+  appendFieldLine(lines, "Connection", "close");           // dropped (RFC 9113 §8.2.2)
+  appendFieldLine(lines, "Content-Length", "99");          // dropped: the codec writes its own
   appendFieldLine(lines, "Transfer-Encoding", "chunked");  // dropped
   appendFieldLine(lines, "X-Empty", "");
   appendFieldLine(lines, "Link", "</a.css>; rel=preload, </b.js>; rel=preload");
@@ -122,11 +126,17 @@ TEST(Http2FieldPlan, FieldsThroughAPlanAreTheWalkedOnes) {
 
   const std::vector<Nv> expected = walked(with_hit_fields);
   EXPECT_EQ(planned(with_hit_fields, plan), expected);
+  const std::vector<Http2PlannedField> hit_plan =
+      planHttp2Fields(std::string_view(with_hit_fields).substr(lines.size()));
+  EXPECT_EQ(planned(with_hit_fields, plan, hit_plan), expected);
+  // An object without fields: the hit's lines come first.
+  EXPECT_EQ(planned(std::string_view(with_hit_fields).substr(lines.size()), {}, hit_plan),
+            walked(std::string_view(with_hit_fields).substr(lines.size())));
   // What the walk gives, spelled out once: a plan must not be compared with a broken walk.
   const std::vector<std::string> names = {
-      ":status", "server", "content-type", "X-Custom-Field", "X-Empty", "link", "x-request-id",
-      "X-Long", "Trailer", "age", "cache-status", "x-request-id", "accept-ranges",
-      "content-length"};
+      ":status",      "server",       "content-type",  "X-Custom-Field", "X-Empty",
+      "link",         "x-request-id", "X-Long",        "Trailer",        "age",
+      "cache-status", "x-request-id", "accept-ranges", "content-length"};
   ASSERT_EQ(expected.size(), names.size());
   for (size_t i = 0; i < names.size(); ++i)
     EXPECT_EQ(std::get<0>(expected[i]), names[i]);
@@ -138,16 +148,45 @@ TEST(Http2FieldPlan, FieldsThroughAPlanAreTheWalkedOnes) {
       << "nghttp2 copies and lowercases an unknown name";
 }
 
-TEST(Http2FieldPlan, StopsBeforeALineItCannotDescribe) {
-  std::string lines;
-  appendFieldLine(lines, "ETag", "\"1\"");
-  appendFieldLine(lines, std::string(300, 'n'), "a long name is described");
-  appendFieldLine(lines, "X-Huge", std::string(65536, 'v'));  // a value past 64 KiB is not
-  appendFieldLine(lines, "Vary", "Accept");
-  const std::vector<Http2PlannedField> plan = planHttp2Fields(lines);
-  EXPECT_EQ(plan.size(), 2u);
-  EXPECT_EQ(planned(lines, plan), walked(lines));
-  EXPECT_EQ(walked(lines).size(), 6u);  // :status, the four, content-length
+// Every line has its entry, so that a second run can follow: a long name, and a value of 64 KiB
+// or more (found by its line's end).
+TEST(Http2FieldPlan, DescribesEveryLineLongOnesToo) {
+  for (size_t huge : {size_t{65534}, size_t{65535}, size_t{65536}, size_t{70000}}) {
+    std::string lines;
+    appendFieldLine(lines, "ETag", "\"1\"");
+    appendFieldLine(lines, std::string(300, 'n'), "a long name");
+    appendFieldLine(lines, "X-Huge", std::string(huge, 'v'));
+    appendFieldLine(lines, "Vary", "Accept");
+    const std::vector<Http2PlannedField> plan = planHttp2Fields(lines);
+    EXPECT_EQ(plan.size(), 4u);
+    std::string hit = lines;
+    appendFieldLine(hit, "Age", "12");
+    const std::vector<Http2PlannedField> then = planHttp2Fields("Age: 12\r\n");
+    EXPECT_EQ(planned(hit, plan, then), walked(hit));
+    EXPECT_EQ(std::get<1>(walked(hit)[3]).size(), huge);
+    EXPECT_EQ(walked(hit).size(), 7u);  // :status, the five, content-length
+  }
+}
+
+// The second run (a hit's own lines) is followed only after the whole first one: were the first
+// to stop early, the second would describe other lines.
+TEST(Http2FieldPlan, TheSecondRunFollowsTheWholeFirstOnly) {
+  std::string stored;
+  appendFieldLine(stored, "Content-Type", "text/html");
+  appendFieldLine(stored, "Foo", "1");
+  const std::vector<Http2PlannedField> plan = planHttp2Fields(stored);
+  const std::vector<Http2PlannedField> then = planHttp2Fields("Age: 1\r\n");
+  std::string hit = stored;
+  appendFieldLine(hit, "Age", "1");
+  EXPECT_EQ(planned(hit, plan, then), walked(hit));
+  // The first run cut short (one entry for two lines): "Foo: 1" fits Age's entry by its
+  // length, but must not go out as age.
+  std::string other;
+  appendFieldLine(other, "X", "text/html");
+  appendFieldLine(other, "Foo", "1");
+  appendFieldLine(other, "Age", "1");
+  EXPECT_EQ(planned(other, std::span(plan).first(1), then), walked(other));
+  EXPECT_EQ(std::get<0>(planned(other, std::span(plan).first(1), then)[2]), "Foo");
 }
 
 // A plan that is not that of the lines (a head whose lines were replaced) is not followed past

@@ -65,8 +65,8 @@ std::shared_ptr<const cache::CachedObject> storedObject(std::string_view body) {
   response.headers.add("X-Long", std::string(3000, 'x'));
   response.headers.add("Vary", "Accept-Encoding");
   response.headers.add("Strict-Transport-Security", "max-age=60");
-  auto draft = cache::buildObject("k", {}, response, cache::parseCacheControl(response.headers),
-                                  {}, {}, {kNow, kNow});
+  auto draft = cache::buildObject("k", {}, response, cache::parseCacheControl(response.headers), {},
+                                  {}, {kNow, kNow});
   return cache::CachedObject::make(*draft, body);
 }
 
@@ -85,7 +85,8 @@ TEST(CachedResponseWriter, AnHttp2HitsFieldsThroughThePlanAreTheWalkedOnes) {
   FakeExchange fx(get());
   serveCachedObject(fx.exchange, object, kNow, cache::CacheStatus{});
   ASSERT_TRUE(fx.downstream.head);
-  ASSERT_EQ(fx.downstream.head->http2_fields.size(), 10u);
+  ASSERT_EQ(fx.downstream.head->http2_fields.first.size(), 10u);
+  ASSERT_EQ(fx.downstream.head->http2_fields.then.size(), 4u) << "the hit's own lines";
   const std::vector<Nv> nvs = checkedBlock(*fx.downstream.head);
   // Stored order, names lowercase, then the hit's own fields and the length.
   EXPECT_EQ(names(nvs), (std::vector<std::string>{
@@ -132,7 +133,8 @@ TEST(CachedResponseWriter, AFollowedHeadAndARefreshedObjectComeWithTheirPlan) {
   {
     FakeExchange fx(get());
     respondFollowedHead(fx.exchange, *object, std::nullopt, kNow, cache::CacheStatus{});
-    EXPECT_EQ(fx.downstream.head->http2_fields.size(), 10u);
+    EXPECT_EQ(fx.downstream.head->http2_fields.first.size(), 10u);
+    EXPECT_EQ(fx.downstream.head->http2_fields.then.size(), 3u);
     checkedBlock(*fx.downstream.head);
   }
   // A 304 from the origin changes the stored fields: the refreshed object's plan is its own.
