@@ -29,6 +29,19 @@ constexpr auto kNvFlags = [] {
   }
   return flags;
 }();
+// The known names' lowercase spellings and lengths, as plain tables for the planned lines.
+constexpr auto kLowerNames = [] {
+  std::array<const char*, kHttp2KnownNameCount> names{};
+  for (size_t id = 0; id < kHttp2KnownNameCount; ++id)
+    names[id] = kHttp2KnownNames[id].lower.data();
+  return names;
+}();
+constexpr auto kNameLengths = [] {
+  std::array<uint8_t, kHttp2KnownNameCount> lengths{};
+  for (size_t id = 0; id < kHttp2KnownNameCount; ++id)
+    lengths[id] = static_cast<uint8_t>(kHttp2KnownNames[id].lower.size());
+  return lengths;
+}();
 
 }  // namespace
 
@@ -88,12 +101,15 @@ bool Http2ResponseFields::addPlanned(std::string_view& lines,
                                      std::span<const Http2PlannedField> plan) {
   const char* at = lines.data();
   const char* const end = at + lines.size();
-  bool followed = true;
-  for (const Http2PlannedField& f : plan) {
-    followed = false;
-    const uint8_t id = f.name_id < kHttp2KnownNameCount ? f.name_id : 0;
-    size_t name_length = kHttp2KnownNames[id].lower.size();
-    if (id == 0) {
+  size_t followed = 0;
+  for (; followed < plan.size(); ++followed) {
+    const Http2PlannedField f = plan[followed];
+    uint8_t id = f.name_id;
+    size_t name_length;
+    if (id != 0 && id < kHttp2KnownNameCount) {
+      name_length = kNameLengths[id];
+    } else {
+      id = 0;
       const auto* colon = static_cast<const char*>(std::memchr(at, ':', end - at));
       if (!colon || colon == at) break;
       name_length = colon - at;
@@ -105,14 +121,17 @@ bool Http2ResponseFields::addPlanned(std::string_view& lines,
       value_length = eol - at - name_length - 3;
     }
     const size_t length = name_length + value_length + 4;
-    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' || at[length - 1] != '\n')
+    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' ||
+        at[length - 1] != '\n')
       break;
-    addKnown({at, name_length}, {at + name_length + 2, value_length}, id);
+    const uint8_t flags = kNvFlags[id];
+    if (flags != kDropped)
+      add({id == 0 ? at : kLowerNames[id], name_length}, {at + name_length + 2, value_length},
+          flags);
     at += length;
-    followed = true;
   }
   lines = {at, static_cast<size_t>(end - at)};
-  return followed;
+  return followed == plan.size();
 }
 
 // The lines no plan covered (field_lines.h), split by nextFieldLine.

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -42,8 +43,14 @@ class Http2StreamLedger {
 
  private:
   State& entry(int32_t id) {
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                               [](const auto& e, int32_t v) { return e.first < v; });
+    // The common cases without a binary search: a new stream (ids only grow, an append), and
+    // one of the last few (a stream ends soon after those opened after it).
+    auto it = entries_.end();
+    for (int n = 0; n < 8 && it != entries_.begin() && std::prev(it)->first >= id; ++n)
+      --it;
+    if (it != entries_.begin() && std::prev(it)->first >= id)  // further back: search
+      it = std::lower_bound(entries_.begin(), it, id,
+                            [](const auto& e, int32_t v) { return e.first < v; });
     if (it == entries_.end() || it->first != id) {
       highest_ = std::max(highest_, id);
       it = entries_.insert(it, {id, State::Open});
