@@ -121,8 +121,7 @@ bool Http2ResponseFields::addPlanned(std::string_view& lines,
       value_length = eol - at - name_length - 3;
     }
     const size_t length = name_length + value_length + 4;
-    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' ||
-        at[length - 1] != '\n')
+    if (static_cast<size_t>(end - at) < length || at[name_length] != ':' || at[length - 1] != '\n')
       break;
     const uint8_t flags = kNvFlags[id];
     if (flags != kDropped)
