@@ -11,21 +11,12 @@
 
 #include "proxy/http/field_lines.h"
 #include "proxy/http/http2_response_fields.h"
+#include "tests/support/http2_header_block.h"
 
 namespace gatehouse::http {
 namespace {
 
-using Nv = std::tuple<std::string, std::string, uint8_t>;  // name, value, flags
-
-std::vector<Nv> block(const Http2ResponseFields& fields) {
-  std::vector<Nv> out;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const nghttp2_nv& nv = fields.data()[i];
-    out.emplace_back(std::string(reinterpret_cast<const char*>(nv.name), nv.namelen),
-                     std::string(reinterpret_cast<const char*>(nv.value), nv.valuelen), nv.flags);
-  }
-  return out;
-}
+using gatehouse::testing::Nv;
 
 // The header block of `lines` sent with `plan` (a second run after it: `then`), and the one
 // walking them gives.
@@ -34,7 +25,7 @@ std::vector<Nv> planned(std::string_view lines, std::span<const Http2PlannedFiel
   ResponseHead head;
   head.preformatted = lines;
   head.http2_fields = {plan, then};
-  return block(Http2ResponseFields(200, head, uint64_t{5}));
+  return gatehouse::testing::headerBlock(Http2ResponseFields(200, head, uint64_t{5}));
 }
 std::vector<Nv> walked(std::string_view lines) {
   return planned(lines, {});

@@ -5,31 +5,26 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "cache/object_builder.h"
 #include "proxy/http/http2_response_fields.h"
 #include "tests/support/fake_downstream.h"
+#include "tests/support/http2_header_block.h"
 
 namespace gatehouse::pipeline {
 namespace {
 
 using gatehouse::testing::FakeExchange;
-using Nv = std::tuple<std::string, std::string, uint8_t>;  // name, value, flags
+using gatehouse::testing::Nv;
 
 constexpr int64_t kNow = 1000;
 
 std::vector<Nv> block(const http::ResponseHead& head) {
-  const http::Http2ResponseFields fields(head.status, head, head.content_length);
-  std::vector<Nv> out;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const nghttp2_nv& nv = fields.data()[i];
-    out.emplace_back(std::string(reinterpret_cast<const char*>(nv.name), nv.namelen),
-                     std::string(reinterpret_cast<const char*>(nv.value), nv.valuelen), nv.flags);
-  }
-  return out;
+  return gatehouse::testing::headerBlock(
+      http::Http2ResponseFields(head.status, head, head.content_length));
 }
 
 // The header block of a head through its plan, checked against the one walking its lines gives.
@@ -70,12 +65,13 @@ std::shared_ptr<const cache::CachedObject> storedObject(std::string_view body) {
   return cache::CachedObject::make(*draft, body);
 }
 
-http::RequestHead get(http::HeaderMap fields = {}) {
+// A GET of the object, with one request field when `name` is given.
+http::RequestHead get(std::string_view name = {}, std::string_view value = {}) {
   http::RequestHead request;
   request.method = "GET";
   request.target = "/page";
   request.authority = "example.com";
-  request.headers = std::move(fields);
+  if (!name.empty()) request.headers.add(name, value);
   return request;
 }
 
@@ -102,11 +98,7 @@ TEST(CachedResponseWriter, AnHttp2HitsFieldsThroughThePlanAreTheWalkedOnes) {
 TEST(CachedResponseWriter, ARangeAndANotModifiedKeepTheirFields) {
   const auto object = storedObject("hello world");
   {
-    FakeExchange fx(get([] {
-      http::HeaderMap h;
-      h.add("Range", "bytes=0-4");
-      return h;
-    }()));
+    FakeExchange fx(get("Range", "bytes=0-4"));
     serveCachedObject(fx.exchange, object, kNow, cache::CacheStatus{});
     ASSERT_EQ(fx.downstream.status(), 206);
     const std::vector<Nv> nvs = checkedBlock(*fx.downstream.head);
@@ -114,11 +106,7 @@ TEST(CachedResponseWriter, ARangeAndANotModifiedKeepTheirFields) {
   }
   {
     // The 304's lines are a filtered copy: no plan, walked.
-    FakeExchange fx(get([] {
-      http::HeaderMap h;
-      h.add("If-None-Match", "\"v1\"");
-      return h;
-    }()));
+    FakeExchange fx(get("If-None-Match", "\"v1\""));
     serveCachedObject(fx.exchange, object, kNow, cache::CacheStatus{});
     ASSERT_EQ(fx.downstream.status(), 304);
     EXPECT_TRUE(fx.downstream.head->http2_fields.empty());
