@@ -33,6 +33,18 @@ size_t endOfFieldValue(std::string_view in, size_t pos) {
     ++p;
   return static_cast<size_t>(p - in.data());
 }
+// The end of the token characters that start at `pos` (a field name): four bytes a step while
+// four remain, with one bounds check for the four.
+size_t endOfToken(std::string_view in, size_t pos) {
+  const char* const end = in.data() + in.size();
+  const char* p = in.data() + pos;
+  while (end - p >= 4 && isTokenChar(p[0]) && isTokenChar(p[1]) && isTokenChar(p[2]) &&
+         isTokenChar(p[3]))
+    p += 4;
+  while (p < end && isTokenChar(*p))
+    ++p;
+  return static_cast<size_t>(p - in.data());
+}
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -359,7 +371,7 @@ template <typename Head, typename Interpret>
 ParseOutcome<Head> finishHead(std::string_view window, size_t pos, bool input_cut,
                               size_t max_fields, std::vector<HeaderView>& fields, Head head,
                               Interpret interpret) {
-  fields.clear();
+  size_t count = 0;  // `fields` is max_fields long, sized once: no push_back per field
   while (true) {
     FieldLineScan f = scanFieldLine(window, pos);
     if (f.kind == FieldLineScan::Kind::Incomplete)
@@ -367,10 +379,10 @@ ParseOutcome<Head> finishHead(std::string_view window, size_t pos, bool input_cu
     if (f.kind == FieldLineScan::Kind::Error) return failed<Head>(f.error);
     pos = f.next;
     if (f.kind == FieldLineScan::Kind::EndOfSection) break;
-    if (fields.size() >= max_fields) return failed<Head>(ParseError::TooManyHeaders);
-    fields.push_back(f.field);
+    if (count >= max_fields) return failed<Head>(ParseError::TooManyHeaders);
+    fields[count++] = f.field;
   }
-  head.headers = fields;
+  head.headers = std::span<const HeaderView>(fields.data(), count);
   head.head_length = pos;
   if (ParseError e = interpret(head); e != ParseError::None) return failed<Head>(e);
   return {ParseState::Complete, head};
@@ -390,8 +402,7 @@ FieldLineScan scanFieldLine(std::string_view in, size_t pos) {
   }
   if (in[pos] == ' ' || in[pos] == '\t') return fail(ParseError::ObsFold);
   size_t start = pos;
-  while (pos < in.size() && isTokenChar(in[pos]))
-    ++pos;
+  pos = endOfToken(in, pos);
   if (pos >= in.size()) return {};
   if (in[pos] != ':' || pos == start) {
     if (isLineByte(in[pos])) return stop(earlyLineEnd(in, pos, ParseError::BadHeaderName));
@@ -410,7 +421,7 @@ FieldLineScan scanFieldLine(std::string_view in, size_t pos) {
 }
 
 Http1Parser::Http1Parser(ParseLimits limits) : limits_(limits) {
-  headers_.reserve(limits_.header_count);
+  headers_.resize(limits_.header_count);
 }
 
 // The scan sees only a window of the input: bytes past limits_.headers (and past the request
