@@ -81,6 +81,8 @@ inline uint64_t load8(const char* p) {
       if (toLower(a[i]) != toLower(b[i])) return false;
     return true;
   }
+  // Most comparisons that fail (a name against the fields of a head) fail at the first byte.
+  if (toLower(a[0]) != toLower(b[0])) return false;
   using detail::load8;
   using detail::toLower8;
   if (n < 8)
