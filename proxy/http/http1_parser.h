@@ -119,7 +119,7 @@ class Http1Parser {
 
  private:
   ParseLimits limits_;
-  std::vector<HeaderView> headers_;  // capacity header_count, reserved once
+  std::vector<HeaderView> headers_;  // header_count long, sized once
 };
 
 // One field line of a field section (RFC 9112 §5), shared by the head parser and the chunked

@@ -103,6 +103,7 @@ void writeRequestHead(evbuffer* out, const RequestHead& head, std::string_view e
     w.add(head.target);
     w.add(" HTTP/1.1\r\n");
     w.addFields(head.headers);
+    w.add(head.forwarding);
     w.add(extra_fields);
     w.add("\r\n");
   });

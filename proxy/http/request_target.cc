@@ -1,5 +1,8 @@
 #include "proxy/http/request_target.h"
 
+#include <array>
+#include <cstdint>
+
 #include "proxy/base/ascii.h"
 
 namespace gatehouse::http {
@@ -8,6 +11,18 @@ namespace {
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
+// reg-name bytes other than pct-encoded (RFC 3986 §3.2.2): unreserved and sub-delims. A table:
+// Host is checked on every request.
+constexpr std::array<bool, 256> makeRegNameTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  for (char c : std::string_view("-._~!$&'()*+;="))
+    t[static_cast<uint8_t>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kRegNameTable = makeRegNameTable();
+
 bool isHexDigit(char c) {
   return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -33,16 +48,12 @@ bool isAuthority(std::string_view a, bool port_required) {
       if (!isHexDigit(a[i]) && a[i] != ':' && a[i] != '.') return false;
     i = close + 1;
   } else {
-    constexpr std::string_view kRegNameExtra = "-._~!$&'()*+;=";
     for (; i < a.size() && a[i] != ':'; ++i) {
-      char c = a[i];
-      if (c == '%') {
-        if (i + 2 >= a.size() || !isHexDigit(a[i + 1]) || !isHexDigit(a[i + 2])) return false;
-        i += 2;
-      } else if (!isDigit(c) && !(ascii::toLower(c) >= 'a' && ascii::toLower(c) <= 'z') &&
-                 kRegNameExtra.find(c) == std::string_view::npos) {
-        return false;
-      }
+      const char c = a[i];
+      if (kRegNameTable[static_cast<uint8_t>(c)]) continue;
+      if (c != '%') return false;
+      if (i + 2 >= a.size() || !isHexDigit(a[i + 1]) || !isHexDigit(a[i + 2])) return false;
+      i += 2;
     }
     if (i == 0) return false;
   }

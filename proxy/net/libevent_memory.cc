@@ -46,10 +46,11 @@ class RecentBlocks {
     }
     return false;
   }
-  // Replaces `from` by `to` (a realloc) if `from` is one of them.
-  bool move(void* from, void* to) {
+  // Replaces the block that was at address `from` by `to` (a realloc) if it is one of them.
+  // An address, not a pointer: the block there is gone (GCC's -Wuse-after-free would say so).
+  bool move(uintptr_t from, void* to) {
     for (void*& b : blocks_) {
-      if (b == from) {
+      if (reinterpret_cast<uintptr_t>(b) == from) {
         b = to;
         return true;
       }
@@ -84,8 +85,9 @@ void* countedRealloc(void* block, size_t size) {
     return nullptr;
   }
   const int64_t before = usableSize(block);
+  const auto was_at = reinterpret_cast<uintptr_t>(block);
   void* moved = std::realloc(block, size);
-  if (moved && !recent.move(block, moved)) MemoryBudget::charge(usableSize(moved) - before);
+  if (moved && !recent.move(was_at, moved)) MemoryBudget::charge(usableSize(moved) - before);
   return moved;
 }
 

@@ -17,7 +17,11 @@
 
 namespace gatehouse::net {
 namespace {
-constexpr size_t kReadChunk = 16 * 1024;
+// What one read asks for: 16 KiB less libevent's chain header (48 bytes on 64-bit; 64 left for
+// it). libevent rounds a new chain's allocation, header included, up to a power of two, so a
+// round 16 KiB became a 32 KiB block per read: twice the memory, and jemalloc's slower large
+// path on every request (~500 instructions of a proxied one).
+constexpr size_t kReadChunk = 16 * 1024 - 64;
 }  // namespace
 
 std::atomic<uint64_t> TcpConnection::send_timeouts_total{0};

@@ -11,8 +11,8 @@ ConnectionPool::~ConnectionPool() {
 std::unique_ptr<BackendConnection> ConnectionPool::acquire(const health::Server& server) {
   auto it = idle_.find(&server);
   if (it == idle_.end() || it->second.empty()) return nullptr;
-  std::unique_ptr<BackendConnection> conn = std::move(it->second.front());
-  it->second.pop_front();
+  std::unique_ptr<BackendConnection> conn = std::move(it->second.back());
+  it->second.pop_back();
   ++reused_total;
   return conn;
 }
@@ -44,7 +44,7 @@ void ConnectionPool::release(std::unique_ptr<BackendConnection> conn, uint32_t m
   }
   BackendConnection* raw = conn.get();
   conn->parkIdle([this, raw] { forget(raw); });
-  list.push_front(std::move(conn));
+  list.push_back(std::move(conn));
 }
 
 void ConnectionPool::forget(BackendConnection* conn) {

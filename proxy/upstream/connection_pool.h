@@ -10,9 +10,9 @@
 // New connections are opened here too (connect()), through the worker's BackendConnector:
 // connect(2) in the proxy, socketpairs in unit tests.
 
-#include <deque>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "proxy/upstream/backend_connection.h"
 #include "proxy/upstream/backend_connector.h"
@@ -58,7 +58,10 @@ class ConnectionPool {
   BackendConnector& connector_;
   uint64_t generation_ = 0;
   HoldQueue hold_queue_;
-  std::unordered_map<const health::Server*, std::deque<std::unique_ptr<BackendConnection>>> idle_;
+  // Per server, the most recently used last: it is taken first (its TCP window is warm, and the
+  // ones left longest are the first to time out). A vector, not a deque: a deque at one end
+  // allocated and freed a block per request, as the one connection went out and came back.
+  std::unordered_map<const health::Server*, std::vector<std::unique_ptr<BackendConnection>>> idle_;
 };
 
 }  // namespace gatehouse::upstream

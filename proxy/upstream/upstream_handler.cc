@@ -105,6 +105,7 @@ void UpstreamHandler::continueWithout(http::Exchange& replacement,
 
 void UpstreamHandler::start() {
   pool_.forward().apply(exchange_->request(), exchange_->client());
+  addRequestId(exchange_->request(), exchange_->requestId());
   tryServer();
 }
 
@@ -120,9 +121,7 @@ void UpstreamHandler::sendRequest() {
     blockForReadOnly();
     return;
   }
-  // Host is the authority's, set with the forwarding fields at start().
-  // The codec left the client's id in place when it adopted it; otherwise ours goes here.
-  if (!head.headers.has("x-request-id")) head.headers.add("X-Request-Id", exchange_->requestId());
+  // Host, the forwarding fields and X-Request-Id were set at start().
   conn_->sendRequestHead(head);
   sent_at_ = std::chrono::steady_clock::now();
   become(State::AwaitingResponse);

@@ -171,7 +171,7 @@ TEST(Http1Parser, RejectsControlBytesInHeaderValues) {
 
 TEST(Http1Parser, FindsAControlByteAtEveryPlaceOfALongValue) {
   // RFC 9110 §5.5: no CTL but HTAB, no DEL. Values of 20 bytes go through the parser's
-  // eight-bytes-at-a-time scan: each forbidden byte at each offset must still be found.
+  // sixteen-bytes-at-a-time scan (byte_scan.h): each forbidden byte at each offset must be found.
   for (int c = 0; c <= 0x7F; ++c) {
     if (c == '\t' || (c >= 0x20 && c != 0x7F) || c == '\r' || c == '\n') continue;
     for (size_t at = 0; at < 20; ++at) {

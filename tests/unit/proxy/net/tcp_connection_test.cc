@@ -124,6 +124,20 @@ class TcpConnectionTest : public ::testing::Test {
   bool peer_eof_ = false;
 };
 
+TEST_F(TcpConnectionTest, AReadTakesAChainOfAtMostSixteenKibibytes) {
+  // The chain a read lands in is all one allocation (header included): the bytes read plus the
+  // room left after them must fit 16 KiB, not libevent's next power of two, 32 KiB.
+  conn_->setReading(true);
+  peerWrite("GET / HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(runUntil([&] { return !handler_.events.empty(); }));
+  const size_t got = evbuffer_get_length(conn_->input());
+  ASSERT_EQ(got, 18u);
+  evbuffer_iovec room;
+  ASSERT_EQ(evbuffer_reserve_space(conn_->input(), 1, &room, 1), 1);
+  EXPECT_GT(got + room.iov_len, 8u * 1024) << "a read still asks for nearly 16 KiB";
+  EXPECT_LE(got + room.iov_len + 48, 16u * 1024) << "the chain spills into a 32 KiB block";
+}
+
 TEST_F(TcpConnectionTest, CoalescesWritesQueuedInOneCallbackIntoOneFlush) {
   evbuffer_add(conn_->output(), "one ", 4);
   evbuffer_add(conn_->output(), "two ", 4);

@@ -126,5 +126,42 @@ TEST(AccessLog, TheDurationIsTheExchangeEndsOwn) {
             std::string::npos);
 }
 
+TEST(AccessLog, TheDurationIsRoundedToTheNearestMillisecond) {
+  Fixture f;
+  auto ex = f.exchange(get("/"));
+  ex->record().status = 200;
+  const auto wall = std::chrono::system_clock::time_point{} + std::chrono::seconds(1764046200);
+  const struct {
+    int64_t us;
+    std::string_view rt;
+  } rows[] = {{0, " rt=0.000 "},
+              {499, " rt=0.000 "},
+              {500, " rt=0.001 "},
+              {1499, " rt=0.001 "},
+              {999'500, " rt=1.000 "},
+              {61'234'567, " rt=61.235 "},
+              {3'600'000'000, " rt=3600.000 "}};
+  for (const auto& row : rows) {
+    const auto end = ExchangeEnd::at(wall, std::chrono::microseconds(row.us));
+    EXPECT_NE(AccessLog::format(*ex, config::AccessLogFormat::Combined, end).find(row.rt),
+              std::string::npos)
+        << row.us;
+  }
+}
+
+TEST(AccessLog, QuotedFieldsEscapeOnlyWhatMustBe) {
+  Fixture f;
+  auto ex =
+      f.exchange(get("/a\"b\\c\x01"
+                     "d\x7f"
+                     "\xc3\xa9"
+                     "e"));
+  ex->record().status = 200;
+  EXPECT_NE(AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow)
+                .find(" \"GET /a\\\"b\\\\c\\x01d\\x7F\\xC3\\xA9e HTTP/1.1\" "),
+            std::string::npos)
+      << AccessLog::format(*ex, config::AccessLogFormat::Combined, kNow);
+}
+
 }  // namespace
 }  // namespace gatehouse::server

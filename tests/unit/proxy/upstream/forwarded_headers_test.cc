@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/http/field_lines.h"
+
 namespace gatehouse::upstream {
 namespace {
 
@@ -16,6 +18,14 @@ http::RequestHead requestWith(std::initializer_list<std::pair<const char*, const
   for (auto [name, value] : fields)
     head.headers.add(name, value);
   return head;
+}
+
+// What the backend is sent: the client's fields, then the forwarding lines apply() wrote.
+http::HeaderMap sent(const http::RequestHead& head) {
+  http::HeaderMap all = head.headers;
+  http::forEachFieldLine(head.forwarding,
+                         [&](std::string_view n, std::string_view v) { all.add(n, v); });
+  return all;
 }
 
 http::ClientInfo client() {
@@ -32,14 +42,14 @@ TEST(ForwardPolicy, StripsEveryClientControlledFieldByDefault) {
         ForwardCounters::process().stripped[&field - &config::kClientControlledFields[0]];
     ForwardPolicy::defaults().apply(head, client());
     if (field.name == "X-Real-IP") {
-      EXPECT_EQ(head.headers.get("x-real-ip"), "192.0.2.7");
+      EXPECT_EQ(sent(head).get("x-real-ip"), "192.0.2.7");
     } else {
-      EXPECT_FALSE(head.headers.has(field.name)) << field.name;
+      EXPECT_FALSE(sent(head).has(field.name)) << field.name;
     }
     EXPECT_EQ(ForwardCounters::process().stripped[&field - &config::kClientControlledFields[0]],
               before + 1)
         << field.name;
-    EXPECT_EQ(head.headers.get("accept"), "*/*");
+    EXPECT_EQ(sent(head).get("accept"), "*/*");
   }
 }
 
@@ -47,8 +57,8 @@ TEST(ForwardPolicy, MatchesFieldNamesCaseInsensitively) {
   http::RequestHead head =
       requestWith({{"x-original-url", "/admin"}, {"X-HTTP-METHOD-OVERRIDE", "DELETE"}});
   ForwardPolicy::defaults().apply(head, client());
-  EXPECT_FALSE(head.headers.has("x-original-url"));
-  EXPECT_FALSE(head.headers.has("x-http-method-override"));
+  EXPECT_FALSE(sent(head).has("x-original-url"));
+  EXPECT_FALSE(sent(head).has("x-http-method-override"));
 }
 
 TEST(ForwardPolicy, PassesAnAllowedFieldAndAnAllowedRealIp) {
@@ -57,22 +67,22 @@ TEST(ForwardPolicy, PassesAnAllowedFieldAndAnAllowedRealIp) {
   ForwardPolicy policy(config);
   http::RequestHead head = requestWith({{"X-Original-URL", "/a"}, {"X-Real-IP", "198.51.100.1"}});
   policy.apply(head, client());
-  EXPECT_EQ(head.headers.get("x-original-url"), "/a");
-  EXPECT_EQ(head.headers.get("x-real-ip"), "198.51.100.1");
+  EXPECT_EQ(sent(head).get("x-original-url"), "/a");
+  EXPECT_EQ(sent(head).get("x-real-ip"), "198.51.100.1");
   http::RequestHead without = requestWith({});
   policy.apply(without, client());
-  EXPECT_EQ(without.headers.get("x-real-ip"), "192.0.2.7");
+  EXPECT_EQ(sent(without).get("x-real-ip"), "192.0.2.7");
 }
 
 TEST(ForwardPolicy, SetsTheForwardedFieldsFromTheConnection) {
   http::RequestHead head =
       requestWith({{"X-Forwarded-For", "6.6.6.6"}, {"Forwarded", "for=6.6.6.6"}});
   ForwardPolicy::defaults().apply(head, client());
-  EXPECT_EQ(head.headers.get("x-forwarded-for"), "192.0.2.7");
-  EXPECT_EQ(head.headers.get("x-forwarded-proto"), "http");
-  EXPECT_EQ(head.headers.get("x-forwarded-host"), "example.com");
-  EXPECT_FALSE(head.headers.has("forwarded"));
-  EXPECT_EQ(head.headers.get("via"), "1.1 gatehouse");
+  EXPECT_EQ(sent(head).get("x-forwarded-for"), "192.0.2.7");
+  EXPECT_EQ(sent(head).get("x-forwarded-proto"), "http");
+  EXPECT_EQ(sent(head).get("x-forwarded-host"), "example.com");
+  EXPECT_FALSE(sent(head).has("forwarded"));
+  EXPECT_EQ(sent(head).get("via"), "1.1 gatehouse");
 }
 
 struct UpgradeRow {
@@ -91,10 +101,10 @@ TEST(ForwardPolicy, RelaysOnlyTheListedUpgradeProtocols) {
     ForwardPolicy::defaults().apply(head, client());
     if (row.relayed) {
       EXPECT_TRUE(head.upgrade) << row.upgrade;
-      EXPECT_EQ(head.headers.get("upgrade"), row.relayed) << row.upgrade;
+      EXPECT_EQ(sent(head).get("upgrade"), row.relayed) << row.upgrade;
     } else {
       EXPECT_FALSE(head.upgrade) << row.upgrade;
-      EXPECT_FALSE(head.headers.has("upgrade")) << row.upgrade;
+      EXPECT_FALSE(sent(head).has("upgrade")) << row.upgrade;
     }
   }
 }
@@ -106,7 +116,7 @@ TEST(ForwardPolicy, RelaysConfiguredUpgradeTokensWithTheirVersion) {
   head.upgrade = true;
   ForwardPolicy(config).apply(head, client());
   EXPECT_TRUE(head.upgrade);
-  EXPECT_EQ(head.headers.get("upgrade"), "foo/2");
+  EXPECT_EQ(sent(head).get("upgrade"), "foo/2");
 }
 
 TEST(ForwardPolicy, ReplacesTheFieldsItSetsAndPutsThemLastInOrder) {
@@ -121,12 +131,39 @@ TEST(ForwardPolicy, ReplacesTheFieldsItSetsAndPutsThemLastInOrder) {
                                         {"Cookie", "a=1"}});
   ForwardPolicy::defaults().apply(head, client());
   std::string order;
-  for (const http::Header& h : head.headers)
+  for (const http::Header& h : sent(head))
     order += h.name + "=" + h.value + ";";
   EXPECT_EQ(order,
             "Accept=*/*;Cookie=a=1;X-Forwarded-For=192.0.2.7;X-Forwarded-Proto=http;"
             "X-Forwarded-Host=example.com;X-Real-IP=192.0.2.7;Via=1.0 first, 1.1 gatehouse;"
             "Host=example.com;");
+}
+
+TEST(ForwardPolicy, TheRequestIdFollowsTheForwardingFieldsUnlessTheClientsWasKept) {
+  http::RequestHead head = requestWith({{"Accept", "*/*"}});
+  ForwardPolicy::defaults().apply(head, client());
+  addRequestId(head, "5f3c9a1e00000001");
+  EXPECT_TRUE(head.forwarding.ends_with("Host: example.com\r\nX-Request-Id: 5f3c9a1e00000001\r\n"))
+      << head.forwarding;
+  EXPECT_FALSE(head.headers.has("x-request-id"));
+
+  http::RequestHead kept = requestWith({{"X-Request-Id", "client-chosen"}});
+  ForwardPolicy::defaults().apply(kept, client());
+  addRequestId(kept, "5f3c9a1e00000002");
+  EXPECT_EQ(sent(kept).get("x-request-id"), "client-chosen");
+  EXPECT_EQ(kept.forwarding.find("X-Request-Id"), std::string::npos);
+}
+
+TEST(ForwardPolicy, ApplyingTwiceLeavesOneSetOfForwardingFields) {
+  // A request re-forwarded (a retry builds nothing new, but a policy applied again must not
+  // send each field twice).
+  http::RequestHead head = requestWith({{"Accept", "*/*"}});
+  ForwardPolicy::defaults().apply(head, client());
+  ForwardPolicy::defaults().apply(head, client());
+  size_t hosts = 0;
+  for (const http::Header& h : sent(head))
+    hosts += h.name == "Host";
+  EXPECT_EQ(hosts, 1u);
 }
 
 }  // namespace
