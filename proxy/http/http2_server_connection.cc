@@ -140,18 +140,16 @@ void Http2ServerConnection::sendFinalGoaway() {
 Http2Stream* Http2ServerConnection::stream(int32_t id) const {
   // The callbacks of one frame ask for the same stream again and again (one per header field).
   if (id == last_stream_id_ && last_stream_) return last_stream_;
-  auto it = streams_.find(id);
-  if (it == streams_.end()) return nullptr;
+  Http2Stream* s = streams_.find(id);
+  if (!s) return nullptr;
   last_stream_id_ = id;
-  last_stream_ = it->second.get();
-  return last_stream_;
+  last_stream_ = s;
+  return s;
 }
 
 void Http2ServerConnection::closeStream(int32_t stream_id, uint32_t error_code) {
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;
-  std::unique_ptr<Http2Stream> s = std::move(it->second);
-  streams_.erase(it);
+  std::unique_ptr<Http2Stream> s = streams_.take(stream_id);
+  if (!s) return;
   forgetLastStream();
   s->onClosed(error_code);
   // Its handler may be the caller several frames up: destroy after the callback returns.
@@ -239,8 +237,7 @@ void Http2ServerConnection::closeNow() {
 }
 
 void Http2ServerConnection::resetAllStreams() {
-  auto streams = std::move(streams_);
-  streams_.clear();
+  auto streams = streams_.takeAll();
   forgetLastStream();
   for (auto& [id, s] : streams) {
     s->onClosed(NGHTTP2_CANCEL);  // each handler still running hears onDownstreamReset

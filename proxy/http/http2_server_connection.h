@@ -26,7 +26,6 @@
 
 #include <array>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +37,7 @@
 #include "proxy/http/http2_frame_tracker.h"
 #include "proxy/http/http2_session_memory.h"
 #include "proxy/http/http2_stream_ledger.h"
+#include "proxy/http/http2_stream_table.h"
 #include "proxy/http/request_id.h"
 #include "proxy/http/server_connection.h"
 #include "proxy/net/event_loop.h"
@@ -209,7 +209,7 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   bool send_timer_on_ = false;
   Http2FrameTracker frames_;  // what the client sent, frame by frame, beside nghttp2
   Http2StreamLedger ledger_;  // how recent streams ended (for frames on closed streams)
-  std::map<int32_t, std::unique_ptr<Http2Stream>> streams_;
+  Http2StreamTable streams_;
   // The last stream found by stream(id) (forgotten when a stream leaves streams_).
   mutable int32_t last_stream_id_ = 0;
   mutable Http2Stream* last_stream_ = nullptr;

@@ -40,7 +40,7 @@ int Http2ServerConnection::onBeginHeaders(nghttp2_session*, const nghttp2_frame*
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
   const int32_t id = frame->hd.stream_id;
-  c.streams_.emplace(id, std::make_unique<Http2Stream>(c, id));
+  c.streams_.add(id, std::make_unique<Http2Stream>(c, id));
   c.ledger_.opened(id);
   Http2Counters::process().streams.fetch_add(1, std::memory_order_relaxed);
   c.floods_.earnWindowUpdates(1);  // a client may open a stream's window wider at its start

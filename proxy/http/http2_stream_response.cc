@@ -158,7 +158,11 @@ void Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length
     const uint8_t pad_length = static_cast<uint8_t>(padlen - 1);
     evbuffer_add(out, &pad_length, 1);
   }
-  evbuffer_remove_buffer(response_body_.get(), out, length);
+  // The whole buffer (a small body, or the last of one) moves by its chains; a part is split.
+  if (length == evbuffer_get_length(response_body_.get()))
+    evbuffer_add_buffer(out, response_body_.get());
+  else
+    evbuffer_remove_buffer(response_body_.get(), out, length);
   conn_->response_buffered_ -= length;
   if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
   if (evbuffer_get_length(response_body_.get()) > 0)

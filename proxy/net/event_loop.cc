@@ -91,8 +91,9 @@ void EventLoop::onPosted(evutil_socket_t, short, void* self) {
 }
 
 void EventLoop::deferDelete(std::shared_ptr<const void> object) {
+  const bool scheduled = reapScheduled();
   graveyard_.push_back(std::move(object));
-  scheduleReap();
+  if (!scheduled) scheduleReap();
 }
 
 void EventLoop::scheduleReap() {

@@ -6,6 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <memory>
+
+#include "tests/support/loop_runner.h"
+
 namespace gatehouse::net {
 namespace {
 
@@ -30,6 +35,50 @@ TEST(EventLoop, ABufferEventFreedWithCallbacksQueuedIsReleasedWhenTheLoopGoes) {
   char byte = 0;
   EXPECT_EQ(::read(fds[1], &byte, 1), 0);
   ::close(fds[1]);
+}
+
+// Counts its destruction; may defer another object from its destructor, as an Exchange's
+// handler does with what it owns.
+struct Mortal {
+  EventLoop* loop = nullptr;
+  int* destroyed = nullptr;
+  std::unique_ptr<Mortal> heir;  // deferred again when this one goes
+  ~Mortal() {
+    ++*destroyed;
+    if (heir) loop->deferDelete(std::move(heir));
+  }
+};
+
+TEST(EventLoop, DeferredObjectsOutliveTheCallbackAndAllGoOnTheNextTurns) {
+  EventLoop loop;
+  int destroyed = 0;
+  auto make = [&] {
+    auto m = std::make_unique<Mortal>();
+    m->loop = &loop;
+    m->destroyed = &destroyed;
+    return m;
+  };
+  // A batch from one callback (an HTTP/2 read ending ten streams), sole and shared owners mixed,
+  // one whose destructor defers another, and a second batch queued while the first waits: one
+  // reap event serves them all, and none may be missed.
+  loop.post([&] {
+    for (int i = 0; i < 5; ++i)
+      loop.deferDelete(make());
+    auto parent = make();
+    parent->heir = make();
+    loop.deferDelete(std::move(parent));
+    loop.deferDelete(std::shared_ptr<const void>(make()));
+    EXPECT_EQ(destroyed, 0) << "nothing goes before the callback returns";
+  });
+  loop.post([&] { loop.deferDelete(make()); });
+  gatehouse::testing::runUntil(
+      loop.base(), [&] { return destroyed == 9; }, std::chrono::seconds(5));
+  EXPECT_EQ(destroyed, 9);
+  // And the next deferral, with both graveyards empty again, schedules a new round.
+  loop.post([&] { loop.deferDelete(make()); });
+  gatehouse::testing::runUntil(
+      loop.base(), [&] { return destroyed == 10; }, std::chrono::seconds(5));
+  EXPECT_EQ(destroyed, 10);
 }
 
 }  // namespace
