@@ -2,13 +2,14 @@
 // A Downstream that records what a handler sends, for unit tests of handlers without a codec or
 // a socket: the head, the body bytes, the end, trailers and aborts, and the request-body
 // pause/resume calls. Output backpressure is set by hand (`pending_output`).
-// A head's preformatted fields (a cache hit's) are borrowed for the call only: they are copied,
-// and `fields` holds every field of the last head, preformatted or not.
+// A head's preformatted fields and HTTP/2 plan (a cache hit's) are borrowed for the call only:
+// they are copied, and `fields` holds every field of the last head, preformatted or not.
 
 #include <event2/buffer.h>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proxy/http/exchange.h"
 #include "proxy/http/field_lines.h"
@@ -21,6 +22,10 @@ class FakeDownstream final : public http::Downstream {
     preformatted = std::string(head.preformatted);
     this->head = head;
     this->head->preformatted = preformatted;
+    // The HTTP/2 plan is borrowed the same way (a hit's own part lives on the writer's stack).
+    plan_first.assign(head.http2_fields.first.begin(), head.http2_fields.first.end());
+    plan_then.assign(head.http2_fields.then.begin(), head.http2_fields.then.end());
+    this->head->http2_fields = {plan_first, plan_then};
     fields = http::HeaderMap();
     http::forEachFieldLine(preformatted, [this](std::string_view name, std::string_view value) {
       fields.add(name, value);
@@ -53,8 +58,9 @@ class FakeDownstream final : public http::Downstream {
   bool finished() const { return ended || aborted; }
 
   std::optional<http::ResponseHead> head;
-  std::string preformatted;  // the last head's, owned
-  http::HeaderMap fields;    // every field of the last head
+  std::string preformatted;                                    // the last head's, owned
+  std::vector<http::Http2PlannedField> plan_first, plan_then;  // its HTTP/2 plan, owned
+  http::HeaderMap fields;                                      // every field of the last head
   int heads = 0;
   std::string body;
   bool ended = false;
