@@ -19,7 +19,7 @@ struct RequestHead {
   std::string scheme = "http";
   int version_minor = 1;  // HTTP/1.x minor; 1 for HTTP/2 streams
   HeaderMap headers;      // end-to-end fields only
-  // The fields the proxy adds for the backend (Host, X-Forwarded-*, Via, X-Request-Id), already
+  // The fields the proxy adds for the backend (X-Forwarded-*, Via, X-Request-Id), already
   // in HTTP/1 wire form ("Name: value\r\n" lines, field_lines.h) and sent after `headers`:
   // built once per request in one string, not as seven owned fields serialized again.
   std::string forwarding;

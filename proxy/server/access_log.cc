@@ -63,8 +63,9 @@ void appendNumber(std::string& out, uint64_t n) {
   out.append(digits, end);
 }
 
-// Microseconds as seconds with three decimals, rounded to the nearest millisecond ("0.002"):
-// what "{:.3f}" printed, in integers (the float formatting cost a log line 600 instructions).
+// Microseconds as seconds with three decimals, rounded to the nearest millisecond, half up
+// ("0.002"), in integers: "{:.3f}" of a double cost a log line 600 instructions (and rounded an
+// exact half either way, as the double's binary value fell).
 void appendSecondsMs(std::string& out, uint64_t us) {
   const uint64_t ms = (us + 500) / 1000;
   appendNumber(out, ms / 1000);

@@ -74,7 +74,12 @@ const ForwardPolicy& ForwardPolicy::defaults() {
   return policy;
 }
 
-void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& client) const {
+void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& client,
+                          std::string_view request_id) const {
+  // Once per request head: a refetch (a 304 naming another representation) starts a new fetch
+  // of the same head, whose client's Via and own fields are already taken out; what was written
+  // then still holds (the same client, the same authority).
+  if (!head.forwarding.empty()) return;
   if (head.upgrade) filterUpgrade(head);
   // One pass over the client's fields takes out everything replaced below (a pass per name
   // was ~1,400 instructions per forwarded request); the replacements go at the end, in order.
@@ -105,10 +110,12 @@ void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& clien
     }
     return true;
   });
-  // The replacements, as wire lines in one string (one allocation where each owned field took
-  // one or two); X-Request-Id joins them at the end (addRequestId).
+  // Host stays a field: the Vary key of a refetched response is computed from the fields, as
+  // the lookup's was (a Vary: Host object would be stored under no Host otherwise).
+  head.headers.add("Host", head.authority);
+  // The other replacements, as wire lines in one string (one allocation where each owned field
+  // took one or two).
   std::string& out = head.forwarding;
-  out.clear();
   out.reserve(160 + 2 * client.ip.size() + 2 * head.authority.size() + via.size());
   http::appendFieldLine(out, "X-Forwarded-For", client.ip);
   http::appendFieldLine(out, "X-Forwarded-Proto", client.tls ? "https" : "http");
@@ -123,12 +130,9 @@ void ForwardPolicy::apply(http::RequestHead& head, const http::ClientInfo& clien
     out += kVia;
     out += "\r\n";
   }
-  http::appendFieldLine(out, "Host", head.authority);
-}
-
-void addRequestId(http::RequestHead& head, std::string_view id) {
   // The codec left the client's id in the fields when it adopted it; otherwise ours goes here.
-  if (!head.headers.has("x-request-id")) http::appendFieldLine(head.forwarding, "X-Request-Id", id);
+  if (!request_id.empty() && !head.headers.has("x-request-id"))
+    http::appendFieldLine(out, "X-Request-Id", request_id);
 }
 
 void ForwardPolicy::filterUpgrade(http::RequestHead& head) const {

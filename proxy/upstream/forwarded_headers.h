@@ -38,11 +38,13 @@ class ForwardPolicy {
 
   // The request as the backend gets it: client-controlled fields stripped unless allowed,
   // X-Forwarded-For/-Proto/-Host and X-Real-IP set (an allowed X-Real-IP the client sent is
-  // kept), Forwarded removed, Via added (RFC 9110 §7.6.3), Host set to the authority, and an
-  // Upgrade kept only for the protocols relayed (none left: the request goes on as an ordinary
-  // one). The fields set go to head.forwarding (wire lines sent after the client's fields), in
-  // that order.
-  void apply(http::RequestHead& head, const http::ClientInfo& client) const;
+  // kept), Forwarded removed, Via added (RFC 9110 §7.6.3), Host set to the authority (last of
+  // the fields), X-Request-Id set to `request_id` unless the client's was kept, and an Upgrade
+  // kept only for the protocols relayed (none left: the request goes on as an ordinary one).
+  // The fields set but Host go to head.forwarding (wire lines sent after the client's fields),
+  // in that order. A head is done once: applying again changes nothing.
+  void apply(http::RequestHead& head, const http::ClientInfo& client,
+             std::string_view request_id = {}) const;
 
  private:
   void filterUpgrade(http::RequestHead& head) const;
@@ -53,10 +55,6 @@ class ForwardPolicy {
 
 // The hop gatehouse adds to Via, both ways (RFC 9110 §7.6.3).
 inline constexpr std::string_view kVia = "1.1 gatehouse";
-
-// X-Request-Id for the backend, after apply()'s fields: `id`, unless the client's own was kept
-// in the fields.
-void addRequestId(http::RequestHead& head, std::string_view id);
 
 // Adds Via to a response going back to the client.
 void addResponseVia(http::HeaderMap& headers);

@@ -104,8 +104,7 @@ void UpstreamHandler::continueWithout(http::Exchange& replacement,
 // --- the request ---------------------------------------------------------------------------
 
 void UpstreamHandler::start() {
-  pool_.forward().apply(exchange_->request(), exchange_->client());
-  addRequestId(exchange_->request(), exchange_->requestId());
+  pool_.forward().apply(exchange_->request(), exchange_->client(), exchange_->requestId());
   tryServer();
 }
 
