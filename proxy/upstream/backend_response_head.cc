@@ -1,7 +1,6 @@
 #include "proxy/upstream/backend_response_head.h"
 
 #include <array>
-#include <cstring>
 
 #include "proxy/base/ascii.h"
 #include "proxy/http/field_lines.h"
@@ -69,14 +68,8 @@ bool ResponseFieldLines::assign(const http::ResponseHeadView& view) {
       default:
         break;
     }
-    std::memcpy(at, h.name.data(), h.name.size());
-    at += h.name.size();
-    *at++ = ':';
-    *at++ = ' ';
-    if (!h.value.empty()) std::memcpy(at, h.value.data(), h.value.size());
-    at += h.value.size();
-    *at++ = '\r';
-    *at++ = '\n';
+    http::writeFieldLine(at, h.name, h.value);
+    at += h.name.size() + h.value.size() + 4;
   }
   lines_.resize(static_cast<size_t>(at - lines_.data()));
   return true;
