@@ -100,6 +100,9 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
   void beginShutdown() override;
   void onReload() override { beginShutdown(); }
   size_t openStreams() const { return streams_.size(); }
+  // Response body bytes the streams hold that are not yet in DATA frames (against
+  // http2.response_buffer).
+  size_t responseBuffered() const { return response_buffered_; }
 
   // Above this much queued output nothing more is pulled from nghttp2 and reading stops.
   static constexpr size_t kOutputHighWatermark = 1 << 20;

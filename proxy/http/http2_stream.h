@@ -104,8 +104,13 @@ class Http2Stream final : public Downstream {
     return kept_body_.size() + (response_body_ ? evbuffer_get_length(response_body_.get()) : 0);
   }
   void dropQueuedBody();
-  bool writeKeptData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
-  void bodyMoved(size_t length);  // `length` bytes went into a DATA frame
+  // A kept body's frame up to this size goes into one reserved span of the output; a larger
+  // one is added in pieces, which never needs a block larger than the 16 KiB the output's
+  // chains are made of (a 16 KiB frame in one span would take a 32 KiB block).
+  static constexpr size_t kOneSpanFrame = 4096;
+  bool writeKeptFrame(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
+  void keptBodyTaken(size_t length);  // `length` bytes of the kept body are in a frame
+  void bodyMoved(size_t length);      // `length` bytes went into a DATA frame
   // Whether n more response body bytes may be queued; if so they are counted as queued.
   bool acceptBody(size_t n);
   size_t requestBuffered() const;

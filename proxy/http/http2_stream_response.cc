@@ -86,6 +86,9 @@ void Http2Stream::sendBodyBytes(std::string_view bytes) {
 // per hit (~600 instructions, bench/callgrind.sh h2).
 void Http2Stream::sendWholeShared(const ResponseHead& head, std::string_view body,
                                   std::shared_ptr<const void> owner) {
+  // Only as a whole response: after a head, or beside queued bytes, the body would not be
+  // the next thing the frames take.
+  if (response_started_ || bodyQueued() > 0) return Downstream::sendWhole(head, body);
   sendHead(head);
   if (!body.empty() && acceptBody(body.size())) {
     kept_body_ = body;
@@ -170,29 +173,40 @@ ssize_t Http2Stream::readResponse(nghttp2_session*, int32_t, uint8_t*, size_t le
 }
 
 bool Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen) {
-  if (!kept_body_.empty()) return writeKeptData(out, framehd, length, padlen);
+  const size_t total = 9 + padlen + length;  // padlen counts the Pad Length octet
+  if (!kept_body_.empty() && total <= kOneSpanFrame)
+    return writeKeptFrame(out, framehd, length, padlen);
   static constexpr uint8_t kZeros[256] = {};
   evbuffer_add(out, framehd, 9);
   if (padlen > 0) {
     const uint8_t pad_length = static_cast<uint8_t>(padlen - 1);
     evbuffer_add(out, &pad_length, 1);
   }
-  // The whole buffer (a small body, or the last of one) moves by its chains; a part is split.
-  if (length == evbuffer_get_length(response_body_.get()))
+  if (!kept_body_.empty()) {
+    // A large frame of a kept body: copied in as it fits, the rest into a chain of its size.
+    if (length > kept_body_.size()) return false;
+    evbuffer_add(out, kept_body_.data(), length);
+    keptBodyTaken(length);
+  } else if (!response_body_ || length > evbuffer_get_length(response_body_.get())) {
+    return false;  // never: nghttp2 asks for no more than readResponse offered
+  } else if (length == evbuffer_get_length(response_body_.get())) {
+    // The whole buffer (a small body, or the last of one) moves by its chains.
     evbuffer_add_buffer(out, response_body_.get());
-  else
+  } else {
     evbuffer_remove_buffer(response_body_.get(), out, length);
+  }
   if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
   bodyMoved(length);
   return true;
 }
 
-// One DATA frame of the kept body: header, padding and payload written in one reserved span
-// of the output (one callback of its, and usually no allocation: the span follows the frames
+// One DATA frame of a kept body, header, padding and payload written in one reserved span of
+// the output: one callback of its, and usually no allocation (the span follows the frames
 // before it in their chain).
-bool Http2Stream::writeKeptData(evbuffer* out, const uint8_t* framehd, size_t length,
-                                size_t padlen) {
-  const size_t total = 9 + padlen + length;  // padlen counts the Pad Length octet
+bool Http2Stream::writeKeptFrame(evbuffer* out, const uint8_t* framehd, size_t length,
+                                 size_t padlen) {
+  if (length > kept_body_.size()) return false;  // never: see readResponse
+  const size_t total = 9 + padlen + length;
   evbuffer_iovec span;
   if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &span, 1) != 1) return false;
   auto* at = static_cast<uint8_t*>(span.iov_base);
@@ -203,10 +217,14 @@ bool Http2Stream::writeKeptData(evbuffer* out, const uint8_t* framehd, size_t le
   if (padlen > 1) std::memset(at + length, 0, padlen - 1);
   span.iov_len = total;
   if (evbuffer_commit_space(out, &span, 1) != 0) return false;
-  kept_body_.remove_prefix(length);
-  if (kept_body_.empty()) kept_body_owner_.reset();  // the store may free it now
+  keptBodyTaken(length);
   bodyMoved(length);
   return true;
+}
+
+void Http2Stream::keptBodyTaken(size_t length) {
+  kept_body_.remove_prefix(length);
+  if (kept_body_.empty()) kept_body_owner_.reset();  // the store may free it now
 }
 
 void Http2Stream::bodyMoved(size_t length) {

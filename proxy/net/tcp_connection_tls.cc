@@ -12,6 +12,10 @@ namespace gatehouse::net {
 namespace {
 // The largest TLS plaintext record (RFC 8446 §5.1).
 constexpr size_t kTlsRecordBytes = 16384;
+// What small chunks are gathered into: a record less libevent's chain header, so that the
+// gathering fits a 16 KiB block (such as the one HTTP/2 makes room for) rather than take a
+// 32 KiB one (tcp_connection.cc's read chunk explains the 64).
+constexpr size_t kGatherBytes = kTlsRecordBytes - 64;
 }  // namespace
 
 bool TcpConnection::readTls(evbuffer_iovec* vec, size_t* got) {
@@ -98,16 +102,16 @@ void TcpConnection::noteKernelTls() {
 
 bool TcpConnection::writeTls() {
   while (pendingOutput() > 0) {
-    // One SSL_write per TLS record's worth: small chunks (HTTP/2 frames, response heads) are
-    // gathered up to 16 KiB first, since each SSL_write is a record and a send(2) of its own.
-    // A large chunk goes as it is, without a copy. A retry after WANT_WRITE never asks for
-    // fewer bytes than the attempt before (OpenSSL's "bad length"): the front of the buffer only
-    // grows until it is drained.
+    // One SSL_write per TLS record's worth: chunks under half a record (HTTP/2 frames,
+    // response heads) are gathered up to kGatherBytes first, since each SSL_write is a record
+    // and a send(2) of its own. A larger chunk goes as it is, without a copy. A retry after
+    // WANT_WRITE never asks for fewer bytes than the attempt before (OpenSSL's "bad length"): the
+    // front of the buffer only grows until it is drained.
     evbuffer_iovec vec;
     if (evbuffer_peek(output_.get(), -1, nullptr, &vec, 1) < 1) break;
     const size_t pending = pendingOutput();
     if (vec.iov_len < kTlsRecordBytes / 2 && pending > vec.iov_len) {
-      const size_t want = std::min(pending, kTlsRecordBytes);
+      const size_t want = std::min(pending, kGatherBytes);
       vec.iov_base = evbuffer_pullup(output_.get(), static_cast<ssize_t>(want));
       vec.iov_len = want;
       if (!vec.iov_base) break;

@@ -12,6 +12,10 @@
 #include "proxy/pipeline/cached_response_writer.h"
 
 namespace gatehouse::pipeline {
+namespace {
+// The room a thread's lookup key keeps between hits: any usual URL.
+constexpr size_t kKeptKeyCapacity = 4096;
+}  // namespace
 
 CacheHandler::CacheHandler(http::Exchange& exchange, std::shared_ptr<const CachePolicy> policy,
                            const routing::Route& route, net::EventLoop& loop,
@@ -58,6 +62,9 @@ bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& po
   cache::primaryKeyInto(key, schemeOf(exchange), request.authority, request.target);
   std::shared_ptr<const cache::CachedObject> found =
       policy.store->lookup(key, request.headers, now);
+  // The key is dead past the lookup. A very long one (a target of kilobytes) gives its room
+  // back rather than keep it on this thread for good.
+  if (key.capacity() > kKeptKeyCapacity) std::string().swap(key);
   if (!found || found->hit_for_pass || !found->isFresh(now)) return false;
   count(policy.store->counters().hits);
   cache::CacheStatus status;
