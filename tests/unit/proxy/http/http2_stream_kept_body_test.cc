@@ -16,7 +16,6 @@ using testsupport::ClientStream;
 using testsupport::ExchangeLog;
 using testsupport::pattern;
 using testsupport::responseHead;
-using Http2KeptBody = testsupport::Http2ServerConnectionTest;
 
 // What a cache hit hands over: the body inside an object the store shares.
 struct StoredBody {
@@ -26,16 +25,25 @@ struct StoredBody {
       : object(std::make_shared<const std::string>(std::move(bytes))), watch(object) {}
 };
 
+class Http2KeptBody : public testsupport::Http2ServerConnectionTest {
+ protected:
+  // Starts the server and a client whose streams open `window` bytes, and sends one GET.
+  ExchangeLog& getOne(std::string_view path, int32_t& id, uint32_t window = 16 << 20) {
+    start();
+    startClient(window);
+    id = client_->request("GET", path);
+    return waitDispatched(1);
+  }
+};
+
 void respondKept(Exchange& exchange, StoredBody& stored) {
   const std::string_view body = *stored.object;
   exchange.respondWhole(responseHead(200, body.size()), body, std::move(stored.object));
 }
 
 TEST_F(Http2KeptBody, ArrivesWholeAndTheObjectIsLetGoOnceSent) {
-  start();
-  startClient();
-  int32_t id = client_->request("GET", "/hit");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/hit", id);
   StoredBody stored(pattern(3000));
   const std::string expected = *stored.object;
   respondKept(*log.exchange, stored);
@@ -52,10 +60,8 @@ TEST_F(Http2KeptBody, ArrivesWholeAndTheObjectIsLetGoOnceSent) {
 // Larger than the client's stream window: frame after frame as the window opens, each from
 // where the previous one stopped; meanwhile the waiting bytes count as the stream's output.
 TEST_F(Http2KeptBody, GoesOutFrameByFrameAsTheClientOpensItsWindow) {
-  start();
-  startClient(/*window=*/4096);
-  int32_t id = client_->request("GET", "/big");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
   client_->read_paused = true;
   StoredBody stored(pattern(300 * 1024));
   const std::string expected = *stored.object;
@@ -74,10 +80,8 @@ TEST_F(Http2KeptBody, GoesOutFrameByFrameAsTheClientOpensItsWindow) {
 // Whatever ends the stream before its body is out, the object is let go and the bytes no longer
 // count against the connection's response budget.
 TEST_F(Http2KeptBody, AResetStreamLetsTheObjectGo) {
-  start();
-  startClient(/*window=*/4096);
-  int32_t id = client_->request("GET", "/big");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
   client_->read_paused = true;
   StoredBody stored(pattern(64 * 1024));
   respondKept(*log.exchange, stored);
@@ -111,10 +115,8 @@ TEST_F(Http2KeptBody, ASendTimeoutLetsTheObjectGo) {
 }
 
 TEST_F(Http2KeptBody, AClientThatDisappearsLetsTheObjectGo) {
-  start();
-  startClient(/*window=*/4096);
-  client_->request("GET", "/big");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
   client_->read_paused = true;
   StoredBody stored(pattern(64 * 1024));
   respondKept(*log.exchange, stored);
@@ -131,10 +133,8 @@ TEST_F(Http2KeptBody, AClientThatDisappearsLetsTheObjectGo) {
 // Frames of the largest size (16 KiB by default) are written in pieces rather than one span:
 // the bytes still arrive whole and in order, the last frame short.
 TEST_F(Http2KeptBody, FullSizeFramesArriveWholeAndInOrder) {
-  start();
-  startClient();
-  int32_t id = client_->request("GET", "/hit");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/hit", id);
   StoredBody stored(pattern(2 * 16384 + 100));
   const std::string expected = *stored.object;
   respondKept(*log.exchange, stored);
@@ -147,10 +147,8 @@ TEST_F(Http2KeptBody, FullSizeFramesArriveWholeAndInOrder) {
 // After a head went out (and bytes of the body), a whole response given anyway is not kept: its
 // body follows the queued bytes, in order, as the copying path sends it.
 TEST_F(Http2KeptBody, IsNeverKeptBesideQueuedBytes) {
-  start();
-  startClient();
-  int32_t id = client_->request("GET", "/twice");
-  ExchangeLog& log = waitDispatched(1);
+  int32_t id = 0;
+  ExchangeLog& log = getOne("/twice", id);
   log.exchange->respondHead(responseHead(200, std::nullopt));
   testsupport::sendBody(*log.exchange, "hel");
   StoredBody stored(pattern(1000));
