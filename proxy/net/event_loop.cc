@@ -77,6 +77,8 @@ void EventLoop::post(std::function<void()> task) {
 
 void EventLoop::onPosted(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
+  loop->reap_pending_ = false;
+  ++loop->reaps_started_;
   // Cleared before the queue is taken: a task posted after the swap wakes the loop again.
   uint64_t count = 0;
   while (::read(loop->wake_fd_, &count, sizeof count) < 0 && errno == EINTR) {
@@ -97,11 +99,14 @@ void EventLoop::deferDelete(std::shared_ptr<const void> object) {
 }
 
 void EventLoop::scheduleReap() {
+  reap_pending_ = true;
   event_active(reap_event_.get(), EV_TIMEOUT, 0);
 }
 
 void EventLoop::onReap(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
+  loop->reap_pending_ = false;
+  ++loop->reaps_started_;
   // Destructors may defer further deletions; swap first so those land in the next round.
   // Sole-owned objects first: an Exchange goes before the connection it was queued ahead of
   // (its handler's destructor may still talk to the codec).
@@ -112,6 +117,7 @@ void EventLoop::onReap(evutil_socket_t, short, void* self) {
     o.destroy(o.object);
   loop->owned_dying_.clear();
   dead.clear();
+  ++loop->reaps_finished_;
 }
 
 }  // namespace gatehouse::net
