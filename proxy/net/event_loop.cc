@@ -77,8 +77,6 @@ void EventLoop::post(std::function<void()> task) {
 
 void EventLoop::onPosted(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
-  loop->reap_pending_ = false;
-  ++loop->reaps_started_;
   // Cleared before the queue is taken: a task posted after the swap wakes the loop again.
   uint64_t count = 0;
   while (::read(loop->wake_fd_, &count, sizeof count) < 0 && errno == EINTR) {
