@@ -1,6 +1,7 @@
 #include "cache/cache_key.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "proxy/base/ascii.h"
 
@@ -23,11 +24,18 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Eight bytes a step: a host is lowercased for every cacheable request.
 void appendLower(std::string& out, std::string_view s) {
   const size_t start = out.size();
   out.append(s);
-  for (size_t i = start; i < out.size(); ++i)
-    out[i] = ascii::toLower(out[i]);
+  char* p = out.data() + start;
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    const uint64_t lowered = ascii::detail::toLower8(ascii::detail::load8(p));
+    std::memcpy(p, &lowered, 8);
+  }
+  for (; n > 0; ++p, --n)
+    *p = ascii::toLower(*p);
 }
 
 // "Example.COM:443" with scheme https -> "example.com"; other ports stay.
@@ -86,13 +94,19 @@ std::string normalizeTarget(std::string_view target) {
 std::string primaryKey(std::string_view scheme_text, std::string_view authority,
                        std::string_view target) {
   std::string key;
+  primaryKeyInto(key, scheme_text, authority, target);
+  return key;
+}
+
+void primaryKeyInto(std::string& key, std::string_view scheme_text, std::string_view authority,
+                    std::string_view target) {
+  key.clear();
   key.reserve(scheme_text.size() + 3 + authority.size() + target.size() + 1);
   appendLower(key, scheme_text);
   const bool https = key == "https";
   key += "://";
   appendNormalizedHost(key, authority, https ? "https" : "http");
   appendNormalizedTarget(key, target);
-  return key;
 }
 
 std::string primaryKey(const http::RequestHead& request) {

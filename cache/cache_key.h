@@ -20,6 +20,10 @@ namespace gatehouse::cache {
 std::string primaryKey(const http::RequestHead& request);
 std::string primaryKey(std::string_view scheme, std::string_view authority,
                        std::string_view target);
+// The same key written over `key`, whose capacity is reused: a caller that looks up a key per
+// request keeps one string rather than allocate one each time.
+void primaryKeyInto(std::string& key, std::string_view scheme, std::string_view authority,
+                    std::string_view target);
 // The same key from an absolute URL (the admin API's purge); nullopt if it is not one.
 std::optional<std::string> primaryKeyFromUrl(std::string_view url);
 // The path part of a primary key (from the first '/' after the host), for bans by prefix.

@@ -23,6 +23,12 @@ std::string_view fwdName(CacheStatus::Fwd fwd) {
 
 InlineBuffer<128> CacheStatus::format() const {
   InlineBuffer<128> out;
+  formatInto(out);
+  return out;
+}
+
+void CacheStatus::formatInto(InlineBuffer<128>& out) const {
+  out.clear();
   out.append("gatehouse");
   if (hit) out.append("; hit");
   if (fwd != Fwd::None) {
@@ -43,7 +49,6 @@ InlineBuffer<128> CacheStatus::format() const {
     out.append("; detail=");
     out.append(detail);
   }
-  return out;
 }
 
 }  // namespace gatehouse::cache

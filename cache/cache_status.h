@@ -25,6 +25,8 @@ struct CacheStatus {
   std::string_view detail;  // a token: "stale-while-revalidate", "stale-if-error", ...
 
   InlineBuffer<128> format() const;  // no allocation: this runs for every hit
+  // The same written over `out` (the exchange's record): no 128-byte copy of a returned buffer.
+  void formatInto(InlineBuffer<128>& out) const;
 };
 
 }  // namespace gatehouse::cache

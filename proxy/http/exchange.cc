@@ -55,6 +55,11 @@ void Exchange::respondError(int status, std::string_view detail) {
 }
 
 void Exchange::respondWhole(ResponseHead head, std::string_view body) {
+  respondWhole(std::move(head), body, nullptr);
+}
+
+void Exchange::respondWhole(ResponseHead head, std::string_view body,
+                            std::shared_ptr<const void> owner) {
   head.content_length = body.size();
   head.has_body = request_.method != "HEAD";
   if (!head.has_body) body = {};
@@ -62,7 +67,10 @@ void Exchange::respondWhole(ResponseHead head, std::string_view body) {
   record_.bytes_sent += body.size();
   head_sent_ = true;
   if (policy_ && policy_->applies(*this, head)) policy_->apply(*this, head);
-  downstream_.sendWhole(head, body);
+  if (owner && !body.empty())
+    downstream_.sendWholeShared(head, body, std::move(owner));
+  else
+    downstream_.sendWhole(head, body);
 }
 
 }  // namespace gatehouse::http

@@ -32,6 +32,14 @@ class Downstream {
   // A whole response whose body is in memory (empty for none): by default head, body and end;
   // a codec may send it in one write.
   virtual void sendWhole(const ResponseHead& head, std::string_view body);
+  // The same when `body` lives in an immutable object that `owner` keeps alive (a stored
+  // response): a codec that sends the body later, as HTTP/2 does behind its flow-control
+  // windows, may keep `owner` and write the body straight from it, without a copy to hold it
+  // meanwhile. The default copies as sendWhole() does.
+  virtual void sendWholeShared(const ResponseHead& head, std::string_view body,
+                               std::shared_ptr<const void> /*owner*/) {
+    sendWhole(head, body);
+  }
   virtual void sendEnd() = 0;
   // An interim response (1xx other than 100 and 101, RFC 9110 §15.2: 103 Early Hints above all)
   // before the final head. Codecs that cannot carry it (HTTP/1.0) drop it.
@@ -154,6 +162,9 @@ class Exchange {
   void respondError(int status, std::string_view detail);
   // A whole response whose body is in memory: sets its length, and sends no body to a HEAD.
   void respondWhole(ResponseHead head, std::string_view body);
+  // The same for a body inside an immutable object that `owner` keeps alive (a stored
+  // response): the codec may keep a reference rather than copy it (sendWholeShared).
+  void respondWhole(ResponseHead head, std::string_view body, std::shared_ptr<const void> owner);
   bool headSent() const { return head_sent_; }
   bool downstreamFull() const { return downstream_.pendingOutput() > kHighWatermark; }
   void pauseRequestBody() { downstream_.pauseRequestBody(); }

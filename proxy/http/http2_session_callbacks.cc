@@ -184,7 +184,8 @@ int Http2ServerConnection::onSendData(nghttp2_session*, nghttp2_frame* frame,
                                       const uint8_t* framehd, size_t length,
                                       nghttp2_data_source* source, void* user_data) {
   auto* s = static_cast<Http2Stream*>(source->ptr);
-  s->writeData(self(user_data).conn_->output(), framehd, length, frame->data.padlen);
+  if (!s->writeData(self(user_data).conn_->output(), framehd, length, frame->data.padlen))
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // the output could not grow: the session ends
   return 0;
 }
 

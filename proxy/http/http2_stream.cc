@@ -64,10 +64,7 @@ uint8_t noteworthy(std::string_view name) {
 }  // namespace
 
 Http2Stream::Http2Stream(Http2ServerConnection& conn, int32_t id)
-    : conn_(&conn),
-      id_(id),
-      response_body_(net::makeEvbuffer()),
-      body_rate_(conn.settings_.body_rate) {
+    : conn_(&conn), id_(id), body_rate_(conn.settings_.body_rate) {
   // One allocation for a typical request's fields instead of one per doubling (1, 2, 4, 8).
   head_.headers.reserve(kTypicalFields);
 }
@@ -380,8 +377,7 @@ void Http2Stream::onClosed(uint32_t error_code) {
     }
     conn_->dispatcher_.onComplete(*exchange_);
   }
-  conn_->response_buffered_ -= evbuffer_get_length(response_body_.get());
-  evbuffer_drain(response_body_.get(), evbuffer_get_length(response_body_.get()));
+  dropQueuedBody();
   // Bytes we never handed over still hold the connection window.
   if (unconsumed_ > 0 && conn_->active())
     nghttp2_session_consume_connection(conn_->session(), unconsumed_);

@@ -2,9 +2,10 @@
 // One HTTP/2 stream of an Http2ServerConnection: it collects the request head from the HEADERS
 // block, owns the stream's Exchange and is its Downstream. Request body bytes wait in a buffer
 // (bounded by the stream window, made only for a stream that has a body) until the handler asks
-// for them; response body bytes wait in another until nghttp2 pulls them into DATA frames,
-// without copying (NO_COPY). The request half is in http2_stream.cc, the response half in
-// http2_stream_response.cc.
+// for them; response body bytes wait in another (made for the first of them) until nghttp2 pulls
+// them into DATA frames, without copying (NO_COPY). A stored response's body waits in no
+// buffer: the stream keeps the object and writes the frames straight from it. The request half
+// is in http2_stream.cc, the response half in http2_stream_response.cc.
 //
 // Life: created on the first HEADERS of a request; the connection calls onClosed() once when
 // nghttp2 closes the stream, which completes the Exchange, and then deletes the stream after
@@ -67,11 +68,12 @@ class Http2Stream final : public Downstream {
   // --- the response body, pulled by nghttp2 ---
   static ssize_t readResponse(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                               uint32_t* data_flags, nghttp2_data_source* source, void*);
-  // Moves one DATA frame's payload straight from the body buffer into `out`.
-  void writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
+  // Moves one DATA frame's payload straight from the body buffer (or the kept body) into
+  // `out`; false if `out` could not take it (no memory).
+  bool writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
   bool responding() const { return response_started_ && !response_done_ && !closed_; }
   // Response body waits here for the client (its window, or the connection's output).
-  bool sendWaiting() const { return responding() && evbuffer_get_length(response_body_.get()) > 0; }
+  bool sendWaiting() const { return responding() && bodyQueued() > 0; }
   // Since when it waits without having moved (meaningful while sendWaiting()).
   std::chrono::steady_clock::time_point sendWaitingSince() const { return send_waiting_since_; }
   // The body could not move for send_timeout: RST_STREAM(CANCEL), and the handler is let go
@@ -85,6 +87,8 @@ class Http2Stream final : public Downstream {
   void sendInterim(const ResponseHead& head) override;
   void sendBody(evbuffer* data) override;
   void sendBodyBytes(std::string_view bytes) override;
+  void sendWholeShared(const ResponseHead& head, std::string_view body,
+                       std::shared_ptr<const void> owner) override;
   void sendEnd() override;
   void sendTrailers(const HeaderMap& trailers) override;
   size_t pendingOutput() const override;
@@ -94,6 +98,13 @@ class Http2Stream final : public Downstream {
 
  private:
   void finishBody(uint32_t* data_flags);
+  // Response body bytes not yet in a DATA frame: the buffer's and the kept body's.
+  size_t bodyQueued() const {
+    return kept_body_.size() + (response_body_ ? evbuffer_get_length(response_body_.get()) : 0);
+  }
+  void dropQueuedBody();
+  bool writeKeptData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen);
+  void bodyMoved(size_t length);  // `length` bytes went into a DATA frame
   // Whether n more response body bytes may be queued; if so they are counted as queued.
   bool acceptBody(size_t n);
   size_t requestBuffered() const;
@@ -119,10 +130,14 @@ class Http2Stream final : public Downstream {
   RequestHead head_;  // filled field by field until onRequestHead moves it out
   size_t header_bytes_ = 0;
   bool header_too_large_ = false;
-  uint8_t seen_ = 0;               // Seen bits
-  std::string cookies_;            // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
-  net::EvbufferPtr request_body_;  // made for the first body bytes
-  net::EvbufferPtr response_body_;
+  uint8_t seen_ = 0;                // Seen bits
+  std::string cookies_;             // HTTP/2 splits Cookie (RFC 9113 §8.2.3); rejoined with "; "
+  net::EvbufferPtr request_body_;   // made for the first body bytes
+  net::EvbufferPtr response_body_;  // made for the first body bytes sent through it
+  // A stored response's body, kept by its owner rather than copied (sendWholeShared); never
+  // beside bytes in response_body_.
+  std::string_view kept_body_;
+  std::shared_ptr<const void> kept_body_owner_;
   HeaderMap response_trailers_;  // sent as a HEADERS frame after the last DATA
   std::chrono::steady_clock::time_point send_waiting_since_;
   uint64_t body_received_ = 0;

@@ -52,7 +52,10 @@ bool CacheHandler::serveFreshHit(http::Exchange& exchange, const CachePolicy& po
   if (prepareCacheRequest(request, policy.config.anonymous_ignore_cookies) != CacheRoute::Lookup)
     return false;
   const int64_t now = policy.now();
-  const std::string key = cache::primaryKey(schemeOf(exchange), request.authority, request.target);
+  // The key only lives for the lookup: one string per thread serves every hit, where a key of
+  // its own (longer than a short string's 15 bytes) cost an allocation and its release.
+  thread_local std::string key;
+  cache::primaryKeyInto(key, schemeOf(exchange), request.authority, request.target);
   std::shared_ptr<const cache::CachedObject> found =
       policy.store->lookup(key, request.headers, now);
   if (!found || found->hit_for_pass || !found->isFresh(now)) return false;

@@ -87,7 +87,7 @@ upstream::ResponseInterceptor::HeadAction CacheHandler::onBackendHead(http::Resp
     for (const std::string& name : policy_->config.targeted_fields)
       head.headers.remove(name);
   if (status_.fwd == cache::CacheStatus::Fwd::Stale) status_.fwd_status = head.status;
-  exchange_.record().cache_status = status_.format();
+  status_.formatInto(exchange_.record().cache_status);
   head.headers.set("Cache-Status", exchange_.record().cache_status.view());
   return HeadAction::Forward;
 }

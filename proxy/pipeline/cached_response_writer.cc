@@ -85,7 +85,7 @@ void appendPerResponseFields(HitFields& fields, http::Exchange& exchange,
                                                             int64_t now,
                                                             cache::CacheStatus& status) {
   status.ttl = o.ttl(now);
-  exchange.record().cache_status = status.format();
+  status.formatInto(exchange.record().cache_status);
   http::ResponseHead head;
   head.status = o.status;
   head.reason.append(o.reason());  // (into an empty string: cheaper than assigning a view)
@@ -183,8 +183,9 @@ void serveCachedObject(http::Exchange& exchange, std::shared_ptr<const cache::Ca
   head.preformatted = fields.lines.view();
   if (!not_modified && o.status != 204 && count <= kCopyBodyMax) {
     // The common case, a small body: head and body leave together (respondWhole sets the
-    // length, and sends no body to a HEAD).
-    exchange.respondWhole(std::move(head), body.substr(first, count));
+    // length, and sends no body to a HEAD). The object goes along: a codec that sends the body
+    // later (HTTP/2) keeps it rather than copy the body.
+    exchange.respondWhole(std::move(head), body.substr(first, count), std::move(object));
     return;
   }
   exchange.respondHead(head);

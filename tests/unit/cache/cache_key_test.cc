@@ -21,6 +21,30 @@ TEST(CacheKey, NormalisesSchemeHostPortAndEscapes) {
   EXPECT_NE(primaryKey(req("http", "a", "/x?b=1&a=2")), primaryKey(req("http", "a", "/x?a=2&b=1")));
 }
 
+// Hosts are lowercased eight bytes a step: every length around the steps, every letter and its
+// neighbours ('@', '[', '`', '{'), and bytes from 0x80 left alone.
+TEST(CacheKey, LowercasesHostsOfEveryLengthByteForByte) {
+  const std::string alphabet = "AZaz@[`{09.-\x80\xC3\xFF";
+  for (size_t n = 1; n <= 40; ++n) {
+    std::string host;
+    for (size_t i = 0; i < n; ++i)
+      host += alphabet[(i * 7 + n) % alphabet.size()];
+    std::string lowered = host;
+    for (char& c : lowered)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    EXPECT_EQ(primaryKey(req("http", host, "/")), "http://" + lowered + "/") << n;
+  }
+}
+
+// The key written over a reused string equals the returned one, whatever it held before.
+TEST(CacheKey, AKeyWrittenOverAnotherEqualsAFreshOne) {
+  std::string key = "http://a-much-longer-key-left-from-an-earlier-request.example/x/y/z?q";
+  primaryKeyInto(key, "HTTPS", "Example.COM:443", "/a/%7euser");
+  EXPECT_EQ(key, "https://example.com/a/~user");
+  primaryKeyInto(key, "http", "h", "x");
+  EXPECT_EQ(key, primaryKey(req("http", "h", "x")));
+}
+
 TEST(CacheKey, UrlsForPurgeMatchRequestKeys) {
   EXPECT_EQ(primaryKeyFromUrl("HTTPS://Example.com/a/%7euser?q=%2f#frag"),
             primaryKey(req("https", "example.com", "/a/~user?q=%2F")));

@@ -29,5 +29,17 @@ TEST(CacheStatus, FormatsTheRfc9211Parameters) {
   EXPECT_EQ(bypass.format().view(), "gatehouse; fwd=bypass");
 }
 
+TEST(CacheStatus, FormatsOverWhatTheBufferHeld) {
+  InlineBuffer<128> out;
+  out.append(std::string(200, 'x'));  // spilled to the heap
+  CacheStatus hit;
+  hit.hit = true;
+  hit.ttl = 7;
+  hit.formatInto(out);
+  EXPECT_EQ(out.view(), "gatehouse; hit; ttl=7");
+  hit.formatInto(out);
+  EXPECT_EQ(out.view(), hit.format().view());
+}
+
 }  // namespace
 }  // namespace gatehouse::cache

@@ -41,6 +41,7 @@ struct ClientStream {
   uint32_t error_code = 0;  // from the server's RST_STREAM, or NO_ERROR
   bool reset = false;       // the server sent RST_STREAM
   int window_updates = 0;   // WINDOW_UPDATE frames the server sent for this stream
+  int data_frames = 0;      // DATA frames of the response
   // The request body still to upload; the provider defers while it is empty and not ended.
   std::string upload;
   size_t uploaded = 0;
@@ -251,6 +252,9 @@ inline int H2Client::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, v
       break;
     case NGHTTP2_WINDOW_UPDATE:
       if (frame->hd.stream_id != 0) ++self->streams_[frame->hd.stream_id].window_updates;
+      break;
+    case NGHTTP2_DATA:
+      ++self->streams_[frame->hd.stream_id].data_frames;
       break;
     case NGHTTP2_HEADERS:
       if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
