@@ -106,8 +106,9 @@ void EventLoop::onReap(evutil_socket_t, short, void* self) {
   loop->reap_pending_ = false;
   ++loop->reaps_started_;
   // Destructors may defer further deletions; swap first so those land in the next round.
-  // Sole-owned objects first: an Exchange goes before the connection it was queued ahead of
-  // (its handler's destructor may still talk to the codec).
+  // Sole-owned objects first: an Exchange, or the handler of one an HTTP/1 connection keeps for
+  // reuse, goes before the connection it was queued ahead of (a handler's destructor may still
+  // talk to the codec through its exchange).
   loop->owned_dying_.swap(loop->owned_graveyard_);
   std::vector<std::shared_ptr<const void>> dead;
   dead.swap(loop->graveyard_);
