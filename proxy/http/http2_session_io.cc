@@ -119,6 +119,10 @@ void Http2ServerConnection::sendPending() {
       break;
     }
     if (n == 0) break;
+    // The first frame into an empty output makes room for a TLS record's worth: the frames of
+    // a batch of responses then share one chain, rather than one chain each, and TLS sends
+    // that chain as it is rather than gather the small ones into a record first.
+    if (evbuffer_get_length(out) == 0) evbuffer_expand(out, kOutputChunk);
     evbuffer_add(out, data, static_cast<size_t>(n));
   }
   in_session_ = false;

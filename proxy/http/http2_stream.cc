@@ -146,7 +146,7 @@ void Http2Stream::onRequestHead(bool end_stream) {
   expect_continue_ = expect_continue_ && head_.has_body;
 
   RequestId id = (seen_ & Seen::kRequestId) ? conn_->ids_.take(head_.headers) : conn_->ids_.next();
-  exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_, id.view(), *this);
+  exchange_.emplace(std::move(head_), conn_->client_, id.view(), *this);
   dispatched_ = true;
   conn_->dispatcher_.dispatch(*exchange_);
   if (!exchange_->request().has_body && !request_end_delivered_) {
@@ -310,8 +310,7 @@ void Http2Stream::reject(int status, std::string_view why) {
   log::debug("client {}: stream {}: {} {}", conn_->client_.ip, id_, status, why);
   if (!exchange_) {
     // Never dispatched, so never seen by a handler: only its access-log line.
-    exchange_ = std::make_unique<Exchange>(std::move(head_), conn_->client_,
-                                           conn_->ids_.next().view(), *this);
+    exchange_.emplace(std::move(head_), conn_->client_, conn_->ids_.next().view(), *this);
   } else if (Handler* h = handler()) {
     handler_detached_ = true;
     h->onDownstreamReset();

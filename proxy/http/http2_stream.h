@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -166,7 +167,8 @@ class Http2Stream final : public Downstream {
   bool aborted_by_handler_ = false;
   bool closed_ = false;
   // Last, so it is destroyed first: its handler may still use this Downstream while it goes.
-  std::unique_ptr<Exchange> exchange_;
+  // Inside the stream, not an allocation of its own: they live and die together.
+  std::optional<Exchange> exchange_;
 };
 
 }  // namespace gatehouse::http

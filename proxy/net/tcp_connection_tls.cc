@@ -106,7 +106,7 @@ bool TcpConnection::writeTls() {
     evbuffer_iovec vec;
     if (evbuffer_peek(output_.get(), -1, nullptr, &vec, 1) < 1) break;
     const size_t pending = pendingOutput();
-    if (vec.iov_len < kTlsRecordBytes && pending > vec.iov_len) {
+    if (vec.iov_len < kTlsRecordBytes / 2 && pending > vec.iov_len) {
       const size_t want = std::min(pending, kTlsRecordBytes);
       vec.iov_base = evbuffer_pullup(output_.get(), static_cast<ssize_t>(want));
       vec.iov_len = want;
