@@ -17,6 +17,21 @@ void Downstream::sendWhole(const ResponseHead& head, std::string_view body) {
   sendEnd();
 }
 
+void Exchange::restart(std::string_view request_id) {
+  request_id_.assign(request_id);
+  handler_.reset();
+  policy_ = nullptr;
+  // A new record (so that a field added to it is reset too), keeping the server label's
+  // capacity: the next request's label fits without allocating.
+  std::string server = std::move(record_.server);
+  server.clear();
+  record_ = ExchangeRecord{};
+  record_.server = std::move(server);
+  request_trailers_.clear();
+  started_ = std::chrono::steady_clock::now();
+  head_sent_ = false;
+}
+
 void Exchange::respondHead(const ResponseHead& head) {
   record_.status = head.status;
   head_sent_ = true;

@@ -112,6 +112,21 @@ class Exchange {
         started_(std::chrono::steady_clock::now()) {
     request_id_.append(request_id);
   }
+  // An exchange a connection reuses, one request after another (HTTP/1.1 keep-alive): empty
+  // until restart(). The client is copied once, here, not per request.
+  Exchange(ClientInfo client, Downstream& downstream)
+      : client_(std::move(client)), downstream_(downstream) {}
+
+  // The next request on a reused exchange, whose head the caller has just filled in request()
+  // (in place: its strings and fields keep their capacity, http1_request_head.h). Everything
+  // else of the previous request is cleared: handler (taken by then), policy, record, request
+  // trailers, head sent; the start time is now. The client and the downstream stay.
+  // The caller makes sure nothing still holds the previous request (the codec's deferred
+  // reuse, Http1ServerConnection::takeExchange()).
+  void restart(std::string_view request_id);
+  // The handler, handed over to be destroyed after the current callback, apart from the
+  // exchange that may be reused (it may be the caller several frames up).
+  std::unique_ptr<Handler> takeHandler() { return std::move(handler_); }
 
   const RequestHead& request() const { return request_; }
   RequestHead& request() { return request_; }

@@ -23,22 +23,28 @@ void normalizeTarget(RequestHead& head) {
 
 RequestHead toRequestHead(const RequestHeadView& view) {
   RequestHead head;
-  head.method = std::string(view.method);
-  head.target = std::string(view.target);
-  head.authority = std::string(view.host);
+  toRequestHead(view, head);
+  return head;
+}
+
+void toRequestHead(const RequestHeadView& view, RequestHead& head) {
+  head.method.assign(view.method);
+  head.target.assign(view.target);
+  head.authority.assign(view.host);
+  head.scheme.assign("http");
   head.version_minor = view.version_minor;
-  head.headers.reserve(view.headers.size() + 6);
-  for (const HeaderView& h : view.headers)
-    head.headers.add(h.name, h.value);
+  head.headers.reserve(view.headers.size() + 6);  // room for what the proxy adds
+  head.headers.assign(view.headers);
   head.upgrade = view.upgrade;
   removeHopByHop(head.headers, head.upgrade);
   head.headers.remove("expect");
   head.headers.remove("content-length");
+  head.forwarding.clear();  // written by the forwarding step (forwarded_headers.h), once
   head.has_body = view.framing == BodyFraming::ContentLength ? view.content_length > 0
                                                              : view.framing == BodyFraming::Chunked;
+  head.content_length.reset();
   if (view.framing == BodyFraming::ContentLength) head.content_length = view.content_length;
   normalizeTarget(head);
-  return head;
 }
 
 }  // namespace gatehouse::http

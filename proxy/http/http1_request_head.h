@@ -14,5 +14,8 @@ namespace gatehouse::http {
 // origin-form and its host wins over Host (RFC 9112 §3.2.2). The authority is empty for
 // HTTP/1.0 without Host.
 RequestHead toRequestHead(const RequestHeadView& view);
+// The same, written over `head` (every member set anew), reusing the capacity of its strings
+// and fields: a reused Exchange's request head allocates nothing for a head like the last.
+void toRequestHead(const RequestHeadView& view, RequestHead& head);
 
 }  // namespace gatehouse::http

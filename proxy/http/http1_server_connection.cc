@@ -143,7 +143,9 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
     reject(413, "request body larger than the configured limit");
     return;
   }
-  RequestHead head = toRequestHead(view);
+  std::unique_ptr<Exchange> next = takeExchange();
+  RequestHead& head = next->request();
+  toRequestHead(view, head);
   if (head.authority.empty()) {
     // HTTP/1.0 without Host: name the address the client reached, so the backend (spoken to
     // in HTTP/1.1, where Host is required) gets a valid request.
@@ -164,7 +166,8 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
 
   advance(request_, has_body ? RequestEvent::HeadWithBody : RequestEvent::HeadWithoutBody);
   advance(response_, ResponseEvent::NextRequest);
-  exchange_ = std::make_unique<Exchange>(std::move(head), client_, id.view(), *this);
+  next->restart(id.view());
+  exchange_ = std::move(next);
   Exchange* exchange = exchange_.get();
   dispatcher_.dispatch(*exchange);
   // The handler may have answered, or the connection closed, inside dispatch().
@@ -318,8 +321,22 @@ void Http1ServerConnection::completeExchange(bool aborted) {
   // nginx's 499: the client closed the connection before any response status was sent.
   if (aborted && exchange_->record().status == 0) exchange_->record().status = 499;
   dispatcher_.onComplete(*exchange_);
-  // The handler may be the caller several frames up: destroy it after the callback returns.
-  loop_.deferDelete(std::move(exchange_));
+  retireExchange();
+}
+
+std::unique_ptr<Exchange> Http1ServerConnection::takeExchange() {
+  if (spare_ && loop_.reaped(spare_mark_)) return std::move(spare_);
+  return std::make_unique<Exchange>(client_, *this);
+}
+
+void Http1ServerConnection::retireExchange() {
+  // The handler may be the caller several frames up: destroy it after the callback returns,
+  // as the exchange it may still look at until then. That one is kept for the next request
+  // (takeExchange() waits for the same reap); an older spare not yet reusable goes the same way.
+  loop_.deferDelete(exchange_->takeHandler());
+  if (spare_) loop_.deferDelete(std::move(spare_));
+  spare_ = std::move(exchange_);
+  spare_mark_ = loop_.reapMark();
 }
 
 void Http1ServerConnection::abort() {

@@ -12,6 +12,8 @@
 
 namespace gatehouse::http {
 
+// A member added here is set by both toRequestHead()s (http1_request_head.h): an HTTP/1
+// connection reuses its RequestHead for each request, written over in place.
 struct RequestHead {
   std::string method;
   std::string target;     // origin-form path and query, as received

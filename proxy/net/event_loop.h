@@ -6,6 +6,7 @@
 // response, 3% of it). deferDelete() destroys an object after the current callback returns,
 // so a connection may finish itself from inside its own callback.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,15 +45,24 @@ class EventLoop {
     owned_graveyard_.push_back({object.release(), [](void* p) { delete static_cast<T*>(p); }});
     if (!scheduled) scheduleReap();
   }
+  // For an object kept for reuse instead of deleted (an HTTP/1 connection's finished Exchange):
+  // reaped(reapMark()) turns true once a reap has run after the current callback, so that
+  // everything deferred before the mark has gone and no frame of that callback is left to see
+  // the object. reapMark() schedules that reap if nothing else has.
+  uint64_t reapMark() {
+    if (!reapScheduled()) scheduleReap();
+    return reaps_started_ + 1;
+  }
+  bool reaped(uint64_t mark) const { return reaps_finished_ >= mark; }
 
  private:
   static void onPosted(evutil_socket_t, short, void* self);
   static void onReap(evutil_socket_t, short, void* self);
   void scheduleReap();
-  // Whether the reap event is already active: it is exactly while something waits in a
-  // graveyard (onReap empties both before it destroys anything). An HTTP/2 batch defers an
+  // Whether the reap event is already active (onReap clears it before it destroys anything, so
+  // that what a destructor defers schedules the next round). An HTTP/2 batch defers an
   // Exchange and a stream per request; event_active for each cost ~100 instructions.
-  bool reapScheduled() const { return !owned_graveyard_.empty() || !graveyard_.empty(); }
+  bool reapScheduled() const { return reap_pending_; }
 
   struct Owned {
     void* object;
@@ -67,7 +77,10 @@ class EventLoop {
   std::vector<std::function<void()>> posted_;
   std::vector<std::shared_ptr<const void>> graveyard_;
   std::vector<Owned> owned_graveyard_;
-  std::vector<Owned> owned_dying_;             // kept between rounds: its capacity is reused
+  std::vector<Owned> owned_dying_;  // kept between rounds: its capacity is reused
+  bool reap_pending_ = false;
+  uint64_t reaps_started_ = 0;  // rounds of onReap begun, and ended: reapMark(), reaped()
+  uint64_t reaps_finished_ = 0;
   MemoryWaiters memory_waiters_{base_.get()};  // declared after base_: destroyed before it
 };
 

@@ -26,8 +26,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <vector>
 
+#include "proxy/base/inline_vector.h"
+#include "proxy/base/recycled.h"
 #include "proxy/gate/backend_admission.h"
 #include "proxy/http/exchange.h"
 #include "proxy/upstream/backend_connection.h"
@@ -39,7 +40,10 @@
 
 namespace gatehouse::upstream {
 
+// One per proxied request: its memory comes back from the worker's thread list (recycled.h)
+// rather than from the allocator.
 class UpstreamHandler final : public Upstream,
+                              public Recycled<UpstreamHandler>,
                               private BackendConnection::User,
                               private HoldQueue::Waiter {
  public:
@@ -155,7 +159,9 @@ class UpstreamHandler final : public Upstream,
   ResponseInterceptor* interceptor_ = nullptr;
   std::unique_ptr<BackendConnection> conn_;
   health::Server* server_ = nullptr;
-  std::vector<health::Server*> tried_;
+  // The servers this request was sent to, in order (the balancer skips them on a retry): at most
+  // 1 + `retries` (config caps it at 10), 2 by default, so inline up to 4 and never allocated.
+  InlineVector<health::Server*, 4> tried_;
   State state_ = State::Picking;
   // Facts, not states: what may still be retried, and how far the client's request got.
   uint32_t connect_retries_left_;

@@ -12,7 +12,7 @@ namespace gatehouse::upstream {
 health::Server* UpstreamHandler::pickServer() {
   // A few rounds at most: each miss means a server left Ready between pick and count.
   for (int round = 0; round < 4; ++round) {
-    health::Server* s = pool_.balancer().pick(tried_);
+    health::Server* s = pool_.balancer().pick(tried_.items());
     if (!s) return nullptr;
     s->beginRequest();
     if (s->adminState() == health::AdminState::Ready) return s;

@@ -81,5 +81,60 @@ TEST(EventLoop, DeferredObjectsOutliveTheCallbackAndAllGoOnTheNextTurns) {
   EXPECT_EQ(destroyed, 10);
 }
 
+// reapMark(): what is kept for reuse waits for a reap after the callback that finished with it,
+// and that reap comes even when nothing else was deferred; a mark taken inside a reap (by a
+// destructor) waits for the next one.
+TEST(EventLoop, AReapMarkPassesOnlyOnceAReapRanAfterTheCallback) {
+  EventLoop loop;
+  int destroyed = 0;
+  uint64_t mark = 0;
+  bool passed_inside = true;
+  loop.post([&] {
+    mark = loop.reapMark();
+    passed_inside = loop.reaped(mark);
+  });
+  gatehouse::testing::runUntil(
+      loop.base(), [&] { return mark != 0 && loop.reaped(mark); }, std::chrono::seconds(5));
+  EXPECT_FALSE(passed_inside) << "not within the callback that took the mark";
+  EXPECT_TRUE(loop.reaped(mark)) << "a reap runs for the mark alone";
+
+  // A deferral and a mark in one callback: by the time the mark passes, the object is gone.
+  uint64_t second = 0;
+  loop.post([&] {
+    auto m = std::make_unique<Mortal>();
+    m->loop = &loop;
+    m->destroyed = &destroyed;
+    loop.deferDelete(std::move(m));
+    second = loop.reapMark();
+  });
+  gatehouse::testing::runUntil(
+      loop.base(), [&] { return second != 0 && loop.reaped(second); }, std::chrono::seconds(5));
+  EXPECT_EQ(destroyed, 1);
+
+  // Taken from a destructor inside a reap: that reap does not count.
+  struct Marker {
+    EventLoop* loop = nullptr;
+    uint64_t* mark = nullptr;
+    bool* passed = nullptr;
+    ~Marker() {
+      *mark = loop->reapMark();
+      *passed = loop->reaped(*mark);
+    }
+  };
+  uint64_t third = 0;
+  bool passed_in_reap = true;
+  loop.post([&] {
+    auto marker = std::make_unique<Marker>();
+    marker->loop = &loop;
+    marker->mark = &third;
+    marker->passed = &passed_in_reap;
+    loop.deferDelete(std::move(marker));
+  });
+  gatehouse::testing::runUntil(
+      loop.base(), [&] { return third != 0 && loop.reaped(third); }, std::chrono::seconds(5));
+  EXPECT_FALSE(passed_in_reap);
+  EXPECT_TRUE(loop.reaped(third));
+}
+
 }  // namespace
 }  // namespace gatehouse::net

@@ -2,6 +2,7 @@
 // and not otherwise, and reporting failures to the server (passive checks).
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "proxy/upstream/upstream_handler.h"
@@ -54,6 +55,24 @@ TEST_F(UpstreamHandlerTest, AnswersBadGatewayOnceTheRetriesAreSpent) {
   EXPECT_EQ(c.downstream().status(), 502);
   for (const char* name : {"a", "b", "c"})
     EXPECT_EQ(server(name).inFlight(), 0) << name;
+}
+
+// The servers tried are kept inline up to 4 (the default retries: 1, so 2 tries) and beyond
+// that on the heap: a pool with more retries never tries a server twice either way.
+TEST_F(UpstreamHandlerTest, NeverRetriesOnAServerAlreadyTriedEvenPastTheInlineList) {
+  config::BackendConfig config;
+  config.retries = 6;
+  usePool(config, 7);
+  Client& c = start(request());
+  std::set<const health::Server*> tried;
+  for (size_t i = 0; i < 7; ++i) {
+    ASSERT_EQ(connector.attempts(), i + 1);
+    EXPECT_TRUE(tried.insert(connector.attempt(i).server).second) << "attempt " << i;
+    connector.refuse(i);
+  }
+  EXPECT_EQ(connector.attempts(), 7u) << "the retries are spent";
+  EXPECT_EQ(tried.size(), 7u);
+  EXPECT_EQ(c.downstream().status(), 502);
 }
 
 TEST_F(UpstreamHandlerTest, AnswersBadGatewayWhenNoOtherServerIsLeftToRetryOn) {
