@@ -17,7 +17,10 @@ void Downstream::sendWhole(const ResponseHead& head, std::string_view body) {
   sendEnd();
 }
 
-void Exchange::restart(std::string_view request_id) {
+void Exchange::restart(const ClientInfo& client, Downstream& downstream,
+                       std::string_view request_id) {
+  client_ = client;  // the strings' room is kept: no allocation for an address
+  downstream_ = &downstream;
   request_id_.assign(request_id);
   handler_.reset();
   policy_ = nullptr;
@@ -38,10 +41,10 @@ void Exchange::respondHead(const ResponseHead& head) {
   if (policy_ && policy_->applies(*this, head)) {
     ResponseHead changed = head;
     policy_->apply(*this, changed);
-    downstream_.sendHead(changed);
+    downstream_->sendHead(changed);
     return;
   }
-  downstream_.sendHead(head);
+  downstream_->sendHead(head);
 }
 
 void Exchange::respondError(int status, std::string_view detail) {
@@ -68,9 +71,9 @@ void Exchange::respondWhole(ResponseHead head, std::string_view body,
   head_sent_ = true;
   if (policy_ && policy_->applies(*this, head)) policy_->apply(*this, head);
   if (owner && !body.empty())
-    downstream_.sendWholeShared(head, body, std::move(owner));
+    downstream_->sendWholeShared(head, body, std::move(owner));
   else
-    downstream_.sendWhole(head, body);
+    downstream_->sendWhole(head, body);
 }
 
 }  // namespace gatehouse::http

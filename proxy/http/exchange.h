@@ -108,22 +108,21 @@ class Exchange {
            Downstream& downstream)
       : request_(std::move(request)),
         client_(std::move(client)),
-        downstream_(downstream),
+        downstream_(&downstream),
         started_(std::chrono::steady_clock::now()) {
     request_id_.append(request_id);
   }
-  // An exchange a connection reuses, one request after another (HTTP/1.1 keep-alive): empty
-  // until restart(). The client is copied once, here, not per request.
+  // An exchange reused request after request (HTTP/1.1, ExchangePool): empty until restart().
   Exchange(ClientInfo client, Downstream& downstream)
-      : client_(std::move(client)), downstream_(downstream) {}
+      : client_(std::move(client)), downstream_(&downstream) {}
 
   // The next request on a reused exchange, whose head the caller has just filled in request()
-  // (in place: its strings and fields keep their capacity, http1_request_head.h). Everything
-  // else of the previous request is cleared: handler (taken by then), policy, record, request
-  // trailers, head sent; the start time is now. The client and the downstream stay.
-  // The caller makes sure nothing still holds the previous request (the codec's deferred
-  // reuse, Http1ServerConnection::takeExchange()).
-  void restart(std::string_view request_id);
+  // (in place: its strings and fields keep their capacity, http1_request_head.h), for `client`
+  // through `downstream`. Everything else of the previous request is cleared: handler (taken
+  // by then), policy, record, request trailers, head sent; the start time is now. The caller
+  // makes sure nothing still holds the previous request (ExchangePool takes an exchange back
+  // only after the callback that finished it).
+  void restart(const ClientInfo& client, Downstream& downstream, std::string_view request_id);
   // The handler, handed over to be destroyed after the current callback, apart from the
   // exchange that may be reused (it may be the caller several frames up).
   std::unique_ptr<Handler> takeHandler() { return std::move(handler_); }
@@ -140,21 +139,21 @@ class Exchange {
   // Every response head passes `policy` (outliving this exchange) on its way out.
   void setResponsePolicy(const ResponseHeadPolicy* policy) { policy_ = policy; }
   // The downstream takes file segments for sendfile(2) (Downstream::canSendFile()).
-  bool canSendFile() const { return downstream_.canSendFile(); }
+  bool canSendFile() const { return downstream_->canSendFile(); }
   Handler* handler() const { return handler_.get(); }
 
   // The handler's calls. respond*() record what the access log needs on the way through.
   void respondHead(const ResponseHead& head);
   // An interim response (1xx) ahead of the head; nothing once the head went out.
   void respondInterim(const ResponseHead& head) {
-    if (!head_sent_) downstream_.sendInterim(head);
+    if (!head_sent_) downstream_->sendInterim(head);
   }
   void respondBody(evbuffer* data) {
     record_.bytes_sent += evbuffer_get_length(data);
-    downstream_.sendBody(data);
+    downstream_->sendBody(data);
   }
-  void respondEnd() { downstream_.sendEnd(); }
-  void respondTrailers(const HeaderMap& trailers) { downstream_.sendTrailers(trailers); }
+  void respondEnd() { downstream_->sendEnd(); }
+  void respondTrailers(const HeaderMap& trailers) { downstream_->sendTrailers(trailers); }
   // Trailer fields that ended the request body (chunked or HTTP/2), set by the codec before
   // Handler::onRequestEnd().
   HeaderMap& requestTrailers() { return request_trailers_; }
@@ -166,19 +165,19 @@ class Exchange {
   // response): the codec may keep a reference rather than copy it (sendWholeShared).
   void respondWhole(ResponseHead head, std::string_view body, std::shared_ptr<const void> owner);
   bool headSent() const { return head_sent_; }
-  bool downstreamFull() const { return downstream_.pendingOutput() > kHighWatermark; }
-  void pauseRequestBody() { downstream_.pauseRequestBody(); }
-  void resumeRequestBody() { downstream_.resumeRequestBody(); }
+  bool downstreamFull() const { return downstream_->pendingOutput() > kHighWatermark; }
+  void pauseRequestBody() { downstream_->pauseRequestBody(); }
+  void resumeRequestBody() { downstream_->resumeRequestBody(); }
   void abort() {
     record_.aborted = true;
-    downstream_.abort();
+    downstream_->abort();
   }
 
  private:
   RequestHead request_;
   ClientInfo client_;
   InlineBuffer<128> request_id_;  // no allocation per request
-  Downstream& downstream_;
+  Downstream* downstream_;        // never null; a pointer so that a reused exchange can change it
   std::unique_ptr<Handler> handler_;
   const ResponseHeadPolicy* policy_ = nullptr;
   ExchangeRecord record_;

@@ -7,6 +7,7 @@
 
 #include "proxy/base/log.h"
 #include "proxy/http/error_page.h"
+#include "proxy/http/exchange_pool.h"
 #include "proxy/http/http1_request_head.h"
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/request_body_counters.h"
@@ -143,7 +144,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
     reject(413, "request body larger than the configured limit");
     return;
   }
-  std::unique_ptr<Exchange> next = takeExchange();
+  std::unique_ptr<Exchange> next = ExchangePool::take(client_, *this);
   RequestHead& head = next->request();
   toRequestHead(view, head);
   if (head.authority.empty()) {
@@ -166,7 +167,7 @@ void Http1ServerConnection::startExchange(const RequestHeadView& view) {
 
   advance(request_, has_body ? RequestEvent::HeadWithBody : RequestEvent::HeadWithoutBody);
   advance(response_, ResponseEvent::NextRequest);
-  next->restart(id.view());
+  next->restart(client_, *this, id.view());
   exchange_ = std::move(next);
   Exchange* exchange = exchange_.get();
   dispatcher_.dispatch(*exchange);
@@ -324,19 +325,11 @@ void Http1ServerConnection::completeExchange(bool aborted) {
   retireExchange();
 }
 
-std::unique_ptr<Exchange> Http1ServerConnection::takeExchange() {
-  if (spare_ && loop_.reaped(spare_mark_)) return std::move(spare_);
-  return std::make_unique<Exchange>(client_, *this);
-}
-
 void Http1ServerConnection::retireExchange() {
   // The handler may be the caller several frames up: destroy it after the callback returns,
-  // as the exchange it may still look at until then. That one is kept for the next request
-  // (takeExchange() waits for the same reap); an older spare not yet reusable goes the same way.
+  // and only then the exchange, which it may still look at, goes back to the pool.
   loop_.deferDelete(exchange_->takeHandler());
-  if (spare_) loop_.deferDelete(std::move(spare_));
-  spare_ = std::move(exchange_);
-  spare_mark_ = loop_.reapMark();
+  ExchangePool::giveBack(loop_, std::move(exchange_));
 }
 
 void Http1ServerConnection::abort() {

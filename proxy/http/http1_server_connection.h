@@ -140,12 +140,8 @@ class Http1ServerConnection final : public ServerConnection,
   void startDiscarding(RequestState before);
   void stopDiscarding();
   void startExchange(const RequestHeadView& view);
-  // The exchange for the next request: the last finished one once nothing can see it any more
-  // (reused with its strings' capacity), else a new one. Its request head is the caller's to
-  // fill before Exchange::restart().
-  std::unique_ptr<Exchange> takeExchange();
-  // The current exchange is done: its handler goes after this callback, and the exchange is
-  // kept as the spare for the next request.
+  // The current exchange is done: its handler goes after this callback, and the exchange back
+  // to the thread's pool (exchange_pool.h) for the next request.
   void retireExchange();
   void takeRequestTrailers();
   void finishRequestBody();
@@ -179,11 +175,6 @@ class Http1ServerConnection final : public ServerConnection,
   HeaderMap response_trailers_;
 
   std::unique_ptr<Exchange> exchange_;
-  // The last finished exchange, reused by the next request once loop_.reaped(spare_mark_): a
-  // handler may be several frames up the stack when its exchange completes, and still look at
-  // it until the callback returns. One per connection, gone when the connection parks.
-  std::unique_ptr<Exchange> spare_;
-  uint64_t spare_mark_ = 0;
   Http1BodyReader request_body_;  // the request's body, or after a 101 the tunnel's bytes
   BodyRate body_rate_;            // the request body's pace, judged window by window
   uint64_t discarded_bytes_ = 0;  // read and dropped since the response ended first

@@ -104,11 +104,10 @@ void EventLoop::scheduleReap() {
 void EventLoop::onReap(evutil_socket_t, short, void* self) {
   auto* loop = static_cast<EventLoop*>(self);
   loop->reap_pending_ = false;
-  ++loop->reaps_started_;
   // Destructors may defer further deletions; swap first so those land in the next round.
-  // Sole-owned objects first: an Exchange, or the handler of one an HTTP/1 connection keeps for
-  // reuse, goes before the connection it was queued ahead of (a handler's destructor may still
-  // talk to the codec through its exchange).
+  // Sole-owned objects first, in the order they came: an Exchange (or the handler of one going
+  // back to its pool, then the exchange) goes before the connection it was queued ahead of (a
+  // handler's destructor may still talk to the codec through its exchange).
   loop->owned_dying_.swap(loop->owned_graveyard_);
   std::vector<std::shared_ptr<const void>> dead;
   dead.swap(loop->graveyard_);
@@ -116,7 +115,6 @@ void EventLoop::onReap(evutil_socket_t, short, void* self) {
     o.destroy(o.object);
   loop->owned_dying_.clear();
   dead.clear();
-  ++loop->reaps_finished_;
 }
 
 }  // namespace gatehouse::net

@@ -6,7 +6,6 @@
 // response, 3% of it). deferDelete() destroys an object after the current callback returns,
 // so a connection may finish itself from inside its own callback.
 
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,15 +44,14 @@ class EventLoop {
     owned_graveyard_.push_back({object.release(), [](void* p) { delete static_cast<T*>(p); }});
     if (!scheduled) scheduleReap();
   }
-  // For an object kept for reuse instead of deleted (an HTTP/1 connection's finished Exchange):
-  // reaped(reapMark()) turns true once a reap has run after the current callback, so that
-  // everything deferred before the mark has gone and no frame of that callback is left to see
-  // the object. reapMark() schedules that reap if nothing else has.
-  uint64_t reapMark() {
-    if (!reapScheduled()) scheduleReap();
-    return reaps_started_ + 1;
+  // The same for an object that goes back to a pool rather than be deleted (a finished HTTP/1
+  // Exchange, ExchangePool): `release(object)` runs once the current callback has returned, in
+  // turn with the deletions deferred before and after it.
+  void deferRelease(void* object, void (*release)(void*)) {
+    const bool scheduled = reapScheduled();
+    owned_graveyard_.push_back({object, release});
+    if (!scheduled) scheduleReap();
   }
-  bool reaped(uint64_t mark) const { return reaps_finished_ >= mark; }
 
  private:
   static void onPosted(evutil_socket_t, short, void* self);
@@ -79,8 +77,6 @@ class EventLoop {
   std::vector<Owned> owned_graveyard_;
   std::vector<Owned> owned_dying_;  // kept between rounds: its capacity is reused
   bool reap_pending_ = false;
-  uint64_t reaps_started_ = 0;  // rounds of onReap begun, and ended: reapMark(), reaped()
-  uint64_t reaps_finished_ = 0;
   MemoryWaiters memory_waiters_{base_.get()};  // declared after base_: destroyed before it
 };
 

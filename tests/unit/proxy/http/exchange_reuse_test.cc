@@ -1,5 +1,5 @@
-// Exchange::restart(): an exchange reused for the next request of a connection keeps nothing of
-// the previous request but the client and the downstream.
+// Exchange::restart(): an exchange reused for the next request (of any connection of the worker,
+// ExchangePool) keeps nothing of the previous request.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -47,7 +47,8 @@ TEST(ExchangeReuse, RestartClearsEveryTraceOfThePreviousRequest) {
 
   // The first request leaves something in every part of the exchange.
   exchange.request() = parse("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
-  exchange.restart("first-id");
+  const ClientInfo first_client{"192.0.2.1", 4000, true, "HTTP/1.1", 3};
+  exchange.restart(first_client, down, "first-id");
   const auto first_started = exchange.started();
   exchange.setHandler(std::make_unique<CountedHandler>(destroyed));
   exchange.setResponsePolicy(&policy);
@@ -67,7 +68,8 @@ TEST(ExchangeReuse, RestartClearsEveryTraceOfThePreviousRequest) {
   EXPECT_EQ(destroyed, 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the clock must move on
   exchange.request() = parse("GET /b HTTP/1.1\r\nHost: b\r\n\r\n");
-  exchange.restart("second-id");
+  testing::FakeDownstream other_down;  // another connection of the same worker
+  exchange.restart(ClientInfo{"198.51.100.7", 5000, false, "HTTP/1.0", 1}, other_down, "second-id");
 
   EXPECT_EQ(exchange.requestId(), "second-id");
   EXPECT_EQ(exchange.request().target, "/b");
@@ -82,14 +84,16 @@ TEST(ExchangeReuse, RestartClearsEveryTraceOfThePreviousRequest) {
   EXPECT_TRUE(r.server.empty());
   EXPECT_TRUE(r.cache_status.empty());
   EXPECT_FALSE(r.aborted);
-  // The client and the downstream stay.
-  EXPECT_EQ(exchange.client().ip, "192.0.2.1");
-  EXPECT_EQ(exchange.client().listener, 3);
-  EXPECT_TRUE(exchange.client().tls);
-  // No policy any more: the next head goes out as it is.
+  // The new request's client and downstream.
+  EXPECT_EQ(exchange.client().ip, "198.51.100.7");
+  EXPECT_EQ(exchange.client().listener, 1);
+  EXPECT_FALSE(exchange.client().tls);
+  EXPECT_EQ(exchange.client().protocol, "HTTP/1.0");
+  // No policy any more: the next head goes out as it is, to the new downstream.
   exchange.respondWhole(ResponseHead{}, "");
-  EXPECT_EQ(down.heads, 2);
-  EXPECT_EQ(down.field("X-Policy"), "");
+  EXPECT_EQ(down.heads, 1);
+  EXPECT_EQ(other_down.heads, 1);
+  EXPECT_EQ(other_down.field("X-Policy"), "");
 }
 
 // The request head written over in place (a reused exchange's) is the head a fresh conversion

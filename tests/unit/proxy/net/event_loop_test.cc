@@ -81,59 +81,37 @@ TEST(EventLoop, DeferredObjectsOutliveTheCallbackAndAllGoOnTheNextTurns) {
   EXPECT_EQ(destroyed, 10);
 }
 
-// reapMark(): what is kept for reuse waits for a reap after the callback that finished with it,
-// and that reap comes even when nothing else was deferred; a mark taken inside a reap (by a
-// destructor) waits for the next one.
-TEST(EventLoop, AReapMarkPassesOnlyOnceAReapRanAfterTheCallback) {
+// deferRelease(): the object goes back (to a pool) after the callback, never inside it, and in
+// turn with the deletions: a handler deferred before its exchange is gone when the exchange is
+// released.
+TEST(EventLoop, ADeferredReleaseRunsAfterTheCallbackInTurnWithDeletions) {
   EventLoop loop;
   int destroyed = 0;
-  uint64_t mark = 0;
-  bool passed_inside = true;
-  loop.post([&] {
-    mark = loop.reapMark();
-    passed_inside = loop.reaped(mark);
-  });
-  gatehouse::testing::runUntil(
-      loop.base(), [&] { return mark != 0 && loop.reaped(mark); }, std::chrono::seconds(5));
-  EXPECT_FALSE(passed_inside) << "not within the callback that took the mark";
-  EXPECT_TRUE(loop.reaped(mark)) << "a reap runs for the mark alone";
-
-  // A deferral and a mark in one callback: by the time the mark passes, the object is gone.
-  uint64_t second = 0;
+  int released = 0;
+  int destroyed_at_release = -1;
+  bool released_inside = true;
+  struct Released {
+    int* count;
+    int* destroyed;
+    int* destroyed_at_release;
+  } target{&released, &destroyed, &destroyed_at_release};
   loop.post([&] {
     auto m = std::make_unique<Mortal>();
     m->loop = &loop;
     m->destroyed = &destroyed;
     loop.deferDelete(std::move(m));
-    second = loop.reapMark();
+    loop.deferRelease(&target, [](void* p) {
+      auto* t = static_cast<Released*>(p);
+      ++*t->count;
+      *t->destroyed_at_release = *t->destroyed;
+    });
+    released_inside = released > 0;
   });
   gatehouse::testing::runUntil(
-      loop.base(), [&] { return second != 0 && loop.reaped(second); }, std::chrono::seconds(5));
-  EXPECT_EQ(destroyed, 1);
-
-  // Taken from a destructor inside a reap: that reap does not count.
-  struct Marker {
-    EventLoop* loop = nullptr;
-    uint64_t* mark = nullptr;
-    bool* passed = nullptr;
-    ~Marker() {
-      *mark = loop->reapMark();
-      *passed = loop->reaped(*mark);
-    }
-  };
-  uint64_t third = 0;
-  bool passed_in_reap = true;
-  loop.post([&] {
-    auto marker = std::make_unique<Marker>();
-    marker->loop = &loop;
-    marker->mark = &third;
-    marker->passed = &passed_in_reap;
-    loop.deferDelete(std::move(marker));
-  });
-  gatehouse::testing::runUntil(
-      loop.base(), [&] { return third != 0 && loop.reaped(third); }, std::chrono::seconds(5));
-  EXPECT_FALSE(passed_in_reap);
-  EXPECT_TRUE(loop.reaped(third));
+      loop.base(), [&] { return released == 1; }, std::chrono::seconds(5));
+  EXPECT_FALSE(released_inside);
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(destroyed_at_release, 1) << "what was deferred first went first";
 }
 
 }  // namespace
