@@ -54,10 +54,12 @@ class InlineBuffer {
     clear();
     append(text);
   }
+  // Back to empty and inline; a spilled buffer gives its heap room back, so that a buffer
+  // reused request after request keeps no more than N of one long value.
   void clear() {
     size_ = 0;
+    if (spilled_) std::string().swap(heap_);
     spilled_ = false;
-    heap_.clear();
   }
   std::string_view view() const {
     return spilled_ ? std::string_view(heap_) : std::string_view(inline_.data(), size_);

@@ -41,7 +41,7 @@ class InlineVector {
   void clear() {
     size_ = 0;
     spilled_ = false;
-    heap_ = {};
+    std::vector<T>().swap(heap_);  // (`heap_ = {}` would keep its capacity)
   }
   std::span<const T> items() const {
     return spilled_ ? std::span<const T>(heap_) : std::span<const T>(inline_.data(), size_);

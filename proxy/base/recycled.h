@@ -26,24 +26,24 @@ template <typename T, size_t kKeep = 64>
 class Recycled {
  public:
   static void* operator new(size_t size) {
-    if (size == sizeof(T)) {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "blocks come from operator new");
+    if (size == sizeof(T) && !listGone()) {
       if (void* block = freeList().take()) return block;
     }
     return ::operator new(size);
   }
   static void operator delete(void* block, size_t size) {
-    if (size == sizeof(T) && freeList().put(block)) return;
+    if (size == sizeof(T) && !listGone() && freeList().put(block)) return;
     ::operator delete(block, size);
   }
 
   // How many freed blocks this thread keeps now (for tests).
-  static size_t keptOnThisThread() { return freeList().count; }
+  static size_t keptOnThisThread() { return listGone() ? 0 : freeList().count; }
 
  private:
   struct FreeList {
     void* blocks[kKeep];
     size_t count = 0;
-    bool open = true;  // false once the thread's list is gone: blocks go back to the allocator
     void* take() {
       if (count == 0) return nullptr;
       void* block = blocks[--count];
@@ -51,13 +51,13 @@ class Recycled {
       return block;
     }
     bool put(void* block) {
-      if (!open || count == kKeep) return false;
+      if (count == kKeep) return false;
       GATEHOUSE_POISON(block, sizeof(T));
       blocks[count++] = block;
       return true;
     }
     ~FreeList() {
-      open = false;
+      listGone() = true;
       while (void* block = take())
         ::operator delete(block, sizeof(T));
     }
@@ -65,6 +65,12 @@ class Recycled {
   static FreeList& freeList() {
     thread_local FreeList list;
     return list;
+  }
+  // Set once the thread's list is destroyed (at thread exit): blocks then go straight to the
+  // allocator. Trivially destructible, so it can still be read after the list is gone.
+  static bool& listGone() {
+    thread_local bool gone = false;
+    return gone;
   }
 };
 

@@ -35,6 +35,14 @@ void Exchange::restart(const ClientInfo& client, Downstream& downstream,
   head_sent_ = false;
 }
 
+size_t Exchange::retainedBytes() const {
+  const RequestHead& r = request_;
+  // Every string counts its room, even when short enough to be inline (a few bytes' error).
+  return r.method.capacity() + r.target.capacity() + r.authority.capacity() + r.scheme.capacity() +
+         r.forwarding.capacity() + r.headers.heapBytes() + client_.ip.capacity() +
+         record_.server.capacity() + request_trailers_.heapBytes();
+}
+
 void Exchange::respondHead(const ResponseHead& head) {
   record_.status = head.status;
   head_sent_ = true;

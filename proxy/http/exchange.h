@@ -126,6 +126,8 @@ class Exchange {
   // The handler, handed over to be destroyed after the current callback, apart from the
   // exchange that may be reused (it may be the caller several frames up).
   std::unique_ptr<Handler> takeHandler() { return std::move(handler_); }
+  // The heap this exchange holds beyond its own size, room included (what a pool keeps).
+  size_t retainedBytes() const;
 
   const RequestHead& request() const { return request_; }
   RequestHead& request() { return request_; }

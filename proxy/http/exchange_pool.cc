@@ -2,39 +2,72 @@
 
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace gatehouse::http {
 namespace {
 
-std::vector<std::unique_ptr<Exchange>>& keptExchanges() {
-  thread_local std::vector<std::unique_ptr<Exchange>> kept;
+// The thread's kept exchanges. Under AddressSanitizer each is poisoned while kept, so that a
+// use of a finished exchange before it is reused is still reported (its own strings' heap is
+// not: they are live allocations).
+struct Kept {
+  std::vector<std::unique_ptr<Exchange>> list;
+  ~Kept();
+};
+
+// Set once the thread's list is destroyed (thread exit): a late release deletes, a take makes a
+// new one. Trivially destructible, so it can still be read after the list is gone.
+thread_local bool kept_gone = false;
+
+Kept& kept() {
+  thread_local Kept kept;
   return kept;
 }
 
-size_t headBytes(const RequestHead& head) {
-  size_t bytes = head.target.size() + head.authority.size() + head.forwarding.size();
-  for (const Header& h : head.headers)
-    bytes += h.name.size() + h.value.size();
-  return bytes;
+void poison(Exchange* e) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_POISON_MEMORY_REGION(e, sizeof(Exchange));
+#else
+  (void)e;
+#endif
+}
+
+void unpoison(Exchange* e) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_UNPOISON_MEMORY_REGION(e, sizeof(Exchange));
+#else
+  (void)e;
+#endif
+}
+
+Kept::~Kept() {
+  kept_gone = true;
+  for (auto& e : list)
+    unpoison(e.get());
 }
 
 // Runs in the loop's reap, after the callback that finished the exchange.
 void keep(void* p) {
   std::unique_ptr<Exchange> exchange(static_cast<Exchange*>(p));
-  auto& kept = keptExchanges();
-  if (kept.size() >= ExchangePool::kKeep ||
-      headBytes(exchange->request()) > ExchangePool::kKeepHeadBytes)
+  if (kept_gone) return;
+  auto& list = kept().list;
+  if (list.size() >= ExchangePool::kKeep || exchange->retainedBytes() > ExchangePool::kKeepBytes)
     return;  // deleted here
-  if (kept.capacity() == 0) kept.reserve(ExchangePool::kKeep);
-  kept.push_back(std::move(exchange));
+  if (list.capacity() == 0) list.reserve(ExchangePool::kKeep);
+  poison(exchange.get());
+  list.push_back(std::move(exchange));
 }
 
 }  // namespace
 
 std::unique_ptr<Exchange> ExchangePool::take(const ClientInfo& client, Downstream& downstream) {
-  auto& kept = keptExchanges();
-  if (kept.empty()) return std::make_unique<Exchange>(client, downstream);
-  std::unique_ptr<Exchange> exchange = std::move(kept.back());
-  kept.pop_back();
+  if (kept_gone || kept().list.empty()) return std::make_unique<Exchange>(client, downstream);
+  auto& list = kept().list;
+  std::unique_ptr<Exchange> exchange = std::move(list.back());
+  list.pop_back();
+  unpoison(exchange.get());
   return exchange;
 }
 
@@ -43,7 +76,7 @@ void ExchangePool::giveBack(net::EventLoop& loop, std::unique_ptr<Exchange> exch
 }
 
 size_t ExchangePool::keptOnThisThread() {
-  return keptExchanges().size();
+  return kept_gone ? 0 : kept().list.size();
 }
 
 }  // namespace gatehouse::http

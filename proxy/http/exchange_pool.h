@@ -20,10 +20,11 @@ namespace gatehouse::http {
 
 class ExchangePool {
  public:
-  // How many exchanges a thread keeps, and the largest request head (in bytes of its target,
-  // authority and fields) whose room is worth keeping: a head of kilobytes of cookies goes.
+  // How many exchanges a thread keeps, and the most heap one may hold to be kept
+  // (Exchange::retainedBytes(): its strings' and lists' room, which a request with a long field
+  // leaves behind): at most 64 x 8 KiB per worker, whatever the requests were.
   static constexpr size_t kKeep = 64;
-  static constexpr size_t kKeepHeadBytes = 4096;
+  static constexpr size_t kKeepBytes = 8192;
 
   // A kept exchange of this thread, or a new one; either way restart() it for its request.
   static std::unique_ptr<Exchange> take(const ClientInfo& client, Downstream& downstream);

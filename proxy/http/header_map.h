@@ -58,6 +58,13 @@ class HeaderMap {
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
   void reserve(size_t n) { fields_.reserve(n); }
+  // The heap the map holds: its list's room and its strings' (a pool bounds what it keeps).
+  size_t heapBytes() const {
+    size_t bytes = fields_.capacity() * sizeof(Header);
+    for (const Header& h : fields_)
+      bytes += h.name.capacity() + h.value.capacity();
+    return bytes;
+  }
 
  private:
   std::vector<Header> fields_;

@@ -160,7 +160,8 @@ class UpstreamHandler final : public Upstream,
   std::unique_ptr<BackendConnection> conn_;
   health::Server* server_ = nullptr;
   // The servers this request was sent to, in order (the balancer skips them on a retry): at most
-  // 1 + `retries` (config caps it at 10), 2 by default, so inline up to 4 and never allocated.
+  // 1 + `retries` (config caps it at 10), 2 by default: inline up to 4 (the default never
+  // allocates), on the heap past that.
   InlineVector<health::Server*, 4> tried_;
   State state_ = State::Picking;
   // Facts, not states: what may still be retried, and how far the client's request got.

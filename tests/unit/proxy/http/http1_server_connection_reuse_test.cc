@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "proxy/http/exchange_pool.h"
 #include "proxy/http/http1_server_connection.h"
 #include "tests/unit/proxy/http/http1_server_connection_test_support.h"
 
@@ -118,9 +119,12 @@ TEST_F(Http1Reuse, AFinishedExchangeStaysIntactUntilItsCallbackReturns) {
   dispatcher_.on_dispatch = [&](ExchangeLog& log) {
     Exchange* e = log.exchange;
     const std::string target = e->request().target;
+    const size_t kept = ExchangePool::keptOnThisThread();
     respond(*e, 200, target);
-    // Completed (the log forgot it), but not yet reusable: it is unchanged.
+    // Completed (the log forgot it), but not yet reusable: it is unchanged, and not yet back in
+    // the pool, where the next request could take it.
     ASSERT_EQ(log.exchange, nullptr);
+    EXPECT_EQ(ExchangePool::keptOnThisThread(), kept);
     EXPECT_EQ(e->request().target, target);
     EXPECT_EQ(e->record().status, 200);
     EXPECT_TRUE(e->headSent());
