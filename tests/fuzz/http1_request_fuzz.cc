@@ -1,7 +1,9 @@
 // Fuzzes Http1Parser::parseRequest with the default limits and with small ones (so the limit
 // paths are reached), and checks what the parser promises: views inside the head, the same
 // verdict however the input is split, an error that more bytes never change, and no accepted
-// head that a peer could frame differently.
+// head that a peer could frame differently. And the conversion to the request head the proxy
+// forwards, written over the previous input's head in place (as a pooled exchange's is), equals
+// a fresh conversion: nothing of one request survives into the next.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "proxy/base/ascii.h"
 #include "proxy/http/http1_parser.h"
+#include "proxy/http/http1_request_head.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -82,12 +85,33 @@ void checkComplete(const Summary& s, std::string_view in) {
   FUZZ_CHECK(h.framing != BodyFraming::Chunked || h.version_minor == 1);
 }
 
+bool sameHead(const RequestHead& a, const RequestHead& b) {
+  if (a.headers.size() != b.headers.size()) return false;
+  auto ai = a.headers.begin();
+  for (auto bi = b.headers.begin(); bi != b.headers.end(); ++ai, ++bi)
+    if (ai->name != bi->name || ai->value != bi->value) return false;
+  return a.method == b.method && a.target == b.target && a.authority == b.authority &&
+         a.scheme == b.scheme && a.version_minor == b.version_minor &&
+         a.forwarding == b.forwarding && a.content_length == b.content_length &&
+         a.has_body == b.has_body && a.upgrade == b.upgrade;
+}
+
+// The head kept from the previous input, as a pooled exchange keeps its last request's.
+void checkInPlace(const RequestHeadView& view) {
+  static RequestHead reused;
+  toRequestHead(view, reused);
+  FUZZ_CHECK(sameHead(reused, toRequestHead(view)));
+  reused.forwarding = "X-Forwarded-For: 192.0.2.1\r\n";  // what forwarding adds, for the next
+  reused.scheme = "https";
+}
+
 void checkOne(Http1Parser& parser, std::string_view in) {
   Summary whole = parse(parser, in);
   FUZZ_CHECK(parse(parser, in) == whole);  // deterministic, also across header-array reuse
   switch (whole.state) {
     case ParseState::Complete: {
       checkComplete(whole, in);
+      checkInPlace(parser.parseRequest(in).head);
       ExactCopy head(in.substr(0, whole.head.head_length));
       Summary again = parse(parser, head.view());
       FUZZ_CHECK(again.state == ParseState::Complete && again.error == ParseError::None &&
