@@ -73,12 +73,21 @@ class StatusPageTest(BackendCase):
             self.assertEqual(b.evaluate("document.getElementById('version').textContent"),
                              "v" + status["version"])
             self.assertEqual(b.evaluate("document.getElementById('ro-state').textContent"), "off")
-            cells = b.evaluate("""Array.from(document.querySelectorAll('[data-server]')).map(
-                r => [r.dataset.server, r.querySelector('[data-field=state]').textContent,
-                      r.querySelector('[data-field=health]').textContent,
-                      r.querySelector('[data-field=in_flight]').textContent])""")
-            servers = [("app/" + s["name"], "up" if s["health"] == "up" else "down", s["health"],
-                        str(s["in_flight"])) for s in admin.get("/backends/app").json()["servers"]]
+            # The page and /backends are two snapshots: a health check may land between them,
+            # or fail once (both happened under ASan on a busy machine), so they are compared
+            # until they agree with both servers up, a bounded number of times (the page
+            # refreshes itself every 2 s).
+            for _ in range(40):
+                cells = b.evaluate("""Array.from(document.querySelectorAll('[data-server]')).map(
+                    r => [r.dataset.server, r.querySelector('[data-field=state]').textContent,
+                          r.querySelector('[data-field=health]').textContent,
+                          r.querySelector('[data-field=in_flight]').textContent])""")
+                servers = [("app/" + s["name"], "up" if s["health"] == "up" else "down",
+                            s["health"], str(s["in_flight"]))
+                           for s in admin.get("/backends/app").json()["servers"]]
+                if [tuple(c) for c in cells] == servers and all(c[1] == "up" for c in servers):
+                    break
+                time.sleep(0.25)
             self.assertEqual([tuple(c) for c in cells], servers)
             self.assertEqual(b.evaluate("document.querySelector('[data-pool=app] "
                                         "[data-field=pool-status]').textContent"),
