@@ -174,6 +174,9 @@ ssize_t Http2Stream::readResponse(nghttp2_session*, int32_t, uint8_t*, size_t le
 
 bool Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length, size_t padlen) {
   const size_t total = 9 + padlen + length;  // padlen counts the Pad Length octet
+  // Never more than waits (nghttp2 asks for no more than readResponse offered); checked before
+  // a byte is written, so that the output still ends on a frame boundary (failSession's GOAWAY).
+  if (length > bodyQueued()) return false;
   if (!kept_body_.empty() && total <= kOneSpanFrame)
     return writeKeptFrame(out, framehd, length, padlen);
   static constexpr uint8_t kZeros[256] = {};
@@ -184,16 +187,14 @@ bool Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length
   }
   if (!kept_body_.empty()) {
     // A large frame of a kept body: copied in as it fits, the rest into a chain of its size.
-    if (length > kept_body_.size()) return false;
     evbuffer_add(out, kept_body_.data(), length);
     keptBodyTaken(length);
-  } else if (!response_body_ || length > evbuffer_get_length(response_body_.get())) {
-    return false;  // never: nghttp2 asks for no more than readResponse offered
-  } else if (length == evbuffer_get_length(response_body_.get())) {
-    // The whole buffer (a small body, or the last of one) moves by its chains.
-    evbuffer_add_buffer(out, response_body_.get());
-  } else {
-    evbuffer_remove_buffer(response_body_.get(), out, length);
+  } else if (length > 0) {  // then the buffer exists: length <= bodyQueued()
+    // The whole buffer (a small body, or the last of one) moves by its chains; a part is split.
+    if (length == evbuffer_get_length(response_body_.get()))
+      evbuffer_add_buffer(out, response_body_.get());
+    else
+      evbuffer_remove_buffer(response_body_.get(), out, length);
   }
   if (padlen > 1) evbuffer_add(out, kZeros, padlen - 1);
   bodyMoved(length);
@@ -205,7 +206,6 @@ bool Http2Stream::writeData(evbuffer* out, const uint8_t* framehd, size_t length
 // before it in their chain).
 bool Http2Stream::writeKeptFrame(evbuffer* out, const uint8_t* framehd, size_t length,
                                  size_t padlen) {
-  if (length > kept_body_.size()) return false;  // never: see readResponse
   const size_t total = 9 + padlen + length;
   evbuffer_iovec span;
   if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &span, 1) != 1) return false;
