@@ -106,10 +106,9 @@ class Http2ServerConnection final : public ServerConnection, private net::TcpCon
 
   // Above this much queued output nothing more is pulled from nghttp2 and reading stops.
   static constexpr size_t kOutputHighWatermark = 1 << 20;
-  // Room made in an empty output for the frames that follow: a TLS record (16 KiB) less
-  // libevent's chain header, so that the chain is one 16 KiB block (tcp_connection.cc's read
-  // chunk explains the 64).
-  static constexpr size_t kOutputChunk = 16 * 1024 - 64;
+  // Room made in an empty output for the frames that follow: a TLS record's worth, in one
+  // 16 KiB block (net::kChunkIn16KiB).
+  static constexpr size_t kOutputChunk = net::kChunkIn16KiB;
   // Below this, output is pulled again, reading resumes and handlers hear they may send.
   static constexpr size_t kOutputLowWatermark = 256 * 1024;
 

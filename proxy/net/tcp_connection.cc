@@ -17,11 +17,7 @@
 
 namespace gatehouse::net {
 namespace {
-// What one read asks for: 16 KiB less libevent's chain header (48 bytes on 64-bit; 64 left for
-// it). libevent rounds a new chain's allocation, header included, up to a power of two, so a
-// round 16 KiB became a 32 KiB block per read: twice the memory, and jemalloc's slower large
-// path on every request (~500 instructions of a proxied one).
-constexpr size_t kReadChunk = 16 * 1024 - 64;
+constexpr size_t kReadChunk = kChunkIn16KiB;  // what one read asks for
 }  // namespace
 
 std::atomic<uint64_t> TcpConnection::send_timeouts_total{0};

@@ -12,10 +12,9 @@ namespace gatehouse::net {
 namespace {
 // The largest TLS plaintext record (RFC 8446 §5.1).
 constexpr size_t kTlsRecordBytes = 16384;
-// What small chunks are gathered into: a record less libevent's chain header, so that the
-// gathering fits a 16 KiB block (such as the one HTTP/2 makes room for) rather than take a
-// 32 KiB one (tcp_connection.cc's read chunk explains the 64).
-constexpr size_t kGatherBytes = kTlsRecordBytes - 64;
+// What small chunks are gathered into: a record less the chain header, so that the gathering
+// fits a 16 KiB block (such as the one HTTP/2 makes room for) rather than take a 32 KiB one.
+constexpr size_t kGatherBytes = kChunkIn16KiB;
 }  // namespace
 
 bool TcpConnection::readTls(evbuffer_iovec* vec, size_t* got) {

@@ -34,11 +34,22 @@ class Http2KeptBody : public testsupport::Http2ServerConnectionTest {
     id = client_->request("GET", path);
     return waitDispatched(1);
   }
+  // A GET answered with a 64 KiB kept body that waits: the client opens 4 KiB windows and reads
+  // nothing. Sets `id`.
+  ExchangeLog& keptWaiting(StoredBody& stored, int32_t& id);
 };
 
 void respondKept(Exchange& exchange, StoredBody& stored) {
   const std::string_view body = *stored.object;
   exchange.respondWhole(responseHead(200, body.size()), body, std::move(stored.object));
+}
+
+ExchangeLog& Http2KeptBody::keptWaiting(StoredBody& stored, int32_t& id) {
+  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
+  client_->read_paused = true;
+  respondKept(*log.exchange, stored);
+  spin(20);
+  return log;
 }
 
 TEST_F(Http2KeptBody, ArrivesWholeAndTheObjectIsLetGoOnceSent) {
@@ -81,11 +92,8 @@ TEST_F(Http2KeptBody, GoesOutFrameByFrameAsTheClientOpensItsWindow) {
 // count against the connection's response budget.
 TEST_F(Http2KeptBody, AResetStreamLetsTheObjectGo) {
   int32_t id = 0;
-  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
-  client_->read_paused = true;
   StoredBody stored(pattern(64 * 1024));
-  respondKept(*log.exchange, stored);
-  spin(20);
+  ExchangeLog& log = keptWaiting(stored, id);
   ASSERT_FALSE(stored.watch.expired());
   EXPECT_GT(conn_->responseBuffered(), 50u * 1024);
   client_->reset(id, NGHTTP2_CANCEL);
@@ -116,11 +124,8 @@ TEST_F(Http2KeptBody, ASendTimeoutLetsTheObjectGo) {
 
 TEST_F(Http2KeptBody, AClientThatDisappearsLetsTheObjectGo) {
   int32_t id = 0;
-  ExchangeLog& log = getOne("/big", id, /*window=*/4096);
-  client_->read_paused = true;
   StoredBody stored(pattern(64 * 1024));
-  respondKept(*log.exchange, stored);
-  spin(20);
+  ExchangeLog& log = keptWaiting(stored, id);
   ASSERT_FALSE(stored.watch.expired());
   client_.reset();
   ::close(client_fd_);
