@@ -6,7 +6,8 @@
 #      check` on the installed config, systemd-analyze verify);
 #   3. ASan+UBSan build: the same tests again (big bodies scaled down to keep it quick);
 #   4. clang + libFuzzer: every fuzz target for a bounded time (FUZZ_SECONDS, default 15: a smoke
-#      run in CI, starting from the committed corpus; tests/fuzz/campaign.sh is the long run).
+#      run in CI, starting from the committed corpus; tests/fuzz/campaign.sh is the long run). The
+#      clang build itself comes first, so code only clang refuses fails the run within minutes.
 # Build trees go to build-ci/ and build-asan/ (BUILD_ROOT to move them). Any failure stops it.
 set -euo pipefail
 
@@ -35,6 +36,12 @@ else
   echo "not a git checkout: format check skipped" >&2
 fi
 
+step "clang build (libFuzzer targets)"
+# First, so that code only clang refuses fails the run in minutes rather than after the tests.
+CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DGATEHOUSE_FUZZ=ON -DGATEHOUSE_TESTS=ON
+cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_all
+
 step "release build"
 # Prefix /usr: the package step below uses this build (the prefix changes no compiled code).
 # Line tables only (-g1): the package strips debug info anyway, stack traces keep file:line,
@@ -59,9 +66,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   GATEHOUSE_BIG_BYTES=$((256 << 20)) run_suite "$root/build-asan"
 
 step "fuzzing (${fuzz_seconds}s per target)"
-CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DGATEHOUSE_FUZZ=ON -DGATEHOUSE_TESTS=ON
-cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_all
 for target in "$root"/build-fuzz/tests/fuzz/*_fuzz; do
   name="$(basename "$target")"
   corpus="$(mktemp -d)"

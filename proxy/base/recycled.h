@@ -11,14 +11,7 @@
 #include <cstddef>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define GATEHOUSE_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define GATEHOUSE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define GATEHOUSE_POISON(p, n) ((void)(p), (void)(n))
-#define GATEHOUSE_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "proxy/base/asan.h"
 
 namespace gatehouse {
 
@@ -34,7 +27,8 @@ class Recycled {
   }
   static void operator delete(void* block, size_t size) {
     if (size == sizeof(T) && !listGone() && freeList().put(block)) return;
-    ::operator delete(block, size);
+    // Unsized: clang enables sized deallocation only with -fsized-deallocation.
+    ::operator delete(block);
   }
 
   // How many freed blocks this thread keeps now (for tests).
@@ -47,19 +41,19 @@ class Recycled {
     void* take() {
       if (count == 0) return nullptr;
       void* block = blocks[--count];
-      GATEHOUSE_UNPOISON(block, sizeof(T));
+      asanUnpoison(block, sizeof(T));
       return block;
     }
     bool put(void* block) {
       if (count == kKeep) return false;
-      GATEHOUSE_POISON(block, sizeof(T));
+      asanPoison(block, sizeof(T));
       blocks[count++] = block;
       return true;
     }
     ~FreeList() {
       listGone() = true;
       while (void* block = take())
-        ::operator delete(block, sizeof(T));
+        ::operator delete(block);
     }
   };
   static FreeList& freeList() {
@@ -75,6 +69,3 @@ class Recycled {
 };
 
 }  // namespace gatehouse
-
-#undef GATEHOUSE_POISON
-#undef GATEHOUSE_UNPOISON

@@ -2,9 +2,7 @@
 
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#endif
+#include "proxy/base/asan.h"
 
 namespace gatehouse::http {
 namespace {
@@ -27,19 +25,10 @@ Kept& kept() {
 }
 
 void poison(Exchange* e) {
-#if defined(__SANITIZE_ADDRESS__)
-  ASAN_POISON_MEMORY_REGION(e, sizeof(Exchange));
-#else
-  (void)e;
-#endif
+  asanPoison(e, sizeof(Exchange));
 }
-
 void unpoison(Exchange* e) {
-#if defined(__SANITIZE_ADDRESS__)
-  ASAN_UNPOISON_MEMORY_REGION(e, sizeof(Exchange));
-#else
-  (void)e;
-#endif
+  asanUnpoison(e, sizeof(Exchange));
 }
 
 Kept::~Kept() {

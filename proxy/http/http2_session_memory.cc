@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "proxy/base/asan.h"
+
 namespace gatehouse::http {
 
 Http2SessionMemory* Http2SessionMemory::forThisThread() {
-#if defined(__SANITIZE_ADDRESS__)
+#if GATEHOUSE_ASAN
   return nullptr;
 #else
   static thread_local Http2SessionMemory* const memory = new Http2SessionMemory;  // see the header
