@@ -39,10 +39,16 @@ EventLoop::EventLoop()
 EventLoop::~EventLoop() {
   // Posted tasks are for a running loop: none runs from here on.
   posted_event_.reset();
-  for (const Owned& o : owned_graveyard_)
-    o.destroy(o.object);
-  owned_graveyard_.clear();
-  graveyard_.clear();
+  // What a destructor defers as it goes (a handler its upstream link) is queued behind it: take
+  // the queues whole, so that nothing is appended to one being walked, until none is left.
+  while (!owned_graveyard_.empty() || !graveyard_.empty()) {
+    std::vector<Owned> owned;
+    owned.swap(owned_graveyard_);
+    for (const Owned& o : owned)
+      o.destroy(o.object);
+    std::vector<std::shared_ptr<const void>> shared;
+    shared.swap(graveyard_);
+  }
   reap_event_.reset();
   // A bufferevent freed while its deferred callbacks were queued (the TLS bridge's, freed with
   // its cluster link at stop) is released by those callbacks, which only a turn of the loop runs:

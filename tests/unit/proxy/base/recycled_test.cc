@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace gatehouse {
 namespace {
@@ -59,6 +60,46 @@ TEST(Recycled, KeepsAtMostItsBoundAndOnlyBlocksOfItsSize) {
   std::unique_ptr<Base> base = std::make_unique<Base>();
   base.reset();
   EXPECT_EQ(Base::keptOnThisThread(), 1u);
+}
+
+// A worker torn down from the main thread frees objects another thread made: the block joins
+// the freeing thread's list, and serves that thread next.
+TEST(Recycled, ABlockFreedOnAnotherThreadJoinsThatThreadsList) {
+  drain<Request>();
+  std::unique_ptr<Request> made_there;
+  std::thread([&] { made_there = std::make_unique<Request>("there"); }).join();
+  const void* memory = made_there.get();
+  made_there.reset();
+  EXPECT_EQ(Request::keptOnThisThread(), 1u);
+  auto here = std::make_unique<Request>("here");
+  EXPECT_EQ(static_cast<const void*>(here.get()), memory);
+}
+
+// At thread exit the thread's list gives its blocks back (LeakSanitizer would report them),
+// and an object freed later in the exit (by another thread_local made before the list) goes
+// straight to the allocator rather than to the list that is gone.
+TEST(Recycled, AtThreadExitTheListIsFreedAndLaterFreesBypassIt) {
+  bool freed_after_list = false;
+  size_t kept_then = 99;
+  std::thread([&] {
+    struct LateOwner {
+      std::unique_ptr<Request> request;
+      bool* freed_after_list;
+      size_t* kept_then;
+      ~LateOwner() {
+        *kept_then = Request::keptOnThisThread();  // 0: the list is gone
+        request.reset();
+        *freed_after_list = true;
+      }
+    };
+    // Made before the list (thread_locals go in reverse order): destroyed after it.
+    thread_local LateOwner owner{nullptr, &freed_after_list, &kept_then};
+    { auto kept = std::make_unique<Request>("kept"); }  // makes the list, one block in it
+    EXPECT_EQ(Request::keptOnThisThread(), 1u);
+    owner.request = std::make_unique<Request>("late");
+  }).join();
+  EXPECT_TRUE(freed_after_list);
+  EXPECT_EQ(kept_then, 0u);
 }
 
 }  // namespace

@@ -142,10 +142,38 @@ TEST_F(Http1Reuse, AFinishedExchangeStaysIntactUntilItsCallbackReturns) {
   EXPECT_TRUE(dispatcher_.logs[0].request.headers.has("x-only-first"));
   EXPECT_FALSE(dispatcher_.logs[1].request.headers.has("x-only-first"));
   EXPECT_FALSE(dispatcher_.logs[2].request.headers.has("x-only-first"));
+  spin();  // the last handler goes on the turn after its callback
   for (const ExchangeLog& log : dispatcher_.logs) {
     EXPECT_EQ(log.record.status, 200);
     EXPECT_EQ(log.record.bytes_sent, 2u);
+    EXPECT_EQ(log.handler_destroyed, 1) << "each handler once: not kept with the pooled exchange";
   }
+}
+
+// The target and authority of a reused exchange come from its own request: an absolute-form
+// target rewritten over a shorter one, and HTTP/1.0 without Host over a request that named
+// one (the codec then names the address the client reached, never the last request's host).
+TEST_F(Http1Reuse, AReusedExchangeTakesItsTargetAndAuthorityFromItsOwnRequest) {
+  dispatcher_.on_dispatch = [&](ExchangeLog& log) { respond(*log.exchange, 200, "ok"); };
+  start();
+  send("GET /first HTTP/1.1\r\nHost: first.example\r\n\r\n");
+  ASSERT_EQ(waitResponse().body, "ok");
+  spin();
+  send("GET http://absolute.example:8080?q=1 HTTP/1.1\r\nHost: absolute.example:8080\r\n\r\n");
+  ASSERT_EQ(waitResponse().body, "ok");
+  spin();
+  send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  ASSERT_EQ(waitResponse().body, "ok");
+  ASSERT_EQ(dispatcher_.logs.size(), 3u);
+  const RequestHead& absolute = dispatcher_.logs[1].request;
+  EXPECT_EQ(absolute.target, "/?q=1");
+  EXPECT_EQ(absolute.authority, "absolute.example:8080");
+  EXPECT_EQ(absolute.version_minor, 1);
+  const RequestHead& old = dispatcher_.logs[2].request;
+  EXPECT_EQ(old.target, "/old");
+  EXPECT_EQ(old.version_minor, 0);
+  EXPECT_NE(old.authority, "absolute.example:8080") << "the last request's host, carried over";
+  EXPECT_FALSE(old.headers.has("host"));
 }
 
 }  // namespace

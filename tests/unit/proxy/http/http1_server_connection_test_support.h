@@ -40,7 +40,8 @@ struct ExchangeLog {
   bool reset = false;
   int drained = 0;
   bool completed = false;
-  ExchangeRecord record;  // as onComplete saw it
+  int handler_destroyed = 0;  // times its FakeHandler was destroyed
+  ExchangeRecord record;      // as onComplete saw it
 };
 
 class FakeDispatcher;
@@ -48,6 +49,7 @@ class FakeDispatcher;
 class FakeHandler : public Handler {
  public:
   FakeHandler(FakeDispatcher& dispatcher, ExchangeLog& log) : dispatcher_(dispatcher), log_(log) {}
+  ~FakeHandler() override { ++log_.handler_destroyed; }
   ExchangeLog& log() { return log_; }
   void onRequestBody(evbuffer* data) override;
   void onRequestEnd() override;

@@ -114,5 +114,34 @@ TEST(EventLoop, ADeferredReleaseRunsAfterTheCallbackInTurnWithDeletions) {
   EXPECT_EQ(destroyed_at_release, 1) << "what was deferred first went first";
 }
 
+// A loop destroyed with work still queued (a worker stopped between a request's end and the
+// next turn) runs all of it once: deletions, releases, and what their destructors defer as they
+// go, which used to be appended to the queue being walked.
+TEST(EventLoop, WhatIsQueuedWhenTheLoopGoesIsDestroyedOrReleasedOnce) {
+  int destroyed = 0;
+  int released = 0;
+  {
+    EventLoop loop;
+    auto make = [&] {
+      auto m = std::make_unique<Mortal>();
+      m->loop = &loop;
+      m->destroyed = &destroyed;
+      return m;
+    };
+    // Enough heirs that the queue must grow while it is walked.
+    for (int i = 0; i < 20; ++i) {
+      auto parent = make();
+      parent->heir = make();
+      parent->heir->heir = make();
+      loop.deferDelete(std::move(parent));
+    }
+    loop.deferDelete(std::shared_ptr<const void>(make()));
+    loop.deferRelease(&released, [](void* p) { ++*static_cast<int*>(p); });
+    EXPECT_EQ(destroyed, 0);
+  }
+  EXPECT_EQ(destroyed, 61);
+  EXPECT_EQ(released, 1);
+}
+
 }  // namespace
 }  // namespace gatehouse::net
