@@ -156,11 +156,13 @@ void Worker::startCodec(std::unique_ptr<net::TcpConnection> conn, http::ClientIn
 
 void Worker::park(http::Http1ServerConnection& conn, net::IdleSocket socket,
                   const http::ClientInfo& client, Duration idle_left) {
-  counters_.connections_parked.fetch_add(1, std::memory_order_relaxed);
   ParkedConnection::Owner& owner = *this;
-  replace(&conn, std::make_shared<ParkedConnection>(loop_.base(), std::move(socket), client,
-                                                    idle_left, owner))
-      ->start();
+  auto parked =
+      std::make_shared<ParkedConnection>(loop_.base(), std::move(socket), client, idle_left, owner);
+  ParkedConnection* raw = parked.get();
+  if (!replace(&conn, std::move(parked))) return;  // freed, its socket closed: never started
+  counters_.connections_parked.fetch_add(1, std::memory_order_relaxed);
+  raw->start();
 }
 
 void Worker::wake(ParkedConnection& parked) {
@@ -178,7 +180,7 @@ void Worker::wake(ParkedConnection& parked) {
   h1->setParking(parking);
   const Duration idle_left = parked.idleLeft();
   http::Http1ServerConnection* raw = h1.get();
-  replace(&parked, std::move(h1));
+  if (!replace(&parked, std::move(h1))) return;
   raw->resume(idle_left);
 }
 
@@ -187,17 +189,17 @@ void Worker::closed(ParkedConnection& parked) {
   onConnectionClosed(&parked);
 }
 
-http::ServerConnection* Worker::replace(http::ServerConnection* current,
-                                        std::shared_ptr<http::ServerConnection> next) {
+bool Worker::replace(http::ServerConnection* current,
+                     std::shared_ptr<http::ServerConnection> next) {
   http::ServerConnection* raw = next.get();
   auto it = connections_.find(current);
-  if (it == connections_.end()) return raw;  // not registered: nothing to take over
+  if (it == connections_.end()) return false;  // not registered: nothing to take over
   OpenConnection entry = std::move(it->second);
   connections_.erase(it);
   loop_.deferDelete(std::move(entry.connection));  // somewhere up the call stack
   entry.connection = std::move(next);
   connections_.emplace(raw, std::move(entry));
-  return raw;
+  return true;
 }
 
 ConnectionLimiter::Slot Worker::retire(http::ServerConnection* conn) {
@@ -264,7 +266,9 @@ void Worker::beginShutdown() {
 }
 
 void Worker::maybeFinishShutdown() {
-  if (!connections_.empty()) return;
+  // Reached from the last connection's close, and again when beginShutdown's loop returns.
+  if (!connections_.empty() || shutdown_finished_) return;
+  shutdown_finished_ = true;
   log::debug("worker {}: all connections finished", index_);
   backend_connections_.closeAll();
   event_base_loopexit(loop_.base(), nullptr);

@@ -68,9 +68,9 @@ class Worker final : private http::Http1Parking, private ParkedConnection::Owner
   void applySnapshotToPipeline();
   void adoptConnection(std::shared_ptr<http::ServerConnection> conn, ConnectionLimiter::Slot slot);
   // `next` takes `current`'s place in the registry (its snapshot and its place under the
-  // limits); `current` is deleted after the callback. Returns `next`.
-  http::ServerConnection* replace(http::ServerConnection* current,
-                                  std::shared_ptr<http::ServerConnection> next);
+  // limits); `current` is deleted after the callback. False when `current` was not registered:
+  // `next` is then destroyed here, and must not be started.
+  bool replace(http::ServerConnection* current, std::shared_ptr<http::ServerConnection> next);
   // http::Http1Parking: an idle kept-alive HTTP/1 connection shrinks to a ParkedConnection...
   void park(http::Http1ServerConnection& conn, net::IdleSocket socket,
             const http::ClientInfo& client, Duration idle_left) override;
@@ -103,6 +103,7 @@ class Worker final : private http::Http1Parking, private ParkedConnection::Owner
   };
   std::unordered_map<http::ServerConnection*, OpenConnection> connections_;
   bool shutting_down_ = false;
+  bool shutdown_finished_ = false;  // the last connection closed: backends closed, loop exiting
   std::atomic<uint64_t> heartbeat_{0};
   std::thread thread_;
 };

@@ -179,6 +179,14 @@ void BackendConnection::parkIdle(std::function<void()> on_dead) {
   conn_->setReading(true);
 }
 
+void BackendConnection::notifyIdleDead() {
+  // The pool's callback retires this connection, and retiring clears the callback: run a copy
+  // moved out first, so that the closure running is not the one being destroyed.
+  std::function<void()> on_dead = std::move(on_idle_dead_);
+  on_idle_dead_ = nullptr;
+  if (on_dead) on_dead();
+}
+
 void BackendConnection::retire(std::unique_ptr<BackendConnection> conn) {
   if (!conn) return;
   conn->state_ = State::Broken;
@@ -206,7 +214,7 @@ void BackendConnection::onClose(net::TcpConnection::CloseReason reason) {
   using Reason = net::TcpConnection::CloseReason;
   if (state_ == State::Idle) {
     if (reason == Reason::ReadTimeout) idle_timeouts_total.fetch_add(1, std::memory_order_relaxed);
-    if (on_idle_dead_) on_idle_dead_();  // the pool retires us
+    notifyIdleDead();  // the pool retires us
     return;
   }
   if (state_ == State::Broken) return;
@@ -254,7 +262,7 @@ void BackendConnection::readResponse() {
   if (state_ == State::Broken || state_ == State::Connecting) return;
   if (state_ == State::Idle || state_ == State::Ready) {
     // Unsolicited bytes: the server is confused or closing; this connection is done.
-    if (state_ == State::Idle && on_idle_dead_) on_idle_dead_();
+    if (state_ == State::Idle) notifyIdleDead();
     return;
   }
   while (state_ == State::Busy && !head_received_) {

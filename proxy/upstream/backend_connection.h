@@ -117,6 +117,7 @@ class BackendConnection final : private net::TcpConnection::Handler {
   void onConnected() override;
   void onClose(net::TcpConnection::CloseReason reason) override;
   void readResponse();
+  void notifyIdleDead();  // an idle connection died: tell the pool, once
   bool readHead();
   void readBody();
   void endResponse();
@@ -148,8 +149,8 @@ class BackendConnection final : private net::TcpConnection::Handler {
   bool lines_in_head_ = false;          // ... and that head borrowed them
   http::Http1BodyReader body_;          // the response's (or, in a Tunnel, the backend's bytes)
   uint64_t requests_ = 0;
-  uint64_t generation_ = 0;  // the ConnectionPool generation it belongs to
-  std::function<void()> on_idle_dead_;
+  uint64_t generation_ = 0;             // the ConnectionPool generation it belongs to
+  std::function<void()> on_idle_dead_;  // called once, by notifyIdleDead()
 };
 
 }  // namespace gatehouse::upstream

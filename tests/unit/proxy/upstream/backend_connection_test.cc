@@ -288,6 +288,39 @@ TEST_F(BackendConnectionTest, AnIdlePooledConnectionIsClosedAfterBackendIdle) {
   EXPECT_TRUE(backend.waitFor(loop.base(), [&] { return backend.closedByProxy(); }));
 }
 
+// The pool's callback retires the connection, and retiring clears the callback: it used to be
+// destroyed while it ran, so a closure that looked at what it captured after retiring read
+// freed memory (AddressSanitizer: heap-use-after-free). Both ways an idle connection dies.
+class IdleDeathTest : public BackendConnectionTest {
+ protected:
+  void parkThenKill(const std::function<void(FakeBackend&)>& kill) {
+    FakeBackend& backend = connect();
+    send(backend, request());
+    ASSERT_TRUE(
+        answer(backend, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", [&] { return ended(); }));
+    ASSERT_TRUE(conn->reusable());
+    std::string seen;
+    // Captures more than std::function keeps inline: the closure lives on the heap.
+    const std::string label(64, 'x');
+    conn->parkIdle([this, label, &seen] {
+      BackendConnection::retire(std::move(conn));
+      seen = label;  // after retiring: the closure must still be alive
+    });
+    kill(backend);
+    ASSERT_TRUE(backend.waitFor(loop.base(), [&] { return !seen.empty(); }));
+    EXPECT_EQ(seen, label);
+    EXPECT_EQ(conn, nullptr);
+  }
+};
+
+TEST_F(IdleDeathTest, TheCallbackMayRetireTheConnectionAndGoOnWhenTheBackendCloses) {
+  parkThenKill([](FakeBackend& backend) { backend.close(); });
+}
+
+TEST_F(IdleDeathTest, TheCallbackMayRetireTheConnectionAndGoOnWhenTheBackendSendsUnasked) {
+  parkThenKill([](FakeBackend& backend) { backend.send("HTTP/1.1 200 OK\r\n\r\n"); });
+}
+
 // Issue 14, time bounds: a tunnel (after 101) had no read timeout at all, so a WebSocket whose
 // both ends went quiet held a client and a backend connection for ever. It ends after
 // tunnel_idle without a byte either way; the client's bytes count as much as the backend's.
