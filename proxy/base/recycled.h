@@ -31,6 +31,10 @@ class Recycled {
     ::operator delete(block);
   }
 
+  // Gives this thread's kept blocks back to the allocator (tests start from none).
+  static void freeKeptOnThisThread() {
+    if (!listGone()) freeList().freeAll();
+  }
   // How many freed blocks this thread keeps now (for tests).
   static size_t keptOnThisThread() { return listGone() ? 0 : freeList().count; }
 
@@ -50,10 +54,13 @@ class Recycled {
       blocks[count++] = block;
       return true;
     }
-    ~FreeList() {
-      listGone() = true;
+    void freeAll() {
       while (void* block = take())
         ::operator delete(block);
+    }
+    ~FreeList() {
+      listGone() = true;
+      freeAll();
     }
   };
   static FreeList& freeList() {
