@@ -25,6 +25,8 @@ namespace gatehouse::health {
 
 class ActiveChecker {
  public:
+  // Called from inside a check's completion, which goes on using the checker after it returns:
+  // it must not destroy or replace the checker (Process posts its reaction to the main loop).
   using OnTransition = std::function<void(Server& server, Health now)>;
 
   // `start_check` makes each check (an HttpCheck when empty; tests answer them by hand).
