@@ -24,17 +24,10 @@ Kept& kept() {
   return kept;
 }
 
-void poison(Exchange* e) {
-  asanPoison(e, sizeof(Exchange));
-}
-void unpoison(Exchange* e) {
-  asanUnpoison(e, sizeof(Exchange));
-}
-
 Kept::~Kept() {
   kept_gone = true;
   for (auto& e : list)
-    unpoison(e.get());
+    asanUnpoison(e.get(), sizeof(Exchange));
 }
 
 // Runs in the loop's reap, after the callback that finished the exchange.
@@ -45,7 +38,7 @@ void keep(void* p) {
   if (list.size() >= ExchangePool::kKeep || exchange->retainedBytes() > ExchangePool::kKeepBytes)
     return;  // deleted here
   if (list.capacity() == 0) list.reserve(ExchangePool::kKeep);
-  poison(exchange.get());
+  asanPoison(exchange.get(), sizeof(Exchange));
   list.push_back(std::move(exchange));
 }
 
@@ -56,7 +49,7 @@ std::unique_ptr<Exchange> ExchangePool::take(const ClientInfo& client, Downstrea
   auto& list = kept().list;
   std::unique_ptr<Exchange> exchange = std::move(list.back());
   list.pop_back();
-  unpoison(exchange.get());
+  asanUnpoison(exchange.get(), sizeof(Exchange));
   return exchange;
 }
 
